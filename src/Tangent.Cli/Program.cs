@@ -1,0 +1,3 @@
+using Tangent.Cli;
+
+return TangentCli.Run(args);

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+
+namespace Tangent.Engine;
+
+/// <summary>A rectangular block of a kernel matrix: rows [Row0, Row0+Rows), columns [Col0, Col0+Cols).</summary>
+/// <param name="Row0">First row.</param>
+/// <param name="Rows">Number of rows.</param>
+/// <param name="Col0">First column.</param>
+/// <param name="Cols">Number of columns.</param>
+public readonly record struct Tile(int Row0, int Rows, int Col0, int Cols)
+{
+    /// <summary>Entries in the tile.</summary>
+    public long Size => (long)Rows * Cols;
+}
+
+/// <summary>
+/// The one place that decides how the computation of an n1×n2 kernel matrix is cut into tiles and
+/// spread over threads. Tiles of any size (no divisibility constraints); in the symmetric case
+/// (K(X, X)) only tiles on or above the diagonal are computed and the caller mirrors them.
+/// </summary>
+public static class TileScheduler
+{
+    /// <summary>The default tile edge: large enough for efficient inner loops, small enough that
+    /// a tile's temporaries stay in cache-sized memory.</summary>
+    public const int DefaultTileSize = 256;
+
+    /// <summary>Lists the tiles covering an n1×n2 matrix (upper-triangular tiles only when symmetric).</summary>
+    public static List<Tile> Plan(int n1, int n2, bool symmetric, int tileRows = DefaultTileSize, int tileCols = DefaultTileSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n1);
+        ArgumentOutOfRangeException.ThrowIfNegative(n2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(tileRows, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(tileCols, 1);
+        if (symmetric && n1 != n2) throw new ArgumentException($"A symmetric kernel must be square, got {n1}×{n2}.");
+        if (symmetric) tileCols = tileRows;
+        var tiles = new List<Tile>();
+        for (int i0 = 0; i0 < n1; i0 += tileRows)
+            for (int j0 = symmetric ? i0 : 0; j0 < n2; j0 += tileCols)
+                tiles.Add(new Tile(i0, Math.Min(tileRows, n1 - i0), j0, Math.Min(tileCols, n2 - j0)));
+        return tiles;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="compute"/> on every tile, in parallel, reporting progress in kernel entries.
+    /// </summary>
+    /// <param name="tiles">The tiles, from <see cref="Plan"/>.</param>
+    /// <param name="compute">Computes one tile; called concurrently for different tiles.</param>
+    /// <param name="stage">Label for progress reports.</param>
+    /// <param name="progress">Optional sink; called from worker threads.</param>
+    /// <param name="cancellationToken">Stops scheduling new tiles.</param>
+    /// <param name="maxDegreeOfParallelism">Threads; default all cores.</param>
+    public static void Run(IReadOnlyList<Tile> tiles, Action<Tile> compute, string stage = "kernel",
+        IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default, int maxDegreeOfParallelism = -1)
+    {
+        ArgumentNullException.ThrowIfNull(tiles);
+        ArgumentNullException.ThrowIfNull(compute);
+        long total = 0;
+        foreach (var t in tiles) total += t.Size;
+        long done = 0;
+        var clock = Stopwatch.StartNew();
+        progress?.Report(new ProgressInfo(0, total, stage, TimeSpan.Zero));
+        var options = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = maxDegreeOfParallelism };
+        Parallel.ForEach(Partitioner(tiles), options, t =>
+        {
+            compute(t);
+            long d = Interlocked.Add(ref done, t.Size);
+            progress?.Report(new ProgressInfo(d, total, stage, clock.Elapsed));
+        });
+    }
+
+    // Hand tiles out one at a time, in order, so that threads stay balanced.
+    private static System.Collections.Concurrent.OrderablePartitioner<Tile> Partitioner(IReadOnlyList<Tile> tiles) =>
+        System.Collections.Concurrent.Partitioner.Create(tiles as IList<Tile> ?? tiles.ToList(), loadBalance: true) as System.Collections.Concurrent.OrderablePartitioner<Tile>
+        ?? throw new InvalidOperationException();
+
+    /// <summary>Copies the computed upper triangle of a square row-major matrix onto the lower one.</summary>
+    public static void MirrorUpperToLower(Span<double> k, int n)
+    {
+        for (int i = 1; i < n; i++)
+            for (int j = 0; j < i; j++)
+                k[i * n + j] = k[j * n + i];
+    }
+}

@@ -1,0 +1,91 @@
+using Tangent.Numerics;
+
+namespace Tangent.Tests.Numerics;
+
+/// <summary>Every provider runs the same tests (STYLE.md: ILGPU habit).</summary>
+public sealed class ProviderTests
+{
+    public static TheoryData<string> Providers()
+    {
+        var d = new TheoryData<string> { "managed" };
+        if (NativeProvider.Instance is not null) d.Add("native");
+        return d;
+    }
+
+    internal static ILinearAlgebraProvider Get(string name) => LinearAlgebra.Resolve(LinearAlgebra.ParseKind(name));
+
+    internal static Matrix Random(int r, int c, int seed)
+    {
+        var rng = new Random(seed);
+        return Matrix.Build(r, c, (_, _) => rng.NextDouble() * 2 - 1);
+    }
+
+    internal static Matrix NaiveMultiply(Matrix a, Matrix b)
+    {
+        var c = new Matrix(a.Rows, b.Cols);
+        for (int i = 0; i < a.Rows; i++)
+            for (int j = 0; j < b.Cols; j++)
+            {
+                double s = 0;
+                for (int p = 0; p < a.Cols; p++) s += a[i, p] * b[p, j];
+                c[i, j] = s;
+            }
+        return c;
+    }
+
+    internal static Matrix Spd(int n, int seed)
+    {
+        var a = Random(n, n + 3, seed);
+        var g = NaiveMultiply(a, a.Transpose());
+        for (int i = 0; i < n; i++) g[i, i] += 0.1;
+        return g;
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void GemmMatchesNaiveProductForEveryTransposition(string name)
+    {
+        var p = Get(name);
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (17, 5, 9), (33, 65, 17), (3, 1, 40) })
+        {
+            var a = Random(m, k, 1);
+            var b = Random(k, n, 2);
+            var expected = NaiveMultiply(a, b);
+            Assert.True(LinearAlgebra.Multiply(a, b, provider: p).MaxAbsDifference(expected) < 1e-12);
+            Assert.True(LinearAlgebra.Multiply(a.Transpose(), b, Op.Transpose, Op.None, p).MaxAbsDifference(expected) < 1e-12);
+            Assert.True(LinearAlgebra.Multiply(a, b.Transpose(), Op.None, Op.Transpose, p).MaxAbsDifference(expected) < 1e-12);
+            Assert.True(LinearAlgebra.Multiply(a.Transpose(), b.Transpose(), Op.Transpose, Op.Transpose, p).MaxAbsDifference(expected) < 1e-12);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void CholeskySolvesAndReportsFailingPivot(string name)
+    {
+        var p = Get(name);
+        var a = Spd(17, 3);
+        var chol = Cholesky.Compute(a, p);
+        var llt = NaiveMultiply(chol.Factor, chol.Factor.Transpose());
+        Assert.True(llt.MaxAbsDifference(a) < 1e-10);
+        var b = Random(17, 3, 4);
+        var x = chol.Solve(b);
+        Assert.True(NaiveMultiply(a, x).MaxAbsDifference(b) < 1e-9);
+
+        var bad = Matrix.FromRows([1, 2], [2, 1]);
+        var e = Assert.Throws<NotPositiveDefiniteException>(() => Cholesky.Compute(bad, p));
+        Assert.Equal(2, e.Pivot);
+        Assert.Contains("ridge", e.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void EigendecompositionReconstructsTheMatrix(string name)
+    {
+        var p = Get(name);
+        var a = Spd(17, 5);
+        var eig = SymmetricEigen.Compute(a, p);
+        for (int i = 1; i < eig.Order; i++) Assert.True(eig.Values[i - 1] <= eig.Values[i]);
+        var back = eig.Function(l => l);
+        Assert.True(back.MaxAbsDifference(a) < 1e-9);
+    }
+}
