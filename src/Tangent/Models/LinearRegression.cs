@@ -130,7 +130,7 @@ public sealed record LinearRegression
         if (eta >= bound && !Force)
             throw new ArgumentException(
                 $"Learning rate η = {eta:G6} is at or above the stable bound 2/σ₁² = {bound:G6} (σ₁ = the largest singular value of X); gradient descent would diverge. " +
-                $"Use η < {bound:G6} (e.g. {bound / 2:G6}), or force it to watch it diverge.");
+                $"Use η < {bound:G6} (e.g. {bound / 2:G6}), or set Force (--force) to watch it diverge.");
         int d = x.Cols, k = y.Cols;
         var w = new Matrix(d, k);
         var xty = LinearAlgebra.Multiply(x, y, Op.Transpose, Op.None);
