@@ -42,6 +42,7 @@ public static class TangentCli
         root.Subcommands.Add(InfoCommand.Create(output));
         root.Subcommands.Add(KernelCommand.Create(output));
         root.Subcommands.Add(RegressCommand.Create(output));
+        root.Subcommands.Add(DemoCommand.Create(output));
         return root;
     }
 }
