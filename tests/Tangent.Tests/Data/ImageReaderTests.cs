@@ -153,3 +153,27 @@ public sealed class ImageReaderTests
         Assert.Equal(test.Labels, zt.Labels);
     }
 }
+
+public sealed class ImageSetFromNpyTests
+{
+    [Fact]
+    public void FromNpy_ReadsChannelsLastImagesAndLabels()
+    {
+        using var t = new TempDir();
+        var px = Tangent.Numerics.Matrix.Build(3, 2 * 2 * 3, (i, j) => i * 12 + j);
+        Npy.Write(t.File("x.npy"), px, NpyElementType.Float32, [3, 2, 2, 3]);
+        Npy.Write(t.File("y.npy"), Tangent.Numerics.Matrix.Column(2, 0, 1), shape: [3]);
+        var set = ImageSet.FromNpy(t.File("x.npy"), t.File("y.npy"), scale: 0.5);
+        Assert.Equal((3, 2, 2, 3), (set.Count, set.Height, set.Width, set.Channels));
+        Assert.Equal([2, 0, 1], set.Labels);
+        Assert.Equal(px.Data.Select(v => v * 0.5), set.Pixels.Data);
+        Npy.Write(t.File("g.npy"), px, shape: [3, 3, 4]);
+        Assert.Equal(1, ImageSet.FromNpy(t.File("g.npy"), t.File("y.npy")).Channels);
+        Npy.Write(t.File("flat.npy"), px);
+        Assert.Contains("(n, H, W, C)", Assert.Throws<DataFormatException>(() => ImageSet.FromNpy(t.File("flat.npy"), t.File("y.npy"))).Message);
+        Npy.Write(t.File("y2.npy"), Tangent.Numerics.Matrix.Column(2, 0), shape: [2]);
+        Assert.Contains("2 labels for 3 images", Assert.Throws<DataFormatException>(() => ImageSet.FromNpy(t.File("x.npy"), t.File("y2.npy"))).Message);
+        Npy.Write(t.File("oh.npy"), new Tangent.Numerics.Matrix(3, 2));
+        Assert.Contains("one-hot", Assert.Throws<DataFormatException>(() => ImageSet.FromNpy(t.File("x.npy"), t.File("oh.npy"))).Message);
+    }
+}
