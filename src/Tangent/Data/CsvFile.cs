@@ -83,7 +83,7 @@ public static class CsvFile
                 {
                     CsvHeader.Present => true,
                     CsvHeader.Absent => false,
-                    _ => fields.Any(f => !IsNumber(Cell(line, f))),
+                    _ => fields.Any(f => LooksLikeName(Cell(line, f))),
                 };
                 cols = fields.Count;
                 widthLine = lineNo;
@@ -98,7 +98,7 @@ public static class CsvFile
                     $"this row has {fields.Count} values but {(names is not null ? "the header" : $"row {widthLine}")} has {cols} " +
                     $"(delimiter {Describe(delim)}). Every row needs the same number of columns: look for a missing or extra delimiter, or a value with a comma inside.");
             for (int j = 0; j < fields.Count; j++)
-                values.Add(ParseCell(line, fields[j], source, lineNo, j + 1, delim, options.AllowNonFinite));
+                values.Add(ParseCell(line, fields[j], source, lineNo, j + 1, delim, options.AllowNonFinite, rows == 0 && names is null));
             rows++;
         }
         if (cols < 0)
@@ -125,8 +125,16 @@ public static class CsvFile
 
     private static ReadOnlySpan<char> Cell(string line, (int Start, int Length) f) => line.AsSpan(f.Start, f.Length);
 
-    private static bool IsNumber(ReadOnlySpan<char> cell) =>
-        double.TryParse(StripQuotes(cell.Trim()), NumberStyles.Float, CultureInfo.InvariantCulture, out _);
+    /// <summary>
+    /// A header field: not a number and not number-like (a name starts with neither a digit, a sign
+    /// nor '.'), so that a data line with a malformed number such as "1,5" is reported as such.
+    /// </summary>
+    private static bool LooksLikeName(ReadOnlySpan<char> cell)
+    {
+        var c = StripQuotes(cell.Trim());
+        if (double.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) return false;
+        return c.IsEmpty || !(char.IsAsciiDigit(c[0]) || c[0] is '+' or '-' or '.');
+    }
 
     private static ReadOnlySpan<char> StripQuotes(ReadOnlySpan<char> s) =>
         s.Length >= 2 && s[0] == '"' && s[^1] == '"' ? s[1..^1].Trim() : s;
@@ -138,7 +146,7 @@ public static class CsvFile
         return s.Trim();
     }
 
-    private static double ParseCell(string line, (int Start, int Length) f, string source, int row, int col, CsvDelimiter delim, bool allowNonFinite)
+    private static double ParseCell(string line, (int Start, int Length) f, string source, int row, int col, CsvDelimiter delim, bool allowNonFinite, bool firstLine)
     {
         var cell = StripQuotes(Cell(line, f).Trim());
         if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
@@ -154,6 +162,8 @@ public static class CsvFile
         string hint = delim == CsvDelimiter.Semicolon && text.Contains(',')
             ? " It looks like a decimal comma: numbers must use '.' as the decimal separator (invariant culture)."
             : " Numbers use '.' as the decimal separator (invariant culture); text columns (names, categories) must be removed or encoded as numbers first.";
+        if (firstLine)
+            hint += " If this line is a header, read the file with the header option set to present.";
         if (text.Length > 40) text = text[..40] + "...";
         throw new DataFormatException(source, row, col, $"'{text}' is not a number.{hint}");
     }

@@ -54,22 +54,36 @@ public static class IdxFile
             int c = Math.Min(Chunk, data.Length - start);
             var b = buf.AsSpan(0, c * size);
             DataStreams.ReadExactly(s, b, path, $"values {start}..{start + c - 1} of the {Npy.FormatShape(shape)} array");
-            for (int i = 0; i < c; i++)
-            {
-                var e = b.Slice(i * size, size);
-                data[start + i] = type switch
-                {
-                    0x08 => e[0],
-                    0x09 => (sbyte)e[0],
-                    0x0B => BinaryPrimitives.ReadInt16BigEndian(e),
-                    0x0C => BinaryPrimitives.ReadInt32BigEndian(e),
-                    0x0D => BinaryPrimitives.ReadSingleBigEndian(e),
-                    _ => BinaryPrimitives.ReadDoubleBigEndian(e),
-                };
-            }
+            Decode(b, data.AsSpan(start, c), type);
         }
         shape[0] = n;
         return (shape, m);
+    }
+
+    /// <summary>Converts big-endian IDX values to doubles; one loop per type keeps the byte case fast.</summary>
+    private static void Decode(ReadOnlySpan<byte> b, Span<double> dst, int type)
+    {
+        switch (type)
+        {
+            case 0x08:
+                for (int i = 0; i < dst.Length; i++) dst[i] = b[i];
+                break;
+            case 0x09:
+                for (int i = 0; i < dst.Length; i++) dst[i] = (sbyte)b[i];
+                break;
+            case 0x0B:
+                for (int i = 0; i < dst.Length; i++) dst[i] = BinaryPrimitives.ReadInt16BigEndian(b[(2 * i)..]);
+                break;
+            case 0x0C:
+                for (int i = 0; i < dst.Length; i++) dst[i] = BinaryPrimitives.ReadInt32BigEndian(b[(4 * i)..]);
+                break;
+            case 0x0D:
+                for (int i = 0; i < dst.Length; i++) dst[i] = BinaryPrimitives.ReadSingleBigEndian(b[(4 * i)..]);
+                break;
+            default:
+                for (int i = 0; i < dst.Length; i++) dst[i] = BinaryPrimitives.ReadDoubleBigEndian(b[(8 * i)..]);
+                break;
+        }
     }
 }
 

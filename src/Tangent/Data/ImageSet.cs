@@ -93,6 +93,39 @@ public sealed class ImageSet
 
     /// <summary>One-hot targets n×k with an optional shift (Arora et al. 2019 use -0.1).</summary>
     public Matrix OneHot(double shift = 0) => Preprocessing.OneHot(Labels, ClassCount, shift);
+
+    /// <summary>
+    /// Builds an image set from NumPy arrays: images of shape (n, H, W, C) or (n, H, W) (then C = 1),
+    /// channels last, and integer labels of shape (n,) or (n, 1).
+    /// </summary>
+    /// <param name="imagesPath">The image array (<c>.npy</c> or <c>.npy.gz</c>).</param>
+    /// <param name="labelsPath">The label array.</param>
+    /// <param name="scale">Multiplies every pixel, e.g. 1/255 for uint8 images (default 1).</param>
+    /// <exception cref="DataFormatException">A shape is not as described, the counts differ, or a label is not a non-negative integer.</exception>
+    public static ImageSet FromNpy(string imagesPath, string labelsPath, double scale = 1.0)
+    {
+        var img = Npy.Read(imagesPath);
+        if (img.Rank is not (3 or 4))
+            throw new DataFormatException(imagesPath,
+                $"expected images of shape (n, H, W, C) or (n, H, W), got {img.ShapeText}. Reshape to channels-last (e.g. arr.transpose(0, 2, 3, 1) for (n, C, H, W)).");
+        var lab = Npy.Read(labelsPath);
+        if (!(lab.Rank == 1 || lab.Rank == 2 && lab.Shape[1] == 1))
+            throw new DataFormatException(labelsPath, $"expected labels of shape (n,) or (n, 1), got {lab.ShapeText}. Give class indices, not one-hot rows (use argmax).");
+        if (lab.Shape[0] != img.Shape[0])
+            throw new DataFormatException(labelsPath, $"{lab.Shape[0]} labels for {img.Shape[0]} images in '{imagesPath}'. Give one label per image.");
+        var labels = new int[lab.Shape[0]];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            double v = lab.Values.Data[i];
+            if (v != Math.Floor(v) || v < 0 || v > int.MaxValue)
+                throw new DataFormatException(labelsPath, i + 1, null, $"label {v} is not a non-negative integer class index.");
+            labels[i] = (int)v;
+        }
+        var px = img.Values;
+        if (scale != 1.0)
+            foreach (ref double p in px.Data.AsSpan()) p *= scale;
+        return new ImageSet(img.Shape[1], img.Shape[2], img.Rank == 4 ? img.Shape[3] : 1, px, labels);
+    }
 }
 
 /// <summary>

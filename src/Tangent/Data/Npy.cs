@@ -158,7 +158,7 @@ public static class Npy
 
     private static (NpyElementType Type, int Size, bool BigEndian) ParseDescr(string descr, string source)
     {
-        if (descr.Length < 3)
+        if (descr.Length < 2)
             throw new DataFormatException(source, $"the dtype '{descr}' is not understood. Save a numeric array (e.g. arr.astype('float64')).");
         char order = descr[0];
         bool be = order == '>' || (order == '=' && !BitConverter.IsLittleEndian);

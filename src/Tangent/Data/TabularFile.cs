@@ -7,7 +7,9 @@ namespace Tangent.Data;
 /// Reads the small tabular data sets in the layout scikit-learn ships them in: an optional first
 /// line <c>n_samples,n_features,class names...</c>, then one row per sample of the features
 /// followed by an integer label. Without that header line the last column is the label and the
-/// classes are named "0".."k-1". Regression sets come as a feature file and a target file.
+/// classes are named "0".."k-1". The first line is taken as that header when it starts with two
+/// integers and either has a non-numeric class name or a different number of fields than the
+/// next line. Regression sets come as a feature file and a target file.
 /// </summary>
 public static class TabularFile
 {
@@ -43,7 +45,8 @@ public static class TabularFile
         string second = nl < 0 ? "" : FirstLine(text, nl + 1);
         var f1 = first.Split(',', StringSplitOptions.TrimEntries);
         var f2 = second.Split(',', StringSplitOptions.TrimEntries);
-        bool hasHeader = f1.Length >= 2 && second.Length > 0 && f1.Length != f2.Length
+        bool namesAreText = f1.Skip(2).Any(f => !double.TryParse(f, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+        bool hasHeader = f1.Length >= 2 && second.Length > 0 && (f1.Length != f2.Length || namesAreText)
                          && int.TryParse(f1[0], NumberStyles.None, CultureInfo.InvariantCulture, out _)
                          && int.TryParse(f1[1], NumberStyles.None, CultureInfo.InvariantCulture, out _);
         // Blank out the header line so that CsvFile reports the file's own line numbers.
