@@ -33,7 +33,11 @@ public sealed class CsvTable
         Values = values;
     }
 
-    /// <summary>The 0-based index of the selected column.</summary>
+    /// <summary>
+    /// The 0-based index of the selected column. A name is matched exactly, then ignoring case; a
+    /// name that matches no column but reads as an integer is taken as an index (so command-line
+    /// text like "3" or "-1" works with or without a header).
+    /// </summary>
     /// <exception cref="DataFormatException">No such column; the message lists the columns there are.</exception>
     public int ResolveColumn(ColumnSelector selector)
     {

@@ -45,3 +45,17 @@ public sealed class MatrixFileTests
         Assert.Contains("shape mismatch", Assert.Throws<DataFormatException>(() => MatrixFile.ReadXY(t.File("x.npy"), t.File("y4.csv"))).Message);
     }
 }
+
+public sealed class CsvEncodingTests
+{
+    [Fact]
+    public void Utf8Bom_AndCrLf_AreHandled()
+    {
+        using var t = new TempDir();
+        string p = t.File("bom.csv");
+        File.WriteAllText(p, "a,b\r\n1,2\r\n", new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        var table = CsvFile.Read(p);
+        Assert.Equal(["a", "b"], table.ColumnNames!);
+        Assert.Equal([1.0, 2], table.Values.Data);
+    }
+}
