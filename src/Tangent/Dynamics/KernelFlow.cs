@@ -53,7 +53,7 @@ internal sealed class KernelFlow
 
     public bool EigenComputed => _eigen.IsValueCreated;
 
-    /// <summary>The eigendecomposition of K + λI (computed on first use; checks the learning rate).</summary>
+    /// <summary>The eigendecomposition of K + λI (computed on first use).</summary>
     public SymmetricEigen Eigen => _eigen.Value;
 
     public double Tolerance => _options.EigenvalueTolerance ?? Eigen.DefaultTolerance;
@@ -72,7 +72,9 @@ internal sealed class KernelFlow
     public double Tau(double t)
     {
         Shapes.RequireTime(t);
-        return double.IsPositiveInfinity(t) ? double.PositiveInfinity : LearningRate * t / TargetEntries;
+        if (double.IsPositiveInfinity(t)) return double.PositiveInfinity;
+        RequireStableLearningRate();
+        return LearningRate * t / TargetEntries;
     }
 
     /// <summary>Per eigenvalue: (1 − e^{−m·λ·τ})/λ, i.e. the eigenvalues of K⁻¹(I − e^{−m·K·τ});
@@ -115,9 +117,14 @@ internal sealed class KernelFlow
     /// <summary>The Cholesky factor of K + λI, or null when the pseudoinverse is used at t = ∞.</summary>
     public Cholesky? CholeskyFactor => UsesPseudoInverseAtInfinity ? null : _cholesky.Value;
 
-    private SymmetricEigen ComputeEigen()
+    private volatile bool _learningRateChecked;
+
+    /// <summary>Throws when the learning rate is above 2N/λ_max, unless that is allowed. Only finite
+    /// times depend on the learning rate, so only they call this (it computes the eigendecomposition).</summary>
+    public void RequireStableLearningRate()
     {
-        var eigen = SymmetricEigen.Compute(Regularized, Provider);
+        if (_learningRateChecked) return;
+        var eigen = Eigen;
         if (eigen.Order > 0 && !_options.AllowUnstableLearningRate)
         {
             double lmax = eigen.Values[^1];
@@ -129,8 +136,10 @@ internal sealed class KernelFlow
                     $"gradient descent at this rate diverges. Use a learning rate below {bound:G6} (e.g. {0.5 * bound:G3}), " +
                     "or set AllowUnstableLearningRate to evaluate the continuous-time formulas anyway.", "options");
         }
-        return eigen;
+        _learningRateChecked = true;
     }
+
+    private SymmetricEigen ComputeEigen() => SymmetricEigen.Compute(Regularized, Provider);
 
     private Cholesky? ComputeCholesky()
     {
