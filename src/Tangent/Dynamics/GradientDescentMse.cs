@@ -82,6 +82,7 @@ public sealed class GradientDescentMse
         bool finite = times.Any(t => !double.IsPositiveInfinity(t));
         bool exactInfinity = !_flow.UsesPseudoInverseAtInfinity;
         Matrix? rv = null, testV = null;
+        if (finite) _flow.RequireStableLearningRate();
         if (finite || !exactInfinity)
         {
             var v = _flow.Eigen.Vectors;

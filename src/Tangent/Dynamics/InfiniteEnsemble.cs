@@ -1,3 +1,4 @@
+using Tangent.Engine;
 using Tangent.Numerics;
 
 namespace Tangent.Dynamics;
@@ -102,7 +103,13 @@ public sealed class InfiniteEnsemble
     /// <summary>The ensemble's test outputs at many times, sharing the work that does not depend on t.</summary>
     /// <exception cref="ArgumentException">A kernel is missing or has the wrong shape; or the learning
     /// rate is above 2N/λ_max (see <see cref="DynamicsOptions.AllowUnstableLearningRate"/>).</exception>
-    public IReadOnlyList<EnsemblePrediction> PredictTrajectory(IReadOnlyList<double> times, TestKernels test, CovarianceMode mode = CovarianceMode.Diagonal)
+    /// <param name="times">Training times (each ≥ 0, or +∞), in any order.</param>
+    /// <param name="test">The test kernels (see <see cref="TestKernels"/> for which are needed).</param>
+    /// <param name="mode">How much of the covariance to compute.</param>
+    /// <param name="progress">Receives one report per finished time point (optional).</param>
+    /// <param name="cancellationToken">Stops between time points.</param>
+    public IReadOnlyList<EnsemblePrediction> PredictTrajectory(IReadOnlyList<double> times, TestKernels test, CovarianceMode mode = CovarianceMode.Diagonal,
+        IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(times);
         ArgumentNullException.ThrowIfNull(test);
@@ -111,9 +118,18 @@ public sealed class InfiniteEnsemble
         var (priorFull, priorDiag) = test.Prior(mode, m);
         var results = new EnsemblePrediction[times.Count];
         var p = _flow.Provider;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int done = 0;
+        void Report()
+        {
+            done++;
+            progress?.Report(new ProgressInfo(done, times.Count, $"{Kind} ensemble, {m} test × {_flow.Order} train, time point {done}/{times.Count}", clock.Elapsed));
+        }
 
         if (times.Any(t => !double.IsPositiveInfinity(t)))
         {
+            _flow.RequireStableLearningRate(); // before the expensive products
+            cancellationToken.ThrowIfCancellationRequested();
             var v = _flow.Eigen.Vectors;
             var yv = _yEigen.Value;
             var driveV = DenseOps.Mul(drive, v, p);                                   // Θ*ₓV or K*ₓV
@@ -123,10 +139,11 @@ public sealed class InfiniteEnsemble
             {
                 double t = times[q];
                 if (double.IsPositiveInfinity(t)) continue;
+                cancellationToken.ThrowIfCancellationRequested();
                 double tau = _flow.Tau(t);
                 var g = _flow.Growth(tau);
                 var mean = DenseOps.Mul(driveV, DenseOps.ScaleRows(yv, g), p);
-                if (mode == CovarianceMode.None) { results[q] = new EnsemblePrediction(t, mean, null, null); continue; }
+                if (mode == CovarianceMode.None) { results[q] = new EnsemblePrediction(t, mean, null, null); Report(); continue; }
                 if (Kind == EnsembleKind.Nngp)
                 {
                     var h = _flow.Growth(tau, 2);
@@ -165,16 +182,19 @@ public sealed class InfiniteEnsemble
                         results[q] = new EnsemblePrediction(t, mean, cov, cov.Diagonal());
                     }
                 }
+                Report();
             }
         }
 
         if (times.Any(double.IsPositiveInfinity))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var atInfinity = AtInfinity(drive, noise, priorFull, priorDiag, mode);
             bool first = true;
             for (int q = 0; q < times.Count; q++)
             {
                 if (!double.IsPositiveInfinity(times[q])) continue;
+                Report();
                 results[q] = first ? atInfinity : atInfinity with
                 {
                     Mean = atInfinity.Mean.Clone(),

@@ -185,6 +185,26 @@ public sealed class InfiniteEnsembleTests
     }
 
     [Fact]
+    public void TrajectoryReportsProgressPerTimeAndHonoursCancellation()
+    {
+        var k = Relu(n: 6, m: 2, k: 1, seed: 29);
+        var ensemble = InfiniteEnsemble.Nngp(k.NngpTrainTrain, k.YTrain, new DynamicsOptions { LearningRate = 0.1 });
+        var reports = new List<Tangent.Engine.ProgressInfo>();
+        var sink = new SyncProgress(reports.Add);
+        ensemble.PredictTrajectory([1, 2, double.PositiveInfinity], Test(k), CovarianceMode.Full, sink);
+        Assert.Equal([1L, 2L, 3L], reports.Select(r => r.Done));
+        Assert.All(reports, r => Assert.Equal(3, r.Total));
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => ensemble.PredictTrajectory([1], Test(k), CovarianceMode.Full, cancellationToken: cts.Token));
+    }
+
+    private sealed class SyncProgress(Action<Tangent.Engine.ProgressInfo> report) : IProgress<Tangent.Engine.ProgressInfo>
+    {
+        public void Report(Tangent.Engine.ProgressInfo value) => report(value);
+    }
+
+    [Fact]
     public void MissingOrMisshapenKernelsAreReportedByName()
     {
         var k = Relu(n: 6, m: 2, k: 1, seed: 28);
