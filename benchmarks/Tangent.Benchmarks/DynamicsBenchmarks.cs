@@ -9,15 +9,22 @@ namespace Tangent.Benchmarks;
 /// Infinite-ensemble predictions of issue 4: n train, n* test inputs, 20 time points (plus t = ∞),
 /// mean and diagonal covariance, for the NTK ensemble (all layers trained) and the NNGP ensemble.
 /// Kernels: one-hidden-layer ReLU NNGP/NTK (MATH.md §2) of random inputs. One iteration per case:
-/// run with <c>dotnet run -c Release --project benchmarks/Tangent.Benchmarks -- --filter *Dynamics*</c>.
+/// run with <c>dotnet run -c Release --project benchmarks/Tangent.Benchmarks -- --filter *Dynamics*</c>
+/// (TANGENT_DYNAMICS_CASES=native-1000-200 for a quick check).
 /// </summary>
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 0, iterationCount: 1)]
 [MemoryDiagnoser]
 public class DynamicsBenchmarks
 {
-    /// <summary>"provider-train-test", e.g. native-5000-1000.</summary>
-    [Params("native-5000-1000", "managed-1000-200", "managed-2000-400")]
+    /// <summary>"provider-train-test", e.g. native-5000-1000; the environment variable
+    /// TANGENT_DYNAMICS_CASES (comma-separated) replaces the default list.</summary>
+    [ParamsSource(nameof(Cases))]
     public string Case { get; set; } = "native-5000-1000";
+
+    /// <summary>The cases to run.</summary>
+    public static IEnumerable<string> Cases =>
+        Environment.GetEnvironmentVariable("TANGENT_DYNAMICS_CASES")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        ?? ["native-5000-1000", "managed-1000-200"];
 
     private DynamicsWorkload? _workload;
 
