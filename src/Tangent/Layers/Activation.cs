@@ -71,13 +71,22 @@ public abstract class Activation : Layer
 
     /// <summary>
     /// The correlation q12/√(q11·q22) clipped into [−1, 1] (no NaN for identical or antipodal inputs
-    /// after rounding); 0 when a variance is 0 (a zero-norm input).
+    /// after rounding) and snapped to ±1 within <see cref="SnapTolerance"/> of it, so that identical
+    /// inputs give exactly the diagonal's value (arccos has a square-root singularity at ±1: one ulp
+    /// in ρ moves θ by 1.5e-8); 0 when a variance is 0 (a zero-norm input).
     /// </summary>
     public static double Correlation(double q11, double q12, double q22)
     {
-        double p = Math.Sqrt(Math.Max(q11, 0) * Math.Max(q22, 0));
-        return p > 0 ? Math.Clamp(q12 / p, -1, 1) : 0;
+        double p = Math.Sqrt(Math.Max(q11, 0)) * Math.Sqrt(Math.Max(q22, 0));
+        return p > 0 ? Snap(q12 / p) : 0;
     }
+
+    /// <summary>Correlations within this distance of ±1 are taken as ±1 (4 ulps of 1).</summary>
+    public const double SnapTolerance = 4 * 2.220446049250313e-16;
+
+    /// <summary>Clips into [−1, 1] and snaps to ±1 within <see cref="SnapTolerance"/>.</summary>
+    internal static double Snap(double rho) =>
+        rho >= 1 - SnapTolerance ? 1 : rho <= -1 + SnapTolerance ? -1 : double.IsNaN(rho) ? 0 : rho;
 
     /// <inheritdoc />
     public override FiniteLayer Initialize(int inputWidth, int width, Random rng) => new FiniteActivation(this, inputWidth);

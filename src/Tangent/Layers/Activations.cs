@@ -60,7 +60,7 @@ public sealed class ABRelu : Activation
     /// <inheritdoc />
     public override double Nngp(double q11, double q12, double q22)
     {
-        double p = Math.Sqrt(Math.Max(q11, 0) * Math.Max(q22, 0));
+        double p = Math.Sqrt(Math.Max(q11, 0)) * Math.Sqrt(Math.Max(q22, 0));
         double rho = Correlation(q11, q12, q22), theta = Math.Acos(rho);
         double sin = Math.Sqrt(Math.Max((1 - rho) * (1 + rho), 0));
         double d = A - B;
@@ -92,13 +92,15 @@ public sealed class ABRelu : Activation
             ref double rs = ref MemoryMarshal.GetReference(s2);
             var vs1 = Vector256.Create(s1); var vd2 = Vector256.Create(d2); var vm = Vector256.Create(m);
             var one = Vector256<double>.One; var minusOne = -one; var zero = Vector256<double>.Zero;
+            var vHi = Vector256.Create(1 - SnapTolerance);
             for (; j + 4 <= n; j += 4)
             {
                 var q12 = Vector256.LoadUnsafe(ref rn, (nuint)j);
                 var p = vs1 * Vector256.LoadUnsafe(ref rs, (nuint)j);
                 var positive = Vector256.GreaterThan(p, zero);
                 var rho = Vector256.ConditionalSelect(positive, q12 / p, zero);
-                rho = Vector256.Min(Vector256.Max(rho, minusOne), one);
+                rho = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(rho, vHi), one, rho);   // clip + snap to ±1
+                rho = Vector256.ConditionalSelect(Vector256.LessThanOrEqual(rho, -vHi), minusOne, rho);
                 var theta = VectorMath.Acos(rho);
                 var sin = Vector256.Sqrt(Vector256.Max((one - rho) * (one + rho), zero));
                 var res = Vector256.FusedMultiplyAdd(vd2 * p, sin - theta * rho, vm * q12);
@@ -110,7 +112,7 @@ public sealed class ABRelu : Activation
         for (; j < n; j++)
         {
             double q12 = nngp[j], p = s1 * s2[j];
-            double rho = p > 0 ? Math.Clamp(q12 / p, -1, 1) : 0;
+            double rho = p > 0 ? Snap(q12 / p) : 0;
             double theta = VectorMath.Acos(rho), sin = Math.Sqrt(Math.Max((1 - rho) * (1 + rho), 0));
             nngp[j] = d2 * p * (sin - theta * rho) + m * q12;
             if (withNtk) ntk[j] *= m - d2 * theta;
@@ -150,17 +152,17 @@ public sealed class Erf(double a = 1, double b = 1, double c = 0) : Activation
     public override double Nngp(double q11, double q12, double q22)
     {
         double g = 2 * B * B;
-        double den = Math.Sqrt((1 + g * q11) * (1 + g * q22));
-        return A * A * (2 / Math.PI) * Math.Asin(Math.Clamp(g * q12 / den, -1, 1)) + C * C;
+        double r = Math.Clamp(g * q12 / (Math.Sqrt(1 + g * q11) * Math.Sqrt(1 + g * q22)), -1, 1);
+        return A * A * (2 / Math.PI) * Math.Asin(r) + C * C;
     }
 
     /// <inheritdoc />
     public override double NtkFactor(double q11, double q12, double q22)
     {
-        double g = 2 * B * B;
-        double det = Math.Max((1 + g * q11) * (1 + g * q22) - g * g * q12 * q12, 0);
-        // det ≥ 1 + g(q11 + q22) > 0 for a valid covariance; the max guards rounding only.
-        return A * A * B * B * (4 / Math.PI) / Math.Sqrt(Math.Max(det, 1e-300));
+        // 1/√((1+g·q11)(1+g·q22) − g²q12²) = 1/(s1·s2·√(1 − r²)), factored so that large variances do not overflow.
+        double g = 2 * B * B, s1 = Math.Sqrt(1 + g * q11), s2 = Math.Sqrt(1 + g * q22);
+        double r = Math.Clamp(g * q12 / (s1 * s2), -1, 1);
+        return A * A * B * B * (4 / Math.PI) / (s1 * s2 * Math.Sqrt(Math.Max((1 - r) * (1 + r), 1e-300)));
     }
 
     /// <inheritdoc />
@@ -184,22 +186,22 @@ public sealed class Gelu : Activation
     /// <inheritdoc />
     public override double Nngp(double q11, double q12, double q22)
     {
-        double a = 1 + q11, b = 1 + q22, ab = a * b;
-        double d = Math.Sqrt(Math.Max(ab - q12 * q12, 1e-300));
-        double r = Math.Clamp(q12 / Math.Sqrt(ab), -1, 1);
-        return q12 / 4 + q12 * Math.Asin(r) / (2 * Math.PI) + (q11 * q22 + q12 * q12 * (1 - q11 * q22) / ab) / (2 * Math.PI * d);
+        // Factored with S = √a·√b, r = q12/S, w = √(1 − r²) so that large variances do not overflow:
+        // the last term [q11q22 + q12²(1 − q11q22)/(ab)]/(2πD) equals (t1·t2·w + r²/(S·w))/(2π), t = q/√(1+q).
+        double sa = Math.Sqrt(1 + q11), sb = Math.Sqrt(1 + q22), S = sa * sb;
+        double r = Math.Clamp(q12 / S, -1, 1), w = Math.Sqrt(Math.Max((1 - r) * (1 + r), 1e-300));
+        double t1 = q11 / sa, t2 = q22 / sb;
+        return q12 / 4 + q12 * Math.Asin(r) / (2 * Math.PI) + (t1 * t2 * w + r * r / (S * w)) / (2 * Math.PI);
     }
 
     /// <inheritdoc />
     public override double NtkFactor(double q11, double q12, double q22)
     {
-        double a = 1 + q11, b = 1 + q22, ab = a * b, c = q12;
-        double s = Math.Sqrt(Math.Max(ab - c * c, 1e-300));
-        double r = Math.Clamp(c / Math.Sqrt(ab), -1, 1);
-        double numer = q11 * q22 + c * c * (1 - q11 * q22) / ab;
-        double dNumer = 2 * c * (1 - q11 * q22) / ab;
-        return 0.25 + Math.Asin(r) / (2 * Math.PI) + c / (2 * Math.PI * s)
-            + dNumer / (2 * Math.PI * s) + numer * c / (2 * Math.PI * s * s * s);
+        // ∂/∂q12 of the nngp above, in the same factored variables (u = q/(1+q), i = 1/(1+q)).
+        double a = 1 + q11, b = 1 + q22, S = Math.Sqrt(a) * Math.Sqrt(b);
+        double r = Math.Clamp(q12 / S, -1, 1), w = Math.Sqrt(Math.Max((1 - r) * (1 + r), 1e-300));
+        double u = (q11 / a) * (q22 / b), iab = (1 / a) * (1 / b);
+        return 0.25 + (Math.Asin(r) + r / w + 2 * r * (iab - u) / w + r * (u * w * w + r * r * iab) / (w * w * w)) / (2 * Math.PI);
     }
 
     /// <inheritdoc />
