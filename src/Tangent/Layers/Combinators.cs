@@ -21,6 +21,9 @@ public sealed class Serial : Layer
     public override bool HasNtk => Layers.All(l => l.HasNtk);
 
     /// <inheritdoc />
+    internal override bool EndsWithDense => Layers.Count > 0 && Layers[^1].EndsWithDense;
+
+    /// <inheritdoc />
     public override KernelState Apply(KernelState state)
     {
         foreach (var l in Layers) state = l.Apply(state);
@@ -90,6 +93,9 @@ public sealed class Repeat : Layer
     public override bool HasNtk => Body.HasNtk;
 
     /// <inheritdoc />
+    internal override bool EndsWithDense => Body.EndsWithDense;
+
+    /// <inheritdoc />
     public override KernelState Apply(KernelState state)
     {
         for (int i = 0; i < Count; i++) state = Body.Apply(state);
@@ -132,6 +138,13 @@ public sealed class Parallel : Layer
         Branches = branches.ToArray();
         if (Branches.Count == 0) throw new ArgumentException("parallel needs at least one branch.", nameof(branches));
         FanIn = fanIn;
+        // The sum's kernel is the sum of the branch kernels only when the branches are uncorrelated;
+        // a branch that ends with a dense layer (fresh zero-mean weights) is uncorrelated with any other.
+        if (fanIn == FanIn.Sum && Branches.Count(b => !b.EndsWithDense) > 1)
+            throw new ArgumentException(
+                $"parallel{{…}} sums its branches, and the kernel of a sum is the sum of the kernels only for uncorrelated branches: " +
+                $"end all but one branch with a dense layer (as in a residual block, parallel{{identity | dense relu dense}}), or use concat{{…}}. " +
+                $"Branches not ending with dense: {string.Join(", ", Branches.Where(b => !b.EndsWithDense).Select(b => "'" + b + "'"))}.");
     }
 
     /// <summary>How the branches merge.</summary>
@@ -141,6 +154,9 @@ public sealed class Parallel : Layer
 
     /// <inheritdoc />
     public override bool HasNtk => Branches.All(b => b.HasNtk);
+
+    /// <inheritdoc />
+    internal override bool EndsWithDense => Branches.All(b => b.EndsWithDense);
 
     private double Scale => FanIn == FanIn.Sum ? 1 : 1.0 / Branches.Count;
 

@@ -38,16 +38,19 @@ public static class Criticality
     {
         ArgumentNullException.ThrowIfNull(activation);
         double w2 = weightStd * weightStd, b2 = biasStd * biasStd;
+        double G(double x) => w2 * activation.Variance(x) + b2 - x;
         double q = 1;
         bool converged = false;
-        for (int it = 0; it < 20_000; it++)
+        for (int it = 0; it < 2000; it++)
         {
-            double next = w2 * activation.Variance(q) + b2;
+            double next = G(q) + q;
             if (!double.IsFinite(next) || next > 1e200) { q = double.PositiveInfinity; break; }
-            if (Math.Abs(next - q) <= 1e-14 * Math.Max(q, 1e-300) || next == q) { q = next; converged = true; break; }
-            if (next < 1e-200) { q = 0; converged = true; break; }
+            if (Math.Abs(next - q) <= 1e-15 * Math.Max(q, 1e-300)) { q = next; converged = true; break; }
+            if (next < 1e-300) { q = 0; converged = true; break; }
             q = next;
         }
+        if (!converged && double.IsFinite(q))
+            (q, converged) = Bracket(G, q);
         // When the variance diverges, the susceptibilities are taken at a large q (exact for ReLU-like φ, whose are constant).
         double qEval = double.IsFinite(q) ? q : 1e100;
         double chiPerp = w2 * activation.DerivativeVariance(qEval);
@@ -56,6 +59,31 @@ public static class Criticality
             : Math.Abs(chiPerp - 1) <= tolerance ? Phase.Critical
             : chiPerp < 1 ? Phase.Ordered : Phase.Chaotic;
         return new CriticalityResult(q, chiPar, chiPerp, phase, converged);
+    }
+
+    /// <summary>
+    /// Near the critical line the iteration converges slowly (like 1/√t); finish by bisection on
+    /// g(q) = σw²·V(q) + σb² − q, bracketed in the direction the iteration was moving.
+    /// </summary>
+    private static (double Q, bool Converged) Bracket(Func<double, double> g, double q)
+    {
+        double lo, hi;
+        if (g(q) < 0)
+        {
+            hi = q; lo = 1e-12 * q;
+            if (g(lo) <= 0) return (0, true);      // no positive fixed point below: the variance decays to 0
+        }
+        else
+        {
+            lo = q; hi = 2 * q;
+            while (g(hi) > 0) { lo = hi; hi *= 2; if (hi > 1e200) return (double.PositiveInfinity, false); }
+        }
+        for (int it = 0; it < 200 && hi - lo > 1e-15 * hi; it++)
+        {
+            double mid = 0.5 * (lo + hi);
+            if (g(mid) > 0) lo = mid; else hi = mid;
+        }
+        return (0.5 * (lo + hi), true);
     }
 
     /// <summary>∂E[φ(z)²]/∂q by a central difference (one-sided at q = 0).</summary>

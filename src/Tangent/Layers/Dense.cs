@@ -64,6 +64,9 @@ public sealed class Dense : Layer
     internal override int? OutputWidth(int? inputWidth) => Width;
 
     /// <inheritdoc />
+    internal override bool EndsWithDense => true;
+
+    /// <inheritdoc />
     internal override void Diagonal(DiagonalPass pass)
     {
         pass.Record();
@@ -112,6 +115,7 @@ public sealed class Dense : Layer
     /// <inheritdoc />
     public override string ToString()
     {
+        if (WeightStd == 1 && BiasStd == 0 && Parameterization == Parameterization.Ntk && Width is null) return "dense";
         var parts = new List<string> { "w=" + Fmt(WeightStd) };
         if (BiasStd != 0) parts.Add("b=" + Fmt(BiasStd));
         if (Parameterization == Parameterization.Standard) parts.Add("param=standard");
@@ -136,8 +140,10 @@ public sealed class Dense : Layer
             bool standard = layer.Parameterization == Parameterization.Standard;
             double wStd = standard ? layer.WeightStd / Math.Sqrt(nIn) : 1;
             double bStd = standard ? layer.BiasStd : 1;
-            _w = Matrix.Build(nOut, nIn, (_, _) => wStd * Gaussian(rng));
-            _b = layer.HasBias ? Matrix.Build(1, nOut, (_, _) => bStd * Gaussian(rng)) : null;
+            _w = new Matrix(nOut, nIn);
+            FillGaussian(_w.Data, wStd, rng);
+            _b = layer.HasBias ? new Matrix(1, nOut) : null;
+            if (_b is not null) FillGaussian(_b.Data, bStd, rng);
             _scale = standard ? 1 : layer.WeightStd / Math.Sqrt(nIn);
             _biasScale = standard ? 1 : layer.BiasStd;
         }
@@ -171,6 +177,18 @@ public sealed class Dense : Layer
             var dIn = LinearAlgebra.Multiply(delta, _w);
             for (int k = 0; k < dIn.Data.Length; k++) dIn.Data[k] *= _scale;
             return dIn;
+        }
+    }
+
+    /// <summary>Fills with N(0, std²) draws, two per Box–Muller pair.</summary>
+    internal static void FillGaussian(Span<double> x, double std, Random rng)
+    {
+        for (int k = 0; k < x.Length; k += 2)
+        {
+            double r = std * Math.Sqrt(-2.0 * Math.Log(1.0 - rng.NextDouble())), t = 2 * Math.PI * rng.NextDouble();
+            var (sin, cos) = Math.SinCos(t);
+            x[k] = r * cos;
+            if (k + 1 < x.Length) x[k + 1] = r * sin;
         }
     }
 

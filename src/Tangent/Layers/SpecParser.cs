@@ -92,7 +92,8 @@ internal sealed class SpecParser
                     throw Error(at, $"repeat needs a whole count ≥ 1, e.g. repeat(3){{dense relu}}; got '{count}'.");
                 Expect(')');
                 var body = Body();
-                return new Repeat(n, body);
+                try { return new Repeat(n, body); }
+                catch (ArgumentException e) { throw Error(start, e.Message); }
             }
             case "parallel":
             case "concat":
@@ -102,7 +103,8 @@ internal sealed class SpecParser
                 var branches = new List<Layer> { Sequence() };
                 while (Peek == '|') { _pos++; branches.Add(Sequence()); }
                 Expect('}');
-                return new Parallel(name == "parallel" ? FanIn.Sum : FanIn.Concat, branches);
+                try { return new Parallel(name == "parallel" ? FanIn.Sum : FanIn.Concat, branches); }
+                catch (ArgumentException e) { throw Error(start, e.Message); }
             }
         }
         var args = new Dictionary<string, (string Value, int Column)>();
