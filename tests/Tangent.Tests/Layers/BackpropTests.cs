@@ -9,7 +9,7 @@ public sealed class BackpropTests
 {
     [Theory]
     [InlineData("dense(w=1.3,b=0.2) erf dense(w=0.7,b=0.5) gelu dense(w=1.1,b=0.1)")]
-    [InlineData("dense(w=1.2,b=0.3,param=standard,width=4) sin parallel{dense(w=1.1,param=standard,width=4) erf | identity} dense(w=0.8,b=0.1,param=standard)")]
+    [InlineData("dense(w=1.2,b=0.3,param=standard,width=4) sin parallel{dense(w=1.1,param=standard,width=4) erf dense(w=0.9,b=0.2,param=standard,width=4) | identity} dense(w=0.8,b=0.1,param=standard)")]
     [InlineData("dense(w=1.2) concat{erf dense(w=1.3,b=0.1) | gelu} repeat(2){dense(w=1.1,b=0.2) erf} dense")]
     public void EmpiricalNtkEqualsFiniteDifferenceJacobianProduct(string spec)
     {
