@@ -86,11 +86,13 @@ public static class Criticality
         return (0.5 * (lo + hi), true);
     }
 
-    /// <summary>∂E[φ(z)²]/∂q by a central difference (one-sided at q = 0).</summary>
+    /// <summary>∂E[φ(z)²]/∂q by a central difference (second-order one-sided at q = 0).</summary>
     private static double VarianceSlope(Activation a, double q)
     {
-        double h = Math.Max(1e-5 * q, 1e-7);
-        return q > h ? (a.Variance(q + h) - a.Variance(q - h)) / (2 * h) : (a.Variance(q + h) - a.Variance(q)) / h;
+        double h = 1e-4 * Math.Max(q, 1e-2);
+        return q > h
+            ? (a.Variance(q + h) - a.Variance(q - h)) / (2 * h)
+            : (-3 * a.Variance(q) + 4 * a.Variance(q + h) - a.Variance(q + 2 * h)) / (2 * h);   // second-order one-sided
     }
 
     /// <summary>
