@@ -1,0 +1,361 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Tangent.Layers;
+
+/// <summary>φ(x) = x: nngp' = q12, ntk' = ntk.</summary>
+public sealed class Identity : Activation
+{
+    /// <inheritdoc />
+    public override double Phi(double x) => x;
+    /// <inheritdoc />
+    public override double Derivative(double x) => 1;
+    /// <inheritdoc />
+    public override double Nngp(double q11, double q12, double q22) => q12;
+    /// <inheritdoc />
+    public override double NtkFactor(double q11, double q12, double q22) => 1;
+    /// <inheritdoc />
+    internal override void RowKernel(Span<double> nngp, Span<double> ntk, double c1, double s1, ReadOnlySpan<double> c2, ReadOnlySpan<double> s2) { }
+    /// <inheritdoc />
+    public override string ToString() => "identity";
+}
+
+/// <summary>
+/// φ(x) = a·min(x, 0) + b·max(x, 0), the family of Neural Tangents' <c>ABRelu</c>: ReLU = (0, 1),
+/// leaky ReLU(α) = (α, 1), abs = (−1, 1). With ρ = cos θ the clipped correlation (arc-cosine kernel of
+/// Cho &amp; Saul 2009, degree 1):
+/// nngp' = (a−b)²·√(q11q22)·(sin θ − θ cos θ)/(2π) + (a²+b²)/2·q12,
+/// ntk factor = (a²+b²)/2 − (a−b)²·θ/(2π), cov' = (a²+b²)/2·q.
+/// </summary>
+public sealed class ABRelu : Activation
+{
+    private readonly string _kind;
+
+    /// <summary>Creates φ(x) = a·min(x, 0) + b·max(x, 0).</summary>
+    public ABRelu(double a, double b) : this(a, b, "abrelu") { }
+
+    private ABRelu(double a, double b, string kind)
+    {
+        if (!double.IsFinite(a) || !double.IsFinite(b)) throw new ArgumentOutOfRangeException(nameof(a), $"abrelu: a and b must be finite, got a={a}, b={b}.");
+        A = a; B = b; _kind = kind;
+    }
+
+    /// <summary>ReLU, max(x, 0).</summary>
+    public static ABRelu Relu() => new(0, 1, "relu");
+    /// <summary>Leaky ReLU: x for x &gt; 0, α·x below.</summary>
+    public static ABRelu LeakyRelu(double alpha) => new(alpha, 1, "leaky_relu");
+    /// <summary>|x|.</summary>
+    public static ABRelu Abs() => new(-1, 1, "abs");
+
+    /// <summary>Slope for x &lt; 0.</summary>
+    public double A { get; }
+    /// <summary>Slope for x &gt; 0.</summary>
+    public double B { get; }
+
+    /// <inheritdoc />
+    public override double Phi(double x) => x < 0 ? A * x : B * x;
+    /// <inheritdoc />
+    public override double Derivative(double x) => x < 0 ? A : B;
+
+    /// <inheritdoc />
+    public override double Nngp(double q11, double q12, double q22)
+    {
+        double p = Math.Sqrt(Math.Max(q11, 0)) * Math.Sqrt(Math.Max(q22, 0));
+        double rho = Correlation(q11, q12, q22), theta = Math.Acos(rho);
+        double sin = Math.Sqrt(Math.Max((1 - rho) * (1 + rho), 0));
+        double d = A - B;
+        return d * d * p * (sin - theta * rho) / (2 * Math.PI) + (A * A + B * B) / 2 * q12;
+    }
+
+    /// <inheritdoc />
+    public override double NtkFactor(double q11, double q12, double q22)
+    {
+        double theta = Math.Acos(Correlation(q11, q12, q22)), d = A - B;
+        return (A * A + B * B) / 2 - d * d * theta / (2 * Math.PI);
+    }
+
+    /// <inheritdoc />
+    public override double Variance(double q) => (A * A + B * B) / 2 * q;
+    /// <inheritdoc />
+    public override double DerivativeVariance(double q) => (A * A + B * B) / 2;
+
+    /// <inheritdoc />
+    internal override void RowKernel(Span<double> nngp, Span<double> ntk, double c1, double s1, ReadOnlySpan<double> c2, ReadOnlySpan<double> s2)
+    {
+        double d2 = (A - B) * (A - B) / (2 * Math.PI), m = (A * A + B * B) / 2;
+        bool withNtk = !ntk.IsEmpty;
+        int j = 0, n = nngp.Length;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref double rn = ref MemoryMarshal.GetReference(nngp);
+            ref double rt = ref MemoryMarshal.GetReference(ntk);
+            ref double rs = ref MemoryMarshal.GetReference(s2);
+            var vs1 = Vector256.Create(s1); var vd2 = Vector256.Create(d2); var vm = Vector256.Create(m);
+            var one = Vector256<double>.One; var minusOne = -one; var zero = Vector256<double>.Zero;
+            var vHi = Vector256.Create(1 - SnapTolerance);
+            for (; j + 4 <= n; j += 4)
+            {
+                var q12 = Vector256.LoadUnsafe(ref rn, (nuint)j);
+                var p = vs1 * Vector256.LoadUnsafe(ref rs, (nuint)j);
+                var positive = Vector256.GreaterThan(p, zero);
+                var rho = Vector256.ConditionalSelect(positive, q12 / p, zero);
+                rho = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(rho, vHi), one, rho);   // clip + snap to ±1
+                rho = Vector256.ConditionalSelect(Vector256.LessThanOrEqual(rho, -vHi), minusOne, rho);
+                var theta = VectorMath.Acos(rho);
+                var sin = Vector256.Sqrt(Vector256.Max((one - rho) * (one + rho), zero));
+                var res = Vector256.FusedMultiplyAdd(vd2 * p, sin - theta * rho, vm * q12);
+                res.StoreUnsafe(ref rn, (nuint)j);
+                if (withNtk)
+                    ((vm - vd2 * theta) * Vector256.LoadUnsafe(ref rt, (nuint)j)).StoreUnsafe(ref rt, (nuint)j);
+            }
+        }
+        for (; j < n; j++)
+        {
+            double q12 = nngp[j], p = s1 * s2[j];
+            double rho = p > 0 ? Snap(q12 / p) : 0;
+            double theta = VectorMath.Acos(rho), sin = Math.Sqrt(Math.Max((1 - rho) * (1 + rho), 0));
+            nngp[j] = d2 * p * (sin - theta * rho) + m * q12;
+            if (withNtk) ntk[j] *= m - d2 * theta;
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => _kind switch
+    {
+        "relu" => "relu",
+        "abs" => "abs",
+        "leaky_relu" => $"leaky_relu(alpha={Dense.Fmt(A)})",
+        _ => $"abrelu(a={Dense.Fmt(A)},b={Dense.Fmt(B)})",
+    };
+}
+
+/// <summary>
+/// φ(x) = a·erf(b·x) + c (Williams 1997). With g = 2b²:
+/// nngp' = a²·(2/π)·arcsin(g·q12/√((1+g·q11)(1+g·q22))) + c²,
+/// ntk factor = a²b²·(4/π)/√((1+g·q11)(1+g·q22) − g²·q12²).
+/// </summary>
+public sealed class Erf(double a = 1, double b = 1, double c = 0) : Activation
+{
+    /// <summary>Output scale a.</summary>
+    public double A { get; } = a;
+    /// <summary>Input scale b.</summary>
+    public double B { get; } = b;
+    /// <summary>Offset c.</summary>
+    public double C { get; } = c;
+
+    /// <inheritdoc />
+    public override double Phi(double x) => A * SpecialFunctions.Erf(B * x) + C;
+    /// <inheritdoc />
+    public override double Derivative(double x) => A * B * 2 / Math.Sqrt(Math.PI) * Math.Exp(-B * B * x * x);
+
+    /// <inheritdoc />
+    public override double Nngp(double q11, double q12, double q22)
+    {
+        double g = 2 * B * B;
+        double r = Math.Clamp(g * q12 / (Math.Sqrt(1 + g * q11) * Math.Sqrt(1 + g * q22)), -1, 1);
+        return A * A * (2 / Math.PI) * Math.Asin(r) + C * C;
+    }
+
+    /// <inheritdoc />
+    public override double NtkFactor(double q11, double q12, double q22)
+    {
+        // 1/√((1+g·q11)(1+g·q22) − g²q12²) = 1/(s1·s2·√(1 − r²)), factored so that large variances do not overflow.
+        double g = 2 * B * B, s1 = Math.Sqrt(1 + g * q11), s2 = Math.Sqrt(1 + g * q22);
+        double r = Math.Clamp(g * q12 / (s1 * s2), -1, 1);
+        return A * A * B * B * (4 / Math.PI) / (s1 * s2 * Math.Sqrt(Math.Max((1 - r) * (1 + r), 1e-300)));
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => A == 1 && B == 1 && C == 0 ? "erf" : $"erf(a={Dense.Fmt(A)},b={Dense.Fmt(B)},c={Dense.Fmt(C)})";
+}
+
+/// <summary>
+/// GELU, φ(x) = x·Φ(x) (exact, Hendrycks &amp; Gimpel 2016). Derived with Gaussian integration by parts
+/// (Stein's lemma) writing Φ(u) = P(g ≤ u): with a = 1+q11, b = 1+q22, D = √(ab − q12²),
+/// nngp' = q12/4 + q12·arcsin(q12/√(ab))/(2π) + [q11q22 + q12²(1 − q11q22)/(ab)]/(2πD);
+/// the ntk factor is its derivative in q12 (Price's theorem: ∂E[φ(u)φ(v)]/∂q12 = E[φ'(u)φ'(v)]).
+/// Checked against quadrature in the tests.
+/// </summary>
+public sealed class Gelu : Activation
+{
+    /// <inheritdoc />
+    public override double Phi(double x) => x * SpecialFunctions.NormalCdf(x);
+    /// <inheritdoc />
+    public override double Derivative(double x) => SpecialFunctions.NormalCdf(x) + x * SpecialFunctions.NormalPdf(x);
+
+    /// <inheritdoc />
+    public override double Nngp(double q11, double q12, double q22)
+    {
+        // Factored with S = √a·√b, r = q12/S, w = √(1 − r²) so that large variances do not overflow:
+        // the last term [q11q22 + q12²(1 − q11q22)/(ab)]/(2πD) equals (t1·t2·w + r²/(S·w))/(2π), t = q/√(1+q).
+        double sa = Math.Sqrt(1 + q11), sb = Math.Sqrt(1 + q22), S = sa * sb;
+        double r = Math.Clamp(q12 / S, -1, 1), w = Math.Sqrt(Math.Max((1 - r) * (1 + r), 1e-300));
+        double t1 = q11 / sa, t2 = q22 / sb;
+        return q12 / 4 + q12 * Math.Asin(r) / (2 * Math.PI) + (t1 * t2 * w + r * r / (S * w)) / (2 * Math.PI);
+    }
+
+    /// <inheritdoc />
+    public override double NtkFactor(double q11, double q12, double q22)
+    {
+        // ∂/∂q12 of the nngp above, in the same factored variables (u = q/(1+q), i = 1/(1+q)).
+        double a = 1 + q11, b = 1 + q22, S = Math.Sqrt(a) * Math.Sqrt(b);
+        double r = Math.Clamp(q12 / S, -1, 1), w = Math.Sqrt(Math.Max((1 - r) * (1 + r), 1e-300));
+        double u = (q11 / a) * (q22 / b), iab = (1 / a) * (1 / b);
+        return 0.25 + (Math.Asin(r) + r / w + 2 * r * (iab - u) / w + r * (u * w * w + r * r * iab) / (w * w * w)) / (2 * Math.PI);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => "gelu";
+}
+
+/// <summary>
+/// φ(x) = a·sin(b·x + c) (and cos, as sin with the phase c + π/2). From
+/// sin α sin β = [cos(α−β) − cos(α+β)]/2 and E[cos(t·g + s)] = cos(s)·e^{−t²Var/2}:
+/// nngp' = a²/2·[e^{−b²(q11+q22−2q12)/2} − cos(2c)·e^{−b²(q11+q22+2q12)/2}],
+/// ntk factor = a²b²/2·[e^{−b²(q11+q22−2q12)/2} + cos(2c)·e^{−b²(q11+q22+2q12)/2}].
+/// </summary>
+public sealed class Sin : Activation
+{
+    private readonly bool _isCos;
+
+    /// <summary>φ(x) = a·sin(b·x + c).</summary>
+    public Sin(double a = 1, double b = 1, double c = 0) : this(a, b, c, false) { }
+
+    private Sin(double a, double b, double c, bool isCos) { A = a; B = b; C = c; _isCos = isCos; }
+
+    /// <summary>φ(x) = a·cos(b·x + c).</summary>
+    public static Sin Cos(double a = 1, double b = 1, double c = 0) => new(a, b, c, true);
+
+    /// <summary>Output scale a.</summary>
+    public double A { get; }
+    /// <summary>Frequency b.</summary>
+    public double B { get; }
+    /// <summary>Phase c (of the cosine when this is a cosine).</summary>
+    public double C { get; }
+
+    private double Phase => _isCos ? C + Math.PI / 2 : C;
+
+    /// <inheritdoc />
+    public override double Phi(double x) => A * Math.Sin(B * x + Phase);
+    /// <inheritdoc />
+    public override double Derivative(double x) => A * B * Math.Cos(B * x + Phase);
+
+    /// <inheritdoc />
+    public override double Nngp(double q11, double q12, double q22)
+    {
+        double b2 = B * B, cos2c = Math.Cos(2 * Phase);
+        return A * A / 2 * (Math.Exp(-b2 * (q11 + q22 - 2 * q12) / 2) - cos2c * Math.Exp(-b2 * (q11 + q22 + 2 * q12) / 2));
+    }
+
+    /// <inheritdoc />
+    public override double NtkFactor(double q11, double q12, double q22)
+    {
+        double b2 = B * B, cos2c = Math.Cos(2 * Phase);
+        return A * A * b2 / 2 * (Math.Exp(-b2 * (q11 + q22 - 2 * q12) / 2) + cos2c * Math.Exp(-b2 * (q11 + q22 + 2 * q12) / 2));
+    }
+
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        string name = _isCos ? "cos" : "sin";
+        return A == 1 && B == 1 && C == 0 ? name : $"{name}(a={Dense.Fmt(A)},b={Dense.Fmt(B)},c={Dense.Fmt(C)})";
+    }
+}
+
+/// <summary>
+/// φ(x) = a·e^{b·x}: E[e^{b(u+v)}] = e^{b²(q11+q22+2q12)/2}, so nngp' = a²·e^{b²(q11+q22+2q12)/2}
+/// and ntk factor = b²·nngp'.
+/// </summary>
+public sealed class Exp(double a = 1, double b = 1) : Activation
+{
+    /// <summary>Output scale a.</summary>
+    public double A { get; } = a;
+    /// <summary>Rate b.</summary>
+    public double B { get; } = b;
+
+    /// <inheritdoc />
+    public override double Phi(double x) => A * Math.Exp(B * x);
+    /// <inheritdoc />
+    public override double Derivative(double x) => A * B * Math.Exp(B * x);
+    /// <inheritdoc />
+    public override double Nngp(double q11, double q12, double q22) => A * A * Math.Exp(B * B * (q11 + q22 + 2 * q12) / 2);
+    /// <inheritdoc />
+    public override double NtkFactor(double q11, double q12, double q22) => B * B * Nngp(q11, q12, q22);
+    /// <inheritdoc />
+    public override string ToString() => A == 1 && B == 1 ? "exp" : $"exp(a={Dense.Fmt(A)},b={Dense.Fmt(B)})";
+}
+
+/// <summary>
+/// φ(x) = a·e^{b·x²} with b &lt; 0. With D = (1−2b·q11)(1−2b·q22) − 4b²q12² (the determinant of
+/// I − 2bΣ): nngp' = a²/√D, ntk factor = 4a²b²·q12/D^{3/2} (E[uv·e^{b(u²+v²)}] = q12/D^{3/2}).
+/// </summary>
+public sealed class Gaussian : Activation
+{
+    /// <summary>Creates φ(x) = a·e^{b·x²}.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">b ≥ 0 (the expectations would diverge).</exception>
+    public Gaussian(double a = 1, double b = -1)
+    {
+        if (!(b < 0)) throw new ArgumentOutOfRangeException(nameof(b), $"gaussian: b must be negative so that a·exp(b·x²) decays, got b={b}. Try gaussian(b=-1).");
+        A = a; B = b;
+    }
+
+    /// <summary>Output scale a.</summary>
+    public double A { get; }
+    /// <summary>Exponent b &lt; 0.</summary>
+    public double B { get; }
+
+    /// <inheritdoc />
+    public override double Phi(double x) => A * Math.Exp(B * x * x);
+    /// <inheritdoc />
+    public override double Derivative(double x) => 2 * A * B * x * Math.Exp(B * x * x);
+
+    private double Det(double q11, double q12, double q22) =>
+        Math.Max((1 - 2 * B * q11) * (1 - 2 * B * q22) - 4 * B * B * q12 * q12, 1e-300);
+
+    /// <inheritdoc />
+    public override double Nngp(double q11, double q12, double q22) => A * A / Math.Sqrt(Det(q11, q12, q22));
+    /// <inheritdoc />
+    public override double NtkFactor(double q11, double q12, double q22)
+    {
+        double d = Det(q11, q12, q22);
+        return 4 * A * A * B * B * q12 / (d * Math.Sqrt(d));
+    }
+    /// <inheritdoc />
+    public override string ToString() => A == 1 && B == -1 ? "gaussian" : $"gaussian(a={Dense.Fmt(A)},b={Dense.Fmt(B)})";
+}
+
+/// <summary>
+/// φ(x) = sign(x): nngp' = (2/π)·arcsin(ρ) (ρ the clipped correlation), cov' = 1 (0 for a zero input).
+/// Its derivative is 2δ(x), so it has no NTK: asking for one is an error.
+/// </summary>
+public sealed class Sign : Activation
+{
+    /// <inheritdoc />
+    public override bool HasNtk => false;
+    /// <inheritdoc />
+    public override double Phi(double x) => Math.Sign(x);
+    /// <inheritdoc />
+    public override double Derivative(double x) => 0;
+    /// <inheritdoc />
+    public override double Nngp(double q11, double q12, double q22) => 2 / Math.PI * Math.Asin(Correlation(q11, q12, q22));
+    /// <inheritdoc />
+    public override double Variance(double q) => q > 0 ? 1 : 0;
+
+    /// <inheritdoc />
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public override double NtkFactor(double q11, double q12, double q22) => throw NoNtk();
+
+    internal static NotSupportedException NoNtk() => new(
+        "sign has no NTK: its derivative is a Dirac delta, so E[φ'(u)φ'(v)] is undefined. Ask for the NNGP only (--get nngp), " +
+        "or use a smooth stand-in such as erf(b=10).");
+
+    /// <inheritdoc />
+    internal override void RowKernel(Span<double> nngp, Span<double> ntk, double c1, double s1, ReadOnlySpan<double> c2, ReadOnlySpan<double> s2)
+    {
+        if (!ntk.IsEmpty) throw NoNtk();
+        base.RowKernel(nngp, ntk, c1, s1, c2, s2);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => "sign";
+}

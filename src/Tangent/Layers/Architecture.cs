@@ -1,0 +1,123 @@
+using Tangent.Engine;
+using Tangent.Numerics;
+
+namespace Tangent.Layers;
+
+/// <summary>
+/// A network architecture: a stack of layers with its infinite-width kernels
+/// (<see cref="ComputeKernels"/>) and its finite-width twin (<see cref="Initialize"/>). Built from C#
+/// (<c>new Architecture(new Dense(1.5, 0.1), ABRelu.Relu(), new Dense(1.5))</c>) or from the spec
+/// text (<see cref="Parse"/>, docs/LAYERS.md); <see cref="ToString"/> prints the spec back.
+/// </summary>
+public sealed class Architecture
+{
+    /// <summary>Wraps a layer (usually a <see cref="Serial"/>).</summary>
+    public Architecture(Layer root) => Root = root ?? throw new ArgumentNullException(nameof(root));
+
+    /// <summary>Serial composition of <paramref name="layers"/>.</summary>
+    public Architecture(params Layer[] layers) : this(new Serial(layers)) { }
+
+    /// <summary>The root layer.</summary>
+    public Layer Root { get; }
+
+    /// <summary>True when the NTK is defined (no sign activation).</summary>
+    public bool HasNtk => Root.HasNtk;
+
+    /// <summary>Parses the architecture spec language (docs/LAYERS.md).</summary>
+    /// <exception cref="FormatException">A syntax error, with the column and a caret line.</exception>
+    public static Architecture Parse(string spec) => new(SpecParser.Parse(spec));
+
+    /// <summary>The spec text; <see cref="Parse"/> reads it back to an equal architecture.</summary>
+    public override string ToString() => Root.ToString();
+
+    /// <summary>The kernel state of one pair of inputs after the whole network (the plain recursion, no tiling).</summary>
+    public KernelState Kernel(ReadOnlySpan<double> x1, ReadOnlySpan<double> x2) => Root.Apply(KernelState.FromInputs(x1, x2));
+
+    /// <summary>The finite-width network of the given width (MATH.md §3).</summary>
+    public FiniteLayer Initialize(int inputWidth, int width, Random rng) => Root.Initialize(inputWidth, width, rng);
+
+    /// <summary>
+    /// The NNGP and/or NTK matrices K(X1, X2) (n1×n2, float64). Pass <paramref name="x2"/> = null for
+    /// K(X1, X1), computed as its upper triangle and mirrored. Memory: the outputs plus per-thread
+    /// row buffers and the per-layer diagonals (O(n·layers)); no n×n temporaries. Work: one GEMM for
+    /// X1·X2ᵀ/d (written into an output), then the whole layer stack fused per row segment in tiles
+    /// (<see cref="TileScheduler"/>), in parallel.
+    /// </summary>
+    /// <param name="x1">n1×d inputs, a row per sample.</param>
+    /// <param name="x2">n2×d inputs, or null for x1.</param>
+    /// <param name="outputs">Which matrices to compute.</param>
+    /// <param name="progress">Progress in kernel entries.</param>
+    /// <param name="cancellationToken">Stops between tiles.</param>
+    /// <param name="tileSize">Tile edge (default <see cref="TileScheduler.DefaultTileSize"/>).</param>
+    /// <param name="provider">Linear-algebra provider for the GEMM (default: <see cref="LinearAlgebra.Provider"/>).</param>
+    /// <exception cref="ArgumentException">Column counts differ, or no outputs asked for.</exception>
+    /// <exception cref="NotSupportedException">NTK asked for an architecture with sign.</exception>
+    /// <exception cref="InvalidOperationException">A 'standard' layer whose input width is unknown.</exception>
+    public KernelResult ComputeKernels(Matrix x1, Matrix? x2 = null, KernelOutputs outputs = KernelOutputs.Both,
+        IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default,
+        int tileSize = TileScheduler.DefaultTileSize, ILinearAlgebraProvider? provider = null)
+    {
+        ArgumentNullException.ThrowIfNull(x1);
+        bool symmetric = x2 is null || ReferenceEquals(x1, x2);
+        x2 ??= x1;
+        if (x1.Cols != x2.Cols)
+            throw new ArgumentException($"X1 is {x1.Shape} and X2 is {x2.Shape}: both must have the same number of columns (features).");
+        if (x1.Cols == 0) throw new ArgumentException("Inputs have 0 columns; the input dimension d must be at least 1.");
+        if ((outputs & KernelOutputs.Both) == 0) throw new ArgumentException("Ask for at least one of Nngp and Ntk.", nameof(outputs));
+        bool wantNngp = outputs.HasFlag(KernelOutputs.Nngp), wantNtk = outputs.HasFlag(KernelOutputs.Ntk);
+        if (wantNtk && !HasNtk) throw Sign.NoNtk();
+
+        int n1 = x1.Rows, n2 = x2.Rows, d = x1.Cols;
+        var slots1 = Diagonals(x1);
+        var slots2 = symmetric ? slots1 : Diagonals(x2);
+
+        var nngp = wantNngp ? new Matrix(n1, n2) : null;
+        var ntk = wantNtk ? new Matrix(n1, n2) : null;
+        var gram = nngp ?? ntk!;
+        var p = provider ?? LinearAlgebra.Provider;
+        if (symmetric) p.Syrk(n1, d, 1.0 / d, x1.Data, d, 0, gram.Data, Math.Max(n2, 1));
+        else p.Gemm(Op.None, Op.Transpose, n1, n2, d, 1.0 / d, x1.Data, d, x2.Data, d, 0, gram.Data, Math.Max(n2, 1));
+
+        var tiles = TileScheduler.Plan(n1, n2, symmetric, tileSize, tileSize);
+        var buffers = new ThreadLocal<RowPass>(() => new RowPass(slots1, slots2, tileSize, wantNtk));
+        TileScheduler.Run(tiles, t =>
+        {
+            var pass = buffers.Value!;
+            for (int i = t.Row0; i < t.Row0 + t.Rows; i++)
+            {
+                int j0 = symmetric ? Math.Max(t.Col0, i) : t.Col0, j1 = t.Col0 + t.Cols;
+                if (j0 >= j1) continue;
+                pass.I = i; pass.J0 = j0; pass.Len = j1 - j0; pass.Slot = 0;
+                var g = gram.Data.AsSpan(i * n2 + j0, pass.Len);
+                g.CopyTo(pass.Nngp);
+                if (wantNtk) pass.NtkRow.Clear();
+                Root.Row(pass);
+                if (nngp is not null) pass.NngpRow.CopyTo(nngp.Data.AsSpan(i * n2 + j0));
+                if (ntk is not null) pass.NtkRow.CopyTo(ntk.Data.AsSpan(i * n2 + j0));
+            }
+        }, $"kernel {n1}×{n2}", progress, cancellationToken);
+        buffers.Dispose();
+
+        if (symmetric)
+        {
+            if (nngp is not null) TileScheduler.MirrorUpperToLower(nngp.Data, n1);
+            if (ntk is not null) TileScheduler.MirrorUpperToLower(ntk.Data, n1);
+        }
+        return new KernelResult(nngp, ntk);
+    }
+
+    /// <summary>The per-layer diagonals of one input set, computed once (O(n·d + n·layers)).</summary>
+    internal IReadOnlyList<DiagonalSlot> Diagonals(Matrix x)
+    {
+        var cov = new double[x.Rows];
+        for (int i = 0; i < x.Rows; i++)
+        {
+            double s = 0;
+            foreach (double v in x.Row(i)) s += v * v;
+            cov[i] = s / x.Cols;
+        }
+        var pass = new DiagonalPass(cov, x.Cols);
+        Root.Diagonal(pass);
+        return pass.Slots;
+    }
+}
