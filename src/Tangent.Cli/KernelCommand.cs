@@ -10,7 +10,7 @@ internal static class KernelCommand
     public static Command Create(TextWriter output)
     {
         var cmd = new Command("kernel", "Compute a kernel matrix K(X1, X2) and write it to a .csv or .npy file.");
-        var kernel = new KernelOptions(allowNone: false, required: true);
+        var kernel = new KernelOptions(allowNone: false);
         kernel.AddTo(cmd);
         var x1 = new Option<FileInfo>("--x1") { Description = "Inputs X1 (.csv numbers only, or .npy), one row per sample.", Required = true };
         var x2 = new Option<FileInfo?>("--x2") { Description = "Inputs X2 (default: X1, the symmetric case)." };

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Tangent.Kernels;
+using Tangent.Layers;
 
 namespace Tangent.Cli;
 
@@ -10,11 +11,16 @@ internal sealed class KernelOptions
     public Option<double?> Gamma { get; } = new("--gamma") { Description = "γ of the Gaussian, Laplace and polynomial kernels (default 1/d, d = number of features)." };
     public Option<double> Coef0 { get; } = new("--coef0") { Description = "c of the polynomial kernel (γ·x·x' + c)^p.", DefaultValueFactory = _ => 1.0 };
     public Option<int> Degree { get; } = new("--degree") { Description = "p of the polynomial kernel.", DefaultValueFactory = _ => 3 };
+    public Option<string?> Arch { get; } = new("--arch") { Description = "A network architecture (docs/LAYERS.md), e.g. \"dense(w=1.5,b=0.1) relu dense(w=1.5)\": use its infinite-width kernel instead of --kernel." };
+    public Option<string> Get { get; } = new("--get") { Description = "With --arch: nngp or ntk.", DefaultValueFactory = _ => "ntk" };
 
-    public KernelOptions(bool allowNone, bool required)
+    private readonly bool _allowNone;
+
+    public KernelOptions(bool allowNone)
     {
+        _allowNone = allowNone;
         string names = "linear, gaussian, laplace, polynomial" + (allowNone ? ", or none (linear regression)" : "");
-        Kernel = new Option<string>("--kernel") { Description = $"Kernel: {names}.", Required = required };
+        Kernel = new Option<string>("--kernel") { Description = $"Kernel: {names}. Give either --kernel or --arch." };
     }
 
     public void AddTo(Command c)
@@ -23,12 +29,29 @@ internal sealed class KernelOptions
         c.Options.Add(Gamma);
         c.Options.Add(Coef0);
         c.Options.Add(Degree);
+        c.Options.Add(Arch);
+        c.Options.Add(Get);
     }
 
-    /// <summary>The kernel, or null for "none".</summary>
-    public ClassicalKernel? Resolve(ParseResult r, int features)
+    /// <summary>Parses --get: nngp or ntk.</summary>
+    public static KernelOutputs ParseGet(string? value) => (value ?? "").Trim().ToLowerInvariant() switch
     {
-        string name = (r.GetValue(Kernel) ?? "").Trim().ToLowerInvariant();
+        "nngp" => KernelOutputs.Nngp,
+        "ntk" => KernelOutputs.Ntk,
+        _ => throw new ArgumentException($"--get must be nngp or ntk, not '{value}'."),
+    };
+
+    /// <summary>The kernel, or null for "none".</summary>
+    public IKernel? Resolve(ParseResult r, int features)
+    {
+        string? arch = r.GetValue(Arch);
+        string? kernelName = r.GetValue(Kernel);
+        if (arch is not null && kernelName is not null)
+            throw new ArgumentException("Give either --kernel (a classical kernel) or --arch (a network's kernel), not both.");
+        if (arch is not null) return NeuralKernel.Parse(arch, ParseGet(r.GetValue(Get)));
+        if (kernelName is null)
+            throw new ArgumentException("Choose a kernel: --kernel linear|gaussian|laplace|polynomial" + (_allowNone ? "|none" : "") + ", or --arch SPEC with --get nngp|ntk.");
+        string name = kernelName.Trim().ToLowerInvariant();
         double gamma = r.GetValue(Gamma) ?? 1.0 / Math.Max(features, 1);
         return name switch
         {

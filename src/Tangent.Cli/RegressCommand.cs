@@ -11,7 +11,7 @@ internal static class RegressCommand
     public static Command Create(TextWriter output)
     {
         var cmd = new Command("regress", "Fit kernel regression (minimum-norm or ridge) or linear regression (--kernel none) and write test predictions.");
-        var kernel = new KernelOptions(allowNone: true, required: true);
+        var kernel = new KernelOptions(allowNone: true);
         kernel.AddTo(cmd);
         var ridge = new Option<double>("--ridge") { Description = "Ridge λ ≥ 0 (0: minimum-norm interpolation).", DefaultValueFactory = _ => 0.0 };
         var relative = new Option<bool>("--ridge-relative") { Description = "λ is relative to the mean diagonal of the kernel matrix." };
