@@ -30,7 +30,7 @@ for trx in "$results"/*.trx; do
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
   get() { sed -E "s/.* $1=\"([0-9]+)\".*/\1/" <<<"$counters"; }
   passed=$((passed + $(get passed))); failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
-  skipped=$((skipped + $(get notExecuted)))
+  skipped=$((skipped + $(get total) - $(get executed)))
 done
 rm -rf "$results"
 if [ "$rc" != "0" ] && [ "$failed" = "0" ]; then failed=1; echo "build or test host failed (exit $rc)"; fi
