@@ -40,6 +40,7 @@ public static class TangentCli
     {
         var root = new RootCommand("Tangent: neural networks as kernel machines (NNGP/NTK kernels, kernel regression, infinite ensembles).");
         root.Subcommands.Add(InfoCommand.Create(output));
+        root.Subcommands.Add(BenchCommand.Create(output));
         return root;
     }
 }
