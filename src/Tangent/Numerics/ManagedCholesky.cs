@@ -11,10 +11,10 @@ namespace Tangent.Numerics;
 internal static unsafe class ManagedCholesky
 {
     /// <summary>Block size of the right-looking factorization (one KC-deep GEMM update per block).</summary>
-    internal const int BlockSize = 256;
+    internal static int BlockSize = 256;
 
     /// <summary>Triangles up to this order are solved by plain substitution.</summary>
-    private const int TrsmLeaf = 32;
+    internal static int TrsmLeaf = 32;
 
     /// <summary>
     /// Right-looking blocked Cholesky of the lower triangle (GVL Alg. 4.2.3 in blocks): for each block
@@ -22,6 +22,29 @@ internal static unsafe class ManagedCholesky
     /// </summary>
     /// <returns>0, or the 1-based index of the first pivot that was not positive.</returns>
     public static int Potrf(int n, double* a, long lda)
+    {
+        int result = BlockSize <= 0 ? PotrfRecursive(n, a, lda) : PotrfBlocked(n, a, lda);
+        if (result == 0)
+            for (int i = 0; i < n; i++) new Span<double>(a + i * lda + i + 1, n - i - 1).Clear();
+        return result;
+    }
+
+    /// <summary>Recursive Cholesky (Gustavson 1997; Ahmed &amp; Pingali 2000): factor A11, L21 = A21·L11⁻ᵀ,
+    /// A22 ← A22 − L21·L21ᵀ, factor A22; the two middle steps are GEMM-rich at every level.</summary>
+    private static int PotrfRecursive(int n, double* a, long lda)
+    {
+        if (n <= TrsmLeaf) return Potf2(n, a, lda);
+        int n1 = Split(n), n2 = n - n1;
+        int info = PotrfRecursive(n1, a, lda);
+        if (info > 0) return info;
+        double* a21 = a + n1 * lda;
+        TrsmRightLowerTranspose(n2, n1, a, lda, a21, lda);
+        ManagedGemm.Gemm(Op.None, Op.Transpose, n2, n2, n1, -1.0, a21, lda, a21, lda, 1.0, a21 + n1, lda, ManagedGemm.Part.Lower);
+        info = PotrfRecursive(n2, a21 + n1, lda);
+        return info > 0 ? n1 + info : 0;
+    }
+
+    private static int PotrfBlocked(int n, double* a, long lda)
     {
         for (int j = 0; j < n; j += BlockSize)
         {
@@ -36,7 +59,6 @@ internal static unsafe class ManagedCholesky
             double* a22 = a21 + jb;
             ManagedGemm.Gemm(Op.None, Op.Transpose, rest, rest, jb, -1.0, a21, lda, a21, lda, 1.0, a22, lda, ManagedGemm.Part.Lower);
         }
-        for (int i = 0; i < n; i++) new Span<double>(a + i * lda + i + 1, n - i - 1).Clear();
         return 0;
     }
 
