@@ -66,16 +66,13 @@ public sealed partial class ManagedProvider
                 e[i] = scale * g;
                 h -= f * g;
                 d[i - 1] = f - g;
-                Array.Clear(e, 0, i);
-                for (int j = 0; j < i; j++)
-                {
-                    f = d[j];
-                    var uj = U[j];
-                    U[i][j] = f;
-                    // g = e[j] + Σ_{k ≥ j} V[k,j]·d[k];  e[k] += V[k,j]·f for k > j.
-                    g = e[j] + uj[j] * f + DotAndAxpy(uj.AsSpan(j + 1, i - j - 1), d.AsSpan(j + 1), f, e.AsSpan(j + 1));
-                    e[j] = g;
-                }
+                // The active block U[0..i)[0..i) is kept fully symmetric (the textbook code updates one
+                // triangle only), so p = A·d and the rank-2 update run along whole rows, in parallel.
+                // Row i is free: it takes the Householder vector (V[j, i] = d[j]).
+                for (int j = 0; j < i; j++) U[i][j] = d[j];
+                int len = i;
+                bool par = (long)len * len >= 1 << 16 && Environment.ProcessorCount > 1;
+                RowsParallel(len, par, j => e[j] = Dot(U[j].AsSpan(0, len), d.AsSpan(0, len)));
                 f = 0.0;
                 for (int j = 0; j < i; j++)
                 {
@@ -84,15 +81,12 @@ public sealed partial class ManagedProvider
                 }
                 double hh = f / (h + h);
                 for (int j = 0; j < i; j++) e[j] -= hh * d[j];
+                // A ← A − d·eᵀ − e·dᵀ.
+                RowsParallel(len, par, j => Rank2Update(U[j].AsSpan(0, len), -d[j], e.AsSpan(0, len), -e[j], d.AsSpan(0, len)));
                 for (int j = 0; j < i; j++)
                 {
-                    f = d[j];
-                    g = e[j];
-                    var uj = U[j];
-                    // V[k,j] −= f·e[k] + g·d[k] for k = j..i-1.
-                    Rank2Update(uj.AsSpan(j, i - j), -f, e.AsSpan(j), -g, d.AsSpan(j));
-                    d[j] = uj[i - 1];
-                    uj[i] = 0.0;
+                    d[j] = U[j][i - 1];
+                    U[j][i] = 0.0;
                 }
             }
             d[i] = h;
@@ -134,14 +128,28 @@ public sealed partial class ManagedProvider
         e[0] = 0.0;
     }
 
+    /// <summary>Runs body(j) for j in [0, count), in 64-row chunks over threads when asked.</summary>
+    private static void RowsParallel(int count, bool parallel, Action<int> body)
+    {
+        if (!parallel)
+        {
+            for (int j = 0; j < count; j++) body(j);
+            return;
+        }
+        Parallel.For(0, (count + 63) / 64, t =>
+        {
+            int j1 = Math.Min(count, (t + 1) * 64);
+            for (int j = t * 64; j < j1; j++) body(j);
+        });
+    }
+
     /// <summary>tql2 with the eigenvectors as rows: W[i] is column i of the textbook V.</summary>
     private static void Tql2(int n, double[][] W, double[] d, double[] e)
     {
         for (int i = 1; i < n; i++) e[i - 1] = e[i];
         e[n - 1] = 0.0;
         double f = 0.0, tst1 = 0.0, eps = Math.Pow(2.0, -52.0);
-        var cs = new double[n];
-        var sn = new double[n];
+        var rotations = new RotationBuffer(n, W);
         for (int l = 0; l < n; l++)
         {
             tst1 = Math.Max(tst1, Math.Abs(d[l]) + Math.Abs(e[l]));
@@ -184,10 +192,9 @@ public sealed partial class ManagedProvider
                         c = p / r;
                         p = c * d[i] - s * g;
                         d[i + 1] = h + s * (c * g + s * d[i]);
-                        cs[i] = c;
-                        sn[i] = s;
+                        rotations.Add(i, c, s);
                     }
-                    ApplyRotations(W, l, m, cs, sn, n);
+                    rotations.FlushIfFull();
                     p = -s * s2 * c3 * el1 * e[l] / dl1;
                     e[l] = s * p;
                     d[l] = c * p;
@@ -196,6 +203,7 @@ public sealed partial class ManagedProvider
             d[l] += f;
             e[l] = 0.0;
         }
+        rotations.Flush();
         // Sort eigenvalues ascending, with their vectors.
         for (int i = 0; i < n - 1; i++)
         {
@@ -212,19 +220,58 @@ public sealed partial class ManagedProvider
         }
     }
 
-    /// <summary>Applies the sweep's rotations i = m-1 … l to rows (i, i+1) of W, in column strips.</summary>
-    private static void ApplyRotations(double[][] W, int l, int m, double[] cs, double[] sn, int n)
+    /// <summary>
+    /// Givens rotations of the QL sweeps, recorded in order and applied to the eigenvector rows in
+    /// batches: each thread takes a strip of columns narrow enough for the strip of all n rows to
+    /// stay in its L2 cache, and applies the whole batch there. The rotations depend only on the
+    /// tridiagonal, never on W, so deferring them changes nothing but the memory traffic.
+    /// </summary>
+    internal sealed class RotationBuffer(int n, double[][] w)
     {
-        void Strip(int k0, int len)
+        /// <summary>Doubles of W a strip may span (all n rows × the strip width): 2 MiB, about one L2.</summary>
+        internal static int RotationStripBudget = 262144;
+
+        private readonly int[] _row = new int[Capacity(n)];
+        private readonly double[] _c = new double[Capacity(n)];
+        private readonly double[] _s = new double[Capacity(n)];
+        private int _count;
+
+        private static int Capacity(int n) => Math.Max(2 * n, Math.Min(n * n, 1 << 20));
+
+        public void Add(int i, double c, double s)
         {
-            for (int i = m - 1; i >= l; i--)
-                Rotate(W[i].AsSpan(k0, len), W[i + 1].AsSpan(k0, len), cs[i], sn[i]);
+            _row[_count] = i;
+            _c[_count] = c;
+            _s[_count] = s;
+            _count++;
         }
-        const int strip = 256;
-        if ((long)(m - l) * n >= 1 << 15 && n >= 2 * strip && Environment.ProcessorCount > 1)
-            Parallel.For(0, (n + strip - 1) / strip, t => Strip(t * strip, Math.Min(strip, n - t * strip)));
-        else
-            Strip(0, n);
+
+        /// <summary>Flushes when another sweep (at most n − 1 rotations) might not fit.</summary>
+        public void FlushIfFull()
+        {
+            if (_count + n > _row.Length) Flush();
+        }
+
+        public void Flush()
+        {
+            if (_count == 0) return;
+            int strip = Math.Clamp(RotationStripBudget / n / 8 * 8, 64, 1024);
+            int strips = (n + strip - 1) / strip;
+            void Strip(int t)
+            {
+                int k0 = t * strip, len = Math.Min(strip, n - k0);
+                for (int r = 0; r < _count; r++)
+                {
+                    int i = _row[r];
+                    Rotate(w[i].AsSpan(k0, len), w[i + 1].AsSpan(k0, len), _c[r], _s[r]);
+                }
+            }
+            if (strips > 1 && (long)_count * n >= 1 << 15 && Environment.ProcessorCount > 1)
+                Parallel.For(0, strips, Strip);
+            else
+                for (int t = 0; t < strips; t++) Strip(t);
+            _count = 0;
+        }
     }
 
     /// <summary>(x, y) ← (c·x − s·y, s·x + c·y) elementwise.</summary>
@@ -246,27 +293,6 @@ public sealed partial class ManagedProvider
             y[k] = s * x[k] + c * h;
             x[k] = c * x[k] - s * h;
         }
-    }
-
-    /// <summary>Returns Σ u[k]·d[k] and does e[k] += u[k]·f, in one pass.</summary>
-    private static double DotAndAxpy(ReadOnlySpan<double> u, ReadOnlySpan<double> d, double f, Span<double> e)
-    {
-        int k = 0, w = Vector<double>.Count;
-        var acc = Vector<double>.Zero;
-        var vf = new Vector<double>(f);
-        for (; k <= u.Length - w; k += w)
-        {
-            var uv = new Vector<double>(u.Slice(k));
-            acc += uv * new Vector<double>(d.Slice(k));
-            (new Vector<double>(e.Slice(k)) + uv * vf).CopyTo(e.Slice(k));
-        }
-        double g = Vector.Sum(acc);
-        for (; k < u.Length; k++)
-        {
-            g += u[k] * d[k];
-            e[k] += u[k] * f;
-        }
-        return g;
     }
 
     private static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)

@@ -240,3 +240,48 @@ public sealed class ProviderKernelTests
         Assert.Contains("ld ≥ 4", e2.Message);
     }
 }
+
+public sealed class ManagedEigenTests
+{
+    [Fact]
+    public void SyevdOfOrder300UsesTheParallelPathsAndReconstructs()
+    {
+        // n = 300 takes the threaded row updates; a small strip budget forces several rotation strips.
+        const int n = 300;
+        int saved = ManagedProvider.RotationBuffer.RotationStripBudget;
+        ManagedProvider.RotationBuffer.RotationStripBudget = 16384;
+        try
+        {
+            var x = ProviderTests.Random(n, n, 41);
+            var a = LinearAlgebra.Gram(x, ManagedProvider.Instance);
+            var eig = SymmetricEigen.Compute(a, ManagedProvider.Instance);
+            double top = eig.Values[^1];
+            double trace = Enumerable.Range(0, n).Sum(i => a[i, i]);
+            Assert.True(Math.Abs(eig.Values.Sum() - trace) < 1e-11 * trace);
+            if (NativeProvider.Instance is { } native)
+            {
+                var reference = SymmetricEigen.Compute(a, native);
+                for (int i = 0; i < n; i++) Assert.True(Math.Abs(eig.Values[i] - reference.Values[i]) < 1e-11 * top, $"λ{i}: {eig.Values[i]} vs {reference.Values[i]}");
+            }
+            var back = eig.Function(v => v);
+            Assert.True(back.MaxAbsDifference(a) < 1e-11 * top);
+            var vtv = LinearAlgebra.Multiply(eig.Vectors, eig.Vectors, Op.Transpose, Op.None, ManagedProvider.Instance);
+            Assert.True(vtv.MaxAbsDifference(Matrix.Identity(n)) < 1e-11);
+        }
+        finally
+        {
+            ManagedProvider.RotationBuffer.RotationStripBudget = saved;
+        }
+    }
+
+    [Fact]
+    public void CholeskyOfOrder1100CrossesBlocksAndMatchesReconstruction()
+    {
+        // Exercises threaded TRSM leaves and the lower-triangle GEMM update on a ragged order.
+        const int n = 1100;
+        var spd = new Matrix(n, n, Tangent.Diagnostics.ProviderBenchmark.DiagonallyDominantSpd(n, 7));
+        var l = Cholesky.Compute(spd, ManagedProvider.Instance).Factor;
+        var llt = LinearAlgebra.Multiply(l, l, Op.None, Op.Transpose, ManagedProvider.Instance);
+        Assert.True(llt.MaxAbsDifference(spd) < 1e-12 * n);
+    }
+}
