@@ -10,15 +10,15 @@ namespace Tangent.Numerics;
 /// </summary>
 internal static unsafe class ManagedCholesky
 {
-    /// <summary>Block size of the right-looking factorization (one KC-deep GEMM update per block).</summary>
-    internal static int BlockSize = 256;
+    /// <summary>Block size of the right-looking factorization (one KC-deep GEMM update per block);
+    /// 0 (the default) selects the recursive algorithm, which measured faster here.</summary>
+    internal static int BlockSize = 0;
 
     /// <summary>Triangles up to this order are solved by plain substitution.</summary>
     internal static int TrsmLeaf = 32;
 
     /// <summary>
-    /// Right-looking blocked Cholesky of the lower triangle (GVL Alg. 4.2.3 in blocks): for each block
-    /// column, A11 = L11·L11ᵀ (unblocked), L21 = A21·L11⁻ᵀ (TRSM), A22 ← A22 − L21·L21ᵀ (SYRK, lower part).
+    /// Cholesky of the lower triangle, recursive by default, else right-looking blocked.
     /// </summary>
     /// <returns>0, or the 1-based index of the first pivot that was not positive.</returns>
     public static int Potrf(int n, double* a, long lda)
@@ -27,6 +27,28 @@ internal static unsafe class ManagedCholesky
         if (result == 0)
             for (int i = 0; i < n; i++) new Span<double>(a + i * lda + i + 1, n - i - 1).Clear();
         return result;
+    }
+
+    /// <summary>
+    /// Right-looking blocked Cholesky of the lower triangle (GVL Alg. 4.2.3 in blocks): for each block
+    /// column, A11 = L11·L11ᵀ (recursive), L21 = A21·L11⁻ᵀ (TRSM), A22 ← A22 − L21·L21ᵀ (SYRK, lower part).
+    /// </summary>
+    private static int PotrfBlocked(int n, double* a, long lda)
+    {
+        for (int j = 0; j < n; j += BlockSize)
+        {
+            int jb = Math.Min(BlockSize, n - j);
+            double* a11 = a + j * lda + j;
+            int info = PotrfRecursive(jb, a11, lda);
+            if (info > 0) return j + info;
+            int rest = n - j - jb;
+            if (rest == 0) break;
+            double* a21 = a + (j + jb) * lda + j;
+            TrsmRightLowerTranspose(rest, jb, a11, lda, a21, lda);
+            double* a22 = a21 + jb;
+            ManagedGemm.Gemm(Op.None, Op.Transpose, rest, rest, jb, -1.0, a21, lda, a21, lda, 1.0, a22, lda, ManagedGemm.Part.Lower);
+        }
+        return 0;
     }
 
     /// <summary>Recursive Cholesky (Gustavson 1997; Ahmed &amp; Pingali 2000): factor A11, L21 = A21·L11⁻ᵀ,
@@ -42,24 +64,6 @@ internal static unsafe class ManagedCholesky
         ManagedGemm.Gemm(Op.None, Op.Transpose, n2, n2, n1, -1.0, a21, lda, a21, lda, 1.0, a21 + n1, lda, ManagedGemm.Part.Lower);
         info = PotrfRecursive(n2, a21 + n1, lda);
         return info > 0 ? n1 + info : 0;
-    }
-
-    private static int PotrfBlocked(int n, double* a, long lda)
-    {
-        for (int j = 0; j < n; j += BlockSize)
-        {
-            int jb = Math.Min(BlockSize, n - j);
-            double* a11 = a + j * lda + j;
-            int info = Potf2(jb, a11, lda);
-            if (info > 0) return j + info;
-            int rest = n - j - jb;
-            if (rest == 0) break;
-            double* a21 = a + (j + jb) * lda + j;
-            TrsmRightLowerTranspose(rest, jb, a11, lda, a21, lda);
-            double* a22 = a21 + jb;
-            ManagedGemm.Gemm(Op.None, Op.Transpose, rest, rest, jb, -1.0, a21, lda, a21, lda, 1.0, a22, lda, ManagedGemm.Part.Lower);
-        }
-        return 0;
     }
 
     /// <summary>Unblocked row-oriented Cholesky–Crout: L[i,j] = (A[i,j] − L[i,:j]·L[j,:j]) / L[j,j].</summary>
@@ -89,8 +93,44 @@ internal static unsafe class ManagedCholesky
         if (rows == 0 || n == 0) return;
         if (n <= TrsmLeaf)
         {
-            // Row r: x[c] = (b[c] − x[:c]·L[c,:c]) / L[c,c]. Rows are independent.
-            void Row(int r)
+            // Row r: x[c] = (b[c] − x[:c]·L[c,:c]) / L[c,c]. Rows are independent, so they are
+            // taken W at a time with the W rows side by side in one vector (a transposed tile).
+            int w = Vector<double>.Count;
+            int groups = rows / w;
+            void Group(int g0, int g1)
+            {
+                var tile = stackalloc Vector<double>[n];
+                var lane = stackalloc double[w];
+                for (int g = g0; g < g1; g++)
+                {
+                    double* b0 = b + (long)g * w * ldb;
+                    for (int c = 0; c < n; c++)
+                    {
+                        for (int q = 0; q < w; q++) lane[q] = b0[q * ldb + c];
+                        tile[c] = *(Vector<double>*)lane;
+                    }
+                    for (int c = 0; c < n; c++)
+                    {
+                        double* lc = l + c * ldl;
+                        var acc = tile[c];
+                        for (int p = 0; p < c; p++) acc -= new Vector<double>(lc[p]) * tile[p];
+                        tile[c] = acc / new Vector<double>(lc[c]);
+                    }
+                    for (int c = 0; c < n; c++)
+                    {
+                        *(Vector<double>*)lane = tile[c];
+                        for (int q = 0; q < w; q++) b0[q * ldb + c] = lane[q];
+                    }
+                }
+            }
+            if ((long)rows * n * n >= 1 << 17 && Environment.ProcessorCount > 1 && groups > 16)
+            {
+                const int chunk = 16;
+                Parallel.For(0, (groups + chunk - 1) / chunk, t => Group(t * chunk, Math.Min(groups, (t + 1) * chunk)));
+            }
+            else
+                Group(0, groups);
+            for (int r = groups * w; r < rows; r++)
             {
                 double* x = b + r * ldb;
                 for (int c = 0; c < n; c++)
@@ -99,17 +139,6 @@ internal static unsafe class ManagedCholesky
                     x[c] = (x[c] - Dot(x, lc, c)) / lc[c];
                 }
             }
-            if ((long)rows * n * n >= 1 << 17 && Environment.ProcessorCount > 1)
-            {
-                int chunk = 64, chunks = (rows + chunk - 1) / chunk;
-                Parallel.For(0, chunks, t =>
-                {
-                    int r1 = Math.Min(rows, (t + 1) * chunk);
-                    for (int r = t * chunk; r < r1; r++) Row(r);
-                });
-            }
-            else
-                for (int r = 0; r < rows; r++) Row(r);
             return;
         }
         int n1 = Split(n), n2 = n - n1;
