@@ -1,10 +1,10 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """GFLOP/s of numpy's GEMM and Cholesky, for comparison with `tangent bench`.
 
 Same sizes, same flop counts (2n^3 for GEMM, n^3/3 for Cholesky), one warm-up then the best of
 --repeats runs. numpy uses whatever BLAS it was built against (Debian: the system OpenBLAS).
 
-    python3 benchmarks/numpy_bench.py [--gemm-n 4096] [--cholesky-n 8000] [--repeats 3]
+    /usr/bin/python3 benchmarks/numpy_bench.py [--gemm-n 4096] [--cholesky-n 8000] [--repeats 3]
 """
 import argparse
 import os
