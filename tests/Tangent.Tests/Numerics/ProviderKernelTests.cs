@@ -18,6 +18,16 @@ public sealed class ProviderKernelTests
         return s;
     }
 
+    /// <summary>G·Gᵀ + 0.1·I for a random n×(n+3) G, through the (separately tested) managed GEMM.</summary>
+    private static Matrix FastSpd(int n, int seed)
+    {
+        var g = LinearAlgebra.Gram(ProviderTests.Random(n, n + 3, seed), ManagedProvider.Instance);
+        for (int i = 0; i < n; i++) g[i, i] += 0.1;
+        return g;
+    }
+
+    private static Matrix Llt(Matrix l) => LinearAlgebra.Multiply(l, l, Op.None, Op.Transpose, ManagedProvider.Instance);
+
     private static double RelativeError(Matrix got, Matrix expected)
     {
         double scale = Math.Max(1.0, expected.FrobeniusNorm());
@@ -132,14 +142,14 @@ public sealed class ProviderKernelTests
     {
         // 300 > the managed block size would need 257; 300 crosses one block boundary and leaves a ragged block.
         var p = Get(name);
-        var a = ProviderTests.Spd(300, 8);
+        var a = FastSpd(300, 8);
         var lda = 303;
         var store = Strided(a, lda, double.NaN);
         Assert.Equal(0, p.Potrf(300, store, lda));
         var l = Matrix.Build(300, 300, (i, j) => store[i * lda + j]);
         for (int i = 0; i < 300; i++)
             for (int j = i + 1; j < 300; j++) Assert.Equal(0.0, l[i, j]);
-        Assert.True(RelativeError(ProviderTests.NaiveMultiply(l, l.Transpose()), a) < 1e-13);
+        Assert.True(RelativeError(Llt(l), a) < 1e-13);
     }
 
     [Theory]
@@ -147,11 +157,12 @@ public sealed class ProviderKernelTests
     public void CholeskyReportsTheFailingPivot(string name)
     {
         var p = Get(name);
+        var spd = FastSpd(300, 4);
+        var l = Cholesky.Compute(spd, ManagedProvider.Instance).Factor;
         foreach (int fail in new[] { 1, 5, 260, 300 })
         {
             // Positive definite except that pivot `fail` (1-based) goes negative after elimination.
-            var a = ProviderTests.Spd(300, 4);
-            var l = Cholesky.Compute(a, ManagedProvider.Instance).Factor;
+            var a = spd.Clone();
             double shift = 0;
             for (int q = 0; q < fail - 1; q++) shift += l[fail - 1, q] * l[fail - 1, q];
             a[fail - 1, fail - 1] = shift - 0.5;
@@ -167,7 +178,7 @@ public sealed class ProviderKernelTests
         var p = Get(name);
         foreach (var (n, nrhs) in new[] { (1, 1), (17, 3), (100, 1), (150, 70) })
         {
-            var a = ProviderTests.Spd(n, n);
+            var a = FastSpd(n, n);
             var l = Cholesky.Compute(a, ManagedProvider.Instance).Factor;
             var x = ProviderTests.Random(n, nrhs, 9);
             foreach (var op in new[] { Op.None, Op.Transpose })
@@ -215,7 +226,7 @@ public sealed class ProviderKernelTests
         var b = ProviderTests.Random(150, 170, 32);
         Assert.True(RelativeError(LinearAlgebra.Multiply(a, b, provider: managed), LinearAlgebra.Multiply(a, b, provider: native)) < 1e-10);
         Assert.True(RelativeError(LinearAlgebra.Gram(a, managed), LinearAlgebra.Gram(a, native)) < 1e-10);
-        var spd = ProviderTests.Spd(270, 33);
+        var spd = FastSpd(270, 33);
         var lm = Cholesky.Compute(spd, managed);
         var ln = Cholesky.Compute(spd, native);
         Assert.True(RelativeError(lm.Factor, ln.Factor) < 1e-10);
