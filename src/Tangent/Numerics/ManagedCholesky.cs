@@ -152,7 +152,12 @@ internal static unsafe class ManagedCholesky
     internal static void TrsmLeftLower(Op trans, int n, int nrhs, double* l, long ldl, double* b, long ldb)
     {
         if (n == 0 || nrhs == 0) return;
-        if (n <= TrsmLeaf || nrhs < 8)
+        if (nrhs < 8 && n > TrsmLeaf)
+        {
+            FewRightHandSides(trans, n, nrhs, l, ldl, b, ldb);
+            return;
+        }
+        if (n <= TrsmLeaf)
         {
             LeftLeaf(trans, n, nrhs, l, ldl, b, ldb);
             return;
@@ -170,6 +175,41 @@ internal static unsafe class ManagedCholesky
             TrsmLeftLower(Op.Transpose, n2, nrhs, l22, ldl, b2, ldb);
             ManagedGemm.Gemm(Op.Transpose, Op.None, n1, nrhs, n2, -1.0, l21, ldl, b2, ldb, 1.0, b, ldb);
             TrsmLeftLower(Op.Transpose, n1, nrhs, l, ldl, b, ldb);
+        }
+    }
+
+    /// <summary>
+    /// One right-hand side at a time, copied into a contiguous vector: forward substitution as dot
+    /// products with the rows of L, back substitution (Lᵀ) as axpys with the rows of L, so both run
+    /// along contiguous rows (DTRSV in its row-major "dot" and "axpy" forms).
+    /// </summary>
+    private static void FewRightHandSides(Op trans, int n, int nrhs, double* l, long ldl, double* b, long ldb)
+    {
+        var x = new double[n];
+        fixed (double* px = x)
+        {
+            for (int j = 0; j < nrhs; j++)
+            {
+                for (int i = 0; i < n; i++) px[i] = b[i * ldb + j];
+                if (trans == Op.None)
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        double* li = l + i * ldl;
+                        px[i] = (px[i] - Dot(li, px, i)) / li[i];
+                    }
+                }
+                else
+                {
+                    for (int i = n - 1; i >= 0; i--)
+                    {
+                        double* li = l + i * ldl;
+                        px[i] /= li[i];
+                        Axpy(-px[i], li, px, i);
+                    }
+                }
+                for (int i = 0; i < n; i++) b[i * ldb + j] = px[i];
+            }
         }
     }
 
