@@ -48,6 +48,7 @@ public static class TangentCli
         root.Subcommands.Add(PredictCommand.Create(output));
         root.Subcommands.Add(DemoCommand.Create(output));
         root.Subcommands.Add(CriticalityCommand.Create(output));
+        root.Subcommands.Add(BenchCommand.Create(output));
         return root;
     }
 }
