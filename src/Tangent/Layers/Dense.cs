@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Tangent.Numerics;
 
@@ -77,6 +78,7 @@ public sealed class Dense : Layer
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Row(RowPass pass)
     {
         var slot = pass.Slots1[pass.Slot++];
@@ -86,7 +88,7 @@ public sealed class Dense : Layer
         if (Parameterization == Parameterization.Ntk)
         {
             Affine(nngp, w2, b2);
-            for (int j = 0; j < nngp.Length; j++) ntk[j] = nngp[j] + w2 * ntk[j];
+            AddScaled(ntk, w2, nngp);
         }
         else
         {
@@ -96,6 +98,23 @@ public sealed class Dense : Layer
         }
     }
 
+    /// <summary>y ← a·y + x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AddScaled(Span<double> y, double a, ReadOnlySpan<double> x)
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(a);
+            ref double ry = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+            ref double rx = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            for (; j + 4 <= y.Length; j += 4)
+                Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref ry, (nuint)j), va, Vector256.LoadUnsafe(ref rx, (nuint)j)).StoreUnsafe(ref ry, (nuint)j);
+        }
+        for (; j < y.Length; j++) y[j] = a * y[j] + x[j];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Affine(Span<double> x, double a, double b)
     {
         int j = 0;

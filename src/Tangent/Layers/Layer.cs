@@ -87,6 +87,8 @@ internal sealed class RowPass(IReadOnlyList<DiagonalSlot> slots1, IReadOnlyList<
 {
     public readonly IReadOnlyList<DiagonalSlot> Slots1 = slots1, Slots2 = slots2;
     public readonly double[] Nngp = new double[capacity], Ntk = new double[capacity];
+    /// <summary>The tile's block of X1·X2ᵀ/d (capacity² values).</summary>
+    public readonly double[] Tile = new double[capacity * capacity];
     public readonly bool WithNtk = withNtk;
     public int I, J0, Len, Slot;
 
