@@ -78,6 +78,17 @@ public sealed class KernelEngineTests
                 Assert.Equal(k.Ntk![i, j], k.Ntk[j, i]);
     }
 
+    [Theory]
+    [MemberData(nameof(Tangent.Tests.Numerics.ProviderTests.Providers), MemberType = typeof(Tangent.Tests.Numerics.ProviderTests))]
+    public void EveryProviderGivesTheSameKernel(string provider)
+    {
+        var a = Architecture.Parse("dense(w=1.5,b=0.1) relu dense(w=1.5,b=0.1) erf dense");
+        var x = RandomInputs(130, 9, 4);
+        var k = a.ComputeKernels(x, null, KernelOutputs.Both, tileSize: 32, provider: Tangent.Tests.Numerics.ProviderTests.Get(provider));
+        Assert.True(Untiled(a, x, x, true).MaxAbsDifference(k.Ntk!) < 1e-12);
+        Assert.True(Untiled(a, x, x, false).MaxAbsDifference(k.Nngp!) < 1e-12);
+    }
+
     [Fact]
     public void TrainByTestEqualsUntiledAndEachOutputAlone()
     {
