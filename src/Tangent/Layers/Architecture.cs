@@ -51,7 +51,7 @@ public sealed class Architecture
     /// <param name="cancellationToken">Stops between tiles.</param>
     /// <param name="tileSize">Tile edge (default <see cref="TileScheduler.DefaultTileSize"/>).</param>
     /// <param name="provider">Linear-algebra provider for the GEMM (default: <see cref="LinearAlgebra.Provider"/>).</param>
-    /// <exception cref="ArgumentException">Column counts differ, or no outputs asked for.</exception>
+    /// <exception cref="ArgumentException">Column counts differ, an input is NaN or infinite, or no outputs asked for.</exception>
     /// <exception cref="NotSupportedException">NTK asked for an architecture with sign.</exception>
     /// <exception cref="InvalidOperationException">A 'standard' layer whose input width is unknown.</exception>
     public KernelResult ComputeKernels(Matrix x1, Matrix? x2 = null, KernelOutputs outputs = KernelOutputs.Both,
@@ -67,6 +67,9 @@ public sealed class Architecture
         if ((outputs & KernelOutputs.Both) == 0) throw new ArgumentException("Ask for at least one of Nngp and Ntk.", nameof(outputs));
         bool wantNngp = outputs.HasFlag(KernelOutputs.Nngp), wantNtk = outputs.HasFlag(KernelOutputs.Ntk);
         if (wantNtk && !HasNtk) throw Sign.NoNtk();
+        if (tileSize < 1) throw new ArgumentOutOfRangeException(nameof(tileSize), $"The tile size must be ≥ 1, got {tileSize}; {TileScheduler.DefaultTileSize} is a good default.");
+        RequireFinite(x1, "X1");
+        if (!symmetric) RequireFinite(x2, "X2");
 
         int n1 = x1.Rows, n2 = x2.Rows;
         var slots1 = Diagonals(x1);
@@ -131,6 +134,13 @@ public sealed class Architecture
                             m[(long)j * n + i] = m[(long)i * n + j];
                 }
         }
+    }
+
+    private static void RequireFinite(Matrix x, string name)
+    {
+        for (int k = 0; k < x.Data.Length; k++)
+            if (!double.IsFinite(x.Data[k]))
+                throw new ArgumentException($"{name} row {k / x.Cols}, column {k % x.Cols} is {x.Data[k]}: kernels need finite inputs. Remove or impute that value.");
     }
 
     /// <summary>The per-layer diagonals of one input set, computed once (O(n·d + n·layers)).</summary>

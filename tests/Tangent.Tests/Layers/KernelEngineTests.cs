@@ -197,6 +197,22 @@ public sealed class KernelEngineTests
         Assert.Contains("4×5", e.Message);
     }
 
+    [Fact]
+    public void NonFiniteInputsNameTheRowAndColumn()
+    {
+        var x = Matrix.FromRows([1, 2, 3], [1, double.NaN, 3]);
+        var e = Assert.Throws<ArgumentException>(() => Architecture.Parse("dense relu").ComputeKernels(x));
+        Assert.Contains("X1 row 1, column 1 is NaN", e.Message);
+    }
+
+    [Fact]
+    public void EmptyInputsGiveEmptyKernels()
+    {
+        var a = Architecture.Parse("dense relu dense");
+        Assert.Equal("0×0", a.ComputeKernels(new Matrix(0, 3)).Ntk!.Shape);
+        Assert.Equal("2×0", a.ComputeKernels(RandomInputs(2, 3, 1), new Matrix(0, 3)).Nngp!.Shape);
+    }
+
     private sealed class SyncProgress(Action<ProgressInfo> report) : IProgress<ProgressInfo>
     {
         private readonly object _gate = new();
