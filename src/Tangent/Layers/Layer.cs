@@ -30,7 +30,7 @@ public abstract partial class Layer
     public abstract FiniteLayer Initialize(int inputWidth, int width, Random rng);
 
     /// <summary>True when the layer's output comes from a dense layer with fresh zero-mean weights,
-    /// which makes it uncorrelated with any other branch of a <see cref="Parallel"/> sum.</summary>
+    /// which makes it uncorrelated with any other branch of a <see cref="ParallelBranches"/> sum.</summary>
     internal virtual bool EndsWithDense => false;
 
     /// <summary>The output width given the input width (null = infinite/unknown).</summary>
