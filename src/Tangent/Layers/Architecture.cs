@@ -77,6 +77,8 @@ public sealed class Architecture
 
         var nngp = wantNngp ? new Matrix(n1, n2) : null;
         var ntk = wantNtk ? new Matrix(n1, n2) : null;
+        if (nngp is not null) HugePages.Advise(nngp.Data);
+        if (ntk is not null) HugePages.Advise(ntk.Data);
         var p = provider ?? LinearAlgebra.Provider;
         var job = new TileJob(this, x1, x2, nngp, ntk, symmetric, p);
         var tiles = TileScheduler.Plan(n1, n2, symmetric, tileSize, tileSize);
