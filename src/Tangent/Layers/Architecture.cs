@@ -67,7 +67,8 @@ public sealed class Architecture
         if ((outputs & KernelOutputs.Both) == 0) throw new ArgumentException("Ask for at least one of Nngp and Ntk.", nameof(outputs));
         bool wantNngp = outputs.HasFlag(KernelOutputs.Nngp), wantNtk = outputs.HasFlag(KernelOutputs.Ntk);
         if (wantNtk && !HasNtk) throw Sign.NoNtk();
-        if (tileSize < 1) throw new ArgumentOutOfRangeException(nameof(tileSize), $"The tile size must be ≥ 1, got {tileSize}; {TileScheduler.DefaultTileSize} is a good default.");
+        if (tileSize is < 1 or > 4096)
+            throw new ArgumentOutOfRangeException(nameof(tileSize), $"The tile size must be in 1..4096 (each thread holds a tileSize² buffer), got {tileSize}; {TileScheduler.DefaultTileSize} is a good default.");
         RequireFinite(x1, "X1");
         if (!symmetric) RequireFinite(x2, "X2");
 
