@@ -198,6 +198,23 @@ public sealed class KernelEngineTests
     }
 
     [Fact]
+    public void QuadratureActivationInTheEngineMatchesTheClosedForm()
+    {
+        // Gauss–Hermite converges slowly when φ' = e^{−x²} is narrow against N(0, q) (large q), so the
+        // variances here stay ≤ 1.5; the error estimate flags the hard case.
+        var erf = new Erf();
+        var numeric = new NumericalActivation("erf-by-quadrature", erf.Phi, erf.Derivative, degree: 80);
+        var x = RandomInputs(8, 4, 8);
+        for (int k = 0; k < x.Data.Length; k++) x.Data[k] *= 0.6;
+        var exact = new Architecture(new Dense(1.1, 0.2), erf, new Dense(1.1, 0.1)).ComputeKernels(x, null, KernelOutputs.Both, tileSize: 5);
+        var quad = new Architecture(new Dense(1.1, 0.2), numeric, new Dense(1.1, 0.1)).ComputeKernels(x, null, KernelOutputs.Both, tileSize: 5);
+        double en = exact.Nngp!.MaxAbsDifference(quad.Nngp!), et = exact.Ntk!.MaxAbsDifference(quad.Ntk!);
+        Assert.True(en < 1e-8 && et < 1e-8, $"nngp {en}, ntk {et}");
+        var coarse = new NumericalActivation("erf", erf.Phi, erf.Derivative, degree: 16);
+        Assert.True(coarse.ErrorEstimate(5, 2, 5).NtkFactor > 1e-4);
+    }
+
+    [Fact]
     public void NonFiniteInputsNameTheRowAndColumn()
     {
         var x = Matrix.FromRows([1, 2, 3], [1, double.NaN, 3]);
