@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -80,6 +81,7 @@ public sealed class ABRelu : Activation
     public override double DerivativeVariance(double q) => (A * A + B * B) / 2;
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void RowKernel(Span<double> nngp, Span<double> ntk, double c1, double s1, ReadOnlySpan<double> c2, ReadOnlySpan<double> s2)
     {
         double d2 = (A - B) * (A - B) / (2 * Math.PI), m = (A * A + B * B) / 2;

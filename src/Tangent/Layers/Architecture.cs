@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tangent.Engine;
 using Tangent.Numerics;
 
@@ -39,9 +40,9 @@ public sealed class Architecture
     /// <summary>
     /// The NNGP and/or NTK matrices K(X1, X2) (n1×n2, float64). Pass <paramref name="x2"/> = null for
     /// K(X1, X1), computed as its upper triangle and mirrored. Memory: the outputs plus per-thread
-    /// row buffers and the per-layer diagonals (O(n·layers)); no n×n temporaries. Work: one GEMM for
-    /// X1·X2ᵀ/d (written into an output), then the whole layer stack fused per row segment in tiles
-    /// (<see cref="TileScheduler"/>), in parallel.
+    /// tile buffers and the per-layer diagonals (O(n·layers)); no n×n temporaries. Work per tile
+    /// (<see cref="TileScheduler"/>, in parallel): its block of X1·X2ᵀ/d by GEMM, then the whole layer
+    /// stack fused per row segment; in the symmetric case only tiles on or above the diagonal.
     /// </summary>
     /// <param name="x1">n1×d inputs, a row per sample.</param>
     /// <param name="x2">n2×d inputs, or null for x1.</param>
@@ -50,7 +51,7 @@ public sealed class Architecture
     /// <param name="cancellationToken">Stops between tiles.</param>
     /// <param name="tileSize">Tile edge (default <see cref="TileScheduler.DefaultTileSize"/>).</param>
     /// <param name="provider">Linear-algebra provider for the GEMM (default: <see cref="LinearAlgebra.Provider"/>).</param>
-    /// <exception cref="ArgumentException">Column counts differ, or no outputs asked for.</exception>
+    /// <exception cref="ArgumentException">Column counts differ, an input is NaN or infinite, or no outputs asked for.</exception>
     /// <exception cref="NotSupportedException">NTK asked for an architecture with sign.</exception>
     /// <exception cref="InvalidOperationException">A 'standard' layer whose input width is unknown.</exception>
     public KernelResult ComputeKernels(Matrix x1, Matrix? x2 = null, KernelOutputs outputs = KernelOutputs.Both,
@@ -66,44 +67,83 @@ public sealed class Architecture
         if ((outputs & KernelOutputs.Both) == 0) throw new ArgumentException("Ask for at least one of Nngp and Ntk.", nameof(outputs));
         bool wantNngp = outputs.HasFlag(KernelOutputs.Nngp), wantNtk = outputs.HasFlag(KernelOutputs.Ntk);
         if (wantNtk && !HasNtk) throw Sign.NoNtk();
+        if (tileSize is < 1 or > 4096)
+            throw new ArgumentOutOfRangeException(nameof(tileSize), $"The tile size must be in 1..4096 (each thread holds a tileSize² buffer), got {tileSize}; {TileScheduler.DefaultTileSize} is a good default.");
+        RequireFinite(x1, "X1");
+        if (!symmetric) RequireFinite(x2, "X2");
 
-        int n1 = x1.Rows, n2 = x2.Rows, d = x1.Cols;
+        int n1 = x1.Rows, n2 = x2.Rows;
         var slots1 = Diagonals(x1);
         var slots2 = symmetric ? slots1 : Diagonals(x2);
 
         var nngp = wantNngp ? new Matrix(n1, n2) : null;
         var ntk = wantNtk ? new Matrix(n1, n2) : null;
-        var gram = nngp ?? ntk!;
+        if (nngp is not null) HugePages.Advise(nngp.Data);
+        if (ntk is not null) HugePages.Advise(ntk.Data);
         var p = provider ?? LinearAlgebra.Provider;
-        if (symmetric) p.Syrk(n1, d, 1.0 / d, x1.Data, d, 0, gram.Data, Math.Max(n2, 1));
-        else p.Gemm(Op.None, Op.Transpose, n1, n2, d, 1.0 / d, x1.Data, d, x2.Data, d, 0, gram.Data, Math.Max(n2, 1));
-
+        var job = new TileJob(this, x1, x2, nngp, ntk, symmetric, p);
         var tiles = TileScheduler.Plan(n1, n2, symmetric, tileSize, tileSize);
-        var buffers = new ThreadLocal<RowPass>(() => new RowPass(slots1, slots2, tileSize, wantNtk));
-        TileScheduler.Run(tiles, t =>
+        using var buffers = new ThreadLocal<RowPass>(() => new RowPass(slots1, slots2, tileSize, wantNtk));
+        TileScheduler.Run(tiles, t => job.Compute(t, buffers.Value!), $"kernel {n1}×{n2}", progress, cancellationToken);
+        return new KernelResult(nngp, ntk);
+    }
+
+    /// <summary>The work of one kernel computation, cut into tiles.</summary>
+    private sealed class TileJob(Architecture arch, Matrix x1, Matrix x2, Matrix? nngp, Matrix? ntk, bool symmetric, ILinearAlgebraProvider provider)
+    {
+        private readonly int _n2 = x2.Rows, _d = x1.Cols;
+
+        /// <summary>
+        /// One tile: its block of X1·X2ᵀ/d by GEMM into a per-thread buffer, then per row segment the
+        /// whole layer stack in place (state in L1-resident row buffers), stored into the outputs; in the
+        /// symmetric case only entries on or above the diagonal, then mirrored block-wise.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Compute(Tile t, RowPass pass)
         {
-            var pass = buffers.Value!;
+            int d = _d, n2 = _n2;
+            var gram = pass.Tile;
+            provider.Gemm(Op.None, Op.Transpose, t.Rows, t.Cols, d, 1.0 / d,
+                x1.Data.AsSpan(t.Row0 * d, t.Rows * d), d, x2.Data.AsSpan(t.Col0 * d, t.Cols * d), d, 0, gram, t.Cols);
             for (int i = t.Row0; i < t.Row0 + t.Rows; i++)
             {
                 int j0 = symmetric ? Math.Max(t.Col0, i) : t.Col0, j1 = t.Col0 + t.Cols;
                 if (j0 >= j1) continue;
                 pass.I = i; pass.J0 = j0; pass.Len = j1 - j0; pass.Slot = 0;
-                var g = gram.Data.AsSpan(i * n2 + j0, pass.Len);
-                g.CopyTo(pass.Nngp);
-                if (wantNtk) pass.NtkRow.Clear();
-                Root.Row(pass);
+                gram.AsSpan((i - t.Row0) * t.Cols + (j0 - t.Col0), pass.Len).CopyTo(pass.Nngp);
+                if (pass.WithNtk) pass.NtkRow.Clear();
+                arch.Root.Row(pass);
                 if (nngp is not null) pass.NngpRow.CopyTo(nngp.Data.AsSpan(i * n2 + j0));
                 if (ntk is not null) pass.NtkRow.CopyTo(ntk.Data.AsSpan(i * n2 + j0));
             }
-        }, $"kernel {n1}×{n2}", progress, cancellationToken);
-        buffers.Dispose();
-
-        if (symmetric)
-        {
-            if (nngp is not null) TileScheduler.MirrorUpperToLower(nngp.Data, n1);
-            if (ntk is not null) TileScheduler.MirrorUpperToLower(ntk.Data, n1);
+            if (symmetric)
+            {
+                if (nngp is not null) MirrorTile(nngp.Data, n2, t);
+                if (ntk is not null) MirrorTile(ntk.Data, n2, t);
+            }
         }
-        return new KernelResult(nngp, ntk);
+
+        /// <summary>Copies the tile's entries above the diagonal to their transposed places, in 32×32 blocks.</summary>
+        private static void MirrorTile(double[] m, int n, Tile t)
+        {
+            const int B = 32;
+            for (int i0 = t.Row0; i0 < t.Row0 + t.Rows; i0 += B)
+                for (int j0 = t.Col0; j0 < t.Col0 + t.Cols; j0 += B)
+                {
+                    int i1 = Math.Min(i0 + B, t.Row0 + t.Rows), j1 = Math.Min(j0 + B, t.Col0 + t.Cols);
+                    if (j1 <= i0) continue;
+                    for (int i = i0; i < i1; i++)
+                        for (int j = Math.Max(j0, i + 1); j < j1; j++)
+                            m[(long)j * n + i] = m[(long)i * n + j];
+                }
+        }
+    }
+
+    private static void RequireFinite(Matrix x, string name)
+    {
+        for (int k = 0; k < x.Data.Length; k++)
+            if (!double.IsFinite(x.Data[k]))
+                throw new ArgumentException($"{name} row {k / x.Cols}, column {k % x.Cols} is {x.Data[k]}: kernels need finite inputs. Remove or impute that value.");
     }
 
     /// <summary>The per-layer diagonals of one input set, computed once (O(n·d + n·layers)).</summary>

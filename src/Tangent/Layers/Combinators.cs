@@ -124,15 +124,15 @@ public sealed class Repeat : Layer
 }
 
 /// <summary>
-/// Parallel branches fed the same input and merged by <see cref="FanIn"/> (Neural Tangents
+/// Parallel branches (named ParallelBranches to stay clear of System.Threading.Tasks.Parallel) fed the same input and merged by <see cref="FanIn"/> (Neural Tangents
 /// <c>FanOut</c> + <c>parallel</c> + <c>FanInSum</c>/<c>FanInConcat</c>): sum adds the branch
 /// states; concat (equal branch widths) averages them.
 /// </summary>
-public sealed class Parallel : Layer
+public sealed class ParallelBranches : Layer
 {
     /// <summary>Creates parallel branches.</summary>
     /// <exception cref="ArgumentException">Fewer than one branch.</exception>
-    public Parallel(FanIn fanIn, IEnumerable<Layer> branches)
+    public ParallelBranches(FanIn fanIn, IEnumerable<Layer> branches)
     {
         ArgumentNullException.ThrowIfNull(branches);
         Branches = branches.ToArray();

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Tangent.Numerics;
 
@@ -77,6 +79,7 @@ public sealed class Dense : Layer
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void Row(RowPass pass)
     {
         var slot = pass.Slots1[pass.Slot++];
@@ -86,7 +89,7 @@ public sealed class Dense : Layer
         if (Parameterization == Parameterization.Ntk)
         {
             Affine(nngp, w2, b2);
-            for (int j = 0; j < nngp.Length; j++) ntk[j] = nngp[j] + w2 * ntk[j];
+            AddScaled(ntk, w2, nngp);
         }
         else
         {
@@ -96,6 +99,23 @@ public sealed class Dense : Layer
         }
     }
 
+    /// <summary>y ← a·y + x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AddScaled(Span<double> y, double a, ReadOnlySpan<double> x)
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(a);
+            ref double ry = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+            ref double rx = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            for (; j + 4 <= y.Length; j += 4)
+                Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref ry, (nuint)j), va, Vector256.LoadUnsafe(ref rx, (nuint)j)).StoreUnsafe(ref ry, (nuint)j);
+        }
+        for (; j < y.Length; j++) y[j] = a * y[j] + x[j];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Affine(Span<double> x, double a, double b)
     {
         int j = 0;
@@ -180,16 +200,29 @@ public sealed class Dense : Layer
         }
     }
 
-    /// <summary>Fills with N(0, std²) draws, two per Box–Muller pair.</summary>
+    /// <summary>Fills with N(0, std²) draws: Box–Muller, two per pair, with the logarithm, square
+    /// root and sine/cosine vectorised (TensorPrimitives).</summary>
     internal static void FillGaussian(Span<double> x, double std, Random rng)
     {
-        for (int k = 0; k < x.Length; k += 2)
+        int half = (x.Length + 1) / 2;
+        var pool = System.Buffers.ArrayPool<double>.Shared;
+        double[] r = pool.Rent(half), t = pool.Rent(half), sin = pool.Rent(half), cos = pool.Rent(half);
+        try
         {
-            double r = std * Math.Sqrt(-2.0 * Math.Log(1.0 - rng.NextDouble())), t = 2 * Math.PI * rng.NextDouble();
-            var (sin, cos) = Math.SinCos(t);
-            x[k] = r * cos;
-            if (k + 1 < x.Length) x[k + 1] = r * sin;
+            var rs = r.AsSpan(0, half); var ts = t.AsSpan(0, half);
+            for (int k = 0; k < half; k++) { rs[k] = 1.0 - rng.NextDouble(); ts[k] = rng.NextDouble(); }
+            TensorPrimitives.Log(rs, rs);
+            TensorPrimitives.Multiply(rs, -2.0 * std * std, rs);
+            TensorPrimitives.Sqrt(rs, rs);
+            TensorPrimitives.Multiply(ts, 2 * Math.PI, ts);
+            TensorPrimitives.SinCos(ts, sin.AsSpan(0, half), cos.AsSpan(0, half));
+            for (int k = 0; k < half; k++)
+            {
+                x[2 * k] = rs[k] * cos[k];
+                if (2 * k + 1 < x.Length) x[2 * k + 1] = rs[k] * sin[k];
+            }
         }
+        finally { pool.Return(r); pool.Return(t); pool.Return(sin); pool.Return(cos); }
     }
 
     /// <summary>A standard normal draw (Box–Muller).</summary>

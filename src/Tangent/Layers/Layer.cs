@@ -30,7 +30,7 @@ public abstract partial class Layer
     public abstract FiniteLayer Initialize(int inputWidth, int width, Random rng);
 
     /// <summary>True when the layer's output comes from a dense layer with fresh zero-mean weights,
-    /// which makes it uncorrelated with any other branch of a <see cref="Parallel"/> sum.</summary>
+    /// which makes it uncorrelated with any other branch of a <see cref="ParallelBranches"/> sum.</summary>
     internal virtual bool EndsWithDense => false;
 
     /// <summary>The output width given the input width (null = infinite/unknown).</summary>
@@ -87,6 +87,8 @@ internal sealed class RowPass(IReadOnlyList<DiagonalSlot> slots1, IReadOnlyList<
 {
     public readonly IReadOnlyList<DiagonalSlot> Slots1 = slots1, Slots2 = slots2;
     public readonly double[] Nngp = new double[capacity], Ntk = new double[capacity];
+    /// <summary>The tile's block of X1·X2ᵀ/d (capacity² values).</summary>
+    public readonly double[] Tile = new double[capacity * capacity];
     public readonly bool WithNtk = withNtk;
     public int I, J0, Len, Slot;
 

@@ -103,7 +103,7 @@ internal sealed class SpecParser
                 var branches = new List<Layer> { Sequence() };
                 while (Peek == '|') { _pos++; branches.Add(Sequence()); }
                 Expect('}');
-                try { return new Parallel(name == "parallel" ? FanIn.Sum : FanIn.Concat, branches); }
+                try { return new ParallelBranches(name == "parallel" ? FanIn.Sum : FanIn.Concat, branches); }
                 catch (ArgumentException e) { throw Error(start, e.Message); }
             }
         }

@@ -55,7 +55,7 @@ public static class EmpiricalKernels
         var nngp = outputs.HasFlag(KernelOutputs.Nngp) ? new Matrix(n1, n2) : null;
         var ntk = outputs.HasFlag(KernelOutputs.Ntk) ? new Matrix(n1, n2) : null;
         var gate = new object();
-        System.Threading.Tasks.Parallel.For(0, samples, s =>
+        Parallel.For(0, samples, s =>
         {
             var net = architecture.Initialize(x1.Cols, width, new Random(seed + s));
             var k = Compute(net, x1, x2, outputs);

@@ -78,6 +78,17 @@ public sealed class KernelEngineTests
                 Assert.Equal(k.Ntk![i, j], k.Ntk[j, i]);
     }
 
+    [Theory]
+    [MemberData(nameof(Tangent.Tests.Numerics.ProviderTests.Providers), MemberType = typeof(Tangent.Tests.Numerics.ProviderTests))]
+    public void EveryProviderGivesTheSameKernel(string provider)
+    {
+        var a = Architecture.Parse("dense(w=1.5,b=0.1) relu dense(w=1.5,b=0.1) erf dense");
+        var x = RandomInputs(130, 9, 4);
+        var k = a.ComputeKernels(x, null, KernelOutputs.Both, tileSize: 32, provider: Tangent.Tests.Numerics.ProviderTests.Get(provider));
+        Assert.True(Untiled(a, x, x, true).MaxAbsDifference(k.Ntk!) < 1e-12);
+        Assert.True(Untiled(a, x, x, false).MaxAbsDifference(k.Nngp!) < 1e-12);
+    }
+
     [Fact]
     public void TrainByTestEqualsUntiledAndEachOutputAlone()
     {
@@ -184,6 +195,39 @@ public sealed class KernelEngineTests
         var e = Assert.Throws<ArgumentException>(() => a.ComputeKernels(RandomInputs(3, 2, 1), RandomInputs(4, 5, 1)));
         Assert.Contains("3×2", e.Message);
         Assert.Contains("4×5", e.Message);
+    }
+
+    [Fact]
+    public void QuadratureActivationInTheEngineMatchesTheClosedForm()
+    {
+        // Gauss–Hermite converges slowly when φ' = e^{−x²} is narrow against N(0, q) (large q), so the
+        // variances here stay ≤ 1.5; the error estimate flags the hard case.
+        var erf = new Erf();
+        var numeric = new NumericalActivation("erf-by-quadrature", erf.Phi, erf.Derivative, degree: 80);
+        var x = RandomInputs(8, 4, 8);
+        for (int k = 0; k < x.Data.Length; k++) x.Data[k] *= 0.6;
+        var exact = new Architecture(new Dense(1.1, 0.2), erf, new Dense(1.1, 0.1)).ComputeKernels(x, null, KernelOutputs.Both, tileSize: 5);
+        var quad = new Architecture(new Dense(1.1, 0.2), numeric, new Dense(1.1, 0.1)).ComputeKernels(x, null, KernelOutputs.Both, tileSize: 5);
+        double en = exact.Nngp!.MaxAbsDifference(quad.Nngp!), et = exact.Ntk!.MaxAbsDifference(quad.Ntk!);
+        Assert.True(en < 1e-8 && et < 1e-8, $"nngp {en}, ntk {et}");
+        var coarse = new NumericalActivation("erf", erf.Phi, erf.Derivative, degree: 16);
+        Assert.True(coarse.ErrorEstimate(5, 2, 5).NtkFactor > 1e-4);
+    }
+
+    [Fact]
+    public void NonFiniteInputsNameTheRowAndColumn()
+    {
+        var x = Matrix.FromRows([1, 2, 3], [1, double.NaN, 3]);
+        var e = Assert.Throws<ArgumentException>(() => Architecture.Parse("dense relu").ComputeKernels(x));
+        Assert.Contains("X1 row 1, column 1 is NaN", e.Message);
+    }
+
+    [Fact]
+    public void EmptyInputsGiveEmptyKernels()
+    {
+        var a = Architecture.Parse("dense relu dense");
+        Assert.Equal("0×0", a.ComputeKernels(new Matrix(0, 3)).Ntk!.Shape);
+        Assert.Equal("2×0", a.ComputeKernels(RandomInputs(2, 3, 1), new Matrix(0, 3)).Nngp!.Shape);
     }
 
     private sealed class SyncProgress(Action<ProgressInfo> report) : IProgress<ProgressInfo>

@@ -53,6 +53,18 @@ public sealed class MonteCarloTests
         Check($"dense(w=1.3,b=0.2) {act} dense(w=1.1,b=0.1)", KernelOutputs.Both, act.StartsWith("hermite") ? 0.08 : 0.04);
 
     [Fact]
+    public void GaussianDrawsHaveTheRightMoments()
+    {
+        var x = new double[200_001];
+        Dense.FillGaussian(x, 1.5, new Random(3));
+        double mean = x.Average(), var = x.Select(v => (v - mean) * (v - mean)).Average();
+        double kurt = x.Select(v => Math.Pow(v - mean, 4)).Average() / (var * var);
+        Assert.InRange(mean, -0.015, 0.015);
+        Assert.InRange(var, 2.25 * 0.98, 2.25 * 1.02);
+        Assert.InRange(kurt, 2.9, 3.1);
+    }
+
+    [Fact]
     public void SignNngp() => Check("dense(w=1.3,b=0.2) sign dense(w=1.1,b=0.1)", KernelOutputs.Nngp, 0.04);
 
     [Fact]
