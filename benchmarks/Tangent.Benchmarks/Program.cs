@@ -2,6 +2,48 @@ using BenchmarkDotNet.Running;
 using Tangent.Diagnostics;
 using Tangent.Numerics;
 
+if (args.Length > 0 && args[0] == "quick" && args[1] is "gaussian" or "dynamics")
+{
+    // quick gaussian <n> <d> [provider]: the Gaussian kernel matrix K(X, X) and, for the elementwise part,
+    //   the same with the linear kernel (the GEMM alone); the difference is the fused exp pass.
+    // quick dynamics <n> <m> [provider]: NTK and NNGP ensemble trajectories (20 times), mean + diagonal covariance.
+    int a = int.Parse(args[2]), b = int.Parse(args[3]);
+    var prov = args.Length > 4 ? LinearAlgebra.Resolve(LinearAlgebra.ParseKind(args[4])) : LinearAlgebra.Provider;
+    LinearAlgebra.Use(prov is NativeProvider ? ProviderKind.Native : ProviderKind.Managed);
+    if (args[1] == "gaussian")
+    {
+        var rng = new Random(0);
+        var x = Matrix.Build(a, b, (_, _) => rng.NextDouble() * 2 - 1);
+        double Best(Tangent.Kernels.ClassicalKernel k)
+        {
+            double best = double.MaxValue;
+            for (int rep = 0; rep < 3; rep++)
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                var m = k.Compute(x);
+                best = Math.Min(best, sw.Elapsed.TotalSeconds);
+                GC.KeepAlive(m);
+            }
+            return best;
+        }
+        double gauss = Best(Tangent.Kernels.ClassicalKernel.Gaussian(1.0 / b));
+        double lin = Best(Tangent.Kernels.ClassicalKernel.Linear());
+        long peak = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64;
+        Console.WriteLine($"{prov.Name} gaussian kernel n={a} d={b}: {gauss:F2} s (GEMM alone {lin:F2} s, elementwise part {Math.Max(gauss - lin, 1e-9):F2} s = {(double)a * a / Math.Max(gauss - lin, 1e-9) / 1e6:F0} M entries/s); peak working set {peak / 1e9:F2} GB, output {8.0 * a * a / 1e9:F2} GB");
+    }
+    else
+    {
+        var w = Tangent.Benchmarks.DynamicsWorkload.Create(a, b, prov);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        w.NtkTrajectory(out _);
+        double ntk = sw.Elapsed.TotalSeconds;
+        sw.Restart();
+        w.NngpTrajectory(out _);
+        Console.WriteLine($"{prov.Name} dynamics n={a} m={b}, 20 times, mean + diagonal covariance: NTK ensemble {ntk:F1} s, NNGP ensemble {sw.Elapsed.TotalSeconds:F1} s");
+    }
+    return;
+}
+
 if (args.Length > 0 && args[0] == "quick")
 {
     // Quick GFLOP/s without BenchmarkDotNet: quick <op gemm|chol|syevd> <n> [blockSize] [trsmLeaf] [provider]

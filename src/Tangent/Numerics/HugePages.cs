@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Tangent.Layers;
+namespace Tangent.Numerics;
 
 /// <summary>
 /// Asks Linux for transparent huge pages on a large, freshly allocated array before it is first
