@@ -127,12 +127,7 @@ public sealed record ClassicalKernel : IKernel
             var dst = k.Data.AsSpan(t.Row0 * n2 + t.Col0);
             provider.Gemm(Op.None, Op.Transpose, t.Rows, t.Cols, d, 1.0,
                 x1.Data.AsSpan(t.Row0 * d), Math.Max(d, 1), x2.Data.AsSpan(t.Col0 * d), Math.Max(d, 1), 0.0, dst, n2);
-            Parallel.For(0, t.Rows, r =>
-            {
-                int i = t.Row0 + r;
-                var row = k.Data.AsSpan(i * n2 + t.Col0, t.Cols);
-                Transform(row, sq1 is null ? 0 : sq1[i], sq2 is null ? default : sq2.AsSpan(t.Col0, t.Cols), x1.Row(i), x2, t.Col0);
-            });
+            TransformBlock(k, t, x1, x2, sq1, sq2);
         }, $"{Describe()} kernel {n1}×{n2}", progress, cancellationToken, maxDegreeOfParallelism: 1);
 
         if (symmetric)
@@ -142,6 +137,18 @@ public sealed record ClassicalKernel : IKernel
                 for (int i = 0; i < n1; i++) k.Data[i * n1 + i] = 1.0; // exact: ‖x − x‖ = 0
         }
         return k;
+    }
+
+    /// <summary>The elementwise pass over one block of inner products (in place), rows in parallel.</summary>
+    internal void TransformBlock(Matrix k, Tile t, Matrix x1, Matrix x2, double[]? sq1, double[]? sq2)
+    {
+        int n2 = k.Cols;
+        Parallel.For(0, t.Rows, r =>
+        {
+            int i = t.Row0 + r;
+            var row = k.Data.AsSpan(i * n2 + t.Col0, t.Cols);
+            Transform(row, sq1 is null ? 0 : sq1[i], sq2 is null ? default : sq2.AsSpan(t.Col0, t.Cols), x1.Row(i), x2, t.Col0);
+        });
     }
 
     /// <summary>Turns inner products g = x·x' (in place) into kernel values.</summary>
@@ -245,7 +252,7 @@ public sealed record ClassicalKernel : IKernel
         return r;
     }
 
-    private static double[] RowSquaredNorms(Matrix x)
+    internal static double[] RowSquaredNorms(Matrix x)
     {
         var s = new double[x.Rows];
         Parallel.For(0, x.Rows, i => s[i] = TensorPrimitives.Dot<double>(x.Row(i), x.Row(i)));
