@@ -37,7 +37,7 @@ internal static class BenchCommand
             ColorSystem = ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
-        var table = new Table().AddColumns("provider", "operation", "n", "best s", "GFLOP/s", "of peak");
+        var table = new Table().AddColumns("provider", "operation", "n", "best s", "GFLOP/s", "of peak", "GFLOP/CPU-s");
         foreach (var p in providers)
         {
             output.WriteLine($"{p.Name}: {p.Description}");
@@ -46,12 +46,26 @@ internal static class BenchCommand
         }
         console.Write(table);
         output.WriteLine($"peak {peak.Gflops:F1} GFLOP/s is an {peak.Source}.");
+        output.WriteLine($"GFLOP/CPU-s divides by the process CPU time of all threads; it is steadier on a busy machine (load {LoadAverage()}).");
         return TangentCli.Ok;
     }
 
     private static void AddRow(Table table, BenchmarkResult r, PeakEstimate peak) =>
         table.AddRow(r.Provider, r.Operation.ToString(), r.N.ToString(), r.BestSeconds.ToString("F3"), r.Gflops.ToString("F1"),
-            peak.Gflops > 0 ? (r.Gflops / peak.Gflops).ToString("P0") : "?");
+            peak.Gflops > 0 ? (r.Gflops / peak.Gflops).ToString("P0") : "?",
+            double.IsFinite(r.GflopsPerCpuSecond) ? r.GflopsPerCpuSecond.ToString("F1") : "?");
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
 
     private static List<ILinearAlgebraProvider> Select(string name, TextWriter output)
     {

@@ -15,7 +15,7 @@ public sealed unsafe partial class ManagedProvider : ILinearAlgebraProvider
     public string Name => "managed";
 
     /// <inheritdoc />
-    public string Description => $"managed C# (Vector<double> width {Vector<double>.Count}, {Environment.ProcessorCount} threads)";
+    public string Description => $"managed C# (GEMM micro-kernel {ManagedGemm.MR}×{ManagedGemm.NR} with {(ManagedGemm.Use512 ? "Vector512" : "Vector256")}, {Environment.ProcessorCount} threads)";
 
     /// <inheritdoc />
     /// <remarks>Packed, register-blocked and multithreaded (<see cref="ManagedGemm"/>).</remarks>
