@@ -3,15 +3,15 @@ using Dense = MathNet.Numerics.LinearAlgebra.Matrix<double>;
 
 namespace Tangent.Tests.Dynamics;
 
-/// <summary>Kernels of a real architecture and direct (slow, obvious) formulas to test against.</summary>
+/// <summary>KernelSet of a real architecture and direct (slow, obvious) formulas to test against.</summary>
 internal static class DynamicsFixtures
 {
     /// <summary>NNGP and NTK of Dense(σw, σb) → ReLU → Dense(σw, σb) on random inputs, by the
     /// recursion of MATH.md §2, for train (first n) and test (last m) inputs together.</summary>
-    public sealed record Kernels(Matrix NngpTrainTrain, Matrix NtkTrainTrain, Matrix NngpTestTrain, Matrix NtkTestTrain,
+    public sealed record KernelSet(Matrix NngpTrainTrain, Matrix NtkTrainTrain, Matrix NngpTestTrain, Matrix NtkTestTrain,
         Matrix NngpTestTest, Matrix NtkTestTest, Matrix YTrain, Matrix YTest);
 
-    public static Kernels Relu(int n, int m, int k, int seed, int d = 3)
+    public static KernelSet Relu(int n, int m, int k, int seed, int d = 3)
     {
         var rng = new Random(seed);
         int total = n + m;
@@ -37,7 +37,7 @@ internal static class DynamicsFixtures
         var y = Matrix.Build(total, k, (i, c) => Math.Sin(x[i][0] + c) + 0.5 * x[i][1 % d] * (c + 1) + 0.1 * Gaussian(rng));
         var tr = Enumerable.Range(0, n).ToArray();
         var te = Enumerable.Range(n, m).ToArray();
-        return new Kernels(nngp.SelectRows(tr).SelectColumns(tr), ntk.SelectRows(tr).SelectColumns(tr),
+        return new KernelSet(nngp.SelectRows(tr).SelectColumns(tr), ntk.SelectRows(tr).SelectColumns(tr),
             nngp.SelectRows(te).SelectColumns(tr), ntk.SelectRows(te).SelectColumns(tr),
             nngp.SelectRows(te).SelectColumns(te), ntk.SelectRows(te).SelectColumns(te),
             y.SelectRows(tr), y.SelectRows(te));

@@ -7,7 +7,7 @@ namespace Tangent.Tests.Dynamics;
 
 public sealed class InfiniteEnsembleTests
 {
-    private static TestKernels Test(Kernels k) => new()
+    private static TestKernels Test(KernelSet k) => new()
     {
         NtkTestTrain = k.NtkTestTrain,
         NngpTestTrain = k.NngpTestTrain,
@@ -15,7 +15,7 @@ public sealed class InfiniteEnsembleTests
     };
 
     /// <summary>MATH.md §4 written out with dense matrices: the NTK ensemble at τ.</summary>
-    private static (Dense Mean, Dense Cov) DirectNtk(Kernels k, double tau, double lambda)
+    private static (Dense Mean, Dense Cov) DirectNtk(KernelSet k, double tau, double lambda)
     {
         int n = k.NtkTrainTrain.Rows;
         var theta = D(k.NtkTrainTrain) + lambda * Id(n);
@@ -26,7 +26,7 @@ public sealed class InfiniteEnsembleTests
         return (ta * D(k.YTrain), cov);
     }
 
-    private static (Dense Mean, Dense Cov) DirectNngp(Kernels k, double tau, double lambda)
+    private static (Dense Mean, Dense Cov) DirectNngp(KernelSet k, double tau, double lambda)
     {
         int n = k.NngpTrainTrain.Rows;
         var kk = D(k.NngpTrainTrain) + lambda * Id(n);
