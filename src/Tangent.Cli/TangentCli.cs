@@ -44,6 +44,7 @@ public static class TangentCli
         root.Subcommands.Add(KernelCommand.Create(output));
         root.Subcommands.Add(RegressCommand.Create(output));
         root.Subcommands.Add(DemoCommand.Create(output));
+        root.Subcommands.Add(ExperimentCommand.Create(output));
         return root;
     }
 }
