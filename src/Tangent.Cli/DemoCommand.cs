@@ -29,7 +29,7 @@ internal static class DemoCommand
             int sd = r.GetValue(seed);
 
             report.Heading("Wide networks and their NTK");
-            var ws = new WidthSettings { TrainPoints = 20, Widths = [8, 64, 512, 4096], Steps = 400, Seed = sd + 1 };
+            var ws = new WidthSettings { TrainPoints = 20, Widths = [8, 64, 512, 4096], Steps = 400, Repeats = 3, Seed = sd + 1 };
             var wr = CliProgress.Run("width", p => WidthExperiment.Run(ws, p));
             WidthExperiment.AddTo(report, wr, ws);
             var tw = new Table().Title(Markup.Escape("Networks vs the NTK prediction (unit circle, g(s) = s + sin 10s)"));

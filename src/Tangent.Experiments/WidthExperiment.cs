@@ -24,6 +24,9 @@ public sealed record WidthSettings
     /// <summary>The one-hidden-layer ReLU architecture.</summary>
     public string Architecture { get; init; } = "dense(w=1.5,b=0.1) relu dense(w=1.5,b=0.1)";
 
+    /// <summary>Networks per width (different initialisations); errors and distances are averaged over them.</summary>
+    public int Repeats { get; init; } = 2;
+
     /// <summary>Random seed (training angles and network draws).</summary>
     public int Seed { get; init; } = 1;
 }
@@ -43,10 +46,10 @@ public static class WidthExperiment
 
     /// <summary>One width's outcome.</summary>
     /// <param name="Width">Hidden width.</param>
-    /// <param name="TrainLoss">Final training loss 1/(2N)·Σ(f − y)².</param>
-    /// <param name="TestMse">Test MSE against g on the grid.</param>
-    /// <param name="DistanceToNtk">RMS distance between the network and the NTK prediction on the grid.</param>
-    /// <param name="Curve">Network predictions on the grid.</param>
+    /// <param name="TrainLoss">Final training loss 1/(2N)·Σ(f − y)² (mean over repeats).</param>
+    /// <param name="TestMse">Test MSE against g on the grid (mean over repeats).</param>
+    /// <param name="DistanceToNtk">RMS distance between the network and the NTK prediction on the grid (mean over repeats).</param>
+    /// <param name="Curve">The first network's predictions on the grid.</param>
     public sealed record WidthRow(int Width, double TrainLoss, double TestMse, double DistanceToNtk, double[] Curve);
 
     /// <summary>The results.</summary>
@@ -90,20 +93,28 @@ public static class WidthExperiment
 
         var rows = new List<WidthRow>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        long total = settings.Widths.Sum(w => (long)w), done = 0;
+        long total = settings.Widths.Sum(w => (long)w), done = 0; // progress weighted by width (the cost per step)
         foreach (int width in settings.Widths)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var net = Network.Create(arch, 2, width, 1, settings.Seed * 7919 + width);
-            var f0 = net.Predict(x);
-            var f0t = net.Predict(xt);
-            var target = new Matrix(n, 1);
-            for (int i = 0; i < n; i++) target.Data[i] = y.Data[i] + f0.Data[i];
-            var trace = Training.Train(net, x, target, new TrainingOptions { LearningRate = eta, Steps = settings.Steps }, null, cancellationToken);
-            var ft = net.Predict(xt);
-            var curve = new double[grid.Length];
-            for (int i = 0; i < grid.Length; i++) curve[i] = ft.Data[i] - f0t.Data[i];
-            rows.Add(new WidthRow(width, trace.FinalLoss, Mse(curve, grid), Rms(curve, ntkCurve), curve));
+            double loss = 0, mse = 0, dist = 0;
+            double[]? first = null;
+            for (int rep = 0; rep < Math.Max(1, settings.Repeats); rep++)
+            {
+                var net = Network.Create(arch, 2, width, 1, settings.Seed * 7919 + width * 31 + rep);
+                var f0 = net.Predict(x);
+                var f0t = net.Predict(xt);
+                var target = new Matrix(n, 1);
+                for (int i = 0; i < n; i++) target.Data[i] = y.Data[i] + f0.Data[i];
+                var trace = Training.Train(net, x, target, new TrainingOptions { LearningRate = eta, Steps = settings.Steps }, null, cancellationToken);
+                var ft = net.Predict(xt);
+                var curve = new double[grid.Length];
+                for (int i = 0; i < grid.Length; i++) curve[i] = ft.Data[i] - f0t.Data[i];
+                first ??= curve;
+                loss += trace.FinalLoss; mse += Mse(curve, grid); dist += Rms(curve, ntkCurve);
+            }
+            int reps = Math.Max(1, settings.Repeats);
+            rows.Add(new WidthRow(width, loss / reps, mse / reps, dist / reps, first!));
             done += width;
             progress?.Report(new ProgressInfo(done, total, "width", clock.Elapsed));
         }
@@ -123,7 +134,7 @@ public static class WidthExperiment
         report.Paragraph($"Inputs on the unit circle x = (cos θ, sin θ); the coordinate of the target is s = θ/π ∈ [−1, 1), g(s) = s + sin(10s). " +
                          $"{r.TrainS.Length} training angles drawn uniformly; the test grid is 200 equally spaced angles. Networks `{s.Architecture}` " +
                          $"('ntk' parameterization) of widths {string.Join(", ", s.Widths)} are trained by full-batch gradient descent on 1/(2N)·Σ(f − y)² for " +
-                         $"{s.Steps} steps at η = {Report.Num(r.LearningRate)} ({s.LearningRateFraction} × 2N/λ_max of the infinite-width NTK). " +
+                         $"{s.Steps} steps ({s.Repeats} networks per width, errors averaged) at η = {Report.Num(r.LearningRate)} ({s.LearningRateFraction} × 2N/λ_max of the infinite-width NTK). " +
                          "Each network is centred (f(x) − f(x; θ₀)), so its infinite-width limit is the NTK prediction at the same time t, " +
                          "Θ*ₓΘ⁻¹(I − e^{−ηtΘ/N})Y. What to see: the distance to the NTK prediction falls roughly like 1/√width.");
         report.Image($"{prefix}-distance.png",
@@ -150,6 +161,7 @@ public static class WidthExperiment
         report.Setting($"{prefix}.train_points", s.TrainPoints);
         report.Setting($"{prefix}.widths", string.Join(",", s.Widths));
         report.Setting($"{prefix}.steps", s.Steps);
+        report.Setting($"{prefix}.repeats", s.Repeats);
         report.Setting($"{prefix}.learning_rate", r.LearningRate);
         report.Setting($"{prefix}.seed", s.Seed);
     }
