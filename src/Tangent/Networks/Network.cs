@@ -203,8 +203,8 @@ public sealed partial class Network
             {
                 case DenseStep d:
                     // z = s·h·Wᵀ + sb·b: ∂L/∂W = s·δᵀ·h, ∂L/∂b = sb·Σ_a δ_a, ∂L/∂h = s·δ·W.
-                    var gw = LinearAlgebra.Multiply(delta, h, Op.Transpose);
-                    Scale(gw, d.Scale);
+                    var gw = Uninitialized(d.W.Rows, d.W.Cols);
+                    LinearAlgebra.Provider.Gemm(Op.Transpose, Op.None, d.W.Rows, d.W.Cols, delta.Rows, d.Scale, delta.Data, Math.Max(delta.Cols, 1), h.Data, Math.Max(h.Cols, 1), 0, gw.Data, Math.Max(d.W.Cols, 1));
                     double[]? gb = null;
                     if (d.B is not null)
                     {
@@ -219,8 +219,7 @@ public sealed partial class Network
                     grads.Add((gw, gb));
                     if (i > 0)
                     {
-                        delta = LinearAlgebra.Multiply(delta, d.W);
-                        Scale(delta, d.Scale);
+                        delta = d.BackInput(delta);
                     }
                     break;
                 case ActivationStep act:
@@ -231,6 +230,9 @@ public sealed partial class Network
         grads.Reverse();
         return grads;
     }
+
+    /// <summary>A matrix whose storage is not zeroed (for outputs that are overwritten entirely, e.g. GEMM with β = 0).</summary>
+    internal static Matrix Uninitialized(int rows, int cols) => new(rows, cols, GC.AllocateUninitializedArray<double>(rows * cols));
 
     internal static void Scale(Matrix m, double s)
     {
@@ -269,15 +271,25 @@ public sealed partial class Network
 
         public override Step Clone() => new DenseStep(W.Clone(), (double[]?)B?.Clone(), Scale, BiasScale);
 
+        /// <summary>∂/∂h = s·δ·W (a fresh matrix).</summary>
+        public Matrix BackInput(Matrix delta)
+        {
+            var o = Uninitialized(delta.Rows, W.Cols);
+            LinearAlgebra.Provider.Gemm(Op.None, Op.None, delta.Rows, W.Cols, W.Rows, Scale, delta.Data, Math.Max(delta.Cols, 1), W.Data, Math.Max(W.Cols, 1), 0, o.Data, Math.Max(W.Cols, 1));
+            return o;
+        }
+
         public override Matrix Forward(Matrix h)
         {
-            var z = LinearAlgebra.Multiply(h, W, Op.None, Op.Transpose);
+            // z = s·h·Wᵀ (the scale folded into the GEMM's α), then + sb·b.
+            var z = Uninitialized(h.Rows, W.Rows);
+            LinearAlgebra.Provider.Gemm(Op.None, Op.Transpose, h.Rows, W.Rows, h.Cols, Scale, h.Data, Math.Max(h.Cols, 1), W.Data, Math.Max(W.Cols, 1), 0, z.Data, Math.Max(W.Rows, 1));
+            if (B is null) return z;
             int cols = z.Cols;
             System.Threading.Tasks.Parallel.For(0, z.Rows, ParallelOptionsFor(z.Data.Length), a =>
             {
                 var r = z.Row(a);
-                if (B is null) for (int j = 0; j < cols; j++) r[j] *= Scale;
-                else for (int j = 0; j < cols; j++) r[j] = Scale * r[j] + BiasScale * B[j];
+                for (int j = 0; j < cols; j++) r[j] += BiasScale * B[j];
             });
             return z;
         }
@@ -289,23 +301,43 @@ public sealed partial class Network
 
         public override Matrix Forward(Matrix h)
         {
-            var o = new Matrix(h.Rows, h.Cols);
-            ElementWise(h, o, phi is ABRelu r ? x => x < 0 ? r.A * x : r.B * x : phi.Phi);
+            var o = Uninitialized(h.Rows, h.Cols);
+            if (phi is ABRelu r)
+            {
+                double a0 = r.A, b0 = r.B;
+                int cols = h.Cols;
+                System.Threading.Tasks.Parallel.For(0, h.Rows, ParallelOptionsFor(h.Data.Length), a =>
+                {
+                    var hr = h.Row(a); var or = o.Row(a);
+                    for (int j = 0; j < cols; j++) { double v = hr[j]; or[j] = v < 0 ? a0 * v : b0 * v; }
+                });
+                return o;
+            }
+            ElementWise(h, o, phi.Phi);
             return o;
         }
 
-        /// <summary>δ_in = δ ⊙ φ'(z), z = this step's input.</summary>
+        /// <summary>δ_in = δ ⊙ φ'(z), z = this step's input; overwrites and returns <paramref name="delta"/>
+        /// (every δ handed here is a fresh matrix owned by the backward pass).</summary>
         public Matrix BackwardDelta(Matrix z, Matrix delta)
         {
-            var o = new Matrix(z.Rows, z.Cols);
-            Func<double, double> d = phi is ABRelu r ? x => x < 0 ? r.A : r.B : phi.Derivative;
             int cols = z.Cols;
+            if (phi is ABRelu r)
+            {
+                double a0 = r.A, b0 = r.B;
+                System.Threading.Tasks.Parallel.For(0, z.Rows, ParallelOptionsFor(z.Data.Length), a =>
+                {
+                    var zr = z.Row(a); var dr = delta.Row(a);
+                    for (int j = 0; j < cols; j++) dr[j] *= zr[j] < 0 ? a0 : b0;
+                });
+                return delta;
+            }
             System.Threading.Tasks.Parallel.For(0, z.Rows, ParallelOptionsFor(z.Data.Length), a =>
             {
-                var zr = z.Row(a); var dr = delta.Row(a); var or = o.Row(a);
-                for (int j = 0; j < cols; j++) or[j] = dr[j] * d(zr[j]);
+                var zr = z.Row(a); var dr = delta.Row(a);
+                for (int j = 0; j < cols; j++) dr[j] *= phi.Derivative(zr[j]);
             });
-            return o;
+            return delta;
         }
 
         private static void ElementWise(Matrix h, Matrix o, Func<double, double> f)

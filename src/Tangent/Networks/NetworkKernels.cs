@@ -39,8 +39,7 @@ public sealed partial class Network
                     for (int k = 0; k < t.Length; k++) t[k] += (s2 * hd[k] + b2) * ddd[k];
                     if (i > 0)
                     {
-                        delta = LinearAlgebra.Multiply(delta, d.W);
-                        Scale(delta, d.Scale);
+                        delta = d.BackInput(delta);
                     }
                     break;
                 case ActivationStep act:
@@ -102,8 +101,7 @@ public sealed partial class Network
                         end = wOff;
                         if (i > 0)
                         {
-                            delta = LinearAlgebra.Multiply(delta, d.W);
-                            Scale(delta, d.Scale);
+                            delta = d.BackInput(delta);
                         }
                         break;
                     case ActivationStep act:
