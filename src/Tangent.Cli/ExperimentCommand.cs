@@ -14,7 +14,7 @@ internal static class ExperimentCommand
             (c, seed, add) =>
             {
                 var widths = new Option<string>("--widths") { Description = "Comma-separated hidden widths.", DefaultValueFactory = _ => "8,32,128,512,2048,8192" };
-                var steps = new Option<int>("--steps") { Description = "Gradient-descent steps.", DefaultValueFactory = _ => 1000 };
+                var steps = new Option<int>("--steps") { Description = "Gradient-descent steps.", DefaultValueFactory = _ => 400 };
                 var train = new Option<int>("--train") { Description = "Training points on the circle.", DefaultValueFactory = _ => 30 };
                 c.Options.Add(widths); c.Options.Add(steps); c.Options.Add(train);
                 return (r, report) =>

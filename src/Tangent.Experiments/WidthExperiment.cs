@@ -16,7 +16,7 @@ public sealed record WidthSettings
     public int[] Widths { get; init; } = [8, 32, 128, 512, 2048, 8192];
 
     /// <summary>Full-batch gradient-descent steps.</summary>
-    public int Steps { get; init; } = 1000;
+    public int Steps { get; init; } = 400;
 
     /// <summary>Learning rate as a fraction of the infinite-width NTK's 2N/λ_max.</summary>
     public double LearningRateFraction { get; init; } = 0.5;
