@@ -25,6 +25,7 @@ public enum Loss
 public sealed partial class Network
 {
     private readonly Step[] _steps;
+    private Matrix?[]? _buffers;
 
     private Network(Step[] steps, int inputs, int outputs, string spec)
     {
@@ -131,9 +132,12 @@ public sealed partial class Network
     public (double Loss, double[] Gradient) LossGradient(Matrix x, Matrix y, Loss loss = Networks.Loss.MeanSquaredError)
     {
         var cache = new List<Matrix>();
-        var f = Forward(x, cache);
+        // Work buffers are reused between calls of the same shape (training loops): no 32 MB
+        // temporaries per step for a 1000×4096 layer. Hence a Network is not safe for concurrent training.
+        var buffers = _buffers ??= new Matrix?[3 * _steps.Length];
+        var f = Forward(x, cache, buffers);
         var (value, delta) = LossAndResidual(f, y, loss);
-        var grads = Backward(delta, cache);
+        var grads = Backward(delta, cache, buffers);
         var g = new double[ParameterCount];
         int o = 0;
         foreach (var (gw, gb) in grads)
@@ -179,7 +183,7 @@ public sealed partial class Network
     }
 
     /// <summary>Forward pass; when <paramref name="cache"/> is given it receives every step's input.</summary>
-    private Matrix Forward(Matrix x, List<Matrix>? cache)
+    private Matrix Forward(Matrix x, List<Matrix>? cache, Matrix?[]? buffers = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.Cols != Inputs) throw new ArgumentException($"The network takes {Inputs} input columns, got {x.Shape}.", nameof(x));
@@ -187,13 +191,14 @@ public sealed partial class Network
         foreach (var s in _steps)
         {
             cache?.Add(h);
-            h = s.Forward(h);
+            h = s.Forward(h, buffers?[Array.IndexOf(_steps, s)]);
+            if (buffers is not null) buffers[Array.IndexOf(_steps, s)] = h;
         }
         return h;
     }
 
     /// <summary>Backpropagates δ = ∂L/∂f through the cached forward pass: per dense layer (∂L/∂W, ∂L/∂b).</summary>
-    private List<(Matrix W, double[]? B)> Backward(Matrix delta, List<Matrix> cache)
+    private List<(Matrix W, double[]? B)> Backward(Matrix delta, List<Matrix> cache, Matrix?[]? buffers = null)
     {
         var grads = new List<(Matrix, double[]?)>();
         for (int i = _steps.Length - 1; i >= 0; i--)
@@ -203,7 +208,8 @@ public sealed partial class Network
             {
                 case DenseStep d:
                     // z = s·h·Wᵀ + sb·b: ∂L/∂W = s·δᵀ·h, ∂L/∂b = sb·Σ_a δ_a, ∂L/∂h = s·δ·W.
-                    var gw = Uninitialized(d.W.Rows, d.W.Cols);
+                    var gw = Reuse(buffers?[_steps.Length + 2 * i], d.W.Rows, d.W.Cols);
+                    if (buffers is not null) buffers[_steps.Length + 2 * i] = gw;
                     LinearAlgebra.Provider.Gemm(Op.Transpose, Op.None, d.W.Rows, d.W.Cols, delta.Rows, d.Scale, delta.Data, Math.Max(delta.Cols, 1), h.Data, Math.Max(h.Cols, 1), 0, gw.Data, Math.Max(d.W.Cols, 1));
                     double[]? gb = null;
                     if (d.B is not null)
@@ -219,7 +225,8 @@ public sealed partial class Network
                     grads.Add((gw, gb));
                     if (i > 0)
                     {
-                        delta = d.BackInput(delta);
+                        delta = d.BackInput(delta, buffers?[_steps.Length + 2 * i + 1]);
+                        if (buffers is not null) buffers[_steps.Length + 2 * i + 1] = delta;
                     }
                     break;
                 case ActivationStep act:
@@ -232,6 +239,9 @@ public sealed partial class Network
     }
 
     /// <summary>A matrix whose storage is not zeroed (for outputs that are overwritten entirely, e.g. GEMM with β = 0).</summary>
+    private static Matrix Reuse(Matrix? m, int rows, int cols) => m is not null && m.Rows == rows && m.Cols == cols ? m : Uninitialized(rows, cols);
+
+    /// <summary>A matrix whose storage is not zeroed.</summary>
     internal static Matrix Uninitialized(int rows, int cols) => new(rows, cols, GC.AllocateUninitializedArray<double>(rows * cols));
 
     internal static void Scale(Matrix m, double s)
@@ -243,7 +253,7 @@ public sealed partial class Network
 
     private abstract class Step
     {
-        public abstract Matrix Forward(Matrix h);
+        public abstract Matrix Forward(Matrix h, Matrix? into = null);
         public abstract Step Clone();
     }
 
@@ -272,17 +282,17 @@ public sealed partial class Network
         public override Step Clone() => new DenseStep(W.Clone(), (double[]?)B?.Clone(), Scale, BiasScale);
 
         /// <summary>∂/∂h = s·δ·W (a fresh matrix).</summary>
-        public Matrix BackInput(Matrix delta)
+        public Matrix BackInput(Matrix delta, Matrix? into = null)
         {
-            var o = Uninitialized(delta.Rows, W.Cols);
+            var o = Reuse(into, delta.Rows, W.Cols);
             LinearAlgebra.Provider.Gemm(Op.None, Op.None, delta.Rows, W.Cols, W.Rows, Scale, delta.Data, Math.Max(delta.Cols, 1), W.Data, Math.Max(W.Cols, 1), 0, o.Data, Math.Max(W.Cols, 1));
             return o;
         }
 
-        public override Matrix Forward(Matrix h)
+        public override Matrix Forward(Matrix h, Matrix? into = null)
         {
             // z = s·h·Wᵀ (the scale folded into the GEMM's α), then + sb·b.
-            var z = Uninitialized(h.Rows, W.Rows);
+            var z = Reuse(into, h.Rows, W.Rows);
             LinearAlgebra.Provider.Gemm(Op.None, Op.Transpose, h.Rows, W.Rows, h.Cols, Scale, h.Data, Math.Max(h.Cols, 1), W.Data, Math.Max(W.Cols, 1), 0, z.Data, Math.Max(W.Rows, 1));
             if (B is null) return z;
             int cols = z.Cols;
@@ -299,9 +309,9 @@ public sealed partial class Network
     {
         public override Step Clone() => this;
 
-        public override Matrix Forward(Matrix h)
+        public override Matrix Forward(Matrix h, Matrix? into = null)
         {
-            var o = Uninitialized(h.Rows, h.Cols);
+            var o = Reuse(into, h.Rows, h.Cols);
             if (phi is ABRelu r)
             {
                 double a0 = r.A, b0 = r.B;
