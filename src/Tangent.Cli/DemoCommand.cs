@@ -10,7 +10,7 @@ internal static class DemoCommand
 {
     public static Command Create(TextWriter output)
     {
-        var cmd = new Command("demo", "Run the tour on embedded data: kernel and linear regression on a real data set and lecture 3's 1-D kernel figures; writes a report folder with plots.");
+        var cmd = new Command("demo", "Run the tour on embedded and synthetic data: networks of growing width against their NTK, random-features double descent, NTK vs Gaussian kernel vs a trained network on the wine data set, kernel and linear regression on diabetes, and lecture 3's 1-D kernel figures; writes a report folder with plots.");
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Report folder (replaced whole).", DefaultValueFactory = _ => new DirectoryInfo("tangent-demo") };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
         var provider = CommonOptions.Provider();
@@ -22,13 +22,39 @@ internal static class DemoCommand
             CommonOptions.ApplyProvider(r.GetValue(provider));
             var clock = Stopwatch.StartNew();
             var report = new Report("Tangent demo");
-            report.Paragraph("Classical kernel machines first: kernel regression (minimum-norm interpolation and ridge) and linear regression, " +
-                             "on a real data set and on a one-dimensional example. Everything here runs on data embedded in Tangent.");
+            report.Paragraph("A tour of Tangent: finite networks become kernel machines as they grow wide (the NTK), random features show double descent toward " +
+                             "the NNGP, and on a real classification task the NTK is held against a classical kernel and a trained network. Then classical kernel " +
+                             "machines: kernel and linear regression on a real data set and a one-dimensional example. Everything runs on data embedded in Tangent or synthetic.");
+            var console = Terminal.For(output);
+            int sd = r.GetValue(seed);
+
+            report.Heading("Wide networks and their NTK");
+            var ws = new WidthSettings { TrainPoints = 20, Widths = [8, 64, 512, 4096], Steps = 400, Repeats = 3, Seed = sd + 1 };
+            var wr = CliProgress.Run("width", p => WidthExperiment.Run(ws, p));
+            WidthExperiment.AddTo(report, wr, ws);
+            var tw = new Table().Title(Markup.Escape("Networks vs the NTK prediction (unit circle, g(s) = s + sin 10s)"));
+            tw.AddColumns("width", "train loss", "test MSE", "distance to NTK");
+            foreach (var w in wr.Rows) tw.AddRow(w.Width.ToString(System.Globalization.CultureInfo.InvariantCulture), Report.Num(w.TrainLoss), Report.Num(w.TestMse), Report.Num(w.DistanceToNtk));
+            console.Write(tw);
+
+            report.Heading("Double descent of random features");
+            var ds = new DoubleDescentSettings { TrainPoints = 30, TestPoints = 300, Seeds = 3, Seed = sd, Features = [3, 8, 15, 24, 28, 30, 32, 36, 45, 60, 90, 150, 300, 1000, 3000] };
+            var dr = CliProgress.Run("double descent", _ => DoubleDescentExperiment.Run(ds));
+            DoubleDescentExperiment.AddTo(report, dr, ds);
+            output.WriteLine($"double descent: peak test MSE at k = {DoubleDescentExperiment.PeakFeatures(dr)} (n = {ds.TrainPoints}); k = {dr.Points[^1].Features}: {Report.Num(dr.Points[^1].TestMse)}, NNGP limit {Report.Num(dr.NngpTestMse)}");
+
+            report.Heading("Classification: NTK vs Gaussian kernel vs a trained network");
+            var cs = new ClassificationSettings { Seed = sd };
+            var cr = CliProgress.Run("classification", _ => ClassificationExperiment.Run(cs));
+            ClassificationExperiment.AddTo(report, cr, cs);
+            var tc = new Table().Title(Markup.Escape($"{cr.Dataset}: {cr.Train} train / {cr.Test} test, {cr.Classes} classes"));
+            tc.AddColumns("model", "train accuracy", "test accuracy", "seconds");
+            foreach (var row in cr.Rows) tc.AddRow(Markup.Escape(row.Model), Report.Num(row.TrainAccuracy), Report.Num(row.TestAccuracy), Report.Num(row.Seconds));
+            console.Write(tc);
 
             report.Heading("Regression on a real data set");
             var tab = TabularRegressionExperiment.Run(seed: r.GetValue(seed));
             TabularRegressionExperiment.AddTo(report, tab);
-            var console = Terminal.For(output);
             var t1 = new Table().Title(Markup.Escape($"{tab.Dataset}: {tab.Train} train / {tab.Test} test, standardized targets"));
             t1.AddColumns("model", "train MSE", "test MSE", "test R²");
             foreach (var row in tab.Rows)

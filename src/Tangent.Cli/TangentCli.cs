@@ -47,6 +47,7 @@ public static class TangentCli
         root.Subcommands.Add(RegressCommand.Create(output));
         root.Subcommands.Add(PredictCommand.Create(output));
         root.Subcommands.Add(DemoCommand.Create(output));
+        root.Subcommands.Add(ExperimentCommand.Create(output));
         root.Subcommands.Add(CriticalityCommand.Create(output));
         root.Subcommands.Add(BenchCommand.Create(output));
         return root;

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Tangent.Experiments;
+
+namespace Tangent.Cli;
+
+/// <summary>`tangent experiment NAME`: the course's experiments as report folders (Markdown, PNG, CSV, settings).</summary>
+internal static class ExperimentCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        var cmd = new Command("experiment", "Run one of the experiments and write its report folder (README.md with PNG plots, CSV numbers, settings.txt).");
+        cmd.Subcommands.Add(Make(output, "width", "Networks of growing width trained by gradient descent against the NTK prediction (inputs on the unit circle, g(s) = s + sin(10s), s = θ/π).",
+            (c, seed, add) =>
+            {
+                var widths = new Option<string>("--widths") { Description = "Comma-separated hidden widths.", DefaultValueFactory = _ => "8,32,128,512,2048,8192" };
+                var steps = new Option<int>("--steps") { Description = "Gradient-descent steps.", DefaultValueFactory = _ => 400 };
+                var train = new Option<int>("--train") { Description = "Training points on the circle.", DefaultValueFactory = _ => 30 };
+                c.Options.Add(widths); c.Options.Add(steps); c.Options.Add(train);
+                return (r, report) =>
+                {
+                    var s = new WidthSettings { Widths = ParseInts(r.GetValue(widths)!, "--widths"), Steps = r.GetValue(steps), TrainPoints = r.GetValue(train), Seed = r.GetValue(seed) + 1 };
+                    var res = CliProgress.Run("width", p => WidthExperiment.Run(s, p));
+                    WidthExperiment.AddTo(report, res, s);
+                    foreach (var w in res.Rows) output.WriteLine($"width {w.Width,6}: train loss {Report.Num(w.TrainLoss)}, test MSE {Report.Num(w.TestMse)}, distance to NTK {Report.Num(w.DistanceToNtk)}");
+                };
+            }));
+        cmd.Subcommands.Add(Make(output, "double-descent", "Random-features regression (last layer trained) as the width k sweeps across n, against the NNGP limit.",
+            (c, seed, add) =>
+            {
+                var train = new Option<int>("--train") { Description = "Training points n.", DefaultValueFactory = _ => 40 };
+                var seeds = new Option<int>("--seeds") { Description = "Seeds averaged over.", DefaultValueFactory = _ => 5 };
+                c.Options.Add(train); c.Options.Add(seeds);
+                return (r, report) =>
+                {
+                    int n = r.GetValue(train);
+                    var s = new DoubleDescentSettings { TrainPoints = n, Seeds = r.GetValue(seeds), Seed = r.GetValue(seed),
+                        Features = new[] { 0.05, 0.125, 0.25, 0.5, 0.75, 0.875, 0.95, 1, 1.05, 1.125, 1.25, 1.5, 2, 3, 5, 10, 25, 75 }.Select(f => Math.Max(1, (int)Math.Round(f * n))).Distinct().ToArray() };
+                    var res = DoubleDescentExperiment.Run(s);
+                    DoubleDescentExperiment.AddTo(report, res, s);
+                    foreach (var p in res.Points) output.WriteLine($"k = {p.Features,5}: test MSE {Report.Num(p.TestMse)}");
+                    output.WriteLine($"NNGP limit: test MSE {Report.Num(res.NngpTestMse)}; peak at k = {DoubleDescentExperiment.PeakFeatures(res)} (n = {n})");
+                };
+            }));
+        cmd.Subcommands.Add(Make(output, "kernels", "Lecture 3's figures: 1-D Gaussian and Laplace kernel regression over bandwidths, interpolation against ridge.",
+            (c, seed, add) => (r, report) =>
+            {
+                var s = new KernelsSettings { Seed = r.GetValue(seed) + 1 };
+                var res = KernelsExperiment.Run(s);
+                KernelsExperiment.AddTo(report, res, s);
+                foreach (var f in res.Fits) output.WriteLine($"{f.Kernel} γ = {Report.Num(f.Gamma)} λ = {Report.Num(f.Ridge)}: test MSE {Report.Num(f.TestMse)}");
+            }));
+        cmd.Subcommands.Add(Make(output, "polation", "Roberts & Yaida §10.3.2: mean ± std of trained infinite ensembles along the line through two training points (linear, ReLU, erf).",
+            (c, seed, add) => (r, report) =>
+            {
+                var s = new PolationSettings();
+                var res = PolationExperiment.Run(s);
+                PolationExperiment.AddTo(report, res, s);
+                int last = res.Alpha.Length - 1;
+                foreach (var cv in res.Curves) output.WriteLine($"{cv.Name}: f(α = {Report.Num(res.Alpha[last])}) = {Report.Num(cv.Mean[last])} ± {Report.Num(cv.Std[last])}");
+            }));
+        cmd.Subcommands.Add(Make(output, "depth", "Criticality: bias and variance of the generalization error of infinite ensembles against depth, critical and off-critical, ReLU and erf.",
+            (c, seed, add) => (r, report) =>
+            {
+                var s = new DepthSettings { Seed = r.GetValue(seed) + 2 };
+                var res = DepthExperiment.Run(s);
+                DepthExperiment.AddTo(report, res, s);
+                foreach (var l in res.Lines)
+                    output.WriteLine($"{l.Label}: total error per entry by depth {string.Join(", ", res.Depths.Select((d, i) => $"L={d}: {Report.Num(l.Bias[i] + l.Variance[i])}"))}");
+            }));
+        cmd.Subcommands.Add(Make(output, "linear", "Lecture 2: minimum-norm linear regression and gradient descent across under-, sufficiently and over-parameterized regimes (test error against d/n).",
+            (c, seed, add) => (r, report) =>
+            {
+                var s = new LinearSettings { Seed = r.GetValue(seed) };
+                var res = LinearExperiment.Run(s);
+                LinearExperiment.AddTo(report, res, s);
+                foreach (var p in res) output.WriteLine($"d/n = {Report.Num((double)p.Features / s.TrainPoints),5}: test MSE {Report.Num(p.TestMse)}");
+            }));
+        return cmd;
+    }
+
+    private static Command Make(TextWriter output, string name, string description,
+        Func<Command, Option<int>, object?, Action<ParseResult, Report>> build)
+    {
+        var c = new Command(name, description);
+        var outDir = new Option<DirectoryInfo>("--out") { Description = "Report folder (replaced whole).", DefaultValueFactory = _ => new DirectoryInfo("tangent-" + name) };
+        var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
+        var provider = CommonOptions.Provider();
+        c.Options.Add(outDir); c.Options.Add(seed); c.Options.Add(provider);
+        var work = build(c, seed, null);
+        c.SetAction(r =>
+        {
+            CommonOptions.ApplyProvider(r.GetValue(provider));
+            var clock = Stopwatch.StartNew();
+            var report = new Report($"Tangent experiment: {name}");
+            work(r, report);
+            report.Setting("seed", r.GetValue(seed));
+            report.Setting("provider", Tangent.Numerics.LinearAlgebra.Provider.Name);
+            report.Setting("command", $"tangent experiment {name} " + string.Join(' ', r.Tokens.Select(t => t.Value)));
+            string path = report.Save(r.GetValue(outDir)!.FullName);
+            output.WriteLine($"report: {path} in {clock.Elapsed.TotalSeconds:F1} s");
+            return TangentCli.Ok;
+        });
+        return c;
+    }
+
+    private static int[] ParseInts(string text, string option)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var values = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], System.Globalization.CultureInfo.InvariantCulture, out values[i]) || values[i] < 1)
+                throw new ArgumentException($"{option}: '{parts[i]}' is not a positive integer; give a comma-separated list such as 8,32,128.");
+        if (values.Length == 0) throw new ArgumentException($"{option}: give at least one value, e.g. 8,32,128.");
+        return values;
+    }
+}

@@ -1,0 +1,32 @@
+using Tangent.Experiments;
+
+namespace Tangent.Tests.Experiments;
+
+public class NetworkExperimentTests
+{
+    [Fact]
+    public void Width_distance_to_the_ntk_prediction_shrinks_as_width_grows()
+    {
+        var s = new WidthSettings { TrainPoints = 12, Widths = [16, 256, 4096], Steps = 300 };
+        var r = WidthExperiment.Run(s);
+        var d = r.Rows.Select(w => w.DistanceToNtk).ToArray();
+        Assert.True(d[1] < 0.6 * d[0] && d[2] < 0.6 * d[1], $"distances {string.Join(", ", d)}");
+        // The widest network has nearly fit the training set as the NTK flow has.
+        Assert.True(r.Rows[^1].TrainLoss < 0.05, $"train loss {r.Rows[^1].TrainLoss}");
+        var report = new Report("width");
+        WidthExperiment.AddTo(report, r, s);
+        Assert.Contains("width-distance.png", report.Files);
+    }
+
+    [Fact]
+    public void Double_descent_peaks_near_k_equals_n_and_approaches_the_nngp()
+    {
+        var s = new DoubleDescentSettings { TrainPoints = 30, TestPoints = 200, Seeds = 3, Features = [3, 10, 20, 28, 30, 32, 40, 80, 300, 2000] };
+        var r = DoubleDescentExperiment.Run(s);
+        int peak = DoubleDescentExperiment.PeakFeatures(r);
+        Assert.InRange(peak, 28, 32);
+        double wide = r.Points[^1].TestMse, atPeak = r.Points.Max(p => p.TestMse);
+        Assert.True(wide < 0.2 * atPeak, $"k = 2000: {wide}, peak {atPeak}");
+        Assert.True(Math.Abs(wide - r.NngpTestMse) < 0.25 * r.NngpTestMse, $"k = 2000: {wide} vs NNGP {r.NngpTestMse}");
+    }
+}
