@@ -27,7 +27,10 @@ public static class TangentCli
         }
         catch (Exception e) when (IsUserError(e))
         {
-            error.WriteLine($"error: {e.Message}");
+            string message = e is ArgumentException { ParamName: { } name } ae
+                ? ae.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal)
+                : e.Message;
+            error.WriteLine($"error: {message}");
             return BadInput;
         }
     }
@@ -40,6 +43,10 @@ public static class TangentCli
     {
         var root = new RootCommand("Tangent: neural networks as kernel machines (NNGP/NTK kernels, kernel regression, infinite ensembles).");
         root.Subcommands.Add(InfoCommand.Create(output));
+        root.Subcommands.Add(KernelCommand.Create(output));
+        root.Subcommands.Add(RegressCommand.Create(output));
+        root.Subcommands.Add(PredictCommand.Create(output));
+        root.Subcommands.Add(DemoCommand.Create(output));
         root.Subcommands.Add(CriticalityCommand.Create(output));
         return root;
     }

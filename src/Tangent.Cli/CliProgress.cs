@@ -1,0 +1,50 @@
+using Spectre.Console;
+using Tangent.Engine;
+
+namespace Tangent.Cli;
+
+/// <summary>Progress display for long work: a Spectre.Console bar on an interactive terminal,
+/// a few plain lines on stderr otherwise (CI logs stay short).</summary>
+internal static class CliProgress
+{
+    /// <summary>When true, nothing is shown (tests, --quiet).</summary>
+    public static bool Quiet { get; set; }
+
+    public static T Run<T>(string label, Func<IProgress<ProgressInfo>, T> work)
+    {
+        if (Quiet) return work(new Progress(_ => { }));
+        if (!Console.IsErrorRedirected && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            T result = default!;
+            AnsiConsole.Progress()
+                .AutoClear(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask(Markup.Escape(label), maxValue: 1.0);
+                    result = work(new Progress(p => task.Value = p.Fraction));
+                    task.Value = 1.0;
+                });
+            return result;
+        }
+        int lastDecile = -1;
+        var gate = new object();
+        return work(new Progress(p =>
+        {
+            if (p.Elapsed.TotalSeconds < 2) return;
+            int decile = (int)(p.Fraction * 4);
+            lock (gate)
+            {
+                if (decile <= lastDecile) return;
+                lastDecile = decile;
+            }
+            string eta = p.Remaining is { } r ? $", about {r.TotalSeconds:F0} s left" : "";
+            Console.Error.WriteLine($"{label}: {p.Fraction:P0} ({p.Elapsed.TotalSeconds:F1} s{eta})");
+        }));
+    }
+
+    private sealed class Progress(Action<ProgressInfo> report) : IProgress<ProgressInfo>
+    {
+        public void Report(ProgressInfo value) => report(value);
+    }
+}

@@ -1,0 +1,272 @@
+using System.Globalization;
+using Tangent.Numerics;
+
+namespace Tangent.Data;
+
+/// <summary>
+/// Reads and writes matrices as CSV text (invariant culture). Reading detects the delimiter and
+/// the header; writing is atomic (<see cref="AtomicFile"/>) and keeps full precision (the
+/// shortest text that parses back to the same double). Names ending in <c>.gz</c> are gzipped.
+/// </summary>
+public static class CsvFile
+{
+    /// <summary>Reads a CSV file into a table of numbers.</summary>
+    /// <param name="path">The file (<c>.gz</c>: gzipped).</param>
+    /// <param name="options">Header and delimiter choices (default: detect both).</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="DataFormatException">The file is empty, ragged, or has a cell that is not a finite number.</exception>
+    public static CsvTable Read(string path, CsvReadOptions? options = null)
+    {
+        using var stream = DataStreams.OpenRead(path);
+        using var reader = new StreamReader(stream, AtomicFile.Utf8NoBom, detectEncodingFromByteOrderMarks: true);
+        return Parse(reader, path, options);
+    }
+
+    /// <summary>Reads a CSV file into a matrix (any header is dropped).</summary>
+    /// <inheritdoc cref="Read" path="/param"/>
+    public static Matrix ReadMatrix(string path, CsvReadOptions? options = null) => Read(path, options).Values;
+
+    /// <summary>
+    /// Reads inputs and targets from one file: Y is the <paramref name="targets"/> columns, X every other column.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="targets">The target columns, by header name or 0-based index (-1 = last).</param>
+    /// <param name="options">Header and delimiter choices.</param>
+    public static (Matrix X, Matrix Y) ReadXY(string path, IReadOnlyList<ColumnSelector> targets, CsvReadOptions? options = null) =>
+        Read(path, options).SplitTargets(targets);
+
+    /// <summary>Reads inputs and targets from two files and checks that their row counts agree.</summary>
+    /// <exception cref="DataFormatException">The row counts differ.</exception>
+    public static (Matrix X, Matrix Y) ReadXY(string xPath, string yPath, CsvReadOptions? options = null)
+    {
+        var x = ReadMatrix(xPath, options);
+        var y = ReadMatrix(yPath, options);
+        RequireSameRows(xPath, x, yPath, y);
+        return (x, y);
+    }
+
+    /// <summary>Throws a <see cref="DataFormatException"/> unless X and Y have the same number of rows.</summary>
+    internal static void RequireSameRows(string xPath, Matrix x, string yPath, Matrix y)
+    {
+        if (x.Rows != y.Rows)
+            throw new DataFormatException(yPath,
+                $"shape mismatch: the targets have {y.Rows} rows ({y.Shape}) but the inputs '{xPath}' have {x.Rows} rows ({x.Shape}). " +
+                "X and Y need one row per sample, in the same order; check that both files come from the same data set and that neither has an extra header or footer line.");
+    }
+
+    /// <summary>Parses CSV text from a reader.</summary>
+    /// <param name="reader">The text.</param>
+    /// <param name="source">A name for messages (usually the path).</param>
+    /// <param name="options">Header and delimiter choices.</param>
+    /// <exception cref="DataFormatException">The text is empty, ragged, or has a cell that is not a finite number.</exception>
+    public static CsvTable Parse(TextReader reader, string source, CsvReadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        options ??= CsvReadOptions.Default;
+        source ??= "<text>";
+        var fields = new List<(int Start, int Length)>();
+        var values = new List<double>(1024);
+        string[]? names = null;
+        int cols = -1, rows = 0, lineNo = 0, widthLine = 0;
+        CsvDelimiter delim = options.Delimiter;
+        string? line;
+        while ((line = reader.ReadLine()) is not null)
+        {
+            lineNo++;
+            var trimmed = line.AsSpan().Trim();
+            if (trimmed.IsEmpty || trimmed[0] == '#') continue;
+            if (delim == CsvDelimiter.Auto) delim = Detect(trimmed);
+            Split(line, delim, fields, source, lineNo);
+            if (cols < 0)
+            {
+                bool header = options.Header switch
+                {
+                    CsvHeader.Present => true,
+                    CsvHeader.Absent => false,
+                    _ => fields.Any(f => LooksLikeName(Cell(line, f))),
+                };
+                cols = fields.Count;
+                widthLine = lineNo;
+                if (header)
+                {
+                    names = fields.Select(f => Unquote(Cell(line, f).ToString())).ToArray();
+                    continue;
+                }
+            }
+            if (fields.Count != cols)
+                throw new DataFormatException(source, lineNo, null,
+                    $"this row has {fields.Count} values but {(names is not null ? "the header" : $"row {widthLine}")} has {cols} " +
+                    $"(delimiter {Describe(delim)}). Every row needs the same number of columns: look for a missing or extra delimiter, or a value with a comma inside.");
+            for (int j = 0; j < fields.Count; j++)
+                values.Add(ParseCell(line, fields[j], source, lineNo, j + 1, delim, options.AllowNonFinite, rows == 0 && names is null));
+            rows++;
+        }
+        if (cols < 0)
+            throw new DataFormatException(source, "the file is empty (no data rows, only blank or '#' comment lines, if any). Give a file with one row per sample.");
+        if (rows == 0)
+            throw new DataFormatException(source, $"the file has a header ({cols} columns) but no data rows. Add rows of numbers, or check that the header option is right.");
+        return new CsvTable(source, names, new Matrix(rows, cols, values.ToArray()));
+    }
+
+    private static CsvDelimiter Detect(ReadOnlySpan<char> line)
+    {
+        if (line.Contains(';')) return CsvDelimiter.Semicolon;
+        if (line.Contains(',')) return CsvDelimiter.Comma;
+        return CsvDelimiter.Whitespace;
+    }
+
+    private static string Describe(CsvDelimiter d) => d switch
+    {
+        CsvDelimiter.Comma => "','",
+        CsvDelimiter.Semicolon => "';'",
+        CsvDelimiter.Tab => "tab",
+        _ => "whitespace",
+    };
+
+    private static ReadOnlySpan<char> Cell(string line, (int Start, int Length) f) => line.AsSpan(f.Start, f.Length);
+
+    /// <summary>
+    /// A header field: not a number and not number-like (a name starts with neither a digit, a sign
+    /// nor '.'), so that a data line with a malformed number such as "1,5" is reported as such.
+    /// </summary>
+    private static bool LooksLikeName(ReadOnlySpan<char> cell)
+    {
+        var c = StripQuotes(cell.Trim());
+        if (double.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) return false;
+        return c.IsEmpty || !(char.IsAsciiDigit(c[0]) || c[0] is '+' or '-' or '.');
+    }
+
+    private static ReadOnlySpan<char> StripQuotes(ReadOnlySpan<char> s) =>
+        s.Length >= 2 && s[0] == '"' && s[^1] == '"' ? s[1..^1].Trim() : s;
+
+    private static string Unquote(string s)
+    {
+        s = s.Trim();
+        if (s.Length >= 2 && s[0] == '"' && s[^1] == '"') s = s[1..^1].Replace("\"\"", "\"");
+        return s.Trim();
+    }
+
+    private static double ParseCell(string line, (int Start, int Length) f, string source, int row, int col, CsvDelimiter delim, bool allowNonFinite, bool firstLine)
+    {
+        var cell = StripQuotes(Cell(line, f).Trim());
+        if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
+        {
+            if (!allowNonFinite && !double.IsFinite(v))
+                throw new DataFormatException(source, row, col,
+                    $"the value '{cell}' is not finite. Kernels and solvers need finite numbers: impute or drop rows with missing values first.");
+            return v;
+        }
+        string text = cell.ToString();
+        if (text.Length == 0)
+            throw new DataFormatException(source, row, col, "the cell is empty (a missing value). Fill it in or drop the row.");
+        string hint = delim == CsvDelimiter.Semicolon && text.Contains(',')
+            ? " It looks like a decimal comma: numbers must use '.' as the decimal separator (invariant culture)."
+            : " Numbers use '.' as the decimal separator (invariant culture); text columns (names, categories) must be removed or encoded as numbers first.";
+        if (firstLine)
+            hint += " If this line is a header, read the file with the header option set to present.";
+        if (text.Length > 40) text = text[..40] + "...";
+        throw new DataFormatException(source, row, col, $"'{text}' is not a number.{hint}");
+    }
+
+    private static void Split(string line, CsvDelimiter delim, List<(int, int)> fields, string source, int lineNo)
+    {
+        fields.Clear();
+        if (delim == CsvDelimiter.Whitespace)
+        {
+            int i = 0;
+            while (i < line.Length)
+            {
+                while (i < line.Length && (line[i] == ' ' || line[i] == '\t')) i++;
+                if (i >= line.Length) break;
+                int start = i;
+                while (i < line.Length && line[i] != ' ' && line[i] != '\t') i++;
+                fields.Add((start, i - start));
+            }
+            return;
+        }
+        char d = delim switch { CsvDelimiter.Comma => ',', CsvDelimiter.Semicolon => ';', _ => '\t' };
+        int pos = 0;
+        while (true)
+        {
+            int start = pos;
+            int k = pos;
+            while (k < line.Length && (line[k] == ' ' || line[k] == '\t') && line[k] != d) k++;
+            if (k < line.Length && line[k] == '"')
+            {
+                k++;
+                while (true)
+                {
+                    if (k >= line.Length)
+                        throw new DataFormatException(source, lineNo, fields.Count + 1,
+                            "a quoted field has no closing quote. Close the quote (quoted fields cannot span lines).");
+                    if (line[k] == '"')
+                    {
+                        if (k + 1 < line.Length && line[k + 1] == '"') { k += 2; continue; }
+                        k++;
+                        break;
+                    }
+                    k++;
+                }
+            }
+            int end = line.IndexOf(d, k);
+            if (end < 0) end = line.Length;
+            fields.Add((start, end - start));
+            if (end == line.Length) break;
+            pos = end + 1;
+        }
+    }
+
+    /// <summary>
+    /// Writes a matrix as CSV, atomically, with full round-trip precision (shortest "R" text, invariant culture).
+    /// </summary>
+    /// <param name="path">The destination (<c>.gz</c>: gzipped).</param>
+    /// <param name="matrix">The values; NaN and infinities are written as <c>NaN</c>, <c>Infinity</c>, <c>-Infinity</c>.</param>
+    /// <param name="columnNames">Optional header names, one per column.</param>
+    /// <param name="delimiter">The separator (Auto means comma; Whitespace writes one space).</param>
+    /// <exception cref="ArgumentException">The number of names differs from the number of columns.</exception>
+    public static void Write(string path, Matrix matrix, IReadOnlyList<string>? columnNames = null, CsvDelimiter delimiter = CsvDelimiter.Comma)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        CheckNames(matrix, columnNames);
+        DataStreams.WriteAtomic(path, s =>
+        {
+            using var w = new StreamWriter(s, AtomicFile.Utf8NoBom, 1 << 16, leaveOpen: true) { NewLine = "\n" };
+            Write(w, matrix, columnNames, delimiter);
+        });
+    }
+
+    /// <summary>Writes a matrix as CSV text to a writer (full precision, invariant culture).</summary>
+    /// <inheritdoc cref="Write(string, Matrix, IReadOnlyList{string}?, CsvDelimiter)" path="/param[@name!='path']"/>
+    public static void Write(TextWriter writer, Matrix matrix, IReadOnlyList<string>? columnNames = null, CsvDelimiter delimiter = CsvDelimiter.Comma)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(matrix);
+        CheckNames(matrix, columnNames);
+        char d = delimiter switch { CsvDelimiter.Semicolon => ';', CsvDelimiter.Tab => '\t', CsvDelimiter.Whitespace => ' ', _ => ',' };
+        if (columnNames is not null)
+            writer.WriteLine(string.Join(d, columnNames.Select(n => QuoteName(n, d))));
+        Span<char> buf = stackalloc char[32];
+        for (int i = 0; i < matrix.Rows; i++)
+        {
+            var row = matrix.Row(i);
+            for (int j = 0; j < row.Length; j++)
+            {
+                if (j > 0) writer.Write(d);
+                if (row[j].TryFormat(buf, out int n, "R", CultureInfo.InvariantCulture)) writer.Write(buf[..n]);
+                else writer.Write(row[j].ToString("R", CultureInfo.InvariantCulture));
+            }
+            writer.WriteLine();
+        }
+    }
+
+    private static void CheckNames(Matrix matrix, IReadOnlyList<string>? names)
+    {
+        if (names is not null && names.Count != matrix.Cols)
+            throw new ArgumentException($"{names.Count} column names were given for a matrix with {matrix.Cols} columns ({matrix.Shape}). Give one name per column.", nameof(names));
+    }
+
+    private static string QuoteName(string name, char d) =>
+        name.Contains(d) || name.Contains('"') || name.Contains(' ') && d == ' '
+            ? "\"" + name.Replace("\"", "\"\"") + "\""
+            : name;
+}

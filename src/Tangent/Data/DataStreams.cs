@@ -1,0 +1,56 @@
+using System.IO.Compression;
+
+namespace Tangent.Data;
+
+/// <summary>Opens data files for reading and writing, with transparent gzip for names ending in <c>.gz</c>.</summary>
+internal static class DataStreams
+{
+    /// <summary>True when the path names a gzip file (<c>.gz</c>, any case).</summary>
+    public static bool IsGzip(string path) => path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The path without a trailing <c>.gz</c>.</summary>
+    public static string WithoutGz(string path) => IsGzip(path) ? path[..^3] : path;
+
+    /// <summary>Opens a file for reading (decompressing <c>.gz</c>), with a clear error when it is missing.</summary>
+    public static Stream OpenRead(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (Directory.Exists(path))
+            throw new DataFormatException(path, "this is a directory, not a file. Give the path of a data file.");
+        if (!File.Exists(path))
+            throw new FileNotFoundException(
+                $"Data file '{path}' does not exist (full path '{Path.GetFullPath(path)}'). Check the path and the working directory.", path);
+        Stream s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        if (IsGzip(path)) s = new GZipStream(s, CompressionMode.Decompress);
+        return s;
+    }
+
+    /// <summary>Writes a file atomically (<see cref="AtomicFile"/>), compressing it when the name ends in <c>.gz</c>.</summary>
+    public static void WriteAtomic(string path, Action<Stream> write)
+    {
+        if (!IsGzip(path))
+        {
+            AtomicFile.Write(path, write);
+            return;
+        }
+        AtomicFile.Write(path, s =>
+        {
+            using var gz = new GZipStream(s, CompressionLevel.Optimal, leaveOpen: true);
+            write(gz);
+        });
+    }
+
+    /// <summary>Reads exactly <paramref name="buffer"/>.Length bytes or reports how many were missing.</summary>
+    public static void ReadExactly(Stream s, Span<byte> buffer, string path, string what)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int r = s.Read(buffer[total..]);
+            if (r == 0)
+                throw new DataFormatException(path,
+                    $"the file ends early: {what} needs {buffer.Length} more bytes but only {total} were there. The file is truncated or not of this format; download or write it again.");
+            total += r;
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using Tangent.Numerics;
+
+namespace Tangent.Dynamics;
+
+/// <summary>Which infinite ensemble is trained (Neural Tangents' <c>get='ntk'</c> / <c>get='nngp'</c>).</summary>
+public enum EnsembleKind
+{
+    /// <summary>All layers trained: the dynamics follow the NTK Θ, the randomness of the initial
+    /// outputs follows the NNGP K (MATH.md §4; Roberts &amp; Yaida eqs. 10.39-10.41).</summary>
+    Ntk,
+    /// <summary>Only the last layer trained: the NTK reduces to the NNGP K, and at t = ∞ the
+    /// ensemble is exact Bayesian GP inference with K (Lee et al. 2019, §2.3.1).</summary>
+    Nngp,
+}
+
+/// <summary>How much of the test-output covariance to compute.</summary>
+public enum CovarianceMode
+{
+    /// <summary>Mean only.</summary>
+    None,
+    /// <summary>The variances (diagonal of the covariance over test inputs), O(n*) memory.</summary>
+    Diagonal,
+    /// <summary>The full n*×n* covariance over test inputs.</summary>
+    Full,
+}
+
+/// <summary>How the train-train kernel is inverted at t = ∞.</summary>
+public enum InfiniteTimeSolver
+{
+    /// <summary>Cholesky; when the kernel is not positive definite, the eigendecomposition pseudoinverse.</summary>
+    Auto,
+    /// <summary>Cholesky only; a kernel that is not positive definite throws
+    /// <see cref="NotPositiveDefiniteException"/> (which suggests a ridge).</summary>
+    Cholesky,
+    /// <summary>The minimum-norm (pseudoinverse) solution through the eigendecomposition.</summary>
+    PseudoInverse,
+}
+
+/// <summary>
+/// The diagonal regularizer λ added to the train-train kernel that is inverted and exponentiated
+/// (MATH.md §4 "Ridge"; Neural Tangents' <c>diag_reg</c> / <c>diag_reg_absolute_scale</c>).
+/// </summary>
+/// <param name="Value">λ ≥ 0 (absolute), or the factor that multiplies mean(diag K) (relative).</param>
+/// <param name="RelativeToMeanDiagonal">When true, the ridge added is <c>Value · trace(K)/n</c>.</param>
+public readonly record struct Ridge(double Value, bool RelativeToMeanDiagonal)
+{
+    /// <summary>No ridge.</summary>
+    public static Ridge None => new(0, false);
+
+    /// <summary>An absolute ridge λ.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">λ is negative or not finite.</exception>
+    public static Ridge Absolute(double lambda) => new(Check(lambda), false);
+
+    /// <summary>A ridge of <paramref name="factor"/> · mean(diag K) (scale-free; e.g. 1e-4).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The factor is negative or not finite.</exception>
+    public static Ridge Relative(double factor) => new(Check(factor), true);
+
+    /// <summary>The absolute λ this ridge adds to <paramref name="kernel"/>'s diagonal.</summary>
+    public double ValueFor(Matrix kernel)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        Check(Value);
+        if (!RelativeToMeanDiagonal || Value == 0) return Value;
+        int n = Math.Min(kernel.Rows, kernel.Cols);
+        double trace = 0;
+        for (int i = 0; i < n; i++) trace += kernel[i, i];
+        return n == 0 ? 0 : Value * trace / n;
+    }
+
+    private static double Check(double v)
+    {
+        if (!(v >= 0) || !double.IsFinite(v))
+            throw new ArgumentOutOfRangeException(nameof(Value), v, "The ridge must be a finite number ≥ 0 (e.g. 1e-6 absolute, or 1e-4 relative to the mean diagonal).");
+        return v;
+    }
+}
+
+/// <summary>Settings shared by the gradient-descent predictors (MATH.md §4).</summary>
+public sealed record DynamicsOptions
+{
+    /// <summary>The learning rate η (Neural Tangents' default 1). Time runs as τ = η·t/N with N the
+    /// number of entries of Y_train, because the loss is L = 1/(2N)·Σ(f − y)².</summary>
+    public double LearningRate { get; init; } = 1.0;
+
+    /// <summary>The ridge added to the kernel that is inverted and exponentiated.</summary>
+    public Ridge Ridge { get; init; } = Ridge.None;
+
+    /// <summary>Accept a learning rate above the stability bound 2N/λ_max (the continuous-time
+    /// formulas still hold; discrete gradient descent would diverge).</summary>
+    public bool AllowUnstableLearningRate { get; init; }
+
+    /// <summary>How the kernel is inverted at t = ∞.</summary>
+    public InfiniteTimeSolver InfiniteTimeSolver { get; init; } = InfiniteTimeSolver.Auto;
+
+    /// <summary>Eigenvalues at or below this count as zero (their directions do not move and are
+    /// dropped, as in a pseudoinverse). Null: n·ε·λ_max (NumPy's <c>pinv</c> convention).</summary>
+    public double? EigenvalueTolerance { get; init; }
+
+    /// <summary>The linear-algebra provider; null uses <see cref="LinearAlgebra.Provider"/>.</summary>
+    public ILinearAlgebraProvider? Provider { get; init; }
+
+    /// <summary>The defaults (η = 1, no ridge).</summary>
+    public static DynamicsOptions Default { get; } = new();
+}

@@ -1,0 +1,261 @@
+using Tangent.Engine;
+using Tangent.Numerics;
+
+namespace Tangent.Dynamics;
+
+/// <summary>
+/// The infinite ensemble of wide networks trained by gradient descent on the MSE loss: the test
+/// outputs at training time t are Gaussian, with the mean and covariance of MATH.md §4 (Roberts &amp;
+/// Yaida eqs. 10.39-10.41; Lee et al. 2019 eqs. 14-16; Neural Tangents'
+/// <c>predict.gradient_descent_mse_ensemble</c>). Built once from the train-train kernels (the
+/// eigendecomposition is computed on the first finite time and reused), then queried for any test
+/// set and many times cheaply.
+/// </summary>
+/// <remarks>
+/// With τ = η·t/N, A = Θ + λI (NTK ensemble) or K + λI (NNGP ensemble) = V·diag(λ)·Vᵀ and
+/// g(τ) = (1 − e^{−λτ})/λ:
+/// NTK: μ = Θ*ₓ·V·diag(g)·Vᵀ·Y;  Σ = K** + W·(VᵀKₓₓV)·Wᵀ − (W·VᵀKₓ* + its transpose), W = Θ*ₓ·V·diag(g);
+/// NNGP: μ = K*ₓ·V·diag(g)·Vᵀ·Y;  Σ = K** − K*ₓ·V·diag(g(2τ))·Vᵀ·Kₓ*.
+/// Θ*ₓV, K*ₓV and VᵀKₓₓV are computed once per test set, so a time point costs O(n*·n·k) for the
+/// mean, O(n*·n) for the NNGP variances and one n*×n×n product for the NTK variances.
+/// At t = ∞ the formulas are evaluated with a Cholesky solve (no eigendecomposition needed).
+/// </remarks>
+public sealed class InfiniteEnsemble
+{
+    private readonly KernelFlow _flow;
+    private readonly Matrix? _nngpTrainTrain; // K_XX, unregularized (NTK ensemble covariance)
+    private readonly Matrix _y;
+    private readonly Lazy<Matrix> _yEigen;     // VᵀY
+    private readonly Lazy<Matrix> _nngpEigen;  // VᵀKₓₓV (NTK ensemble)
+
+    private InfiniteEnsemble(EnsembleKind kind, KernelFlow flow, Matrix? nngpTrainTrain, Matrix y)
+    {
+        Kind = kind;
+        _flow = flow;
+        _nngpTrainTrain = nngpTrainTrain;
+        _y = y;
+        _yEigen = new Lazy<Matrix>(() => DenseOps.Mul(_flow.Eigen.Vectors, _y, _flow.Provider, Op.Transpose));
+        _nngpEigen = new Lazy<Matrix>(() =>
+        {
+            var v = _flow.Eigen.Vectors;
+            var kv = DenseOps.Mul(_nngpTrainTrain!, v, _flow.Provider);
+            var m = DenseOps.Mul(v, kv, _flow.Provider, Op.Transpose);
+            DenseOps.Symmetrize(m);
+            return m;
+        });
+    }
+
+    /// <summary>The ensemble in which all layers are trained (dynamics by the NTK).</summary>
+    /// <param name="ntkTrainTrain">Θ(X, X), n×n.</param>
+    /// <param name="nngpTrainTrain">K(X, X), n×n; needed only for covariances (null: mean only).</param>
+    /// <param name="yTrain">The n×k training targets.</param>
+    /// <param name="options">Learning rate, ridge (added to Θ only), solver; null: the defaults.</param>
+    /// <exception cref="ArgumentException">A shape disagrees or a value is not finite.</exception>
+    public static InfiniteEnsemble Ntk(Matrix ntkTrainTrain, Matrix? nngpTrainTrain, Matrix yTrain, DynamicsOptions? options = null)
+    {
+        Shapes.RequireKernel(ntkTrainTrain, nameof(ntkTrainTrain));
+        int n = ntkTrainTrain.Rows;
+        Shapes.RequireRows(yTrain, n, nameof(yTrain), "training targets, one row per training input");
+        if (nngpTrainTrain is not null)
+        {
+            Shapes.RequireKernel(nngpTrainTrain, nameof(nngpTrainTrain));
+            Shapes.Require(nngpTrainTrain, n, n, nameof(nngpTrainTrain), "train-train NNGP, the same inputs as the NTK");
+        }
+        var flow = new KernelFlow(ntkTrainTrain, yTrain.Rows * yTrain.Cols, options ?? DynamicsOptions.Default, "train-train NTK");
+        return new InfiniteEnsemble(EnsembleKind.Ntk, flow, nngpTrainTrain?.Clone(), yTrain.Clone());
+    }
+
+    /// <summary>The ensemble in which only the last layer is trained (dynamics by the NNGP); at t = ∞
+    /// it is exact GP inference with the NNGP.</summary>
+    /// <param name="nngpTrainTrain">K(X, X), n×n.</param>
+    /// <param name="yTrain">The n×k training targets.</param>
+    /// <param name="options">Learning rate, ridge (added to K), solver; null: the defaults.</param>
+    /// <exception cref="ArgumentException">A shape disagrees or a value is not finite.</exception>
+    public static InfiniteEnsemble Nngp(Matrix nngpTrainTrain, Matrix yTrain, DynamicsOptions? options = null)
+    {
+        Shapes.RequireKernel(nngpTrainTrain, nameof(nngpTrainTrain));
+        Shapes.RequireRows(yTrain, nngpTrainTrain.Rows, nameof(yTrain), "training targets, one row per training input");
+        var flow = new KernelFlow(nngpTrainTrain, yTrain.Rows * yTrain.Cols, options ?? DynamicsOptions.Default, "train-train NNGP");
+        return new InfiniteEnsemble(EnsembleKind.Nngp, flow, null, yTrain.Clone());
+    }
+
+    /// <summary>Which ensemble this is.</summary>
+    public EnsembleKind Kind { get; }
+
+    /// <summary>n, the number of training inputs.</summary>
+    public int TrainCount => _flow.Order;
+
+    /// <summary>The absolute ridge λ added to the kernel that is inverted and exponentiated.</summary>
+    public double RidgeValue => _flow.RidgeValue;
+
+    /// <summary>2N/λ_max of the kernel that drives the dynamics (computes the eigendecomposition).</summary>
+    public double MaxLearningRate => _flow.MaxLearningRate;
+
+    /// <summary>τ = η·t/N for a time t.</summary>
+    public double Tau(double t) => _flow.Tau(t);
+
+    /// <summary>The ensemble's test outputs at time <paramref name="t"/> (+∞ for the end of training).</summary>
+    /// <exception cref="ArgumentException">A kernel is missing or has the wrong shape; or the learning
+    /// rate is above 2N/λ_max (see <see cref="DynamicsOptions.AllowUnstableLearningRate"/>).</exception>
+    public EnsemblePrediction Predict(double t, TestKernels test, CovarianceMode mode = CovarianceMode.Diagonal)
+        => PredictTrajectory([t], test, mode)[0];
+
+    /// <summary>The ensemble's test outputs at many times, sharing the work that does not depend on t.</summary>
+    /// <exception cref="ArgumentException">A kernel is missing or has the wrong shape; or the learning
+    /// rate is above 2N/λ_max (see <see cref="DynamicsOptions.AllowUnstableLearningRate"/>).</exception>
+    /// <param name="times">Training times (each ≥ 0, or +∞), in any order.</param>
+    /// <param name="test">The test kernels (see <see cref="TestKernels"/> for which are needed).</param>
+    /// <param name="mode">How much of the covariance to compute.</param>
+    /// <param name="progress">Receives one report per finished time point (optional).</param>
+    /// <param name="cancellationToken">Stops between time points.</param>
+    public IReadOnlyList<EnsemblePrediction> PredictTrajectory(IReadOnlyList<double> times, TestKernels test, CovarianceMode mode = CovarianceMode.Diagonal,
+        IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(times);
+        ArgumentNullException.ThrowIfNull(test);
+        foreach (double t in times) Shapes.RequireTime(t);
+        var (drive, noise, m) = Validate(test, mode);
+        var (priorFull, priorDiag) = test.Prior(mode, m);
+        var results = new EnsemblePrediction[times.Count];
+        var p = _flow.Provider;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int done = 0;
+        void Report()
+        {
+            done++;
+            progress?.Report(new ProgressInfo(done, times.Count, $"{Kind} ensemble, {m} test × {_flow.Order} train, time point {done}/{times.Count}", clock.Elapsed));
+        }
+
+        if (times.Any(t => !double.IsPositiveInfinity(t)))
+        {
+            _flow.RequireStableLearningRate(); // before the expensive products
+            cancellationToken.ThrowIfCancellationRequested();
+            var v = _flow.Eigen.Vectors;
+            var yv = _yEigen.Value;
+            var driveV = DenseOps.Mul(drive, v, p);                                   // Θ*ₓV or K*ₓV
+            Matrix? noiseV = mode == CovarianceMode.None || Kind == EnsembleKind.Nngp ? null : DenseOps.Mul(noise!, v, p); // K*ₓV
+            Matrix? mEigen = noiseV is null ? null : _nngpEigen.Value;
+            for (int q = 0; q < times.Count; q++)
+            {
+                double t = times[q];
+                if (double.IsPositiveInfinity(t)) continue;
+                cancellationToken.ThrowIfCancellationRequested();
+                double tau = _flow.Tau(t);
+                var g = _flow.Growth(tau);
+                var mean = DenseOps.Mul(driveV, DenseOps.ScaleRows(yv, g), p);
+                if (mode == CovarianceMode.None) { results[q] = new EnsemblePrediction(t, mean, null, null); Report(); continue; }
+                if (Kind == EnsembleKind.Nngp)
+                {
+                    var h = _flow.Growth(tau, 2);
+                    var rh = DenseOps.ScaleColumns(driveV, h);
+                    if (mode == CovarianceMode.Diagonal)
+                    {
+                        var d = DenseOps.RowDots(rh, driveV);
+                        var variance = new double[m];
+                        for (int i = 0; i < m; i++) variance[i] = priorDiag![i] - d[i];
+                        results[q] = new EnsemblePrediction(t, mean, null, variance);
+                    }
+                    else
+                    {
+                        var cov = DenseOps.AddScaled(priorFull!, -1, DenseOps.Mul(rh, driveV, p, Op.None, Op.Transpose));
+                        DenseOps.Symmetrize(cov);
+                        results[q] = new EnsemblePrediction(t, mean, cov, cov.Diagonal());
+                    }
+                }
+                else
+                {
+                    var w = DenseOps.ScaleColumns(driveV, g);           // Θ*ₓ·Θ⁻¹(I − E_τ) in the eigenbasis
+                    var wm = DenseOps.Mul(w, mEigen!, p);                // W·VᵀKₓₓV
+                    if (mode == CovarianceMode.Diagonal)
+                    {
+                        var quad = DenseOps.RowDots(wm, w);
+                        var cross = DenseOps.RowDots(w, noiseV!);
+                        var variance = new double[m];
+                        for (int i = 0; i < m; i++) variance[i] = priorDiag![i] + quad[i] - 2 * cross[i];
+                        results[q] = new EnsemblePrediction(t, mean, null, variance);
+                    }
+                    else
+                    {
+                        var cov = DenseOps.AddScaled(priorFull!, 1, DenseOps.Mul(wm, w, p, Op.None, Op.Transpose));
+                        DenseOps.AddSymmetricPart(cov, -1, DenseOps.Mul(w, noiseV!, p, Op.None, Op.Transpose));
+                        DenseOps.Symmetrize(cov);
+                        results[q] = new EnsemblePrediction(t, mean, cov, cov.Diagonal());
+                    }
+                }
+                Report();
+            }
+        }
+
+        if (times.Any(double.IsPositiveInfinity))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var atInfinity = AtInfinity(drive, noise, priorFull, priorDiag, mode);
+            bool first = true;
+            for (int q = 0; q < times.Count; q++)
+            {
+                if (!double.IsPositiveInfinity(times[q])) continue;
+                Report();
+                results[q] = first ? atInfinity : atInfinity with
+                {
+                    Mean = atInfinity.Mean.Clone(),
+                    Covariance = atInfinity.Covariance?.Clone(),
+                    Variance = (double[]?)atInfinity.Variance?.Clone(),
+                };
+                first = false;
+            }
+        }
+        return results;
+    }
+
+    private EnsemblePrediction AtInfinity(Matrix drive, Matrix? noise, Matrix? priorFull, double[]? priorDiag, CovarianceMode mode)
+    {
+        if (Kind == EnsembleKind.Nngp)
+            return new GaussianProcessInference(_flow, _y, "NNGP").Posterior(drive, priorFull, priorDiag, mode);
+
+        // Eq. 10.41: μ = Θ*ₓΘ⁻¹Y; Σ = K** + Θ*ₓΘ⁻¹KₓₓΘ⁻¹Θₓ* − (Θ*ₓΘ⁻¹Kₓ* + transpose).
+        var p = _flow.Provider;
+        var mean = DenseOps.Mul(drive, _flow.SolveAtInfinity(_y), p);
+        if (mode == CovarianceMode.None) return new EnsemblePrediction(double.PositiveInfinity, mean, null, null);
+        var b = _flow.SolveAtInfinity(drive.Transpose());      // Θ⁻¹Θₓ*, n×n*
+        var kb = DenseOps.Mul(_nngpTrainTrain!, b, p);          // KₓₓΘ⁻¹Θₓ*
+        int m = drive.Rows;
+        if (mode == CovarianceMode.Diagonal)
+        {
+            var quad = DenseOps.ColumnDots(b, kb);
+            var cross = DenseOps.RowDots(noise!, b.Transpose());
+            var variance = new double[m];
+            for (int i = 0; i < m; i++) variance[i] = priorDiag![i] + quad[i] - 2 * cross[i];
+            return new EnsemblePrediction(double.PositiveInfinity, mean, null, variance);
+        }
+        var cov = DenseOps.AddScaled(priorFull!, 1, DenseOps.Mul(b, kb, p, Op.Transpose));
+        DenseOps.AddSymmetricPart(cov, -1, DenseOps.Mul(noise!, b, p));
+        DenseOps.Symmetrize(cov);
+        return new EnsemblePrediction(double.PositiveInfinity, mean, cov, cov.Diagonal());
+    }
+
+    /// <summary>Checks the test kernels this kind and mode need; returns (the kernel that drives the
+    /// mean, the test-train NNGP for the covariance, n*).</summary>
+    private (Matrix Drive, Matrix? Noise, int TestCount) Validate(TestKernels test, CovarianceMode mode)
+    {
+        int n = _flow.Order;
+        if (Kind == EnsembleKind.Nngp)
+        {
+            if (test.NngpTestTrain is null)
+                throw new ArgumentException($"The NNGP ensemble needs the test-train NNGP K(X*, X) (n*×{n}); set TestKernels.NngpTestTrain.", nameof(test));
+            int m0 = test.NngpTestTrain.Rows;
+            Shapes.Require(test.NngpTestTrain, m0, n, "NngpTestTrain", $"test-train NNGP, n*×{n}");
+            return (test.NngpTestTrain, test.NngpTestTrain, m0);
+        }
+        if (test.NtkTestTrain is null)
+            throw new ArgumentException($"The NTK ensemble needs the test-train NTK Θ(X*, X) (n*×{n}); set TestKernels.NtkTestTrain.", nameof(test));
+        int m = test.NtkTestTrain.Rows;
+        Shapes.Require(test.NtkTestTrain, m, n, "NtkTestTrain", $"test-train NTK, n*×{n}");
+        if (mode == CovarianceMode.None) return (test.NtkTestTrain, null, m);
+        if (_nngpTrainTrain is null)
+            throw new ArgumentException("The NTK-ensemble covariance needs the train-train NNGP K(X, X); pass it to InfiniteEnsemble.Ntk, or ask for CovarianceMode.None.", nameof(test));
+        if (test.NngpTestTrain is null)
+            throw new ArgumentException($"The NTK-ensemble covariance needs the test-train NNGP K(X*, X) ({m}×{n}); set TestKernels.NngpTestTrain, or ask for CovarianceMode.None.", nameof(test));
+        Shapes.Require(test.NngpTestTrain, m, n, "NngpTestTrain", $"test-train NNGP, the same test inputs as the NTK ({m}×{n})");
+        return (test.NtkTestTrain, test.NngpTestTrain, m);
+    }
+}

@@ -1,0 +1,254 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using Tangent.Engine;
+using Tangent.Numerics;
+
+namespace Tangent.Kernels;
+
+/// <summary>The classical kernels of MATH.md §1 (scikit-learn's conventions).</summary>
+public enum KernelKind
+{
+    /// <summary>k(x, x') = x·x'.</summary>
+    Linear,
+    /// <summary>k(x, x') = exp(-γ·‖x − x'‖²) (the radial basis function).</summary>
+    Gaussian,
+    /// <summary>k(x, x') = exp(-γ·‖x − x'‖).</summary>
+    Laplace,
+    /// <summary>k(x, x') = (γ·x·x' + c)^p.</summary>
+    Polynomial,
+}
+
+/// <summary>
+/// A classical kernel (MATH.md §1; the course 6.S088, lectures 2-3). Kernel matrices are computed
+/// by row blocks: one GEMM writes the inner products X1·X2ᵀ straight into the output, then a fused
+/// SIMD pass turns them into kernel values in place, so the peak memory is the output matrix plus
+/// the row norms.
+/// </summary>
+public sealed record ClassicalKernel : IKernel
+{
+    /// <summary>Creates a kernel; <paramref name="gamma"/> must be positive (and is ignored by <see cref="KernelKind.Linear"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">γ ≤ 0, or the degree is below 1.</exception>
+    public ClassicalKernel(KernelKind kind, double gamma = 1.0, double coef0 = 1.0, int degree = 3)
+    {
+        if (kind != KernelKind.Linear && !(gamma > 0 && double.IsFinite(gamma)))
+            throw new ArgumentOutOfRangeException(nameof(gamma), gamma, $"The {kind.ToString().ToLowerInvariant()} kernel needs γ > 0 (for example --gamma {1.0:G}; a common choice is 1/d).");
+        if (kind == KernelKind.Polynomial && degree < 1)
+            throw new ArgumentOutOfRangeException(nameof(degree), degree, "The polynomial kernel needs degree ≥ 1.");
+        if (!double.IsFinite(coef0)) throw new ArgumentOutOfRangeException(nameof(coef0), coef0, "coef0 must be finite.");
+        Kind = kind;
+        Gamma = gamma;
+        Coef0 = coef0;
+        Degree = degree;
+    }
+
+    /// <summary>Which kernel.</summary>
+    public KernelKind Kind { get; }
+
+    /// <summary>γ: inverse squared bandwidth (Gaussian), inverse bandwidth (Laplace), scale (polynomial).</summary>
+    public double Gamma { get; }
+
+    /// <summary>c: the polynomial kernel's offset.</summary>
+    public double Coef0 { get; }
+
+    /// <summary>p: the polynomial kernel's degree.</summary>
+    public int Degree { get; }
+
+    /// <summary>Rows per block of the output; a block is one GEMM and one elementwise pass.</summary>
+    public int BlockRows { get; init; } = 512;
+
+    /// <summary>The linear kernel x·x'.</summary>
+    public static ClassicalKernel Linear() => new(KernelKind.Linear);
+
+    /// <summary>The Gaussian kernel exp(-γ‖x − x'‖²).</summary>
+    public static ClassicalKernel Gaussian(double gamma) => new(KernelKind.Gaussian, gamma);
+
+    /// <summary>The Laplace kernel exp(-γ‖x − x'‖).</summary>
+    public static ClassicalKernel Laplace(double gamma) => new(KernelKind.Laplace, gamma);
+
+    /// <summary>The polynomial kernel (γ·x·x' + c)^p.</summary>
+    public static ClassicalKernel Polynomial(double gamma, double coef0, int degree) => new(KernelKind.Polynomial, gamma, coef0, degree);
+
+    /// <inheritdoc />
+    public string Describe() => Kind switch
+    {
+        KernelKind.Linear => "linear",
+        KernelKind.Polynomial => $"polynomial(gamma={Gamma:G6},coef0={Coef0:G6},degree={Degree})",
+        _ => $"{Kind.ToString().ToLowerInvariant()}(gamma={Gamma:G6})",
+    };
+
+    /// <inheritdoc />
+    public double[] Diagonal(Matrix x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var d = new double[x.Rows];
+        for (int i = 0; i < x.Rows; i++)
+        {
+            double sq = TensorPrimitives.Dot<double>(x.Row(i), x.Row(i));
+            d[i] = Kind switch
+            {
+                KernelKind.Linear => sq,
+                KernelKind.Polynomial => IntegerPower(Gamma * sq + Coef0, Degree),
+                _ => 1.0,
+            };
+        }
+        return d;
+    }
+
+    /// <inheritdoc />
+    public Matrix Compute(Matrix x1, Matrix? x2 = null, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(x1);
+        bool symmetric = x2 is null;
+        x2 ??= x1;
+        if (x1.Cols != x2.Cols)
+            throw new ArgumentException($"Inputs have {x1.Cols} and {x2.Cols} features; K(X1, X2) needs the same number of columns in both.", nameof(x2));
+        int n1 = x1.Rows, n2 = x2.Rows, d = x1.Cols;
+        var k = new Matrix(n1, n2);
+        if (n1 == 0 || n2 == 0) return k;
+        var provider = LinearAlgebra.Provider;
+        double[]? sq1 = null, sq2 = null;
+        if (Kind is KernelKind.Gaussian or KernelKind.Laplace)
+        {
+            sq1 = RowSquaredNorms(x1);
+            sq2 = symmetric ? sq1 : RowSquaredNorms(x2);
+        }
+
+        // Row blocks; in the symmetric case block b computes only columns ≥ its first row.
+        var blocks = new List<Tile>();
+        for (int i0 = 0; i0 < n1; i0 += BlockRows)
+        {
+            int rows = Math.Min(BlockRows, n1 - i0);
+            int c0 = symmetric ? i0 : 0;
+            blocks.Add(new Tile(i0, rows, c0, n2 - c0));
+        }
+        // The GEMM inside each block is itself multithreaded, so blocks run one after another.
+        TileScheduler.Run(blocks, t =>
+        {
+            var dst = k.Data.AsSpan(t.Row0 * n2 + t.Col0);
+            provider.Gemm(Op.None, Op.Transpose, t.Rows, t.Cols, d, 1.0,
+                x1.Data.AsSpan(t.Row0 * d), Math.Max(d, 1), x2.Data.AsSpan(t.Col0 * d), Math.Max(d, 1), 0.0, dst, n2);
+            Parallel.For(0, t.Rows, r =>
+            {
+                int i = t.Row0 + r;
+                var row = k.Data.AsSpan(i * n2 + t.Col0, t.Cols);
+                Transform(row, sq1 is null ? 0 : sq1[i], sq2 is null ? default : sq2.AsSpan(t.Col0, t.Cols), x1.Row(i), x2, t.Col0);
+            });
+        }, $"{Describe()} kernel {n1}×{n2}", progress, cancellationToken, maxDegreeOfParallelism: 1);
+
+        if (symmetric)
+        {
+            TileScheduler.MirrorUpperToLower(k.Data, n1);
+            if (Kind is KernelKind.Gaussian or KernelKind.Laplace)
+                for (int i = 0; i < n1; i++) k.Data[i * n1 + i] = 1.0; // exact: ‖x − x‖ = 0
+        }
+        return k;
+    }
+
+    /// <summary>Turns inner products g = x·x' (in place) into kernel values.</summary>
+    private void Transform(Span<double> row, double sqI, ReadOnlySpan<double> sqJ, ReadOnlySpan<double> xi, Matrix x2, int col0)
+    {
+        switch (Kind)
+        {
+            case KernelKind.Linear:
+                return;
+            case KernelKind.Polynomial:
+                TensorPrimitives.Multiply<double>(row, Gamma, row);
+                TensorPrimitives.Add<double>(row, Coef0, row);
+                if (Degree != 1)
+                    for (int j = 0; j < row.Length; j++) row[j] = IntegerPower(row[j], Degree);
+                return;
+            case KernelKind.Gaussian:
+                // exp(-γ·max(0, ‖x‖² + ‖x'‖² − 2·x·x')): the clamp removes rounding below zero.
+                SquaredDistances(row, sqI, sqJ, -Gamma, takeSqrt: false);
+                FixNearDuplicates(row, sqI, sqJ, xi, x2, col0, -Gamma, takeSqrt: false);
+                TensorPrimitives.Exp<double>(row, row);
+                return;
+            case KernelKind.Laplace:
+                SquaredDistances(row, sqI, sqJ, -Gamma, takeSqrt: true);
+                FixNearDuplicates(row, sqI, sqJ, xi, x2, col0, -Gamma, takeSqrt: true);
+                TensorPrimitives.Exp<double>(row, row);
+                return;
+        }
+    }
+
+    /// <summary>row[j] ← scale·dist(i, j) or scale·dist², fused in one SIMD pass.</summary>
+    private static void SquaredDistances(Span<double> row, double sqI, ReadOnlySpan<double> sqJ, double scale, bool takeSqrt)
+    {
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vi = Vector512.Create(sqI);
+            var vs = Vector512.Create(scale);
+            var minus2 = Vector512.Create(-2.0);
+            for (; j <= row.Length - Vector512<double>.Count; j += Vector512<double>.Count)
+            {
+                var g = Vector512.Create<double>(row.Slice(j));
+                var d2 = Vector512.Max(Vector512.FusedMultiplyAdd(minus2, g, vi + Vector512.Create<double>(sqJ.Slice(j))), Vector512<double>.Zero);
+                var v = takeSqrt ? Vector512.Sqrt(d2) : d2;
+                (v * vs).CopyTo(row.Slice(j));
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var vi = Vector256.Create(sqI);
+            var vs = Vector256.Create(scale);
+            var minus2 = Vector256.Create(-2.0);
+            for (; j <= row.Length - Vector256<double>.Count; j += Vector256<double>.Count)
+            {
+                var g = Vector256.Create<double>(row.Slice(j));
+                var d2 = Vector256.Max(Vector256.FusedMultiplyAdd(minus2, g, vi + Vector256.Create<double>(sqJ.Slice(j))), Vector256<double>.Zero);
+                var v = takeSqrt ? Vector256.Sqrt(d2) : d2;
+                (v * vs).CopyTo(row.Slice(j));
+            }
+        }
+        for (; j < row.Length; j++)
+        {
+            double d2 = Math.Max(sqI + sqJ[j] - 2 * row[j], 0);
+            row[j] = scale * (takeSqrt ? Math.Sqrt(d2) : d2);
+        }
+    }
+
+    /// <summary>
+    /// ‖x‖² + ‖x'‖² − 2·x·x' loses about ε·(‖x‖² + ‖x'‖²) to cancellation, which matters when x and x'
+    /// are close (and, for the Laplace kernel, the square root magnifies it: K(x, x) would come out as
+    /// 1 − 1e-8). Entries whose distance² is below 1e-5·(‖x‖² + ‖x'‖²) are recomputed from the
+    /// differences, so the relative error of every distance stays near 1e-11 or better.
+    /// </summary>
+    private static void FixNearDuplicates(Span<double> row, double sqI, ReadOnlySpan<double> sqJ, ReadOnlySpan<double> xi, Matrix x2, int col0, double scale, bool takeSqrt)
+    {
+        for (int j = 0; j < row.Length; j++)
+        {
+            double s = sqI + sqJ[j];
+            double d2 = takeSqrt ? (row[j] / scale) * (row[j] / scale) : row[j] / scale;
+            if (d2 > 1e-5 * s) continue;
+            var xj = x2.Row(col0 + j);
+            double exact = 0;
+            for (int p = 0; p < xi.Length; p++)
+            {
+                double diff = xi[p] - xj[p];
+                exact += diff * diff;
+            }
+            row[j] = scale * (takeSqrt ? Math.Sqrt(exact) : exact);
+        }
+    }
+
+    // Exact for negative bases (Math.Pow via exp/log would not be for a vectorised pow).
+    private static double IntegerPower(double x, int p)
+    {
+        double r = 1;
+        while (p > 0)
+        {
+            if ((p & 1) != 0) r *= x;
+            x *= x;
+            p >>= 1;
+        }
+        return r;
+    }
+
+    private static double[] RowSquaredNorms(Matrix x)
+    {
+        var s = new double[x.Rows];
+        Parallel.For(0, x.Rows, i => s[i] = TensorPrimitives.Dot<double>(x.Row(i), x.Row(i)));
+        return s;
+    }
+}

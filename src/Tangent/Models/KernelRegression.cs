@@ -1,0 +1,124 @@
+using Tangent.Engine;
+using Tangent.Kernels;
+using Tangent.Numerics;
+
+namespace Tangent.Models;
+
+/// <summary>How the kernel system is solved.</summary>
+public enum KernelSolver
+{
+    /// <summary>Cholesky when λ > 0, else the eigendecomposition (pseudoinverse).</summary>
+    Auto,
+    /// <summary>Cholesky of K + λI (fails with a clear error if not positive definite).</summary>
+    Cholesky,
+    /// <summary>Eigendecomposition: α = (K + λI)⁺·Y, the minimum-norm solution when singular.</summary>
+    PseudoInverse,
+}
+
+/// <summary>
+/// Kernel regression (MATH.md §1; course lecture 3): α = K⁺·Y (the minimum-norm interpolant) when
+/// λ = 0, or α = (K + λI)⁻¹·Y (kernel ridge regression); the prediction is f(X*) = K(X*, X)·α.
+/// This object is the configuration; <see cref="Fit"/> returns the fitted, immutable model.
+/// </summary>
+/// <param name="Kernel">The kernel: classical or an infinite-width network's NNGP/NTK.</param>
+public sealed record KernelRegression(IKernel Kernel)
+{
+    /// <summary>The ridge λ ≥ 0 (0: minimum-norm interpolation).</summary>
+    public double Ridge { get; init; }
+
+    /// <summary>When true, λ is multiplied by the mean of diag K (MATH.md §4, "relative" ridge).</summary>
+    public bool RidgeRelative { get; init; }
+
+    /// <summary>The solver.</summary>
+    public KernelSolver Solver { get; init; } = KernelSolver.Auto;
+
+    /// <summary>Fits on inputs X (n×d) and targets Y (n×k).</summary>
+    /// <exception cref="ArgumentException">Shapes disagree or inputs are not finite.</exception>
+    /// <exception cref="NotPositiveDefiniteException">Cholesky was chosen and K + λI is not positive definite.</exception>
+    public KernelRegressionModel Fit(Matrix x, Matrix y, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
+    {
+        Validate.TrainingPair(x, y);
+        Validate.Ridge(Ridge);
+        var k = Kernel.Compute(x, null, progress, cancellationToken);
+        return FitKernel(x, k, y);
+    }
+
+    /// <summary>Fits from a precomputed train-train kernel matrix <paramref name="k"/> (it is not modified).</summary>
+    public KernelRegressionModel FitKernel(Matrix x, Matrix k, Matrix y)
+    {
+        ArgumentNullException.ThrowIfNull(k);
+        Validate.TrainingPair(x, y);
+        Validate.Ridge(Ridge);
+        if (k.Rows != x.Rows || k.Cols != x.Rows)
+            throw new ArgumentException($"The kernel matrix is {k.Shape}; expected {x.Rows}×{x.Rows} for {x.Rows} training inputs.");
+        double lambda = EffectiveRidge(k);
+        var solver = Solver == KernelSolver.Auto ? (lambda > 0 ? KernelSolver.Cholesky : KernelSolver.PseudoInverse) : Solver;
+        Matrix alpha;
+        if (solver == KernelSolver.Cholesky)
+        {
+            var kr = k.Clone();
+            for (int i = 0; i < kr.Rows; i++) kr[i, i] += lambda;
+            // Rasmussen & Williams, Alg. 2.1: L = cholesky(K + λI); α = Lᵀ \ (L \ y).
+            alpha = Cholesky.Compute(kr).Solve(y);
+        }
+        else
+        {
+            var eig = SymmetricEigen.Compute(k);
+            alpha = lambda > 0 ? eig.Apply(l => 1.0 / (l + lambda), y) : eig.PseudoInverseApply(y);
+        }
+        return new KernelRegressionModel(Kernel, x.Clone(), alpha, lambda);
+    }
+
+    /// <summary>λ in absolute terms for the kernel matrix <paramref name="k"/>.</summary>
+    public double EffectiveRidge(Matrix k)
+    {
+        ArgumentNullException.ThrowIfNull(k);
+        if (!RidgeRelative || Ridge == 0) return Ridge;
+        double mean = k.Rows == 0 ? 0 : k.Diagonal().Average();
+        return Ridge * mean;
+    }
+}
+
+/// <summary>A fitted kernel regression model: the training inputs, the coefficients α and the kernel.</summary>
+public sealed class KernelRegressionModel
+{
+    internal KernelRegressionModel(IKernel kernel, Matrix trainInputs, Matrix alpha, double ridge)
+    {
+        Kernel = kernel;
+        _train = trainInputs;
+        _alpha = alpha;
+        Ridge = ridge;
+    }
+
+    private readonly Matrix _train;
+    private readonly Matrix _alpha;
+
+    /// <summary>The kernel.</summary>
+    public IKernel Kernel { get; }
+
+    /// <summary>The absolute ridge that was used.</summary>
+    public double Ridge { get; }
+
+    /// <summary>The dual coefficients α (n×k), a copy.</summary>
+    public Matrix Coefficients => _alpha.Clone();
+
+    /// <summary>Number of input features.</summary>
+    public int Features => _train.Cols;
+
+    /// <summary>f(X*) = K(X*, X)·α.</summary>
+    public Matrix Predict(Matrix x, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
+    {
+        Validate.TestInputs(x, Features);
+        var kst = Kernel.Compute(x, _train, progress, cancellationToken);
+        return LinearAlgebra.Multiply(kst, _alpha);
+    }
+
+    /// <summary>f = K*·α from a precomputed test-train kernel K* (n*×n).</summary>
+    public Matrix PredictFromKernel(Matrix testTrainKernel)
+    {
+        ArgumentNullException.ThrowIfNull(testTrainKernel);
+        if (testTrainKernel.Cols != _alpha.Rows)
+            throw new ArgumentException($"The test-train kernel has {testTrainKernel.Cols} columns; expected {_alpha.Rows} (one per training input).");
+        return LinearAlgebra.Multiply(testTrainKernel, _alpha);
+    }
+}

@@ -1,0 +1,111 @@
+using Tangent.Dynamics;
+using Tangent.Engine;
+using Tangent.Layers;
+using Tangent.Numerics;
+
+namespace Tangent.Models;
+
+/// <summary>
+/// The prediction of an infinite ensemble of networks of a given architecture trained by gradient
+/// descent on MSE (MATH.md §4; Roberts &amp; Yaida ch. 10; Neural Tangents'
+/// <c>gradient_descent_mse_ensemble</c>): with <see cref="EnsembleKind.Ntk"/> all layers are trained
+/// (mean Θ*ₓΘ⁻¹(I − e^{−Θτ})Y), with <see cref="EnsembleKind.Nngp"/> only the last layer (at t = ∞:
+/// exact GP inference with the NNGP). This object is the configuration; <see cref="Fit"/> computes
+/// the train-train kernels and returns the fitted model.
+/// </summary>
+/// <param name="Architecture">The network.</param>
+public sealed record NeuralKernelRegressor(Architecture Architecture)
+{
+    /// <summary>Which layers are trained: all (NTK) or the last (NNGP).</summary>
+    public EnsembleKind Kernel { get; init; } = EnsembleKind.Ntk;
+
+    /// <summary>Training time t in steps of gradient descent (continuous); ∞ by default.</summary>
+    public double Time { get; init; } = double.PositiveInfinity;
+
+    /// <summary>Learning rate η; τ = η·t/N with N the number of entries of Y.</summary>
+    public double LearningRate { get; init; } = 1.0;
+
+    /// <summary>The ridge (absolute, or relative to the mean diagonal).</summary>
+    public Ridge Ridge { get; init; } = Ridge.None;
+
+    /// <summary>Accept a learning rate above 2N/λmax (the predictions then describe a diverging network).</summary>
+    public bool AllowUnstableLearningRate { get; init; }
+
+    /// <summary>Creates the regressor from an architecture spec, e.g. <c>dense(w=1.5,b=0.1) relu dense(w=1.5)</c>.</summary>
+    public static NeuralKernelRegressor Parse(string spec) => new(Architecture.Parse(spec));
+
+    /// <summary>Computes the train-train kernels and prepares the ensemble.</summary>
+    /// <exception cref="ArgumentException">Shapes disagree, inputs are not finite, or (at a finite time) η exceeds the stable bound.</exception>
+    public NeuralKernelRegressorModel Fit(Matrix x, Matrix y, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
+    {
+        Validate.TrainingPair(x, y);
+        if (!(Time >= 0)) throw new ArgumentOutOfRangeException(nameof(Time), Time, "The training time must be ≥ 0 (or ∞).");
+        var outputs = Kernel == EnsembleKind.Ntk ? KernelOutputs.Both : KernelOutputs.Nngp;
+        var k = Architecture.ComputeKernels(x, null, outputs, progress, cancellationToken);
+        var options = new DynamicsOptions { LearningRate = LearningRate, Ridge = Ridge, AllowUnstableLearningRate = AllowUnstableLearningRate };
+        var ensemble = Kernel == EnsembleKind.Ntk
+            ? InfiniteEnsemble.Ntk(k.Ntk!, k.Nngp, y, options)
+            : InfiniteEnsemble.Nngp(k.Nngp!, y, options);
+        return new NeuralKernelRegressorModel(this, x.Clone(), ensemble);
+    }
+}
+
+/// <summary>A fitted <see cref="NeuralKernelRegressor"/>: query the ensemble at any time, with or without covariance.</summary>
+public sealed class NeuralKernelRegressorModel
+{
+    private readonly Matrix _train;
+
+    internal NeuralKernelRegressorModel(NeuralKernelRegressor config, Matrix train, InfiniteEnsemble ensemble)
+    {
+        Configuration = config;
+        _train = train;
+        Ensemble = ensemble;
+    }
+
+    /// <summary>The configuration it was fitted with.</summary>
+    public NeuralKernelRegressor Configuration { get; }
+
+    /// <summary>The ensemble predictor (train-train kernels, eigendecomposition cached).</summary>
+    public InfiniteEnsemble Ensemble { get; }
+
+    /// <summary>The largest stable learning rate 2N/λmax.</summary>
+    public double MaxLearningRate => Ensemble.MaxLearningRate;
+
+    /// <summary>The ensemble mean at the configured time.</summary>
+    public Matrix Predict(Matrix x, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default) =>
+        PredictWithCovariance(x, CovarianceMode.None, progress, cancellationToken).Mean;
+
+    /// <summary>Mean and covariance (none, diagonal or full, over test inputs) at the configured time.</summary>
+    public EnsemblePrediction PredictWithCovariance(Matrix x, CovarianceMode mode = CovarianceMode.Diagonal,
+        IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default) =>
+        PredictTrajectory(x, [Configuration.Time], mode, progress, cancellationToken)[0];
+
+    /// <summary>Mean and covariance at several times (one eigendecomposition, cheap per time).</summary>
+    public IReadOnlyList<EnsemblePrediction> PredictTrajectory(Matrix x, IReadOnlyList<double> times, CovarianceMode mode = CovarianceMode.Diagonal,
+        IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
+    {
+        Validate.TestInputs(x, _train.Cols);
+        ArgumentNullException.ThrowIfNull(times);
+        var test = TestKernelsFor(x, mode, progress, cancellationToken);
+        return Ensemble.PredictTrajectory(times, test, mode);
+    }
+
+    /// <summary>The kernels between test and training inputs that the ensemble needs.</summary>
+    public TestKernels TestKernelsFor(Matrix x, CovarianceMode mode, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var arch = Configuration.Architecture;
+        bool ntk = Configuration.Kernel == EnsembleKind.Ntk;
+        bool needNngpCross = !ntk || mode != CovarianceMode.None;
+        var outputs = (ntk ? KernelOutputs.Ntk : 0) | (needNngpCross ? KernelOutputs.Nngp : 0);
+        var cross = arch.ComputeKernels(x, _train, outputs, progress, cancellationToken);
+        Matrix? testTest = null;
+        double[]? testDiag = null;
+        if (mode == CovarianceMode.Full) testTest = arch.ComputeKernels(x, null, KernelOutputs.Nngp, null, cancellationToken).Nngp;
+        else if (mode == CovarianceMode.Diagonal)
+        {
+            testDiag = new double[x.Rows];
+            for (int i = 0; i < x.Rows; i++) testDiag[i] = arch.ComputeKernels(x.SliceRows(i, 1), null, KernelOutputs.Nngp).Nngp![0, 0];
+        }
+        return new TestKernels { NtkTestTrain = cross.Ntk, NngpTestTrain = cross.Nngp, NngpTestTest = testTest, NngpTestTestDiagonal = testDiag };
+    }
+}

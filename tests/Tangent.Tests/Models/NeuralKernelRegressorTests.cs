@@ -1,0 +1,53 @@
+using Tangent.Dynamics;
+using Tangent.Layers;
+using Tangent.Models;
+using Tangent.Numerics;
+
+namespace Tangent.Tests.Models;
+
+public sealed class NeuralKernelRegressorTests
+{
+    private const string Spec = "dense(w=1.5,b=0.1) relu dense(w=1.5,b=0.1) relu dense(w=1)";
+
+    [Fact]
+    public void AtInfiniteTimeTheEnsembleMeanIsKernelRegressionWithThatKernel()
+    {
+        var x = TestData.Random(20, 4, 1);
+        var y = TestData.Random(20, 2, 2);
+        var xs = TestData.Random(6, 4, 3);
+        foreach (var (kind, get) in new[] { (EnsembleKind.Ntk, KernelOutputs.Ntk), (EnsembleKind.Nngp, KernelOutputs.Nngp) })
+        {
+            var mean = (NeuralKernelRegressor.Parse(Spec) with { Kernel = kind }).Fit(x, y).Predict(xs);
+            var reference = new KernelRegression(NeuralKernel.Parse(Spec, get)).Fit(x, y).Predict(xs);
+            Assert.True(mean.MaxAbsDifference(reference) < 1e-8 * Math.Max(1, reference.FrobeniusNorm()), kind.ToString());
+        }
+    }
+
+    [Fact]
+    public void AtTimeZeroTheMeanIsZeroAndTheVarianceIsThePrior()
+    {
+        var x = TestData.Random(10, 3, 4);
+        var y = TestData.Random(10, 1, 5);
+        var xs = TestData.Random(5, 3, 6);
+        var model = (NeuralKernelRegressor.Parse(Spec) with { Time = 0, LearningRate = 0.1 }).Fit(x, y);
+        var p = model.PredictWithCovariance(xs, CovarianceMode.Diagonal);
+        Assert.All(p.Mean.Data, v => Assert.Equal(0.0, v, 1e-12));
+        var prior = Architecture.Parse(Spec).ComputeKernels(xs, null, KernelOutputs.Nngp).Nngp!.Diagonal();
+        for (int i = 0; i < 5; i++) Assert.Equal(prior[i], p.Variance![i], 1e-10);
+    }
+
+    [Fact]
+    public void TrajectoryApproachesTheLimitAndFullCovarianceMatchesDiagonal()
+    {
+        var x = TestData.Random(12, 3, 7);
+        var y = TestData.Random(12, 1, 8);
+        var xs = TestData.Random(4, 3, 9);
+        var model = (NeuralKernelRegressor.Parse(Spec) with { LearningRate = 0.5 }).Fit(x, y);
+        var traj = model.PredictTrajectory(xs, [1, 10, 1e7, double.PositiveInfinity], CovarianceMode.Full);
+        Assert.True(traj[2].Mean.MaxAbsDifference(traj[3].Mean) < 1e-6);
+        var diag = model.PredictTrajectory(xs, [10], CovarianceMode.Diagonal)[0];
+        for (int i = 0; i < 4; i++) Assert.Equal(traj[1].Covariance![i, i], diag.Variance![i], 1e-10);
+        var e = Assert.Throws<ArgumentException>(() => (NeuralKernelRegressor.Parse(Spec) with { LearningRate = 1e6, Time = 3 }).Fit(x, y).Predict(xs));
+        Assert.Contains("bound", e.Message);
+    }
+}
