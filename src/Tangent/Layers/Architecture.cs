@@ -21,6 +21,12 @@ public sealed class Architecture
     /// <summary>The root layer.</summary>
     public Layer Root { get; }
 
+    /// <summary>The image shape H×W×C of the inputs when the architecture has image layers (conv, pooling); null for vectors.</summary>
+    public Convolution.ImageShape? InputShape { get; init; }
+
+    /// <summary>This architecture on images of the given shape (its kernels then go through <see cref="Convolution.ConvolutionalKernel"/>).</summary>
+    public Architecture WithInputShape(Convolution.ImageShape shape) => new(Root) { InputShape = shape };
+
     /// <summary>True when the NTK is defined (no sign activation).</summary>
     public bool HasNtk => Root.HasNtk;
 
@@ -59,6 +65,8 @@ public sealed class Architecture
         int tileSize = TileScheduler.DefaultTileSize, ILinearAlgebraProvider? provider = null)
     {
         ArgumentNullException.ThrowIfNull(x1);
+        if (InputShape is { } shape || Convolution.ConvolutionalKernel.HasImageLayers(Root))  // images: the convolutional engine
+            return new Convolution.ConvolutionalKernel(this, InputShape ?? throw new InvalidOperationException($"'{this}' has image layers: give the image shape with Architecture.WithInputShape (HxWxC), or pass image data (--images, 4-D .npy).")).Compute(x1, x2, outputs, progress, cancellationToken);
         bool symmetric = x2 is null || ReferenceEquals(x1, x2);
         x2 ??= x1;
         if (x1.Cols != x2.Cols)
