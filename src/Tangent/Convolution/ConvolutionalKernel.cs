@@ -117,6 +117,36 @@ public sealed class ConvolutionalKernel
     /// <summary>True when the layer tree holds a conv, pooling or image readout layer.</summary>
     public static bool HasImageLayers(Layer root) => ContainsImageLayer(root);
 
+    /// <summary>
+    /// The finite-width twin (MATH.md §3): conv layers with <paramref name="width"/> channels (unless a conv
+    /// fixes its own), parameters N(0, 1) in the 'ntk' parameterization, then the readout and the vector layers.
+    /// </summary>
+    public FiniteLayer Initialize(int width, Random rng)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        ArgumentNullException.ThrowIfNull(rng);
+        var parts = new List<FiniteLayer>();
+        int c = InputShape.Channels;
+        for (int i = 0; i < _stage.Count; i++)
+        {
+            var s = _shapes[i];
+            switch (_stage[i])
+            {
+                case Conv conv:
+                    int cout = conv.Channels ?? width;
+                    parts.Add(new FiniteImageLayers.FiniteConv(conv, _geometry[i]!, c, cout, rng));
+                    c = cout;
+                    break;
+                case AvgPool: parts.Add(new FiniteImageLayers.FiniteAvgPool(_geometry[i]!, c)); break;
+                default: parts.Add(_stage[i].Initialize(s.Pixels * c, width, rng)); break;
+            }
+        }
+        int pr = _shapes[^1].Pixels;
+        parts.Add(Readout is GlobalAvgPool ? new FiniteImageLayers.FiniteGlobalAvgPool(pr, c) : new FiniteImageLayers.FiniteFlatten(pr * c));
+        if (_tail is not null) parts.Add(_tail.Initialize(parts[^1].OutputWidth, width, rng));
+        return new FiniteImageLayers.FiniteChain(parts);
+    }
+
     private int PairsAt(int step) => Layout == CovarianceLayout.Full ? _shapes[step].Pixels * _shapes[step].Pixels : _shapes[step].Pixels;
 
     private int MaxPairs => Enumerable.Range(0, _shapes.Length).Max(PairsAt);

@@ -41,7 +41,8 @@ public sealed class Architecture
     public KernelState Kernel(ReadOnlySpan<double> x1, ReadOnlySpan<double> x2) => Root.Apply(KernelState.FromInputs(x1, x2));
 
     /// <summary>The finite-width network of the given width (MATH.md §3).</summary>
-    public FiniteLayer Initialize(int inputWidth, int width, Random rng) => Root.Initialize(inputWidth, width, rng);
+    public FiniteLayer Initialize(int inputWidth, int width, Random rng) =>
+        InputShape is { } shape ? new Convolution.ConvolutionalKernel(this, shape).Initialize(width, rng) : Root.Initialize(inputWidth, width, rng);
 
     /// <summary>
     /// The NNGP and/or NTK matrices K(X1, X2) (n1×n2, float64). Pass <paramref name="x2"/> = null for
