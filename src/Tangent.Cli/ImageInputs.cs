@@ -25,11 +25,26 @@ internal sealed class ImageInputs
     public Option<double> LabelShift { get; } = new("--label-shift") { Description = "With --images: one-hot targets shifted by this value (Arora et al. 2019 use -0.1).", DefaultValueFactory = _ => 0.0 };
     public Option<string?> ImageShapeOption { get; } = new("--image-shape") { Description = "Shape HxWxC of flat image rows (H, W, C order) when the inputs are CSV or 2-D .npy, e.g. 28x28x1." };
 
+    public Option<string?> MemoryBudget { get; } = new("--memory-budget") { Description = "Memory for convolutional kernels, e.g. 4GB or 512MB (default: half of the available memory); the computation is tiled to fit." };
+
     public void AddTo(Command c, bool withLabels = true)
     {
+        c.Options.Add(MemoryBudget);
         c.Options.Add(Images); c.Options.Add(Limit); c.Options.Add(TestLimit); c.Options.Add(Classes);
         c.Options.Add(Normalize); c.Options.Add(ImageShapeOption);
         if (withLabels) c.Options.Add(LabelShift);
+    }
+
+    /// <summary>Applies --memory-budget (process-wide, as --provider).</summary>
+    public void ApplyMemoryBudget(ParseResult r)
+    {
+        if (r.GetValue(MemoryBudget) is not { } text) return;
+        string t = text.Trim().ToUpperInvariant();
+        long unit = t.EndsWith("GB", StringComparison.Ordinal) ? 1L << 30 : t.EndsWith("MB", StringComparison.Ordinal) ? 1L << 20 : t.EndsWith("KB", StringComparison.Ordinal) ? 1L << 10 : 1;
+        string num = unit == 1 ? t.TrimEnd('B') : t[..^2];
+        if (!double.TryParse(num, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !(v > 0))
+            throw new ArgumentException($"--memory-budget '{text}' must be a size such as 4GB, 512MB or 1e9.");
+        ConvolutionalKernel.DefaultMemoryBudget = (long)(v * unit);
     }
 
     /// <summary>A train/test split of images with one-hot targets.</summary>
@@ -38,6 +53,7 @@ internal sealed class ImageInputs
     /// <summary>The --images data set, or null when not given.</summary>
     public Split? Load(ParseResult r)
     {
+        ApplyMemoryBudget(r);
         string? spec = r.GetValue(Images);
         if (spec is null) return null;
         int? limit = r.GetValue(Limit), testLimit = r.GetValue(TestLimit) ?? limit;
@@ -90,6 +106,7 @@ internal sealed class ImageInputs
     /// <summary>Reads an input file; a 3-D (n, H, W) or 4-D (n, H, W, C) .npy array gives its image shape, else --image-shape.</summary>
     public (Matrix X, ImageShape? Shape) ReadInputs(ParseResult r, string path)
     {
+        ApplyMemoryBudget(r);
         ImageShape? shape = null;
         Matrix x;
         if (MatrixFile.FormatOf(path) == MatrixFileFormat.Npy)

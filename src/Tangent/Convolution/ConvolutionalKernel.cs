@@ -166,8 +166,23 @@ public sealed class ConvolutionalKernel
 
     private long PerThread(int segment) => ((long)MaxPairs * 4 + InputShape.Features) * segment * 8;
 
-    /// <summary>The default memory budget: half of the memory available to the process.</summary>
-    public static long DefaultMemoryBudget => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+    private static long? _defaultBudget;
+
+    /// <summary>
+    /// The process-wide memory budget used when <see cref="Compute"/> is given none (as
+    /// <see cref="LinearAlgebra.Provider"/> is process-wide): half of the memory available to the process
+    /// unless set (the CLI's --memory-budget sets it). Set null to go back to half the memory.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A budget below 1 MiB.</exception>
+    public static long? DefaultMemoryBudget
+    {
+        get => _defaultBudget ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+        set
+        {
+            if (value is < 1 << 20) throw new ArgumentOutOfRangeException(nameof(value), $"A memory budget of {value} bytes is too small; give at least 1 MiB (e.g. 4GB).");
+            _defaultBudget = value;
+        }
+    }
 
     /// <summary>
     /// The NNGP and/or NTK matrices (n1×n2) of images given as rows of n×(H·W·C) pixels in H, W, C
@@ -198,7 +213,7 @@ public sealed class ConvolutionalKernel
 
         int n1 = x1.Rows, n2 = x2.Rows;
         int threads = Environment.ProcessorCount;
-        long budget = memoryBudget ?? DefaultMemoryBudget;
+        long budget = memoryBudget ?? DefaultMemoryBudget!.Value;
         int kernels = (wantNngp ? 1 : 0) + (wantNtk ? 1 : 0);
         int segment = 64;
         while (segment > 1 && MemoryNeeded(n1, n2, kernels, segment, threads) > budget) segment /= 2;
@@ -207,7 +222,7 @@ public sealed class ConvolutionalKernel
             throw new InsufficientMemoryException(
                 $"The {Layout.ToString().ToLowerInvariant()}-layout kernel of '{Architecture}' on {n1}×{n2} images of {InputShape} needs {Mb(need)} " +
                 $"({Mb((long)n1 * n2 * kernels * 8)} for the output, {Mb((long)threads * PerThread(1))} for {threads} threads' pixel-pair buffers) but the budget is {Mb(budget)}. " +
-                "To fit: raise the budget (--memory), compute the kernel in blocks of fewer rows/columns, ask for one kernel only (--get nngp or ntk), " +
+                "To fit: raise the budget (--memory-budget on the command line, the memoryBudget argument in C#), compute the kernel in blocks of fewer rows/columns, ask for one kernel only (--get nngp or ntk), " +
                 (Layout == CovarianceLayout.Full ? "use a flatten readout instead of pooling (diagonal layout, P instead of P² numbers per pair), " : "") +
                 "or use smaller images.");
 
