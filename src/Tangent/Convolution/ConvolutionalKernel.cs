@@ -389,7 +389,9 @@ public sealed class ConvolutionalKernel
         public readonly double[] X2T = new double[features * segment];
         public readonly bool WithNtk = withNtk;
         public readonly RowPass Tail = new(tail1, tail2, segment, withNtk);
+        private double[] _temp = [];
         public void Swap() { (A, A2) = (A2, A); (B, B2) = (B2, B); }
+        public double[] Temp(int size) => _temp.Length >= size ? _temp : _temp = new double[size];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -504,7 +506,18 @@ public sealed class ConvolutionalKernel
                 Add(buf.A.AsSpan(src, len), dn);
                 if (buf.WithNtk) Add(buf.B.AsSpan(src, len), dt);
             }
-            for (int j = 0; j < len; j++)
+            int j = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                var vw = new Vector<double>(w2); var vb = new Vector<double>(b2);
+                for (; j + Vector<double>.Count <= len; j += Vector<double>.Count)
+                {
+                    var kn = vw * new Vector<double>(dn[j..]) + vb;
+                    kn.CopyTo(dn[j..]);
+                    if (buf.WithNtk) (kn + vw * new Vector<double>(dt[j..])).CopyTo(dt[j..]);
+                }
+            }
+            for (; j < len; j++)
             {
                 double kn = w2 * dn[j] + b2;
                 dn[j] = kn;
@@ -524,7 +537,8 @@ public sealed class ConvolutionalKernel
             var src = ntkPart ? buf.B : buf.A;
             var dst = ntkPart ? buf.B2 : buf.A2;
             // T[p, v] = (1/f)·Σ_r K[p, idx(v, r)], stored in dst (pin·po ≤ pin² pairs).
-            var tmp = new double[pin * po * len];
+            var tmp = buf.Temp(pin * po * len);
+            tmp.AsSpan(0, pin * po * len).Clear();
             for (int p = 0; p < pin; p++)
                 for (int v = 0; v < po; v++)
                 {
