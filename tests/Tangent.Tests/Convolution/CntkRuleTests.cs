@@ -100,6 +100,19 @@ public sealed class CntkRuleTests
     }
 
     [Fact]
+    public void DenseNetworksOnImagesSeeFlatVectors()
+    {
+        var x = RandomInputs(4, Shape.Features, 8);
+        const string Spec = "dense(w=1.4,b=0.1) relu dense(w=1)";
+        var withShape = Architecture.Parse(Spec).WithInputShape(Shape).ComputeKernels(x);
+        var plain = Architecture.Parse(Spec).ComputeKernels(x);
+        Assert.Equal(0, withShape.Ntk!.MaxAbsDifference(plain.Ntk!));
+        // ... and flatten first is the same network as on the flat vector.
+        var flat = Architecture.Parse("flatten " + Spec).WithInputShape(Shape).ComputeKernels(x);
+        AssertClose(flat.Ntk!, plain.Ntk!, 1e-13, "flatten dense");
+    }
+
+    [Fact]
     public void HandComputedValidConvolution()
     {
         // 1×3×1 images, conv(size=2,valid): two output pixels; K = w²/2·(x1[p]x2[p] + x1[p+1]x2[p+1]) averaged over p.
