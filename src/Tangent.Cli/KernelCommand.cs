@@ -12,20 +12,20 @@ internal static class KernelCommand
         var cmd = new Command("kernel", "Compute a kernel matrix K(X1, X2) and write it to a .csv or .npy file.");
         var kernel = new KernelOptions(allowNone: false);
         kernel.AddTo(cmd);
-        var x1 = new Option<FileInfo>("--x1") { Description = "Inputs X1 (.csv numbers only, or .npy), one row per sample.", Required = true };
+        var x1 = new Option<FileInfo?>("--x1") { Description = "Inputs X1 (.csv numbers only, or .npy; a 4-D .npy (n,H,W,C) holds images), one row per sample. Or use --images." };
         var x2 = new Option<FileInfo?>("--x2") { Description = "Inputs X2 (default: X1, the symmetric case)." };
         var outFile = new Option<FileInfo>("--out") { Description = "Output file (.csv or .npy, by extension).", Required = true };
         var f32 = new Option<bool>("--float32") { Description = "Store a .npy output as float32 (half the size)." };
         var provider = CommonOptions.Provider();
-        foreach (var o in new Option[] { x1, x2, outFile, f32, provider }) cmd.Options.Add(o);
+        var images = new ImageInputs();
+        var split = new Option<string>("--split") { Description = "With --images: train (K(train, train)), test (K(test, test)) or train-test (K(train, test)).", DefaultValueFactory = _ => "train" };
+        foreach (var o in new Option[] { x1, x2, outFile, f32, provider, split }) cmd.Options.Add(o);
+        images.AddTo(cmd, withLabels: false);
         cmd.SetAction(r =>
         {
             CommonOptions.ApplyProvider(r.GetValue(provider));
-            var a = MatrixFile.Read(r.GetValue(x1)!.FullName);
-            Matrix? b = r.GetValue(x2) is { } f ? MatrixFile.Read(f.FullName) : null;
-            if (b is not null && b.Cols != a.Cols)
-                throw new ArgumentException($"--x1 has {a.Cols} columns but --x2 has {b.Cols}; both need the same features.");
-            var k = kernel.Resolve(r, a.Cols)!;
+            var (a, b, shape) = Inputs(r, images, x1, x2, split);
+            var k = kernel.Resolve(r, a.Cols, shape)!;
             var m = CliProgress.Run($"kernel {a.Rows}×{(b ?? a).Rows}", p => k.Compute(a, b, p));
             string path = r.GetValue(outFile)!.FullName;
             MatrixFile.Write(path, m, r.GetValue(f32) ? NpyElementType.Float32 : NpyElementType.Float64);
@@ -33,5 +33,32 @@ internal static class KernelCommand
             return TangentCli.Ok;
         });
         return cmd;
+    }
+
+    private static (Matrix A, Matrix? B, Convolution.ImageShape? Shape) Inputs(ParseResult r, ImageInputs images, Option<FileInfo?> x1, Option<FileInfo?> x2, Option<string> split)
+    {
+        if (images.Load(r) is { } set)
+        {
+            if (r.GetValue(x1) is not null) throw new ArgumentException("Give either --images or --x1, not both.");
+            return r.GetValue(split)?.Trim().ToLowerInvariant() switch
+            {
+                "train" => (set.XTrain, null, set.Shape),
+                "test" => (set.XTest, null, set.Shape),
+                "train-test" => (set.XTrain, set.XTest, set.Shape),
+                var v => throw new ArgumentException($"--split must be train, test or train-test, not '{v}'."),
+            };
+        }
+        var f1 = r.GetValue(x1) ?? throw new ArgumentException("Give the inputs: --x1 FILE (and optionally --x2 FILE), or --images KIND:PATH.");
+        var (a, shape) = images.ReadInputs(r, f1.FullName);
+        Matrix? b = null;
+        if (r.GetValue(x2) is { } f)
+        {
+            (b, var shape2) = images.ReadInputs(r, f.FullName);
+            if (b.Cols != a.Cols)
+                throw new ArgumentException($"--x1 has {a.Cols} columns but --x2 has {b.Cols}; both need the same features.");
+            if (shape2 != shape) throw new ArgumentException($"--x1 holds images of {shape} but --x2 of {shape2}; use the same image shape.");
+        }
+        (a, b) = images.NormalizeIfAsked(r, a, b, shape);
+        return (a, b, shape);
     }
 }

@@ -42,13 +42,17 @@ internal sealed class KernelOptions
     };
 
     /// <summary>The kernel, or null for "none".</summary>
-    public IKernel? Resolve(ParseResult r, int features)
+    public IKernel? Resolve(ParseResult r, int features, Convolution.ImageShape? imageShape = null)
     {
         string? arch = r.GetValue(Arch);
         string? kernelName = r.GetValue(Kernel);
         if (arch is not null && kernelName is not null)
             throw new ArgumentException("Give either --kernel (a classical kernel) or --arch (a network's kernel), not both.");
-        if (arch is not null) return NeuralKernel.Parse(arch, ParseGet(r.GetValue(Get)));
+        if (arch is not null)
+        {
+            var a = Architecture.Parse(arch);
+            return new NeuralKernel(imageShape is { } shape ? a.WithInputShape(shape) : a, ParseGet(r.GetValue(Get)));
+        }
         if (kernelName is null)
             throw new ArgumentException("Choose a kernel: --kernel linear|gaussian|laplace|polynomial" + (_allowNone ? "|none" : "") + ", or --arch SPEC with --get nngp|ntk.");
         string name = kernelName.Trim().ToLowerInvariant();

@@ -18,9 +18,9 @@ internal static class PredictCommand
         var cmd = new Command("predict", "Predict the mean (and covariance) of an infinite ensemble of networks trained by gradient descent on MSE, at any time (MATH.md §4).");
         var arch = new Option<string>("--arch") { Description = "The architecture (docs/LAYERS.md).", Required = true };
         var get = new Option<string>("--get") { Description = "ntk: all layers trained; nngp: only the last layer (at t = ∞: exact GP inference).", DefaultValueFactory = _ => "ntk" };
-        var xTrain = new Option<FileInfo>("--x-train") { Description = "Training inputs (.csv or .npy).", Required = true };
-        var yTrain = new Option<FileInfo>("--y-train") { Description = "Training targets (one row per input).", Required = true };
-        var xTest = new Option<FileInfo>("--x-test") { Description = "Test inputs.", Required = true };
+        var xTrain = new Option<FileInfo?>("--x-train") { Description = "Training inputs (.csv or .npy; a 4-D .npy holds images). Or use --images." };
+        var yTrain = new Option<FileInfo?>("--y-train") { Description = "Training targets (one row per input)." };
+        var xTest = new Option<FileInfo?>("--x-test") { Description = "Test inputs." };
         var yTest = new Option<FileInfo?>("--y-test") { Description = "Test targets: prints bias, variance and total of the generalization error (eq. 10.52), and accuracy for one-hot targets." };
         var time = new Option<string>("--time") { Description = "Training time t (steps of GD, continuous) or inf; a comma-separated list gives a trajectory.", DefaultValueFactory = _ => "inf" };
         var lr = new Option<double>("--learning-rate") { Description = "Learning rate η (τ = η·t/N, N = entries of Y_train); must be below 2N/λmax.", DefaultValueFactory = _ => 1.0 };
@@ -33,6 +33,8 @@ internal static class PredictCommand
         var force = new Option<bool>("--force") { Description = "Accept a learning rate above the stable bound." };
         var provider = CommonOptions.Provider();
         foreach (var o in new Option[] { arch, get, xTrain, yTrain, xTest, yTest, time, lr, ridge, relative, outMean, outCov, cov, plot, force, provider }) cmd.Options.Add(o);
+        var images = new ImageInputs();
+        images.AddTo(cmd);
         cmd.SetAction(r =>
         {
             CommonOptions.ApplyProvider(r.GetValue(provider));
@@ -45,10 +47,9 @@ internal static class PredictCommand
                 "full" => CovarianceMode.Full,
                 var v => throw new ArgumentException($"--cov must be diag or full, not '{v}'."),
             };
-            var (x, y) = MatrixFile.ReadXY(r.GetValue(xTrain)!.FullName, r.GetValue(yTrain)!.FullName);
-            var xs = MatrixFile.Read(r.GetValue(xTest)!.FullName);
-            if (xs.Cols != x.Cols) throw new ArgumentException($"--x-test has {xs.Cols} columns but --x-train has {x.Cols}; use the same features.");
-            Matrix? truth = r.GetValue(yTest) is { } yt ? MatrixFile.Read(yt.FullName) : null;
+            var (x, y, xs, imageTruth, shape) = RegressCommand.TrainTest(r, images, xTrain, yTrain, xTest, output);
+            if (shape is { } imageShape) architecture = architecture.WithInputShape(imageShape);
+            Matrix? truth = imageTruth ?? (r.GetValue(yTest) is { } yt ? MatrixFile.Read(yt.FullName) : null);
             if (truth is not null && (truth.Rows != xs.Rows || truth.Cols != y.Cols))
                 throw new ArgumentException($"--y-test is {truth.Shape}; expected {xs.Rows}×{y.Cols} (one row per test input, as many columns as --y-train).");
 

@@ -15,9 +15,9 @@ internal static class RegressCommand
         kernel.AddTo(cmd);
         var ridge = new Option<double>("--ridge") { Description = "Ridge λ ≥ 0 (0: minimum-norm interpolation).", DefaultValueFactory = _ => 0.0 };
         var relative = new Option<bool>("--ridge-relative") { Description = "λ is relative to the mean diagonal of the kernel matrix." };
-        var xTrain = new Option<FileInfo>("--x-train") { Description = "Training inputs (.csv or .npy).", Required = true };
-        var yTrain = new Option<FileInfo>("--y-train") { Description = "Training targets, one row per input (.csv or .npy).", Required = true };
-        var xTest = new Option<FileInfo>("--x-test") { Description = "Test inputs.", Required = true };
+        var xTrain = new Option<FileInfo?>("--x-train") { Description = "Training inputs (.csv or .npy; a 4-D .npy holds images). Or use --images." };
+        var yTrain = new Option<FileInfo?>("--y-train") { Description = "Training targets, one row per input (.csv or .npy)." };
+        var xTest = new Option<FileInfo?>("--x-test") { Description = "Test inputs." };
         var yTest = new Option<FileInfo?>("--y-test") { Description = "Test targets: prints the test mean squared error." };
         var outFile = new Option<FileInfo>("--out") { Description = "Predictions file (.csv or .npy).", Required = true };
         var standardize = new Option<bool>("--standardize") { Description = "Standardize features (mean 0, std 1, fitted on the training inputs)." };
@@ -27,20 +27,19 @@ internal static class RegressCommand
         var intercept = new Option<bool>("--intercept") { Description = "With --kernel none: fit an intercept." };
         var provider = CommonOptions.Provider();
         foreach (var o in new Option[] { ridge, relative, xTrain, yTrain, xTest, yTest, outFile, standardize, lr, steps, force, intercept, provider }) cmd.Options.Add(o);
+        var images = new ImageInputs();
+        images.AddTo(cmd);
         cmd.SetAction(r =>
         {
             CommonOptions.ApplyProvider(r.GetValue(provider));
-            var (x, y) = MatrixFile.ReadXY(r.GetValue(xTrain)!.FullName, r.GetValue(yTrain)!.FullName);
-            var xs = MatrixFile.Read(r.GetValue(xTest)!.FullName);
-            if (xs.Cols != x.Cols)
-                throw new ArgumentException($"--x-test has {xs.Cols} columns but --x-train has {x.Cols}; use the same features.");
+            var (x, y, xs, imageTruth, shape) = TrainTest(r, images, xTrain, yTrain, xTest, output);
             if (r.GetValue(standardize))
             {
                 var (fitted, z) = new Standardizer().FitTransform(x);
                 x = z;
                 xs = fitted.Transform(xs);
             }
-            var k = kernel.Resolve(r, x.Cols);
+            var k = kernel.Resolve(r, x.Cols, shape);
             Matrix pred;
             if (k is null)
             {
@@ -65,15 +64,52 @@ internal static class RegressCommand
             string path = r.GetValue(outFile)!.FullName;
             MatrixFile.Write(path, pred);
             output.WriteLine($"wrote predictions {pred.Shape} to {path}");
-            if (r.GetValue(yTest) is { } yt)
+            if (imageTruth is not null || r.GetValue(yTest) is not null)
             {
-                var truth = MatrixFile.Read(yt.FullName);
+                var truth = imageTruth ?? MatrixFile.Read(r.GetValue(yTest)!.FullName);
                 if (truth.Rows != pred.Rows || truth.Cols != pred.Cols)
                     throw new ArgumentException($"--y-test is {truth.Shape} but the predictions are {pred.Shape}.");
                 output.WriteLine($"test MSE: {Metrics.MeanSquaredError(pred, truth):G6}");
+                if (imageTruth is not null) output.WriteLine($"test accuracy: {Accuracy(pred, truth):P2}");
             }
             return TangentCli.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>Train and test data from --images or from the --x-train/--y-train/--x-test files (with image shape when known).</summary>
+    internal static (Matrix X, Matrix Y, Matrix XTest, Matrix? YTest, Convolution.ImageShape? Shape) TrainTest(ParseResult r, ImageInputs images,
+        Option<FileInfo?> xTrain, Option<FileInfo?> yTrain, Option<FileInfo?> xTest, TextWriter output)
+    {
+        if (images.Load(r) is { } set)
+        {
+            if (r.GetValue(xTrain) is not null || r.GetValue(xTest) is not null) throw new ArgumentException("Give either --images or --x-train/--y-train/--x-test, not both.");
+            output.WriteLine(set.Description);
+            return (set.XTrain, set.YTrain, set.XTest, set.YTest, set.Shape);
+        }
+        if (r.GetValue(xTrain) is not { } fx || r.GetValue(yTrain) is not { } fy || r.GetValue(xTest) is not { } ft)
+            throw new ArgumentException("Give --x-train, --y-train and --x-test files, or an image data set with --images KIND:PATH.");
+        var (x, shape) = images.ReadInputs(r, fx.FullName);
+        var y = MatrixFile.Read(fy.FullName);
+        if (y.Rows != x.Rows) throw new ArgumentException($"--x-train has {x.Rows} rows but --y-train has {y.Rows}; give one target row per input.");
+        var (xs, testShape) = images.ReadInputs(r, ft.FullName);
+        if (xs.Cols != x.Cols)
+            throw new ArgumentException($"--x-test has {xs.Cols} columns but --x-train has {x.Cols}; use the same features.");
+        if (testShape != shape) throw new ArgumentException($"--x-train holds images of {shape} but --x-test of {testShape}; use the same image shape.");
+        (x, var xs2) = images.NormalizeIfAsked(r, x, xs, shape);
+        return (x, y, xs2!, null, shape);
+    }
+
+    /// <summary>Fraction of rows whose argmax matches the target's argmax.</summary>
+    internal static double Accuracy(Matrix pred, Matrix truth)
+    {
+        int ok = 0;
+        for (int i = 0; i < pred.Rows; i++)
+        {
+            int a = 0, b = 0;
+            for (int j = 1; j < pred.Cols; j++) { if (pred[i, j] > pred[i, a]) a = j; if (truth[i, j] > truth[i, b]) b = j; }
+            if (a == b) ok++;
+        }
+        return (double)ok / pred.Rows;
     }
 }

@@ -37,7 +37,7 @@ public static class TangentCli
 
     private static bool IsUserError(Exception e) =>
         e is ArgumentException or FormatException or IOException or InvalidDataException or UnauthorizedAccessException
-            or InvalidOperationException or NotPositiveDefiniteException or NotSupportedException;
+            or InvalidOperationException or NotPositiveDefiniteException or NotSupportedException or InsufficientMemoryException;
 
     private static RootCommand Build(TextWriter output, TextWriter error)
     {

@@ -21,6 +21,15 @@ public sealed class Architecture
     /// <summary>The root layer.</summary>
     public Layer Root { get; }
 
+    /// <summary>The image shape H×W×C of the inputs when the architecture has image layers (conv, pooling); null for vectors.</summary>
+    public Convolution.ImageShape? InputShape { get; init; }
+
+    /// <summary>True when the architecture has image layers (conv, pooling, flatten): its kernels need <see cref="InputShape"/>.</summary>
+    public bool HasImageLayers => Convolution.ConvolutionalKernel.HasImageLayers(Root);
+
+    /// <summary>This architecture on images of the given shape (its kernels then go through <see cref="Convolution.ConvolutionalKernel"/>).</summary>
+    public Architecture WithInputShape(Convolution.ImageShape shape) => new(Root) { InputShape = shape };
+
     /// <summary>True when the NTK is defined (no sign activation).</summary>
     public bool HasNtk => Root.HasNtk;
 
@@ -35,7 +44,8 @@ public sealed class Architecture
     public KernelState Kernel(ReadOnlySpan<double> x1, ReadOnlySpan<double> x2) => Root.Apply(KernelState.FromInputs(x1, x2));
 
     /// <summary>The finite-width network of the given width (MATH.md §3).</summary>
-    public FiniteLayer Initialize(int inputWidth, int width, Random rng) => Root.Initialize(inputWidth, width, rng);
+    public FiniteLayer Initialize(int inputWidth, int width, Random rng) =>
+        InputShape is { } shape && HasImageLayers ? new Convolution.ConvolutionalKernel(this, shape).Initialize(width, rng) : Root.Initialize(inputWidth, width, rng);
 
     /// <summary>
     /// The NNGP and/or NTK matrices K(X1, X2) (n1×n2, float64). Pass <paramref name="x2"/> = null for
@@ -59,6 +69,8 @@ public sealed class Architecture
         int tileSize = TileScheduler.DefaultTileSize, ILinearAlgebraProvider? provider = null)
     {
         ArgumentNullException.ThrowIfNull(x1);
+        if (HasImageLayers)  // conv/pooling layers: the convolutional engine (a dense-only network sees images as flat vectors)
+            return new Convolution.ConvolutionalKernel(this, InputShape ?? throw new InvalidOperationException($"'{this}' has image layers: give the image shape with Architecture.WithInputShape (HxWxC), or pass image data (--images, 4-D .npy).")).Compute(x1, x2, outputs, progress, cancellationToken);
         bool symmetric = x2 is null || ReferenceEquals(x1, x2);
         x2 ??= x1;
         if (x1.Cols != x2.Cols)

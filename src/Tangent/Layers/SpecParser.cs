@@ -20,6 +20,7 @@ internal sealed class SpecParser
     [
         "dense", "identity", "relu", "leaky_relu", "abrelu", "abs", "erf", "gelu", "sin", "cos", "exp",
         "gaussian", "hermite", "monomial", "polynomial", "sign", "repeat", "parallel", "concat",
+        "conv", "avg_pool", "flatten", "global_avg_pool",
     ];
 
     private static readonly Dictionary<string, string[]> Parameters = new()
@@ -30,6 +31,8 @@ internal sealed class SpecParser
         ["erf"] = ["a", "b", "c"], ["sin"] = ["a", "b", "c"], ["cos"] = ["a", "b", "c"],
         ["exp"] = ["a", "b"], ["gaussian"] = ["a", "b"],
         ["hermite"] = ["n"], ["monomial"] = ["n"], ["polynomial"] = ["coef"],
+        ["conv"] = ["size", "w", "b", "stride", "padding", "dims", "channels"], ["avg_pool"] = ["size", "stride", "padding", "dims"],
+        ["flatten"] = [], ["global_avg_pool"] = [],
     };
 
     private readonly string _s;
@@ -214,6 +217,17 @@ internal sealed class SpecParser
                 return new Polynomial(coefs);
             }
             case "sign": return new Sign();
+            case "conv" or "avg_pool":
+            {
+                var pad = name == "conv" ? Convolution.Padding.Same : Convolution.Padding.Valid;
+                if (a.TryGetValue("padding", out var pv))
+                    pad = pv.Value switch { "same" => Convolution.Padding.Same, "valid" => Convolution.Padding.Valid, "circular" => Convolution.Padding.Circular,
+                        _ => throw Error(pv.Column, $"padding must be same, valid or circular, got '{pv.Value}'.") };
+                if (name == "avg_pool") return new Convolution.AvgPool(Int("size", 2), a.ContainsKey("stride") ? Int("stride", 1) : null, pad, Int("dims", 2));
+                return new Convolution.Conv(Int("size", 3), Num("w", 1), Num("b", 0), Int("stride", 1), pad, Int("dims", 2), a.ContainsKey("channels") ? Int("channels", 1) : null);
+            }
+            case "flatten": return new Convolution.Flatten();
+            case "global_avg_pool": return new Convolution.GlobalAvgPool();
             default: throw UnknownLayer(_pos, name);
         }
     }

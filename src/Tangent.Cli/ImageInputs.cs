@@ -1,0 +1,161 @@
+using System.CommandLine;
+using System.Globalization;
+using Tangent.Convolution;
+using Tangent.Data;
+using Tangent.Numerics;
+
+namespace Tangent.Cli;
+
+/// <summary>
+/// Image data for kernel/regress/predict: <c>--images mnist:DIR | cifar10:DIR | npy:X.npy,Y.npy[,XT.npy,YT.npy]</c>,
+/// <c>--limit</c>, <c>--test-limit</c>, <c>--classes</c>, <c>--normalize</c>, <c>--label-shift</c>, and
+/// <c>--image-shape</c> for flat inputs. 4-D <c>.npy</c> inputs (n, H, W, C) given to --x1/--x-train/… carry their shape.
+/// </summary>
+internal sealed class ImageInputs
+{
+    public Option<string?> Images { get; } = new("--images")
+    {
+        Description = "Image data set by path, instead of --x-train/--x1 files: mnist:DIR (MNIST or Fashion-MNIST IDX files, gzipped or not), " +
+            "cifar10:DIR (the cifar-10-batches-bin folder), or npy:TRAIN_X.npy,TRAIN_Y.npy[,TEST_X.npy,TEST_Y.npy] (images (n,H,W,C), integer labels).",
+    };
+    public Option<int?> Limit { get; } = new("--limit") { Description = "With --images: use the first N training images (after --classes)." };
+    public Option<int?> TestLimit { get; } = new("--test-limit") { Description = "With --images: use the first M test images (default: as --limit)." };
+    public Option<string?> Classes { get; } = new("--classes") { Description = "With --images: keep these classes, relabelled 0..k-1 in order, e.g. 3,5 (CIFAR-2 cat vs dog)." };
+    public Option<bool> Normalize { get; } = new("--normalize") { Description = "With image inputs: per-channel normalisation (mean 0, std 1) fitted on the training images." };
+    public Option<double> LabelShift { get; } = new("--label-shift") { Description = "With --images: one-hot targets shifted by this value (Arora et al. 2019 use -0.1).", DefaultValueFactory = _ => 0.0 };
+    public Option<string?> ImageShapeOption { get; } = new("--image-shape") { Description = "Shape HxWxC of flat image rows (H, W, C order) when the inputs are CSV or 2-D .npy, e.g. 28x28x1." };
+
+    public Option<string?> MemoryBudget { get; } = new("--memory-budget") { Description = "Memory for convolutional kernels, e.g. 4GB or 512MB (default: half of the available memory); the computation is tiled to fit." };
+
+    public void AddTo(Command c, bool withLabels = true)
+    {
+        c.Options.Add(MemoryBudget);
+        c.Options.Add(Images); c.Options.Add(Limit); c.Options.Add(TestLimit); c.Options.Add(Classes);
+        c.Options.Add(Normalize); c.Options.Add(ImageShapeOption);
+        if (withLabels) c.Options.Add(LabelShift);
+    }
+
+    /// <summary>Applies --memory-budget (process-wide, as --provider).</summary>
+    public void ApplyMemoryBudget(ParseResult r)
+    {
+        if (r.GetValue(MemoryBudget) is not { } text) return;
+        string t = text.Trim().ToUpperInvariant();
+        long unit = t.EndsWith("GB", StringComparison.Ordinal) ? 1L << 30 : t.EndsWith("MB", StringComparison.Ordinal) ? 1L << 20 : t.EndsWith("KB", StringComparison.Ordinal) ? 1L << 10 : 1;
+        string num = unit == 1 ? t.TrimEnd('B') : t[..^2];
+        if (!double.TryParse(num, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !(v > 0))
+            throw new ArgumentException($"--memory-budget '{text}' must be a size such as 4GB, 512MB or 1e9.");
+        ConvolutionalKernel.DefaultMemoryBudget = (long)(v * unit);
+    }
+
+    /// <summary>A train/test split of images with one-hot targets.</summary>
+    public sealed record Split(Matrix XTrain, Matrix YTrain, Matrix XTest, Matrix YTest, ImageShape Shape, string Description);
+
+    /// <summary>The --images data set, or null when not given.</summary>
+    public Split? Load(ParseResult r)
+    {
+        ApplyMemoryBudget(r);
+        string? spec = r.GetValue(Images);
+        if (spec is null) return null;
+        int? limit = r.GetValue(Limit), testLimit = r.GetValue(TestLimit) ?? limit;
+        if (limit is < 1 || testLimit is < 1) throw new ArgumentException("--limit and --test-limit must be ≥ 1.");
+        int[]? classes = ParseClasses(r.GetValue(Classes));
+        int? readLimit = classes is null ? limit : null, readTestLimit = classes is null ? testLimit : null;
+        int colon = spec.IndexOf(':');
+        if (colon < 1) throw new ArgumentException($"--images '{spec}' must be KIND:PATH with KIND mnist, cifar10 or npy, e.g. --images mnist:./mnist-data.");
+        string kind = spec[..colon].Trim().ToLowerInvariant(), path = spec[(colon + 1)..].Trim();
+        ImageSet train, test;
+        switch (kind)
+        {
+            case "mnist" or "fashion-mnist" or "fashion":
+            {
+                string F(string stem) => FindIdx(path, stem);
+                var names = kind == "mnist" ? null : Mnist.FashionClassNames;
+                train = Mnist.Read(F("train-images-idx3-ubyte"), F("train-labels-idx1-ubyte"), readLimit, names);
+                test = Mnist.Read(F("t10k-images-idx3-ubyte"), F("t10k-labels-idx1-ubyte"), readTestLimit, names);
+                break;
+            }
+            case "cifar10" or "cifar":
+                (train, test) = Cifar10.ReadDirectory(path, readLimit, readTestLimit);
+                break;
+            case "npy":
+            {
+                var files = path.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                if (files.Length is not (2 or 4))
+                    throw new ArgumentException($"--images npy:… needs TRAIN_X.npy,TRAIN_Y.npy or TRAIN_X.npy,TRAIN_Y.npy,TEST_X.npy,TEST_Y.npy; got {files.Length} paths.");
+                train = ImageSet.FromNpy(files[0], files[1]);
+                test = files.Length == 4 ? ImageSet.FromNpy(files[2], files[3]) : train;
+                break;
+            }
+            default:
+                throw new ArgumentException($"--images kind '{kind}' is unknown; use mnist:DIR, fashion-mnist:DIR, cifar10:DIR or npy:X.npy,Y.npy[,XT.npy,YT.npy].");
+        }
+        if (classes is not null) { train = train.WhereClass(classes); test = test.WhereClass(classes); }
+        if (limit is int l) train = train.Take(l);
+        if (testLimit is int tl) test = test.Take(tl);
+        if (r.GetValue(Normalize))
+        {
+            var norm = ChannelNormalizer.Fit(train);
+            train = norm.Transform(train); test = norm.Transform(test);
+        }
+        double shift = r.GetValue(LabelShift);
+        var shape = new ImageShape(train.Height, train.Width, train.Channels);
+        return new Split(train.Pixels, train.OneHot(shift), test.Pixels, Preprocessing.OneHot(test.Labels, train.ClassCount, shift), shape,
+            $"{kind} {train.Count} train / {test.Count} test images of {shape}, {train.ClassCount} classes");
+    }
+
+    /// <summary>Reads an input file; a 3-D (n, H, W) or 4-D (n, H, W, C) .npy array gives its image shape, else --image-shape.</summary>
+    public (Matrix X, ImageShape? Shape) ReadInputs(ParseResult r, string path)
+    {
+        ApplyMemoryBudget(r);
+        ImageShape? shape = null;
+        Matrix x;
+        if (MatrixFile.FormatOf(path) == MatrixFileFormat.Npy)
+        {
+            var a = Npy.Read(path);
+            x = a.Values;
+            if (a.Rank is 3 or 4) shape = new ImageShape(a.Shape[1], a.Shape[2], a.Rank == 4 ? a.Shape[3] : 1);
+        }
+        else x = MatrixFile.Read(path);
+        if (r.GetValue(ImageShapeOption) is { } text)
+        {
+            var given = ImageShape.Parse(text);
+            if (shape is { } s && s != given) throw new ArgumentException($"--image-shape {given} disagrees with the shape {s} of '{path}'.");
+            if (given.Features != x.Cols) throw new ArgumentException($"--image-shape {given} has {given.Features} features but '{path}' has {x.Cols} columns.");
+            shape = given;
+        }
+        return (x, shape);
+    }
+
+    /// <summary>Applies --normalize (fitted on <paramref name="train"/>) to image matrices.</summary>
+    public (Matrix Train, Matrix? Other) NormalizeIfAsked(ParseResult r, Matrix train, Matrix? other, ImageShape? shape)
+    {
+        if (!r.GetValue(Normalize)) return (train, other);
+        if (shape is not { } s) throw new ArgumentException("--normalize needs image inputs: a 4-D .npy file or --image-shape.");
+        var norm = ChannelNormalizer.Fit(new ImageSet(s.Height, s.Width, s.Channels, train, new int[train.Rows]));
+        Matrix T(Matrix m) => norm.Transform(new ImageSet(s.Height, s.Width, s.Channels, m, new int[m.Rows])).Pixels;
+        return (T(train), other is null ? null : T(other));
+    }
+
+    private static int[]? ParseClasses(string? text)
+    {
+        if (text is null) return null;
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var c = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out c[i]))
+                throw new ArgumentException($"--classes: '{parts[i]}' is not a class index; give e.g. --classes 3,5.");
+        if (c.Length < 2) throw new ArgumentException("--classes needs at least two classes, e.g. --classes 3,5.");
+        return c;
+    }
+
+    private static string FindIdx(string dir, string stem)
+    {
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--images: the folder '{dir}' does not exist.");
+        foreach (var name in new[] { stem, stem + ".gz", stem.Replace("-idx", ".idx", StringComparison.Ordinal), stem.Replace("-idx", ".idx", StringComparison.Ordinal) + ".gz" })
+        {
+            string p = Path.Combine(dir, name);
+            if (File.Exists(p)) return p;
+        }
+        throw new FileNotFoundException($"--images: '{dir}' has no {stem} (or {stem}.gz). Expected the four MNIST files train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (gzipped or not).");
+    }
+}

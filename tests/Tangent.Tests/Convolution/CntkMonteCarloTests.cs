@@ -1,0 +1,44 @@
+using Tangent.Convolution;
+using Tangent.Layers;
+using Tangent.Networks;
+using Tangent.Numerics;
+using static Tangent.Tests.Layers.LayerTestUtil;
+
+namespace Tangent.Tests.Convolution;
+
+/// <summary>
+/// Every image layer against Monte-Carlo averages of finite-width CNNs (256 channels, 6×6 images), as
+/// Neural Tangents' stax tests do: empirical NNGP = mean over output units of f(x)·f(x'), empirical NTK
+/// = J(x)·J(x')ᵀ of one output, both averaged over independently initialised networks.
+/// </summary>
+public sealed class CntkMonteCarloTests
+{
+    private const int Channels = 256;
+    private static readonly ImageShape Shape = new(6, 6, 2);
+    private static readonly Matrix X = RandomInputs(4, Shape.Features, 21);
+
+    private static void Check(string spec, int samples, double nngpTol, double ntkTol, int? nngpSamples = null)
+    {
+        var arch = Architecture.Parse(spec).WithInputShape(Shape);
+        var exact = arch.ComputeKernels(X);
+        var mc = EmpiricalKernels.MonteCarlo(arch, X, null, Channels, samples, seed: 77);
+        var mcNngp = nngpSamples is int m ? EmpiricalKernels.MonteCarlo(arch, X, null, Channels, m, seed: 99, KernelOutputs.Nngp).Nngp! : mc.Nngp!;
+        double en = RelativeFrobenius(mcNngp, exact.Nngp!), et = RelativeFrobenius(mc.Ntk!, exact.Ntk!);
+        Assert.True(en < nngpTol, $"{spec}: NNGP relative Frobenius error {en:G3} ≥ {nngpTol}");
+        Assert.True(et < ntkTol, $"{spec}: NTK relative Frobenius error {et:G3} ≥ {ntkTol}");
+    }
+
+    [Theory]
+    [InlineData("conv(size=3,w=1.41,b=0.1) relu flatten dense(w=1)")]
+    [InlineData("conv(size=3,w=1.3,b=0.2,padding=valid) erf flatten dense(w=1.2)")]
+    [InlineData("conv(size=2,w=1.4,stride=2,padding=circular) relu flatten dense(w=1)")]
+    [InlineData("conv(size=3,w=1.41,b=0.1) relu global_avg_pool dense(w=1)")]
+    [InlineData("conv(size=3,w=1.41) relu avg_pool(size=2) flatten dense(w=1)")]
+    [InlineData("conv(size=3,w=1.3,dims=1) relu flatten dense(w=1)")]
+    public void OneConvLayer(string spec) => Check(spec, 16, 0.05, 0.08);
+
+    // Two 256-channel conv layers cost ~0.3 GFlop per network: the NTK averages 6 networks (forward and
+    // backward), the NNGP 16 (forward only).
+    [Fact]
+    public void TwoConvLayers() => Check("conv(size=3,w=1.41,b=0.1) relu conv(size=3,w=1.41) relu flatten dense(w=1)", 6, 0.05, 0.1, nngpSamples: 16);
+}
