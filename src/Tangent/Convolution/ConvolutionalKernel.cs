@@ -100,7 +100,7 @@ public sealed class ConvolutionalKernel
     {
         Serial s => s.Layers.SelectMany(Flat),
         Repeat r when ContainsImageLayer(r.Body) => Enumerable.Range(0, r.Count).SelectMany(_ => Flat(r.Body)),
-        Layers.Parallel p when p.Branches.Any(ContainsImageLayer) => throw new ArgumentException(
+        ParallelBranches p when p.Branches.Any(ContainsImageLayer) => throw new ArgumentException(
             $"'{p}': parallel branches of image layers are not supported by the convolutional kernel yet; put them after the readout or write the network serially."),
         _ => [l],
     };
@@ -110,7 +110,7 @@ public sealed class ConvolutionalKernel
         ImageLayer => true,
         Serial s => s.Layers.Any(ContainsImageLayer),
         Repeat r => ContainsImageLayer(r.Body),
-        Layers.Parallel p => p.Branches.Any(ContainsImageLayer),
+        ParallelBranches p => p.Branches.Any(ContainsImageLayer),
         _ => false,
     };
 
