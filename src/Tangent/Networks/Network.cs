@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Tangent.Layers;
 using Tangent.Numerics;
 
@@ -296,10 +297,16 @@ public sealed partial class Network
             LinearAlgebra.Provider.Gemm(Op.None, Op.Transpose, h.Rows, W.Rows, h.Cols, Scale, h.Data, Math.Max(h.Cols, 1), W.Data, Math.Max(W.Cols, 1), 0, z.Data, Math.Max(W.Rows, 1));
             if (B is null) return z;
             int cols = z.Cols;
+            var bias = new double[cols];
+            for (int j = 0; j < cols; j++) bias[j] = BiasScale * B[j];
             System.Threading.Tasks.Parallel.For(0, z.Rows, ParallelOptionsFor(z.Data.Length), a =>
             {
                 var r = z.Row(a);
-                for (int j = 0; j < cols; j++) r[j] += BiasScale * B[j];
+                int j = 0;
+                if (Vector256.IsHardwareAccelerated)
+                    for (; j + 4 <= cols; j += 4)
+                        (Vector256.Create<double>(r.Slice(j, 4)) + Vector256.Create<double>(bias.AsSpan(j, 4))).CopyTo(r.Slice(j, 4));
+                for (; j < cols; j++) r[j] += bias[j];
             });
             return z;
         }
@@ -319,7 +326,17 @@ public sealed partial class Network
                 System.Threading.Tasks.Parallel.For(0, h.Rows, ParallelOptionsFor(h.Data.Length), a =>
                 {
                     var hr = h.Row(a); var or = o.Row(a);
-                    for (int j = 0; j < cols; j++) { double v = hr[j]; or[j] = v < 0 ? a0 * v : b0 * v; }
+                    int j = 0;
+                    if (Vector256.IsHardwareAccelerated)
+                    {
+                        var va = Vector256.Create(a0); var vb = Vector256.Create(b0);
+                        for (; j + 4 <= cols; j += 4)
+                        {
+                            var v = Vector256.Create<double>(hr.Slice(j, 4));
+                            Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<double>.Zero), va * v, vb * v).CopyTo(or.Slice(j, 4));
+                        }
+                    }
+                    for (; j < cols; j++) { double v = hr[j]; or[j] = v < 0 ? a0 * v : b0 * v; }
                 });
                 return o;
             }
@@ -338,7 +355,17 @@ public sealed partial class Network
                 System.Threading.Tasks.Parallel.For(0, z.Rows, ParallelOptionsFor(z.Data.Length), a =>
                 {
                     var zr = z.Row(a); var dr = delta.Row(a);
-                    for (int j = 0; j < cols; j++) dr[j] *= zr[j] < 0 ? a0 : b0;
+                    int j = 0;
+                    if (Vector256.IsHardwareAccelerated)
+                    {
+                        var va = Vector256.Create(a0); var vb = Vector256.Create(b0);
+                        for (; j + 4 <= cols; j += 4)
+                        {
+                            var m = Vector256.LessThan(Vector256.Create<double>(zr.Slice(j, 4)), Vector256<double>.Zero);
+                            (Vector256.Create<double>(dr.Slice(j, 4)) * Vector256.ConditionalSelect(m, va, vb)).CopyTo(dr.Slice(j, 4));
+                        }
+                    }
+                    for (; j < cols; j++) dr[j] *= zr[j] < 0 ? a0 : b0;
                 });
                 return delta;
             }
