@@ -29,7 +29,12 @@ public sealed unsafe partial class ManagedProvider : ILinearAlgebraProvider
         MatrixArguments.Check("B", b.Length, transB == Op.None ? k : n, transB == Op.None ? n : k, ldb);
         MatrixArguments.Check("C", c.Length, m, n, ldc);
         fixed (double* pa = a, pb = b, pc = c)
-            ManagedGemm.Gemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+        {
+            if (ManagedThinGemm.Applies(m, n, k))
+                ManagedThinGemm.Gemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+            else
+                ManagedGemm.Gemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+        }
     }
 
     /// <inheritdoc />
