@@ -215,7 +215,7 @@ public sealed class ConvolutionalKernel
         int threads = Environment.ProcessorCount;
         long budget = memoryBudget ?? DefaultMemoryBudget!.Value;
         int kernels = (wantNngp ? 1 : 0) + (wantNtk ? 1 : 0);
-        int segment = 64;
+        int segment = Math.Min(64, Math.Max(n1, n2));   // no buffers wider than the inputs (a single pair needs 1 column)
         while (segment > 1 && MemoryNeeded(n1, n2, kernels, segment, threads) > budget) segment /= 2;
         long need = MemoryNeeded(n1, n2, kernels, segment, threads);
         if (need > budget)
