@@ -166,33 +166,38 @@ public sealed record ClassicalKernel : IKernel
                 return;
             case KernelKind.Gaussian:
                 // exp(-γ·max(0, ‖x‖² + ‖x'‖² − 2·x·x')): the clamp removes rounding below zero.
-                SquaredDistances(row, sqI, sqJ, -Gamma, takeSqrt: false);
-                FixNearDuplicates(row, sqI, sqJ, xi, x2, col0, -Gamma, takeSqrt: false);
+                SquaredDistances(row, sqI, sqJ, -Gamma, takeSqrt: false, xi, x2, col0);
                 TensorPrimitives.Exp<double>(row, row);
                 return;
             case KernelKind.Laplace:
-                SquaredDistances(row, sqI, sqJ, -Gamma, takeSqrt: true);
-                FixNearDuplicates(row, sqI, sqJ, xi, x2, col0, -Gamma, takeSqrt: true);
+                SquaredDistances(row, sqI, sqJ, -Gamma, takeSqrt: true, xi, x2, col0);
                 TensorPrimitives.Exp<double>(row, row);
                 return;
         }
     }
 
     /// <summary>row[j] ← scale·dist(i, j) or scale·dist², fused in one SIMD pass.</summary>
-    private static void SquaredDistances(Span<double> row, double sqI, ReadOnlySpan<double> sqJ, double scale, bool takeSqrt)
+    private static void SquaredDistances(Span<double> row, double sqI, ReadOnlySpan<double> sqJ, double scale, bool takeSqrt,
+        ReadOnlySpan<double> xi, Matrix x2, int col0)
     {
+        // One fused pass: distance² from the inner product, a SIMD test for near-duplicates (recomputed
+        // exactly, see ExactDistance2), optional square root, scaling by −γ.
         int j = 0;
         if (Vector512.IsHardwareAccelerated)
         {
             var vi = Vector512.Create(sqI);
             var vs = Vector512.Create(scale);
             var minus2 = Vector512.Create(-2.0);
+            var tol = Vector512.Create(NearDuplicateTolerance);
             for (; j <= row.Length - Vector512<double>.Count; j += Vector512<double>.Count)
             {
                 var g = Vector512.Create<double>(row.Slice(j));
-                var d2 = Vector512.Max(Vector512.FusedMultiplyAdd(minus2, g, vi + Vector512.Create<double>(sqJ.Slice(j))), Vector512<double>.Zero);
+                var s = vi + Vector512.Create<double>(sqJ.Slice(j));
+                var d2 = Vector512.Max(Vector512.FusedMultiplyAdd(minus2, g, s), Vector512<double>.Zero);
                 var v = takeSqrt ? Vector512.Sqrt(d2) : d2;
                 (v * vs).CopyTo(row.Slice(j));
+                if (Vector512.LessThanOrEqualAny(d2, tol * s))
+                    for (int q = j; q < j + Vector512<double>.Count; q++) FixIfNear(row, q, sqI + sqJ[q], scale, takeSqrt, xi, x2, col0);
             }
         }
         else if (Vector256.IsHardwareAccelerated)
@@ -200,19 +205,34 @@ public sealed record ClassicalKernel : IKernel
             var vi = Vector256.Create(sqI);
             var vs = Vector256.Create(scale);
             var minus2 = Vector256.Create(-2.0);
+            var tol = Vector256.Create(NearDuplicateTolerance);
             for (; j <= row.Length - Vector256<double>.Count; j += Vector256<double>.Count)
             {
                 var g = Vector256.Create<double>(row.Slice(j));
-                var d2 = Vector256.Max(Vector256.FusedMultiplyAdd(minus2, g, vi + Vector256.Create<double>(sqJ.Slice(j))), Vector256<double>.Zero);
+                var s = vi + Vector256.Create<double>(sqJ.Slice(j));
+                var d2 = Vector256.Max(Vector256.FusedMultiplyAdd(minus2, g, s), Vector256<double>.Zero);
                 var v = takeSqrt ? Vector256.Sqrt(d2) : d2;
                 (v * vs).CopyTo(row.Slice(j));
+                if (Vector256.LessThanOrEqualAny(d2, tol * s))
+                    for (int q = j; q < j + Vector256<double>.Count; q++) FixIfNear(row, q, sqI + sqJ[q], scale, takeSqrt, xi, x2, col0);
             }
         }
         for (; j < row.Length; j++)
         {
             double d2 = Math.Max(sqI + sqJ[j] - 2 * row[j], 0);
             row[j] = scale * (takeSqrt ? Math.Sqrt(d2) : d2);
+            FixIfNear(row, j, sqI + sqJ[j], scale, takeSqrt, xi, x2, col0);
         }
+    }
+
+    private const double NearDuplicateTolerance = 1e-5;
+
+    private static void FixIfNear(Span<double> row, int j, double s, double scale, bool takeSqrt, ReadOnlySpan<double> xi, Matrix x2, int col0)
+    {
+        double d2 = takeSqrt ? (row[j] / scale) * (row[j] / scale) : row[j] / scale;
+        if (d2 > NearDuplicateTolerance * s) return;
+        double exact = ExactDistance2(xi, x2.Row(col0 + j));
+        row[j] = scale * (takeSqrt ? Math.Sqrt(exact) : exact);
     }
 
     /// <summary>
@@ -221,22 +241,15 @@ public sealed record ClassicalKernel : IKernel
     /// 1 − 1e-8). Entries whose distance² is below 1e-5·(‖x‖² + ‖x'‖²) are recomputed from the
     /// differences, so the relative error of every distance stays near 1e-11 or better.
     /// </summary>
-    private static void FixNearDuplicates(Span<double> row, double sqI, ReadOnlySpan<double> sqJ, ReadOnlySpan<double> xi, Matrix x2, int col0, double scale, bool takeSqrt)
+    private static double ExactDistance2(ReadOnlySpan<double> xi, ReadOnlySpan<double> xj)
     {
-        for (int j = 0; j < row.Length; j++)
+        double exact = 0;
+        for (int p = 0; p < xi.Length; p++)
         {
-            double s = sqI + sqJ[j];
-            double d2 = takeSqrt ? (row[j] / scale) * (row[j] / scale) : row[j] / scale;
-            if (d2 > 1e-5 * s) continue;
-            var xj = x2.Row(col0 + j);
-            double exact = 0;
-            for (int p = 0; p < xi.Length; p++)
-            {
-                double diff = xi[p] - xj[p];
-                exact += diff * diff;
-            }
-            row[j] = scale * (takeSqrt ? Math.Sqrt(exact) : exact);
+            double diff = xi[p] - xj[p];
+            exact += diff * diff;
         }
+        return exact;
     }
 
     // Exact for negative bases (Math.Pow via exp/log would not be for a vectorised pow).
