@@ -2,7 +2,24 @@ using BenchmarkDotNet.Running;
 using Tangent.Diagnostics;
 using Tangent.Numerics;
 
-if (args.Length > 0 && args[0] == "quick" && args[1] is "gaussian" or "dynamics")
+if (args.Length > 1 && args[0] == "quick" && args[1] == "network")
+{
+    // quick network [steps] [provider]: NetworkBenchmarks' workload (width 4096, 1000 points, d = 10) timed once.
+    int steps = args.Length > 2 ? int.Parse(args[2]) : 1000;
+    if (args.Length > 3) LinearAlgebra.Use(LinearAlgebra.ParseKind(args[3]));
+    var nb = new Tangent.Benchmarks.NetworkBenchmarks { Width = 4096, Points = 1000 };
+    nb.Setup();
+    Environment.SetEnvironmentVariable("TANGENT_NETWORK_STEPS", steps.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    var sw = System.Diagnostics.Stopwatch.StartNew();
+    double loss = nb.GradientDescent();
+    double gd = sw.Elapsed.TotalSeconds;
+    sw.Restart();
+    nb.EmpiricalNtk();
+    Console.WriteLine($"{LinearAlgebra.Provider.Name} width-4096 ReLU network, 1000 points: {steps} GD steps {gd:F1} s (final loss {loss:G4}); empirical NTK 1000×1000 {sw.Elapsed.TotalSeconds:F2} s");
+    return;
+}
+
+if (args.Length > 1 && args[0] == "quick" && args[1] is "gaussian" or "dynamics")
 {
     // quick gaussian <n> <d> [provider]: the Gaussian kernel matrix K(X, X) and, for the elementwise part,
     //   the same with the linear kernel (the GEMM alone); the difference is the fused exp pass.
