@@ -136,7 +136,7 @@ public static class WidthExperiment
                          $"('ntk' parameterization) of widths {string.Join(", ", s.Widths)} are trained by full-batch gradient descent on 1/(2N)·Σ(f − y)² for " +
                          $"{s.Steps} steps ({s.Repeats} networks per width, errors averaged) at η = {Report.Num(r.LearningRate)} ({s.LearningRateFraction} × 2N/λ_max of the infinite-width NTK). " +
                          "Each network is centred (f(x) − f(x; θ₀)), so its infinite-width limit is the NTK prediction at the same time t, " +
-                         "Θ*ₓΘ⁻¹(I − e^{−ηtΘ/N})Y. What to see: the distance to the NTK prediction falls roughly like 1/√width.");
+                         "Θ*ₓΘ⁻¹(I − e^{−ηtΘ/N})Y. What to see: the distance to the NTK prediction falls as the width grows. The line marks the 1/√width rate that the theory gives for the fluctuations of a network around its limit; with a few networks per width the measured decay can be slower and uneven (see the table), so read the trend, not the slope.");
         report.Image($"{prefix}-distance.png",
             Charts.Lines("Distance between the trained network and the NTK prediction", "log2(width)", "log10(RMS distance)",
             [
