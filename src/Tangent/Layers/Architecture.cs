@@ -158,6 +158,34 @@ public sealed class Architecture
                 throw new ArgumentException($"{name} row {k / x.Cols}, column {k % x.Cols} is {x.Data[k]}: kernels need finite inputs. Remove or impute that value.");
     }
 
+    /// <summary>
+    /// The diagonal of the NNGP, K(x, x) for each row of <paramref name="x"/> (the prior variance of
+    /// the network's output), without forming any matrix: O(n·d + n·layers) for fully connected
+    /// architectures; image architectures take one single-image kernel per row.
+    /// </summary>
+    public double[] NngpDiagonal(Matrix x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (HasImageLayers)
+        {
+            var d = new double[x.Rows];
+            for (int i = 0; i < x.Rows; i++) d[i] = ComputeKernels(x.SliceRows(i, 1), null, KernelOutputs.Nngp).Nngp![0, 0];
+            return d;
+        }
+        if (x.Cols == 0) throw new ArgumentException("Inputs have 0 columns; the input dimension d must be at least 1.");
+        RequireFinite(x, "X");
+        var cov = new double[x.Rows];
+        for (int i = 0; i < x.Rows; i++)
+        {
+            double s = 0;
+            foreach (double v in x.Row(i)) s += v * v;
+            cov[i] = s / x.Cols;
+        }
+        var pass = new DiagonalPass(cov, x.Cols);
+        Root.Diagonal(pass);
+        return pass.Cov;
+    }
+
     /// <summary>The per-layer diagonals of one input set, computed once (O(n·d + n·layers)).</summary>
     internal IReadOnlyList<DiagonalSlot> Diagonals(Matrix x)
     {

@@ -44,6 +44,7 @@ public sealed class NeuralKernel : IKernel
     public double[] Diagonal(Matrix x)
     {
         ArgumentNullException.ThrowIfNull(x);
+        if (Get == KernelOutputs.Nngp) return Architecture.NngpDiagonal(x);
         var d = new double[x.Rows];
         for (int i = 0; i < x.Rows; i++) d[i] = Compute(x.SliceRows(i, 1))[0, 0];
         return d;

@@ -101,11 +101,7 @@ public sealed class NeuralKernelRegressorModel
         Matrix? testTest = null;
         double[]? testDiag = null;
         if (mode == CovarianceMode.Full) testTest = arch.ComputeKernels(x, null, KernelOutputs.Nngp, null, cancellationToken).Nngp;
-        else if (mode == CovarianceMode.Diagonal)
-        {
-            testDiag = new double[x.Rows];
-            for (int i = 0; i < x.Rows; i++) testDiag[i] = arch.ComputeKernels(x.SliceRows(i, 1), null, KernelOutputs.Nngp).Nngp![0, 0];
-        }
+        else if (mode == CovarianceMode.Diagonal) testDiag = arch.NngpDiagonal(x);
         return new TestKernels { NtkTestTrain = cross.Ntk, NngpTestTrain = cross.Nngp, NngpTestTest = testTest, NngpTestTestDiagonal = testDiag };
     }
 }

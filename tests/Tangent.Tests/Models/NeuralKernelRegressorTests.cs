@@ -51,3 +51,23 @@ public sealed class NeuralKernelRegressorTests
         Assert.Contains("bound", e.Message);
     }
 }
+
+public sealed class NngpDiagonalTests
+{
+    [Theory]
+    [InlineData("dense(w=1.5,b=0.1) relu dense(w=1.5,b=0.1) relu dense(w=1)")]
+    [InlineData("repeat(3){dense(w=1.3,b=0.2) erf} dense(w=1) gelu dense")]
+    [InlineData("parallel{identity | dense relu dense} relu dense(w=1.2,b=0.3)")]
+    [InlineData("dense(param=standard,width=64,w=1.2,b=0.1) relu dense(param=standard,w=1.1)")]
+    public void EqualsTheDiagonalOfTheFullKernel(string spec)
+    {
+        var arch = Architecture.Parse(spec);
+        var x = TestData.Random(9, 4, 21);
+        x.Row(3).Fill(0); // a zero input
+        var full = arch.ComputeKernels(x, null, KernelOutputs.Nngp).Nngp!.Diagonal();
+        var diag = arch.NngpDiagonal(x);
+        for (int i = 0; i < 9; i++) Assert.Equal(full[i], diag[i], 1e-12 * Math.Max(1, Math.Abs(full[i])));
+        var nk = new NeuralKernel(arch, KernelOutputs.Nngp).Diagonal(x);
+        Assert.Equal(diag, nk);
+    }
+}
