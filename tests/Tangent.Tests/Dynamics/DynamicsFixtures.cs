@@ -3,7 +3,7 @@ using Dense = MathNet.Numerics.LinearAlgebra.Matrix<double>;
 
 namespace Tangent.Tests.Dynamics;
 
-/// <summary>KernelSet of a real architecture and direct (slow, obvious) formulas to test against.</summary>
+/// <summary>Kernels of a real architecture and direct (slow, obvious) formulas to test against.</summary>
 internal static class DynamicsFixtures
 {
     /// <summary>NNGP and NTK of Dense(σw, σb) → ReLU → Dense(σw, σb) on random inputs, by the
