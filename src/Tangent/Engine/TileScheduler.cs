@@ -74,10 +74,24 @@ public static class TileScheduler
         ?? throw new InvalidOperationException();
 
     /// <summary>Copies the computed upper triangle of a square row-major matrix onto the lower one.</summary>
-    public static void MirrorUpperToLower(Span<double> k, int n)
+    public static void MirrorUpperToLower(Span<double> k, int n) => MirrorTile(k, n, new Tile(0, n, 0, n));
+
+    /// <summary>
+    /// Copies the entries of tile <paramref name="t"/> that lie above the diagonal of the square n×n
+    /// row-major matrix to their transposed places, in 32×32 blocks (a strided column walk over a large
+    /// matrix would miss the cache on every write). Tiles of one matrix may be mirrored concurrently.
+    /// </summary>
+    public static void MirrorTile(Span<double> m, int n, Tile t)
     {
-        for (int i = 1; i < n; i++)
-            for (int j = 0; j < i; j++)
-                k[i * n + j] = k[j * n + i];
+        const int B = 32;
+        for (int i0 = t.Row0; i0 < t.Row0 + t.Rows; i0 += B)
+            for (int j0 = t.Col0; j0 < t.Col0 + t.Cols; j0 += B)
+            {
+                int i1 = Math.Min(i0 + B, t.Row0 + t.Rows), j1 = Math.Min(j0 + B, t.Col0 + t.Cols);
+                if (j1 <= i0) continue;
+                for (int i = i0; i < i1; i++)
+                    for (int j = Math.Max(j0, i + 1); j < j1; j++)
+                        m[j * n + i] = m[i * n + j];
+            }
     }
 }

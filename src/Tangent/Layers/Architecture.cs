@@ -130,32 +130,16 @@ public sealed class Architecture
             }
             if (symmetric)
             {
-                if (nngp is not null) MirrorTile(nngp.Data, n2, t);
-                if (ntk is not null) MirrorTile(ntk.Data, n2, t);
+                if (nngp is not null) TileScheduler.MirrorTile(nngp.Data, n2, t);
+                if (ntk is not null) TileScheduler.MirrorTile(ntk.Data, n2, t);
             }
-        }
-
-        /// <summary>Copies the tile's entries above the diagonal to their transposed places, in 32×32 blocks.</summary>
-        private static void MirrorTile(double[] m, int n, Tile t)
-        {
-            const int B = 32;
-            for (int i0 = t.Row0; i0 < t.Row0 + t.Rows; i0 += B)
-                for (int j0 = t.Col0; j0 < t.Col0 + t.Cols; j0 += B)
-                {
-                    int i1 = Math.Min(i0 + B, t.Row0 + t.Rows), j1 = Math.Min(j0 + B, t.Col0 + t.Cols);
-                    if (j1 <= i0) continue;
-                    for (int i = i0; i < i1; i++)
-                        for (int j = Math.Max(j0, i + 1); j < j1; j++)
-                            m[(long)j * n + i] = m[(long)i * n + j];
-                }
         }
     }
 
     private static void RequireFinite(Matrix x, string name)
     {
-        for (int k = 0; k < x.Data.Length; k++)
-            if (!double.IsFinite(x.Data[k]))
-                throw new ArgumentException($"{name} row {k / x.Cols}, column {k % x.Cols} is {x.Data[k]}: kernels need finite inputs. Remove or impute that value.");
+        if (x.FirstNonFinite() is var (i, j))
+            throw new ArgumentException($"{name} row {i}, column {j} is {x[i, j]}: kernels need finite inputs. Remove or impute that value.");
     }
 
     /// <summary>
@@ -174,20 +158,15 @@ public sealed class Architecture
         }
         if (x.Cols == 0) throw new ArgumentException("Inputs have 0 columns; the input dimension d must be at least 1.");
         RequireFinite(x, "X");
-        var cov = new double[x.Rows];
-        for (int i = 0; i < x.Rows; i++)
-        {
-            double s = 0;
-            foreach (double v in x.Row(i)) s += v * v;
-            cov[i] = s / x.Cols;
-        }
-        var pass = new DiagonalPass(cov, x.Cols);
-        Root.Diagonal(pass);
-        return pass.Cov;
+        return DiagonalPassOver(x).Cov;
     }
 
     /// <summary>The per-layer diagonals of one input set, computed once (O(n·d + n·layers)).</summary>
-    internal IReadOnlyList<DiagonalSlot> Diagonals(Matrix x)
+    internal IReadOnlyList<DiagonalSlot> Diagonals(Matrix x) => DiagonalPassOver(x).Slots;
+
+    /// <summary>Runs the diagonal pass from the input variances ‖x‖²/d: afterwards <c>Cov</c> holds the
+    /// output variances and <c>Slots</c> every layer's input diagonal.</summary>
+    private DiagonalPass DiagonalPassOver(Matrix x)
     {
         var cov = new double[x.Rows];
         for (int i = 0; i < x.Rows; i++)
@@ -198,6 +177,6 @@ public sealed class Architecture
         }
         var pass = new DiagonalPass(cov, x.Cols);
         Root.Diagonal(pass);
-        return pass.Slots;
+        return pass;
     }
 }
