@@ -252,9 +252,8 @@ public sealed class ConvolutionalKernel
         if (x.Cols != InputShape.Features)
             throw new ArgumentException($"{name} is {x.Shape} but images of {InputShape} have {InputShape.Features} features per row (H·W·C, in H, W, C order); check the image shape.");
         if (x.Rows == 0) throw new ArgumentException($"{name} has no images.");
-        for (int k = 0; k < x.Data.Length; k++)
-            if (!double.IsFinite(x.Data[k]))
-                throw new ArgumentException($"{name} image {k / x.Cols}, feature {k % x.Cols} is {x.Data[k]}: kernels need finite inputs. Remove or impute that value.");
+        if (x.FirstNonFinite() is var (i, j))
+            throw new ArgumentException($"{name} image {i}, feature {j} is {x[i, j]}: kernels need finite inputs. Remove or impute that value.");
     }
 
     /// <summary>Per-image quantities: each activation's input pixel variances (pixel-major: [p·n + image]) and the readout variance.</summary>

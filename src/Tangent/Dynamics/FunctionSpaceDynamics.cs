@@ -70,7 +70,7 @@ public sealed class FunctionSpaceDynamics
         _provider = Options.Provider ?? LinearAlgebra.Provider;
         _theta = ntkTrainTrain.Clone();
         double lambda = Options.Ridge.ValueFor(_theta);
-        for (int i = 0; i < _theta.Rows; i++) _theta[i, i] += lambda;
+        _theta.AddToDiagonal(lambda);
         _y = yTrain.Clone();
     }
 

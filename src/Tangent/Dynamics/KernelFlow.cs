@@ -30,7 +30,7 @@ internal sealed class KernelFlow
         TargetEntries = targetEntries;
         RidgeValue = options.Ridge.ValueFor(kernel);
         Regularized = kernel.Clone();
-        for (int i = 0; i < Order; i++) Regularized[i, i] += RidgeValue;
+        Regularized.AddToDiagonal(RidgeValue);
         _eigen = new Lazy<SymmetricEigen>(ComputeEigen);
         _cholesky = new Lazy<Cholesky?>(ComputeCholesky);
     }

@@ -22,7 +22,7 @@ public static class LearningRateBound
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(targetEntries);
         var a = ntkTrainTrain.Clone();
         double lambda = ridge.ValueFor(a);
-        for (int i = 0; i < a.Rows; i++) a[i, i] += lambda;
+        a.AddToDiagonal(lambda);
         var eigen = SymmetricEigen.Compute(a, provider);
         return FromLargestEigenvalue(eigen.Order == 0 ? 0 : eigen.Values[^1], targetEntries);
     }

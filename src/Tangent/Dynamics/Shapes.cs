@@ -46,9 +46,8 @@ internal static class Shapes
 
     public static void RequireFinite(Matrix m, string name)
     {
-        for (int i = 0; i < m.Data.Length; i++)
-            if (!double.IsFinite(m.Data[i]))
-                throw new ArgumentException($"The {name} has a non-finite value ({m.Data[i]}) at row {i / m.Cols}, column {i % m.Cols}.", name);
+        if (m.FirstNonFinite() is var (i, j))
+            throw new ArgumentException($"The {name} has a non-finite value ({m[i, j]}) at row {i}, column {j}.", name);
     }
 
     public static void RequireTime(double t)

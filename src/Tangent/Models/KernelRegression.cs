@@ -57,7 +57,7 @@ public sealed record KernelRegression(IKernel Kernel)
         if (solver == KernelSolver.Cholesky)
         {
             var kr = k.Clone();
-            for (int i = 0; i < kr.Rows; i++) kr[i, i] += lambda;
+            kr.AddToDiagonal(lambda);
             // Rasmussen & Williams, Alg. 2.1: L = cholesky(K + λI); α = Lᵀ \ (L \ y).
             alpha = Cholesky.Compute(kr).Solve(y);
         }
@@ -73,9 +73,7 @@ public sealed record KernelRegression(IKernel Kernel)
     public double EffectiveRidge(Matrix k)
     {
         ArgumentNullException.ThrowIfNull(k);
-        if (!RidgeRelative || Ridge == 0) return Ridge;
-        double mean = k.Rows == 0 ? 0 : k.Diagonal().Average();
-        return Ridge * mean;
+        return new Dynamics.Ridge(Ridge, RidgeRelative).ValueFor(k);
     }
 }
 

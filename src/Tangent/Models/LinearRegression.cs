@@ -112,7 +112,7 @@ public sealed record LinearRegression
         if (ridge > 0)
         {
             var gr = g.Clone();
-            for (int i = 0; i < gr.Rows; i++) gr[i, i] += ridge;
+            gr.AddToDiagonal(ridge);
             return Cholesky.Compute(gr).Solve(b);
         }
         var eig = SymmetricEigen.Compute(g);

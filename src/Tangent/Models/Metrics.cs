@@ -1,3 +1,4 @@
+using Tangent.Data;
 using Tangent.Numerics;
 
 namespace Tangent.Models;
@@ -27,14 +28,11 @@ public static class Metrics
         ArgumentNullException.ThrowIfNull(scores);
         ArgumentNullException.ThrowIfNull(labels);
         if (scores.Rows != labels.Count) throw new ArgumentException($"{scores.Rows} score rows but {labels.Count} labels.");
+        if (scores.Rows == 0) return 0;
+        var predicted = Preprocessing.ArgMax(scores);
         int hit = 0;
-        for (int i = 0; i < scores.Rows; i++)
-        {
-            var row = scores.Row(i);
-            int best = 0;
-            for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
-            if (best == labels[i]) hit++;
-        }
-        return scores.Rows == 0 ? 0 : (double)hit / scores.Rows;
+        for (int i = 0; i < predicted.Length; i++)
+            if (predicted[i] == labels[i]) hit++;
+        return (double)hit / scores.Rows;
     }
 }

@@ -7,13 +7,8 @@ internal static class Validate
 {
     public static void Finite(Matrix m, string what)
     {
-        for (int i = 0; i < m.Rows; i++)
-        {
-            var row = m.Row(i);
-            for (int j = 0; j < row.Length; j++)
-                if (!double.IsFinite(row[j]))
-                    throw new ArgumentException($"{what} has {(double.IsNaN(row[j]) ? "NaN" : "an infinite value")} at row {i + 1}, column {j + 1}. Remove or impute missing values before fitting.");
-        }
+        if (m.FirstNonFinite() is var (i, j))
+            throw new ArgumentException($"{what} has {(double.IsNaN(m[i, j]) ? "NaN" : "an infinite value")} at row {i + 1}, column {j + 1}. Remove or impute missing values before fitting.");
     }
 
     public static void TrainingPair(Matrix x, Matrix y)

@@ -182,6 +182,13 @@ public sealed class Matrix
         return d;
     }
 
+    /// <summary>Adds <paramref name="value"/> to every diagonal entry in place (A ← A + value·I, e.g. a ridge).</summary>
+    public void AddToDiagonal(double value)
+    {
+        int n = Math.Min(Rows, Cols);
+        for (int i = 0; i < n; i++) Data[i * Cols + i] += value;
+    }
+
     /// <summary>Largest absolute elementwise difference to <paramref name="other"/>.</summary>
     /// <exception cref="ArgumentException">The shapes differ.</exception>
     public double MaxAbsDifference(Matrix other)
@@ -202,10 +209,15 @@ public sealed class Matrix
     }
 
     /// <summary>True when every entry is finite (no NaN or infinity).</summary>
-    public bool AllFinite()
+    public bool AllFinite() => FirstNonFinite() is null;
+
+    /// <summary>The 0-based (row, column) of the first NaN or infinite entry in row-major order, or null
+    /// when every entry is finite; input checks use it to name the offending cell.</summary>
+    public (int Row, int Column)? FirstNonFinite()
     {
-        foreach (double v in Data) if (!double.IsFinite(v)) return false;
-        return true;
+        for (int k = 0; k < Data.Length; k++)
+            if (!double.IsFinite(Data[k])) return (k / Cols, k % Cols);
+        return null;
     }
 
     /// <summary>Throws unless <paramref name="other"/> has this matrix's shape.</summary>
