@@ -15,4 +15,11 @@ internal static class CommonOptions
     {
         if (!string.IsNullOrWhiteSpace(value)) LinearAlgebra.Use(LinearAlgebra.ParseKind(value));
     }
+
+    /// <summary>The command line as a user would type it again: "tangent" and every token, quoted for a POSIX shell where needed.</summary>
+    public static string CommandLine(ParseResult r) =>
+        "tangent " + string.Join(' ', r.Tokens.Select(t => ShellQuote(t.Value)));
+
+    private static string ShellQuote(string s) =>
+        s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || "-_.,/=:+@%".Contains(c)) ? s : "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

@@ -11,7 +11,7 @@ internal static class DemoCommand
     public static Command Create(TextWriter output)
     {
         var cmd = new Command("demo", "Run the tour on embedded and synthetic data: networks of growing width against their NTK, random-features double descent, NTK vs Gaussian kernel vs a trained network on the wine data set, kernel and linear regression on diabetes, and lecture 3's 1-D kernel figures; writes a report folder with plots.");
-        var outDir = new Option<DirectoryInfo>("--out") { Description = "Report folder (replaced whole).", DefaultValueFactory = _ => new DirectoryInfo("tangent-demo") };
+        var outDir = new Option<DirectoryInfo>("--out") { Description = "Report folder: new, empty, or one that Tangent wrote before (then replaced whole); any other folder is refused.", DefaultValueFactory = _ => new DirectoryInfo("tangent-demo") };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
         var provider = CommonOptions.Provider();
         cmd.Options.Add(outDir);
@@ -19,6 +19,7 @@ internal static class DemoCommand
         cmd.Options.Add(provider);
         cmd.SetAction(r =>
         {
+            Report.EnsureWritable(r.GetValue(outDir)!.FullName);   // refuse a user's folder before any work
             CommonOptions.ApplyProvider(r.GetValue(provider));
             var clock = Stopwatch.StartNew();
             var report = new Report("Tangent demo");
@@ -73,7 +74,7 @@ internal static class DemoCommand
 
             report.Setting("seed", r.GetValue(seed));
             report.Setting("provider", Tangent.Numerics.LinearAlgebra.Provider.Name);
-            report.Setting("command", "tangent demo " + string.Join(' ', Environment.GetCommandLineArgs().Skip(2)));
+            report.Setting("command", CommonOptions.CommandLine(r));
             string path = report.Save(r.GetValue(outDir)!.FullName);
             output.WriteLine($"report: {path} ({report.Files.Count(f => f.EndsWith(".png", StringComparison.Ordinal))} plots) in {clock.Elapsed.TotalSeconds:F1} s");
             return TangentCli.Ok;

@@ -83,20 +83,21 @@ internal static class ExperimentCommand
         Func<Command, Option<int>, object?, Action<ParseResult, Report>> build)
     {
         var c = new Command(name, description);
-        var outDir = new Option<DirectoryInfo>("--out") { Description = "Report folder (replaced whole).", DefaultValueFactory = _ => new DirectoryInfo("tangent-" + name) };
+        var outDir = new Option<DirectoryInfo>("--out") { Description = "Report folder: new, empty, or one that Tangent wrote before (then replaced whole); any other folder is refused.", DefaultValueFactory = _ => new DirectoryInfo("tangent-" + name) };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
         var provider = CommonOptions.Provider();
         c.Options.Add(outDir); c.Options.Add(seed); c.Options.Add(provider);
         var work = build(c, seed, null);
         c.SetAction(r =>
         {
+            Report.EnsureWritable(r.GetValue(outDir)!.FullName);   // refuse a user's folder before any work
             CommonOptions.ApplyProvider(r.GetValue(provider));
             var clock = Stopwatch.StartNew();
             var report = new Report($"Tangent experiment: {name}");
             work(r, report);
             report.Setting("seed", r.GetValue(seed));
             report.Setting("provider", Tangent.Numerics.LinearAlgebra.Provider.Name);
-            report.Setting("command", $"tangent experiment {name} " + string.Join(' ', r.Tokens.Select(t => t.Value)));
+            report.Setting("command", CommonOptions.CommandLine(r));
             string path = report.Save(r.GetValue(outDir)!.FullName);
             output.WriteLine($"report: {path} in {clock.Elapsed.TotalSeconds:F1} s");
             return TangentCli.Ok;
