@@ -113,8 +113,8 @@ public sealed class ImageReaderTests
     {
         using var t = new TempDir();
         var rec = CifarRecords(0, 2);
-        WriteFile(t.File("trunc.bin"), rec[..(Cifar10.RecordSize + 100)]);
-        var e = Assert.Throws<DataFormatException>(() => Cifar10.Read(t.File("trunc.bin")));
+        WriteFile(t.File("trunc.bin.gz"), rec[..(Cifar10.RecordSize + 100)]);
+        var e = Assert.Throws<DataFormatException>(() => Cifar10.Read(t.File("trunc.bin.gz")));
         Assert.Contains("row 2", e.Message);
         Assert.Contains("100 of 3073 bytes", e.Message);
         rec[Cifar10.RecordSize] = 42;
