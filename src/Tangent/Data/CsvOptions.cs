@@ -50,7 +50,8 @@ public sealed record CsvReadOptions
 
     /// <summary>
     /// Accept NaN and ±infinity (default false: a non-finite value is an error, because kernels
-    /// and solvers cannot use it; impute or drop such rows first).
+    /// and solvers cannot use it; impute or drop such rows first). <see cref="MatrixFile.Read"/>
+    /// applies it to <c>.npy</c> files too.
     /// </summary>
     public bool AllowNonFinite { get; init; }
 

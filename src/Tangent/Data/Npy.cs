@@ -9,8 +9,11 @@ namespace Tangent.Data;
 /// <summary>
 /// Reads and writes NumPy <c>.npy</c> files (format versions 1.0, 2.0 and 3.0; see the NumPy
 /// "NEP 1" format description). Reads float64/float32/float16, signed and unsigned integers and
-/// booleans in either byte order, C or Fortran order, any rank; writes float64 or float32 in C
-/// order, little-endian, atomically. Names ending in <c>.gz</c> are gzipped.
+/// booleans in either byte order, C or Fortran order, up to <see cref="MaxRank"/> axes; writes
+/// float64 or float32 in C order, little-endian, atomically. Names ending in <c>.gz</c> are gzipped.
+/// Reading checks every header field as NumPy does (exact keys, a tuple of non-negative axes,
+/// sizes in checked 64-bit arithmetic), requires a file's data to be exactly the size the header
+/// gives, and refuses NaN and ±infinity unless asked not to (docs/DATA.md, "Validation").
 /// </summary>
 public static class Npy
 {
