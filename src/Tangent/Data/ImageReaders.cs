@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Tangent.Engine;
 using Tangent.Numerics;
 
 namespace Tangent.Data;
@@ -69,6 +70,7 @@ public static class IdxFile
         int n = limit is int l ? Math.Min(Math.Max(l, 0), shape[0]) : shape[0];
         if (rest > Array.MaxLength || n * rest > Array.MaxLength)
             throw new DataFormatException(path, $"{n} records of {rest} values do not fit one .NET array; read fewer with a limit.");
+        MemoryGuard.Require(8 * n * rest, $"Reading {n} records of {rest} values from '{path}' as doubles", "read fewer records with a limit");
         var m = new Matrix(n, (int)rest);
         var data = m.Data;
         const int Chunk = 1 << 16;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Tangent.Engine;
 using Tangent.Numerics;
 
 namespace Tangent.Data;
@@ -30,6 +31,7 @@ public static class Npy
     /// The file is not a valid numeric <c>.npy</c> file: a malformed header, a shape whose size overflows,
     /// data that is not exactly the size the header gives, or (unless allowed) a value that is not finite.
     /// </exception>
+    /// <exception cref="InsufficientMemoryException">The values, as doubles, do not fit in the memory available (<see cref="MemoryGuard"/>).</exception>
     public static NpyArray Read(string path, bool allowNonFinite = false)
     {
         using var s = DataStreams.OpenRead(path);
@@ -122,11 +124,14 @@ public static class Npy
             throw new DataFormatException(source,
                 $"the header gives a {FormatShape(shape)} array of {TypeName(type)} ({need} bytes), more than this gzipped file can hold (at most {max} bytes uncompressed). The file is corrupt; save it again with numpy.save.");
 
+        bool reorder = fortran && shape.Length > 1;
+        MemoryGuard.Require(count * 8 * (reorder ? 2 : 1), $"Reading the {FormatShape(shape)} {TypeName(type)} array of '{source}' as doubles",
+            "read a smaller array (split the file)");
         var data = new double[count];
         ReadValues(stream, data, type, size, bigEndian, source, shape, need);
         if (wholeFile && !stream.CanSeek && DataStreams.CountRemaining(stream) is > 0 and var extra)
             throw WrongLength(source, shape, type, need, need + extra);
-        if (fortran && shape.Length > 1) data = FortranToC(data, shape);
+        if (reorder) data = FortranToC(data, shape);
         var values = new Matrix(rows, (int)rest, data);
         if (!allowNonFinite) DataValidation.RequireFinite(values, source, shape);
         return new NpyArray(shape, values, type);

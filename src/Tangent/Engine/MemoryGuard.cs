@@ -89,10 +89,15 @@ public static class MemoryGuard
         if (Override.Value is long forced) return (forced, "a limit set for testing");
         long heap = GC.GetTotalMemory(forceFullCollection: collect);
         var info = GC.GetGCMemoryInfo();
-        long best = info.TotalAvailableMemoryBytes - heap;
-        string limit = HeapHardLimitSet()
-            ? $"the GC heap hard limit of {FormatBytes(info.TotalAvailableMemoryBytes)}, set by DOTNET_GCHeapHardLimit or System.GC.HeapHardLimit"
-            : $"the GC's limit of {FormatBytes(info.TotalAvailableMemoryBytes)}, from the container's limit or the physical memory";
+        long best = long.MaxValue;
+        string limit = "no memory limit could be read";
+        if (info.TotalAvailableMemoryBytes > 0)
+        {
+            best = info.TotalAvailableMemoryBytes - heap;
+            limit = HeapHardLimitSet()
+                ? $"the GC heap hard limit of {FormatBytes(info.TotalAvailableMemoryBytes)}, set by DOTNET_GCHeapHardLimit or System.GC.HeapHardLimit"
+                : $"the GC's limit of {FormatBytes(info.TotalAvailableMemoryBytes)}, from the container's limit or the physical memory";
+        }
         if (OperatingSystem.IsLinux())
         {
             long reusable = Math.Max(0, info.TotalCommittedBytes - heap);

@@ -187,6 +187,20 @@ public sealed class NpyValidationTests
     }
 
     [Fact]
+    public void ArrayThatDoesNotFitInMemory_IsRefusedBeforeAllocating()
+    {
+        var bytes = Npy(Dict("|u1", "(100, 10)"), new byte[1000]);   // 1000 bytes on disk, 8000 as doubles
+        using (Tangent.Engine.MemoryGuard.OverrideAvailable(4000))
+        {
+            var e = Assert.Throws<InsufficientMemoryException>(() => ReadFile(bytes));
+            Assert.Contains("Reading the (100, 10) uint8 array of '", e.Message);
+            Assert.Contains("as doubles needs 7.81 KiB but only 3.91 KiB is available", e.Message);
+            Assert.Contains("To fit: read a smaller array (split the file)", e.Message);
+        }
+        Assert.Equal(1000, ReadFile(bytes).Values.Data.Length);
+    }
+
+    [Fact]
     public void HeaderLongerThanTheFile_IsRefused()
     {
         var b = Npy(Dict("<f8", "(1,)"), F8(1), major: 2);
