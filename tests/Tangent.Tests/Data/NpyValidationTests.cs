@@ -223,7 +223,7 @@ public sealed class NpyValidationTests
                 rng.NextBytes(bytes);
                 byte[] magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', (byte)rng.Next(0, 4), 0];
                 magic.CopyTo(bytes, 0);
-                if (rng.Next(2) == 0) bytes[9] = 0;   // a header length below 256 often enough
+                if (bytes.Length > 9 && rng.Next(2) == 0) bytes[9] = 0;   // a header length below 256 often enough
             }
             else
             {
