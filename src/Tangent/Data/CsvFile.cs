@@ -58,7 +58,10 @@ public static class CsvFile
     /// <param name="reader">The text.</param>
     /// <param name="source">A name for messages (usually the path).</param>
     /// <param name="options">Header and delimiter choices.</param>
-    /// <exception cref="DataFormatException">The text is empty, ragged, or has a cell that is not a finite number.</exception>
+    /// <exception cref="DataFormatException">
+    /// The text is empty, ragged, or has a cell that is not a finite number (in row 1 too: see
+    /// <see cref="CsvHeader.Auto"/> for when row 1 is a header).
+    /// </exception>
     public static CsvTable Parse(TextReader reader, string source, CsvReadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
@@ -67,6 +70,7 @@ public static class CsvFile
         var fields = new List<(int Start, int Length)>();
         var values = new List<double>(1024);
         string[]? names = null;
+        string? firstRowHint = null;
         int cols = -1, rows = 0, lineNo = 0, widthLine = 0;
         CsvDelimiter delim = options.Delimiter;
         string? line;
@@ -83,7 +87,7 @@ public static class CsvFile
                 {
                     CsvHeader.Present => true,
                     CsvHeader.Absent => false,
-                    _ => fields.Any(f => LooksLikeName(Cell(line, f))),
+                    _ => IsHeader(line, fields, out firstRowHint),
                 };
                 cols = fields.Count;
                 widthLine = lineNo;
@@ -98,7 +102,7 @@ public static class CsvFile
                     $"this row has {fields.Count} values but {(names is not null ? "the header" : $"row {widthLine}")} has {cols} " +
                     $"(delimiter {Describe(delim)}). Every row needs the same number of columns: look for a missing or extra delimiter, or a value with a comma inside.");
             for (int j = 0; j < fields.Count; j++)
-                values.Add(ParseCell(line, fields[j], source, lineNo, j + 1, delim, options.AllowNonFinite, rows == 0 && names is null));
+                values.Add(ParseCell(line, fields[j], source, lineNo, j + 1, delim, options.AllowNonFinite, rows == 0 ? firstRowHint : null));
             rows++;
         }
         if (cols < 0)
@@ -126,15 +130,54 @@ public static class CsvFile
     private static ReadOnlySpan<char> Cell(string line, (int Start, int Length) f) => line.AsSpan(f.Start, f.Length);
 
     /// <summary>
-    /// A header field: not a number and not number-like (a name starts with neither a digit, a sign
-    /// nor '.'), so that a data line with a malformed number such as "1,5" is reported as such.
+    /// The strict header rule (docs/DATA.md, "Headers"): the first row is a header only when no cell
+    /// is a number and no cell looks like one (starts with a digit, a sign, '.' or a Unicode minus),
+    /// and at least one cell is a name (not empty, not a missing-value marker such as NA). Any other
+    /// first row is data, so a bad cell in it is refused like one in row 2; <paramref name="hint"/>
+    /// then says why the row was taken as data and how to declare a header.
     /// </summary>
-    private static bool LooksLikeName(ReadOnlySpan<char> cell)
+    private static bool IsHeader(string line, List<(int Start, int Length)> fields, out string? hint)
     {
-        var c = StripQuotes(cell.Trim());
-        if (double.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) return false;
-        return c.IsEmpty || !(char.IsAsciiDigit(c[0]) || c[0] is '+' or '-' or '.');
+        hint = null;
+        bool anyName = false;
+        for (int j = 0; j < fields.Count; j++)
+        {
+            var cell = StripQuotes(Cell(line, fields[j]).Trim());
+            if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+            {
+                hint = $" The first row is read as data, not as a header, because other cells of it are numbers (column {j + 1} is '{Shorten(cell.ToString())}'): " +
+                       "fix the cell, or if the row is a header declare it explicitly (header option yes).";
+                return false;
+            }
+            if (LooksLikeNumber(cell))
+            {
+                hint = $" The first row is read as data, not as a header, because its cells look like numbers (column {j + 1} is '{Shorten(cell.ToString())}'): " +
+                       "fix the cell, or if the row is a header declare it explicitly (header option yes).";
+                return false;
+            }
+            if (!cell.IsEmpty && !IsMissingMarker(cell)) anyName = true;
+        }
+        if (!anyName)
+            hint = " The first row is read as data, not as a header, because it has no column name, only empty cells or missing-value markers: " +
+                   "fill the row in, or if it is a header declare it explicitly (header option yes).";
+        return anyName;
     }
+
+    /// <summary>Not a number but number-like: starts with a digit, a sign, '.' or a dash that is meant as a minus.</summary>
+    private static bool LooksLikeNumber(ReadOnlySpan<char> cell) =>
+        !cell.IsEmpty && (char.IsAsciiDigit(cell[0]) || cell[0] is '+' or '-' or '.' || IsUnicodeMinus(cell[0]));
+
+    /// <summary>Dashes that spreadsheets and word processors write for a minus sign; CSV numbers need the ASCII '-'.</summary>
+    private static bool IsUnicodeMinus(char c) => c is '\u2212' or '\u2012' or '\u2013' or '\u2014' or '\uFE63' or '\uFF0D';
+
+    /// <summary>Cells that stand for a missing value in common exports (R, pandas, spreadsheets, UCI files).</summary>
+    private static bool IsMissingMarker(ReadOnlySpan<char> cell) =>
+        cell.Equals("NA", StringComparison.OrdinalIgnoreCase) || cell.Equals("N/A", StringComparison.OrdinalIgnoreCase)
+        || cell.Equals("#N/A", StringComparison.OrdinalIgnoreCase) || cell.Equals("NULL", StringComparison.OrdinalIgnoreCase)
+        || cell.Equals("None", StringComparison.OrdinalIgnoreCase) || cell.Equals("inf", StringComparison.OrdinalIgnoreCase)
+        || cell.SequenceEqual("?") || cell.SequenceEqual("-") || cell.SequenceEqual(".");
+
+    private static string Shorten(string text) => text.Length > 40 ? text[..40] + "..." : text;
 
     private static ReadOnlySpan<char> StripQuotes(ReadOnlySpan<char> s) =>
         s.Length >= 2 && s[0] == '"' && s[^1] == '"' ? s[1..^1].Trim() : s;
@@ -146,26 +189,27 @@ public static class CsvFile
         return s.Trim();
     }
 
-    private static double ParseCell(string line, (int Start, int Length) f, string source, int row, int col, CsvDelimiter delim, bool allowNonFinite, bool firstLine)
+    private static double ParseCell(string line, (int Start, int Length) f, string source, int row, int col, CsvDelimiter delim, bool allowNonFinite, string? firstRowHint)
     {
         var cell = StripQuotes(Cell(line, f).Trim());
         if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
         {
             if (!allowNonFinite && !double.IsFinite(v))
-                throw new DataFormatException(source, row, col,
-                    $"the value '{cell}' is not finite. Kernels and solvers need finite numbers: impute or drop rows with missing values first.");
+                throw new DataFormatException(source, row, col, DataValidation.NonFiniteProblem(cell.ToString()));
             return v;
         }
         string text = cell.ToString();
         if (text.Length == 0)
-            throw new DataFormatException(source, row, col, "the cell is empty (a missing value). Fill it in or drop the row.");
-        string hint = delim == CsvDelimiter.Semicolon && text.Contains(',')
+            throw new DataFormatException(source, row, col, "the cell is empty (a missing value). Fill it in or drop the row." + firstRowHint);
+        int dash = text.AsSpan().IndexOfAny("\u2212\u2012\u2013\u2014\uFE63\uFF0D");
+        string hint = dash >= 0
+            ? $" It contains the Unicode character U+{(int)text[dash]:X4} ('{text[dash]}') where a minus sign is meant: numbers need the ASCII hyphen-minus '-' (spreadsheets and word processors sometimes write a typographic minus); replace it."
+            : IsMissingMarker(cell)
+            ? " It is a missing-value marker: impute or drop rows with missing values first."
+            : delim == CsvDelimiter.Semicolon && text.Contains(',')
             ? " It looks like a decimal comma: numbers must use '.' as the decimal separator (invariant culture)."
             : " Numbers use '.' as the decimal separator (invariant culture); text columns (names, categories) must be removed or encoded as numbers first.";
-        if (firstLine)
-            hint += " If this line is a header, read the file with the header option set to present.";
-        if (text.Length > 40) text = text[..40] + "...";
-        throw new DataFormatException(source, row, col, $"'{text}' is not a number.{hint}");
+        throw new DataFormatException(source, row, col, $"'{Shorten(text)}' is not a number.{hint}{firstRowHint}");
     }
 
     private static void Split(string line, CsvDelimiter delim, List<(int, int)> fields, string source, int lineNo)

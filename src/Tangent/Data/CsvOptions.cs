@@ -5,11 +5,17 @@ namespace Tangent.Data;
 /// <summary>Whether the first line of a CSV file holds column names.</summary>
 public enum CsvHeader
 {
-    /// <summary>A header is present when some field of the first line is not a number.</summary>
+    /// <summary>
+    /// Strict detection: the first line is a header only when none of its cells is a number or looks
+    /// like one (starts with a digit, a sign, '.' or a Unicode minus) and at least one is a name (not
+    /// empty, not a missing-value marker such as NA). Otherwise it is data, and a cell of it that is
+    /// not a number is an error naming it, as in any other row: a half-numeric first line such as
+    /// <c>1,NA,3</c> is never silently dropped as a header.
+    /// </summary>
     Auto,
-    /// <summary>The first line always holds column names.</summary>
+    /// <summary>The first line always holds column names, whatever it contains (the command line's "yes").</summary>
     Present,
-    /// <summary>The first line is data.</summary>
+    /// <summary>The first line is data (the command line's "no"): a cell that is not a number is an error.</summary>
     Absent,
 }
 
@@ -44,7 +50,8 @@ public sealed record CsvReadOptions
 
     /// <summary>
     /// Accept NaN and ±infinity (default false: a non-finite value is an error, because kernels
-    /// and solvers cannot use it; impute or drop such rows first).
+    /// and solvers cannot use it; impute or drop such rows first). <see cref="MatrixFile.Read"/>
+    /// applies it to <c>.npy</c> files too.
     /// </summary>
     public bool AllowNonFinite { get; init; }
 

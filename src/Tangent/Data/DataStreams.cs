@@ -25,6 +25,44 @@ internal static class DataStreams
         return s;
     }
 
+    /// <summary>
+    /// The largest ratio of uncompressed to compressed size that deflate can reach (about 1032:1),
+    /// so a gzipped file whose header claims more data than this allows is corrupt.
+    /// </summary>
+    public const long MaxDeflateRatio = 1032;
+
+    /// <summary>
+    /// For a gzipped file, the most bytes it can decompress to (<see cref="MaxDeflateRatio"/> times
+    /// its size, plus slack); null for a plain file or when the size cannot be read.
+    /// </summary>
+    public static long? GzipBound(string path)
+    {
+        if (!IsGzip(path)) return null;
+        try
+        {
+            long length = new FileInfo(path).Length;
+            return length > long.MaxValue / MaxDeflateRatio - 1024 ? long.MaxValue : length * MaxDeflateRatio + 1024;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Reads to the end of the stream and returns how many bytes were left (0 when it was at its end);
+    /// used to refuse files with data after the last expected byte.
+    /// </summary>
+    public static long CountRemaining(Stream s)
+    {
+        if (s.CanSeek) return Math.Max(0, s.Length - s.Position);
+        var buf = new byte[1 << 16];
+        long total = 0;
+        int r;
+        while ((r = s.Read(buf, 0, buf.Length)) > 0) total += r;
+        return total;
+    }
+
     /// <summary>Writes a file atomically (<see cref="AtomicFile"/>), compressing it when the name ends in <c>.gz</c>.</summary>
     public static void WriteAtomic(string path, Action<Stream> write)
     {

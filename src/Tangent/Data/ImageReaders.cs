@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Tangent.Engine;
 using Tangent.Numerics;
 
 namespace Tangent.Data;
@@ -16,7 +17,10 @@ public static class IdxFile
     /// <param name="path">The file.</param>
     /// <param name="limit">Read at most this many entries of the first axis (default all).</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="DataFormatException">The file is not an IDX file or is truncated.</exception>
+    /// <exception cref="DataFormatException">
+    /// The file is not an IDX file; its shape overflows; its length is not exactly the header plus the
+    /// data the shape gives (a gzipped file: it ends early or goes on after the data); or a float value is not finite.
+    /// </exception>
     public static (int[] Shape, Matrix Values) Read(string path, int? limit = null)
     {
         using var s = DataStreams.OpenRead(path);
@@ -36,15 +40,37 @@ public static class IdxFile
         for (int k = 0; k < rank; k++)
         {
             DataStreams.ReadExactly(s, dim, path, $"the length of axis {k}");
-            int d = BinaryPrimitives.ReadInt32BigEndian(dim);
-            if (d < 0) throw new DataFormatException(path, $"axis {k} has a negative length {d}; the file is corrupt.");
-            shape[k] = d;
+            uint d = BinaryPrimitives.ReadUInt32BigEndian(dim);
+            if (d > int.MaxValue)
+                throw new DataFormatException(path, $"axis {k} has length {d}, more than this reader supports ({int.MaxValue}); the file is corrupt.");
+            shape[k] = (int)d;
         }
-        long rest = 1;
-        for (int k = 1; k < rank; k++) rest *= shape[k];
+        // Checked sizes: the product of the non-zero axes times the value size must not overflow
+        // (so no shape can wrap around to a small count), then the counts must fit one array.
+        long nonZero = 1;
+        bool empty = false;
+        foreach (int d in shape)
+        {
+            if (d == 0) { empty = true; continue; }
+            if (nonZero > long.MaxValue / d / size)
+                throw new DataFormatException(path, $"the IDX shape {Npy.FormatShape(shape)} overflows 64-bit arithmetic; the file is corrupt.");
+            nonZero *= d;
+        }
+        long total = empty ? 0 : nonZero, rest = 1;
+        for (int k = 1; k < rank; k++) rest *= shape[k];   // ≤ nonZero or 0: no overflow
+        long headerBytes = 4 + 4L * rank, dataBytes = total * size;
+        long? fileLength = DataStreams.IsGzip(path) ? null : s.Length;
+        if (fileLength is long len && len != headerBytes + dataBytes)
+            throw new DataFormatException(path,
+                $"the header gives a {Npy.FormatShape(shape)} array of {size}-byte values, so the file should have {headerBytes + dataBytes} bytes ({headerBytes} of header, {dataBytes} of data), but it has {len}. " +
+                (len < headerBytes + dataBytes ? "The file is truncated; download it again." : "The header is wrong or data was appended; download the file again."));
+        if (DataStreams.GzipBound(path) is long bound && dataBytes > bound)
+            throw new DataFormatException(path,
+                $"the header gives a {Npy.FormatShape(shape)} array ({dataBytes} bytes), more than this gzipped file can hold (at most {bound} bytes uncompressed); the file is corrupt.");
         int n = limit is int l ? Math.Min(Math.Max(l, 0), shape[0]) : shape[0];
-        if ((long)n * rest > Array.MaxLength)
+        if (rest > Array.MaxLength || n * rest > Array.MaxLength)
             throw new DataFormatException(path, $"{n} records of {rest} values do not fit one .NET array; read fewer with a limit.");
+        MemoryGuard.Require(8 * n * rest, $"Reading {n} records of {rest} values from '{path}' as doubles", "read fewer records with a limit");
         var m = new Matrix(n, (int)rest);
         var data = m.Data;
         const int Chunk = 1 << 16;
@@ -56,7 +82,11 @@ public static class IdxFile
             DataStreams.ReadExactly(s, b, path, $"values {start}..{start + c - 1} of the {Npy.FormatShape(shape)} array");
             Decode(b, data.AsSpan(start, c), type);
         }
+        if (fileLength is null && n == shape[0] && DataStreams.CountRemaining(s) is > 0 and var extra)
+            throw new DataFormatException(path,
+                $"the header gives a {Npy.FormatShape(shape)} array of {dataBytes} bytes but the file holds {extra} more bytes after it. The header is wrong or data was appended; download the file again.");
         shape[0] = n;
+        if (type is 0x0D or 0x0E) DataValidation.RequireFinite(m, path);   // integer types are always finite
         return (shape, m);
     }
 
@@ -102,7 +132,7 @@ public static class Mnist
     /// <param name="labelsPath">e.g. <c>train-labels-idx1-ubyte</c>.</param>
     /// <param name="limit">Read only the first this many images (default all).</param>
     /// <param name="classNames">Optional class names (default "0".."9"; <see cref="FashionClassNames"/> for Fashion-MNIST).</param>
-    /// <exception cref="DataFormatException">A file is not of the expected rank, or the counts differ.</exception>
+    /// <exception cref="DataFormatException">A file is malformed or not of the expected rank, the counts differ, or a label is not a class index.</exception>
     public static ImageSet Read(string imagesPath, string labelsPath, int? limit = null, IReadOnlyList<string>? classNames = null)
     {
         var (ishape, pixels) = IdxFile.Read(imagesPath, limit);
@@ -118,7 +148,14 @@ public static class Mnist
                 $"{lshape[0]} labels for {ishape[0]} images in '{imagesPath}'. Use the labels file that belongs to the images file (train with train, t10k with t10k).");
         foreach (ref double v in pixels.Data.AsSpan()) v /= 255.0;
         var labels = new int[lab.Rows];
-        for (int i = 0; i < labels.Length; i++) labels[i] = (int)lab.Data[i];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            double v = lab.Data[i];
+            if (v < 0 || v != Math.Floor(v) || v > int.MaxValue)
+                throw new DataFormatException(labelsPath, i + 1, 1,
+                    $"the label {DataValidation.FormatValue(v)} is not a class index (a non-negative integer). Use the labels file that belongs to the images file.");
+            labels[i] = (int)v;
+        }
         if (classNames is not null && labels.Length > 0 && labels.Max() >= classNames.Count)
             throw new DataFormatException(labelsPath, $"label {labels.Max()} has no name among the {classNames.Count} class names given.");
         classNames ??= Enumerable.Range(0, 10).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
@@ -162,6 +199,9 @@ public static class Cifar10
         {
             if (labels.Count >= max) break;
             using var s = DataStreams.OpenRead(path);
+            if (!DataStreams.IsGzip(path) && s.Length % RecordSize != 0)
+                throw new DataFormatException(path,
+                    $"the file has {s.Length} bytes, which is not a whole number of {RecordSize}-byte records ({s.Length / RecordSize} records and {s.Length % RecordSize} bytes over). A CIFAR-10 batch has 10000 records; the file is truncated, or it is the CIFAR-100 or Python version.");
             int index = 0;
             while (labels.Count < max)
             {

@@ -33,12 +33,16 @@ public static class MatrixFile
         };
     }
 
-    /// <summary>Reads a matrix (CSV: header auto-detected and dropped; NPY: N-D arrays flattened to n×rest).</summary>
+    /// <summary>
+    /// Reads a matrix (CSV: header detected and dropped; NPY: N-D arrays flattened to n×rest). Every
+    /// format refuses NaN and ±infinity unless <see cref="CsvReadOptions.AllowNonFinite"/> is set.
+    /// </summary>
     /// <param name="path">The file.</param>
-    /// <param name="csvOptions">Options for text files.</param>
+    /// <param name="csvOptions">Options for text files; its <see cref="CsvReadOptions.AllowNonFinite"/> applies to <c>.npy</c> files too.</param>
+    /// <exception cref="DataFormatException">The file is malformed or holds a value that is not finite.</exception>
     public static Matrix Read(string path, CsvReadOptions? csvOptions = null) => FormatOf(path) switch
     {
-        MatrixFileFormat.Npy => Npy.ReadMatrix(path),
+        MatrixFileFormat.Npy => Npy.ReadMatrix(path, csvOptions?.AllowNonFinite ?? false),
         _ => CsvFile.ReadMatrix(path, csvOptions),
     };
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Tangent.Engine;
 using Tangent.Numerics;
 
 namespace Tangent.Data;
@@ -9,34 +10,53 @@ namespace Tangent.Data;
 /// <summary>
 /// Reads and writes NumPy <c>.npy</c> files (format versions 1.0, 2.0 and 3.0; see the NumPy
 /// "NEP 1" format description). Reads float64/float32/float16, signed and unsigned integers and
-/// booleans in either byte order, C or Fortran order, any rank; writes float64 or float32 in C
-/// order, little-endian, atomically. Names ending in <c>.gz</c> are gzipped.
+/// booleans in either byte order, C or Fortran order, up to <see cref="MaxRank"/> axes; writes
+/// float64 or float32 in C order, little-endian, atomically. Names ending in <c>.gz</c> are gzipped.
+/// Reading checks every header field as NumPy does (exact keys, a tuple of non-negative axes,
+/// sizes in checked 64-bit arithmetic), requires a file's data to be exactly the size the header
+/// gives, and refuses NaN and ±infinity unless asked not to (docs/DATA.md, "Validation").
 /// </summary>
 public static class Npy
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
+    /// <summary>The most axes an array may have (NumPy 2's limit; NumPy 1 allowed 32).</summary>
+    public const int MaxRank = 64;
+
     /// <summary>Reads a <c>.npy</c> file with its shape.</summary>
     /// <param name="path">The file (<c>.npy</c> or <c>.npy.gz</c>).</param>
+    /// <param name="allowNonFinite">Accept NaN and ±infinity (default false: they are refused, naming the entry, see <see cref="DataValidation.RequireFinite"/>).</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="DataFormatException">The file is not a valid numeric <c>.npy</c> file.</exception>
-    public static NpyArray Read(string path)
+    /// <exception cref="DataFormatException">
+    /// The file is not a valid numeric <c>.npy</c> file: a malformed header, a shape whose size overflows,
+    /// data that is not exactly the size the header gives, or (unless allowed) a value that is not finite.
+    /// </exception>
+    /// <exception cref="InsufficientMemoryException">The values, as doubles, do not fit in the memory available (<see cref="MemoryGuard"/>).</exception>
+    public static NpyArray Read(string path, bool allowNonFinite = false)
     {
         using var s = DataStreams.OpenRead(path);
-        return Read(s, path);
+        return Read(s, path, allowNonFinite, wholeFile: true, DataStreams.GzipBound(path));
     }
 
     /// <summary>Reads a <c>.npy</c> file as a matrix (1-D: n×1; N-D: n×(product of the other axes)).</summary>
-    /// <inheritdoc cref="Read(string)" path="/param"/>
-    public static Matrix ReadMatrix(string path) => Read(path).Values;
+    /// <inheritdoc cref="Read(string, bool)" path="/param"/>
+    public static Matrix ReadMatrix(string path, bool allowNonFinite = false) => Read(path, allowNonFinite).Values;
 
-    /// <summary>Reads a <c>.npy</c> array from a stream.</summary>
+    /// <summary>
+    /// Reads a <c>.npy</c> array from a stream. Unlike a file, a stream may go on after the array
+    /// (as with <c>numpy.load</c> on an open file holding several arrays).
+    /// </summary>
     /// <param name="stream">The stream, positioned at the magic string.</param>
     /// <param name="source">A name for messages (usually the path).</param>
+    /// <param name="allowNonFinite">Accept NaN and ±infinity (default false).</param>
     /// <exception cref="DataFormatException">The content is not a valid numeric <c>.npy</c> array.</exception>
-    public static NpyArray Read(Stream stream, string source)
+    public static NpyArray Read(Stream stream, string source, bool allowNonFinite = false) =>
+        Read(stream, source, allowNonFinite, wholeFile: false, maxPayload: null);
+
+    private static NpyArray Read(Stream stream, string source, bool allowNonFinite, bool wholeFile, long? maxPayload)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        source ??= "<stream>";
         Span<byte> pre = stackalloc byte[8];
         DataStreams.ReadExactly(stream, pre, source, "the .npy preamble");
         if (!pre[..6].SequenceEqual(Magic))
@@ -55,8 +75,8 @@ public static class Npy
             Span<byte> l = stackalloc byte[4];
             DataStreams.ReadExactly(stream, l, source, "the header length");
             uint len = BinaryPrimitives.ReadUInt32LittleEndian(l);
-            if (len > 1 << 24)
-                throw new DataFormatException(source, $"the .npy header claims {len} bytes, which is not plausible. The file is corrupt.");
+            if (len > MaxHeaderLength)
+                throw new DataFormatException(source, $"the .npy header claims {len} bytes, more than any NumPy header needs ({MaxHeaderLength}). The file is corrupt.");
             headerLen = (int)len;
         }
         else
@@ -64,33 +84,68 @@ public static class Npy
             throw new DataFormatException(source,
                 $".npy format version {major}.{minor} is not supported (1.0, 2.0 and 3.0 are). Save it again with numpy.save from a current NumPy.");
         }
+        if (stream.CanSeek && headerLen > stream.Length - stream.Position)
+            throw new DataFormatException(source,
+                $"the .npy header claims {headerLen} bytes but only {Math.Max(0, stream.Length - stream.Position)} follow. The file is truncated or corrupt; save it again with numpy.save.");
         var hb = new byte[headerLen];
         DataStreams.ReadExactly(stream, hb, source, "the .npy header");
         string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(hb);
-        var (descr, fortran, shape) = ParseHeader(header, source);
+        var (descr, fortran, shape) = new HeaderParser(header, source).Parse();
         var (type, size, bigEndian) = ParseDescr(descr, source);
 
-        long count = 1;
-        foreach (int d in shape) count *= d;
+        // Checked sizes, as NumPy checks them: the product of the non-zero axes times the item size
+        // must not overflow (so a shape cannot wrap around to a small count), then each count must fit.
+        long nonZero = 1;
+        bool empty = false;
+        foreach (int d in shape)
+        {
+            if (d == 0) { empty = true; continue; }
+            if (nonZero > long.MaxValue / d / size)
+                throw new DataFormatException(source,
+                    $"the shape {FormatShape(shape)} of {TypeName(type)} values overflows 64-bit arithmetic ({size} bytes per value). NumPy refuses such a header too: the file is corrupt.");
+            nonZero *= d;
+        }
+        long count = empty ? 0 : nonZero;
         if (count > Array.MaxLength)
             throw new DataFormatException(source, $"the array {FormatShape(shape)} has {count} entries, more than one .NET array holds ({Array.MaxLength}). Split it into smaller files.");
         int rows = shape.Length == 0 ? 1 : shape[0];
-        long rest = shape.Length <= 1 ? 1 : Product(shape, 1);
+        long rest = 1;
+        for (int i = 1; i < shape.Length; i++) rest *= shape[i];   // ≤ nonZero or 0: no overflow
         if (rest > Array.MaxLength)
             throw new DataFormatException(source, $"the array {FormatShape(shape)} has {rest} entries per row, more than one .NET array holds. Reshape it.");
-        int cols = (int)rest;
+        long need = count * size;
+        if (stream.CanSeek)
+        {
+            long remaining = Math.Max(0, stream.Length - stream.Position);
+            if (remaining < need || (wholeFile && remaining != need))
+                throw WrongLength(source, shape, type, need, remaining);
+        }
+        else if (maxPayload is long max && need > max)
+            throw new DataFormatException(source,
+                $"the header gives a {FormatShape(shape)} array of {TypeName(type)} ({need} bytes), more than this gzipped file can hold (at most {max} bytes uncompressed). The file is corrupt; save it again with numpy.save.");
+
+        bool reorder = fortran && shape.Length > 1;
+        MemoryGuard.Require(count * 8 * (reorder ? 2 : 1), $"Reading the {FormatShape(shape)} {TypeName(type)} array of '{source}' as doubles",
+            "read a smaller array (split the file)");
         var data = new double[count];
-        ReadValues(stream, data, type, size, bigEndian, source);
-        if (fortran && shape.Length > 1) data = FortranToC(data, shape);
-        return new NpyArray(shape, new Matrix(rows, cols, data), type);
+        ReadValues(stream, data, type, size, bigEndian, source, shape, need);
+        if (wholeFile && !stream.CanSeek && DataStreams.CountRemaining(stream) is > 0 and var extra)
+            throw WrongLength(source, shape, type, need, need + extra);
+        if (reorder) data = FortranToC(data, shape);
+        var values = new Matrix(rows, (int)rest, data);
+        if (!allowNonFinite) DataValidation.RequireFinite(values, source, shape);
+        return new NpyArray(shape, values, type);
     }
 
-    private static long Product(int[] shape, int from)
-    {
-        long p = 1;
-        for (int i = from; i < shape.Length; i++) p *= shape[i];
-        return p;
-    }
+    /// <summary>Header lengths above this are refused as corrupt (NumPy itself refuses headers above 10,000 bytes unless told otherwise).</summary>
+    private const int MaxHeaderLength = 1 << 24;
+
+    private static DataFormatException WrongLength(string source, int[] shape, NpyElementType type, long expected, long actual) =>
+        new(source, actual < expected
+            ? $"the file ends early: the header gives a {FormatShape(shape)} array of {TypeName(type)}, which needs {expected} bytes of data, but the file has {actual}. The file is truncated; save it again with numpy.save."
+            : $"the header gives a {FormatShape(shape)} array of {TypeName(type)}, which needs exactly {expected} bytes of data, but the file has {actual}. NumPy refuses such a file too: the header's shape or dtype is wrong, or data was appended; save it again with numpy.save.");
+
+    private static string TypeName(NpyElementType type) => type.ToString().ToLowerInvariant();
 
     /// <summary>Reorders Fortran-order (column-major) data of the given shape into C order (row-major).</summary>
     internal static double[] FortranToC(double[] f, int[] shape)
@@ -119,11 +174,11 @@ public static class Npy
         return c;
     }
 
-    private static void ReadValues(Stream s, double[] data, NpyElementType type, int size, bool bigEndian, string source)
+    private static void ReadValues(Stream s, double[] data, NpyElementType type, int size, bool bigEndian, string source, int[] shape, long need)
     {
         if (type == NpyElementType.Float64 && !bigEndian && BitConverter.IsLittleEndian)
         {
-            DataStreams.ReadExactly(s, MemoryMarshal.AsBytes(data.AsSpan()), source, $"the array data ({data.Length} float64 values)");
+            ReadData(s, MemoryMarshal.AsBytes(data.AsSpan()), 0, source, shape, type, need);
             return;
         }
         const int Chunk = 1 << 16;
@@ -132,10 +187,22 @@ public static class Npy
         {
             int n = Math.Min(Chunk, data.Length - start);
             var b = buf.AsSpan(0, n * size);
-            DataStreams.ReadExactly(s, b, source, $"the array data (values {start}..{start + n - 1} of {data.Length})");
+            ReadData(s, b, (long)start * size, source, shape, type, need);
             var dst = data.AsSpan(start, n);
             for (int i = 0; i < n; i++)
                 dst[i] = Decode(b.Slice(i * size, size), type, bigEndian);
+        }
+    }
+
+    /// <summary>Fills <paramref name="buffer"/> (data bytes from offset <paramref name="done"/> on) or reports the data length.</summary>
+    private static void ReadData(Stream s, Span<byte> buffer, long done, string source, int[] shape, NpyElementType type, long need)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int r = s.Read(buffer[total..]);
+            if (r == 0) throw WrongLength(source, shape, type, need, done + total);
+            total += r;
         }
     }
 
@@ -186,51 +253,138 @@ public static class Npy
         return (t.Value.Item1, t.Value.Item2, be);
     }
 
-    private static (string Descr, bool Fortran, int[] Shape) ParseHeader(string header, string source)
+    /// <summary>
+    /// Parses the header: a Python dict literal with exactly the keys 'descr' (a dtype string),
+    /// 'fortran_order' (True or False) and 'shape' (a tuple of non-negative integers), as NumPy's
+    /// reader requires; anything else is a <see cref="DataFormatException"/> naming what is wrong.
+    /// </summary>
+    private sealed class HeaderParser(string header, string source)
     {
-        string h = header.Trim();
-        DataFormatException Bad(string what) => new(source,
-            $"the .npy header is not understood ({what}): {Shorten(h)}. Save the array with numpy.save.");
-        if (!h.StartsWith('{') || !h.EndsWith('}')) throw Bad("it is not a Python dict");
-        int di = h.IndexOf("'descr'", StringComparison.Ordinal);
-        int fi = h.IndexOf("'fortran_order'", StringComparison.Ordinal);
-        int si = h.IndexOf("'shape'", StringComparison.Ordinal);
-        if (di < 0 || fi < 0 || si < 0) throw Bad("a key 'descr', 'fortran_order' or 'shape' is missing");
-        // descr: a quoted string; a list here means a structured dtype.
-        int p = SkipToValue(h, di + 7);
-        if (p >= h.Length || (h[p] != '\'' && h[p] != '"'))
-            throw new DataFormatException(source,
-                "the array has a structured (record) dtype. Only plain numeric arrays are supported; save each field as its own array.");
-        int q = h.IndexOf(h[p], p + 1);
-        if (q < 0) throw Bad("unterminated 'descr'");
-        string descr = h[(p + 1)..q];
-        p = SkipToValue(h, fi + 15);
-        bool fortran;
-        if (string.CompareOrdinal(h, p, "True", 0, 4) == 0) fortran = true;
-        else if (string.CompareOrdinal(h, p, "False", 0, 5) == 0) fortran = false;
-        else throw Bad("'fortran_order' is neither True nor False");
-        p = SkipToValue(h, si + 7);
-        if (p >= h.Length || h[p] != '(') throw Bad("'shape' is not a tuple");
-        int e = h.IndexOf(')', p);
-        if (e < 0) throw Bad("unterminated 'shape'");
-        var parts = h[(p + 1)..e].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var shape = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-        {
-            string part = parts[i].TrimEnd('L');
-            if (!long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out long v))
-                throw Bad($"shape entry '{parts[i]}' is not a non-negative integer");
-            if (v > int.MaxValue)
-                throw new DataFormatException(source, $"axis {i} has length {v}, more than this reader supports ({int.MaxValue}). Split the array.");
-            shape[i] = (int)v;
-        }
-        return (descr, fortran, shape);
-    }
+        private readonly string _h = header;
+        private int _p;
 
-    private static int SkipToValue(string h, int p)
-    {
-        while (p < h.Length && (h[p] == ' ' || h[p] == ':')) p++;
-        return p;
+        public (string Descr, bool Fortran, int[] Shape) Parse()
+        {
+            string? descr = null;
+            bool? fortran = null;
+            int[]? shape = null;
+            Skip();
+            Expect('{', "it is not a Python dict");
+            while (true)
+            {
+                Skip();
+                if (Peek() == '}') { _p++; break; }
+                string key = String("a quoted key");
+                Skip();
+                Expect(':', $"no ':' after the key '{key}'");
+                Skip();
+                switch (key)
+                {
+                    case "descr":
+                        if (descr is not null) throw Bad("the key 'descr' appears twice");
+                        if (Peek() is '[' or '{')
+                            throw new DataFormatException(source,
+                                "the array has a structured (record) dtype. Only plain numeric arrays are supported; save each field as its own array.");
+                        descr = String("'descr' is not a quoted dtype string");
+                        break;
+                    case "fortran_order":
+                        if (fortran is not null) throw Bad("the key 'fortran_order' appears twice");
+                        if (Word("True")) fortran = true;
+                        else if (Word("False")) fortran = false;
+                        else throw Bad("'fortran_order' is neither True nor False");
+                        break;
+                    case "shape":
+                        if (shape is not null) throw Bad("the key 'shape' appears twice");
+                        shape = Shape();
+                        break;
+                    default:
+                        throw Bad($"the key '{key}' is not one of 'descr', 'fortran_order', 'shape'");
+                }
+                Skip();
+                if (Peek() == ',') { _p++; continue; }
+                Skip();
+                Expect('}', "entries are not separated by ','");
+                break;
+            }
+            Skip();
+            if (_p < _h.Length) throw Bad("there is text after the closing '}'");
+            if (descr is null || fortran is null || shape is null)
+                throw Bad($"the key '{(descr is null ? "descr" : fortran is null ? "fortran_order" : "shape")}' is missing");
+            return (descr, fortran.Value, shape);
+        }
+
+        private int[] Shape()
+        {
+            Expect('(', "'shape' is not a tuple");
+            var dims = new List<int>();
+            bool comma = false;
+            while (true)
+            {
+                Skip();
+                if (Peek() == ')') { _p++; break; }
+                if (dims.Count > 0 && !comma) throw Bad("'shape' entries are not separated by ','");
+                dims.Add(Dimension(dims.Count));
+                if (dims.Count > MaxRank)
+                    throw new DataFormatException(source, $"the shape has more than {MaxRank} axes (NumPy's limit). The file is corrupt.");
+                Skip();
+                comma = Peek() == ',';
+                if (comma) _p++;
+            }
+            // Python: (5) is the integer 5, not a tuple; NumPy refuses it as a shape.
+            if (dims.Count == 1 && !comma) throw Bad("'shape' (n) is not a tuple; a 1-D shape is written (n,)");
+            return dims.ToArray();
+        }
+
+        private int Dimension(int axis)
+        {
+            int start = _p;
+            if (Peek() == '-')
+                throw new DataFormatException(source, $"axis {axis} of 'shape' has a negative length. The file is corrupt; save it again with numpy.save.");
+            while (_p < _h.Length && char.IsAsciiDigit(_h[_p])) _p++;
+            if (_p == start) throw Bad($"shape entry {axis} is not a non-negative integer");
+            string digits = _h[start.._p];
+            if (Peek() == 'L') _p++;   // Python 2 long literals, as old NumPy wrote them
+            if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out int v))
+                throw new DataFormatException(source,
+                    $"axis {axis} has length {Shorten(digits)}, more than this reader supports ({int.MaxValue}). The file is corrupt, or split the array.");
+            return v;
+        }
+
+        private string String(string what)
+        {
+            char q = Peek();
+            if (q is not ('\'' or '"')) throw Bad(what);
+            int end = _h.IndexOf(q, _p + 1);
+            if (end < 0) throw Bad("a string is not terminated");
+            string s = _h[(_p + 1)..end];
+            _p = end + 1;
+            return s;
+        }
+
+        private bool Word(string w)
+        {
+            if (string.CompareOrdinal(_h, _p, w, 0, w.Length) != 0) return false;
+            int after = _p + w.Length;
+            if (after < _h.Length && (char.IsAsciiLetterOrDigit(_h[after]) || _h[after] == '_')) return false;
+            _p = after;
+            return true;
+        }
+
+        private void Expect(char c, string what)
+        {
+            if (Peek() != c) throw Bad(what);
+            _p++;
+        }
+
+        private char Peek() => _p < _h.Length ? _h[_p] : '\0';
+
+        private void Skip()
+        {
+            while (_p < _h.Length && char.IsWhiteSpace(_h[_p])) _p++;
+        }
+
+        private DataFormatException Bad(string what) => new(source,
+            $"the .npy header is not understood ({what}): {Shorten(_h.Trim())}. Save the array with numpy.save.");
     }
 
     private static string Shorten(string s) => s.Length > 120 ? s[..120] + "..." : s;

@@ -77,9 +77,12 @@ public sealed record ClassicalKernel : IKernel
     };
 
     /// <inheritdoc />
+    /// <exception cref="ArgumentException">An input is NaN or infinite.</exception>
+    /// <exception cref="KernelOverflowException">A value k(x, x) overflows (see <see cref="Compute"/>).</exception>
     public double[] Diagonal(Matrix x)
     {
         ArgumentNullException.ThrowIfNull(x);
+        RequireFinite(x, "X");
         var d = new double[x.Rows];
         for (int i = 0; i < x.Rows; i++)
         {
@@ -90,11 +93,26 @@ public sealed record ClassicalKernel : IKernel
                 KernelKind.Polynomial => IntegerPower(Gamma * sq + Coef0, Degree),
                 _ => 1.0,
             };
+            if (!double.IsFinite(d[i])) throw Overflow(i, i, d[i], x, x);
         }
         return d;
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// The kernel matrix K(X1, X2), by row blocks (see the type's summary). Before allocating it checks
+    /// the inputs (finite) and the memory (<see cref="MemoryGuard"/>: the output and the row norms);
+    /// during the pass it checks that every entry is finite.
+    /// </summary>
+    /// <param name="x1">n1×d inputs.</param>
+    /// <param name="x2">n2×d inputs, or null for X1 (then K is symmetric and computed by halves).</param>
+    /// <param name="progress">Optional progress sink (kernel entries done).</param>
+    /// <param name="cancellationToken">Cancels between blocks.</param>
+    /// <exception cref="ArgumentException">The inputs have different numbers of columns, or an input is NaN or infinite.</exception>
+    /// <exception cref="InsufficientMemoryException">The n1×n2 result does not fit in the memory available; the message gives the size and how to fit.</exception>
+    /// <exception cref="KernelOverflowException">
+    /// An entry overflowed (an inner product, a squared norm or a power beyond ±1.8e308): the message
+    /// names the first bad entry and what overflowed; rescale or standardize the inputs, or use a smaller degree or γ.
+    /// </exception>
     public Matrix Compute(Matrix x1, Matrix? x2 = null, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(x1);
@@ -102,15 +120,22 @@ public sealed record ClassicalKernel : IKernel
         x2 ??= x1;
         if (x1.Cols != x2.Cols)
             throw new ArgumentException($"Inputs have {x1.Cols} and {x2.Cols} features; K(X1, X2) needs the same number of columns in both.", nameof(x2));
+        RequireFinite(x1, "X1");
+        if (!symmetric) RequireFinite(x2, "X2");
         int n1 = x1.Rows, n2 = x2.Rows, d = x1.Cols;
+        bool distances = Kind is KernelKind.Gaussian or KernelKind.Laplace;
+        long bytes = 8L * n1 * n2 + (distances ? 8L * (n1 + (symmetric ? 0 : n2)) : 0);
+        MemoryGuard.Require(bytes, $"The {Describe()} kernel matrix {n1}×{n2}",
+            "compute it in blocks of fewer rows (K(X1 rows a..b, X2) for slices of X1) and use or save each block before the next, or use fewer samples");
         var k = new Matrix(n1, n2);
         if (n1 == 0 || n2 == 0) return k;
         var provider = LinearAlgebra.Provider;
         double[]? sq1 = null, sq2 = null;
-        if (Kind is KernelKind.Gaussian or KernelKind.Laplace)
+        if (distances)
         {
             sq1 = RowSquaredNorms(x1);
             sq2 = symmetric ? sq1 : RowSquaredNorms(x2);
+            RequireFiniteNorms(sq1, sq2, x1, x2);
         }
 
         // Row blocks; in the symmetric case block b computes only columns ≥ its first row.
@@ -121,26 +146,118 @@ public sealed record ClassicalKernel : IKernel
             int c0 = symmetric ? i0 : 0;
             blocks.Add(new Tile(i0, rows, c0, n2 - c0));
         }
-        // The GEMM inside each block is itself multithreaded, so blocks run one after another.
+        // The GEMM inside each block is itself multithreaded, so blocks run one after another; after a
+        // block with a non-finite entry the rest are skipped (its first bad entry is the matrix's first:
+        // in the symmetric case a mirrored entry's twin lies in an earlier row).
+        var bad = new FirstBad();
         TileScheduler.Run(blocks, t =>
         {
+            if (bad.Found) return;
             var dst = k.Data.AsSpan(t.Row0 * n2 + t.Col0);
             provider.Gemm(Op.None, Op.Transpose, t.Rows, t.Cols, d, 1.0,
                 x1.Data.AsSpan(t.Row0 * d), Math.Max(d, 1), x2.Data.AsSpan(t.Col0 * d), Math.Max(d, 1), 0.0, dst, n2);
-            TransformBlock(k, t, x1, x2, sq1, sq2);
+            TransformBlock(k, t, x1, x2, sq1, sq2, bad);
         }, $"{Describe()} kernel {n1}×{n2}", progress, cancellationToken, maxDegreeOfParallelism: 1);
+        if (bad.Found) throw Overflow(bad.Row, bad.Column, k[bad.Row, bad.Column], x1, x2);
 
         if (symmetric)
         {
             TileScheduler.MirrorUpperToLower(k.Data, n1);
-            if (Kind is KernelKind.Gaussian or KernelKind.Laplace)
+            if (distances)
                 for (int i = 0; i < n1; i++) k.Data[i * n1 + i] = 1.0; // exact: ‖x − x‖ = 0
         }
         return k;
     }
 
+    /// <summary>The first (row-major) non-finite entry seen by the elementwise pass, shared by its threads.</summary>
+    internal sealed class FirstBad
+    {
+        private readonly Lock _lock = new();
+
+        /// <summary>True once an entry was recorded.</summary>
+        public bool Found { get; private set; }
+
+        /// <summary>The 0-based row of the first bad entry.</summary>
+        public int Row { get; private set; } = int.MaxValue;
+
+        /// <summary>The 0-based column of the first bad entry.</summary>
+        public int Column { get; private set; }
+
+        /// <summary>Records (row, column) if it comes before the entry recorded so far.</summary>
+        public void Record(int row, int column)
+        {
+            lock (_lock)
+            {
+                if (Found && (row > Row || row == Row && column >= Column)) return;
+                (Row, Column, Found) = (row, column, true);
+            }
+        }
+    }
+
+    /// <summary>Inputs must be finite, as for the network kernels (Architecture.ComputeKernels).</summary>
+    private static void RequireFinite(Matrix x, string name)
+    {
+        if (x.FirstNonFinite() is var (i, j))
+            throw new ArgumentException(
+                $"{name} row {i + 1}, column {j + 1} is {Format(x[i, j])}: kernels need finite inputs. Remove or impute that value (rows and columns count from 1).");
+    }
+
+    /// <summary>
+    /// The Gaussian and Laplace kernels use ‖x‖² + ‖x'‖² − 2·x·x', so every squared norm must be finite;
+    /// an infinite one would make every entry of its row (or column) NaN.
+    /// </summary>
+    private void RequireFiniteNorms(double[] sq1, double[] sq2, Matrix x1, Matrix x2)
+    {
+        int i1 = Array.FindIndex(sq1, v => !double.IsFinite(v));
+        int j2 = ReferenceEquals(sq1, sq2) ? i1 : Array.FindIndex(sq2, v => !double.IsFinite(v));
+        if (i1 < 0 && j2 < 0) return;
+        // The first entry in row-major order: row 1 if some column is bad, else the bad row's first entry.
+        bool byColumn = j2 >= 0 && i1 != 0;
+        var (name, index, x, row, col) = byColumn ? ("X2", j2, x2, 0, j2) : ("X1", i1, x1, i1, 0);
+        if (ReferenceEquals(x1, x2)) name = "X";
+        double largest = TensorPrimitives.MaxMagnitude<double>(x.Row(index));
+        throw new KernelOverflowException(Describe(), row + 1, col + 1,
+            $"{Describe()} kernel {Formula} overflowed at entry ({row + 1}, {col + 1}): the squared norm ‖x‖² of {name} row {index + 1} is {Format(byColumn ? sq2[index] : sq1[index])} " +
+            $"(its largest |entry| is {Math.Abs(largest):G4}; squares beyond 1.8e308 overflow). Rescale or standardize the inputs (mean 0, standard deviation 1 per feature) so that ‖x‖² stays well below 1e308.");
+    }
+
+    /// <summary>The exception for the non-finite entry <paramref name="value"/> at (i, j) (0-based), with what overflowed there.</summary>
+    private KernelOverflowException Overflow(int i, int j, double value, Matrix x1, Matrix x2)
+    {
+        var a = x1.Row(i);
+        var b = x2.Row(j);
+        double g = TensorPrimitives.Dot<double>(a, b);
+        double largest = Math.Max(Math.Abs(TensorPrimitives.MaxMagnitude<double>(a)), Math.Abs(TensorPrimitives.MaxMagnitude<double>(b)));
+        const string Rescale = "Rescale or standardize the inputs (mean 0, standard deviation 1 per feature)";
+        string detail = Kind switch
+        {
+            KernelKind.Linear =>
+                $"x·x' = {Format(g)} (the largest |input| in these rows is {largest:G4}; sums of products beyond ±1.8e308 overflow). {Rescale}.",
+            KernelKind.Polynomial when !double.IsFinite(Gamma * g + Coef0) =>
+                $"γ·x·x'+c = {Format(Gamma * g + Coef0)} (x·x' = {Format(g)}; the largest |input| in these rows is {largest:G4}). {Rescale}, or use a smaller γ.",
+            KernelKind.Polynomial =>
+                $"|γ·x·x'+c| = {Math.Abs(Gamma * g + Coef0):G6}, and its power {Degree} is about 1e{Degree * Math.Log10(Math.Abs(Gamma * g + Coef0)):F0}, beyond the largest double (1.8e308). " +
+                $"{Rescale}, or use a smaller degree or γ, so that |γ·x·x'+c| stays near 1 or below.",
+            _ =>
+                $"the entry is {Format(value)} (x·x' = {Format(g)}; the largest |input| in these rows is {largest:G4}). {Rescale}.",
+        };
+        return new KernelOverflowException(Describe(), i + 1, j + 1, $"{Describe()} kernel {Formula} overflowed at entry ({i + 1}, {j + 1}): {detail}");
+    }
+
+    /// <summary>The kernel's formula for messages, with the degree filled in.</summary>
+    private string Formula => Kind switch
+    {
+        KernelKind.Linear => "x·x'",
+        KernelKind.Gaussian => "exp(-γ‖x−x'‖²)",
+        KernelKind.Laplace => "exp(-γ‖x−x'‖)",
+        _ => $"(γ·x·x'+c)^{Degree}",
+    };
+
+    private static string Format(double v) => v.ToString("G6", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The elementwise pass over one block of inner products (in place), rows in parallel.</summary>
-    internal void TransformBlock(Matrix k, Tile t, Matrix x1, Matrix x2, double[]? sq1, double[]? sq2)
+    /// <remarks>Each row is checked for non-finite entries while it is in cache; the first is recorded in <paramref name="bad"/>.</remarks>
+    internal void TransformBlock(Matrix k, Tile t, Matrix x1, Matrix x2, double[]? sq1, double[]? sq2, FirstBad? bad = null)
     {
         int n2 = k.Cols;
         Parallel.For(0, t.Rows, r =>
@@ -148,6 +265,9 @@ public sealed record ClassicalKernel : IKernel
             int i = t.Row0 + r;
             var row = k.Data.AsSpan(i * n2 + t.Col0, t.Cols);
             Transform(row, sq1 is null ? 0 : sq1[i], sq2 is null ? default : sq2.AsSpan(t.Col0, t.Cols), x1.Row(i), x2, t.Col0);
+            if (bad is not null && !TensorPrimitives.IsFiniteAll<double>(row))
+                for (int j = 0; j < row.Length; j++)
+                    if (!double.IsFinite(row[j])) { bad.Record(i, t.Col0 + j); break; }
         });
     }
 

@@ -64,7 +64,7 @@ public sealed class ImageReaderTests
         Assert.Contains("3 labels for 2 images", Assert.Throws<DataFormatException>(() => Mnist.Read(ip, lp)).Message);
         Assert.Contains("swap", Assert.Throws<DataFormatException>(() => Mnist.Read(lp, ip)).Message);
         WriteFile(t.File("trunc"), Idx(0x08, [2, 2, 2], new byte[5]));
-        Assert.Contains("ends early", Assert.Throws<DataFormatException>(() => IdxFile.Read(t.File("trunc"))).Message);
+        Assert.Contains("should have 24 bytes (16 of header, 8 of data), but it has 21. The file is truncated", Assert.Throws<DataFormatException>(() => IdxFile.Read(t.File("trunc"))).Message);
         WriteFile(t.File("text"), "P5 text"u8.ToArray());
         Assert.Contains("not an IDX file", Assert.Throws<DataFormatException>(() => IdxFile.Read(t.File("text"))).Message);
         WriteFile(t.File("type"), Idx(0x07, [1], [0]));
@@ -113,8 +113,8 @@ public sealed class ImageReaderTests
     {
         using var t = new TempDir();
         var rec = CifarRecords(0, 2);
-        WriteFile(t.File("trunc.bin"), rec[..(Cifar10.RecordSize + 100)]);
-        var e = Assert.Throws<DataFormatException>(() => Cifar10.Read(t.File("trunc.bin")));
+        WriteFile(t.File("trunc.bin.gz"), rec[..(Cifar10.RecordSize + 100)]);
+        var e = Assert.Throws<DataFormatException>(() => Cifar10.Read(t.File("trunc.bin.gz")));
         Assert.Contains("row 2", e.Message);
         Assert.Contains("100 of 3073 bytes", e.Message);
         rec[Cifar10.RecordSize] = 42;
