@@ -106,7 +106,7 @@ internal sealed class OutputPlan
     /// Checks every matrix (finite; within float32 range when stored as float32), then writes all outputs
     /// together and prints one "wrote" line each. On any failure nothing is written.
     /// </summary>
-    /// <exception cref="CliError">A matrix holds NaN or ±∞ (named by output, row and column, 1-based).</exception>
+    /// <exception cref="CliError">A matrix holds NaN or ±∞ (named by option, row and column, 1-based, and time).</exception>
     public void WriteAll(TextWriter output)
     {
         var token = TangentCli.Cancellation;
@@ -129,18 +129,18 @@ internal sealed class OutputPlan
         for (int s = 0; s < item.Values.Count; s++)
         {
             var m = item.Values[s];
-            string at(int r, int c) => $"row {r + 1}, column {c + 1}" + (item.SliceNames is { } names ? $" at {names[s]}" : "");
+            string at(int r, int c) => $"entry (row {r + 1}, column {c + 1})" + (item.SliceNames is { } names ? $" at {names[s]}" : "");
             if (m.FirstNonFinite() is var (row, col))
             {
                 double v = m[row, col];
                 string text = double.IsNaN(v) ? "NaN" : v > 0 ? "+∞" : "−∞";
-                throw new CliError($"the {item.What} for {item.Option} hold {text} at {at(row, col)} (1-based); nothing was written.", item.Fix);
+                throw new CliError($"{item.Option}: {at(row, col)} of the {item.What} is {text}; nothing was written.", item.Fix);
             }
             if (!item.Float32) continue;
             var data = m.Data;
             for (int k = 0; k < data.Length; k++)
                 if (Math.Abs(data[k]) > float.MaxValue)
-                    throw new CliError($"the {item.What} for {item.Option} hold {data[k].ToString("G6", CultureInfo.InvariantCulture)} at {at(k / m.Cols, k % m.Cols)} (1-based), beyond float32; nothing was written.",
+                    throw new CliError($"{item.Option}: {at(k / m.Cols, k % m.Cols)} of the {item.What} is {data[k].ToString("G6", CultureInfo.InvariantCulture)}, beyond float32; nothing was written.",
                         "drop --float32 to write float64.");
         }
     }

@@ -55,7 +55,7 @@ public static class TangentCli
             var root = Build(output);
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
-                return Fail(error, ParseErrors.Describe(parse));
+                return ReportError(error, ParseErrors.Describe(parse));
             var config = new InvocationConfiguration
             {
                 Output = output,
@@ -73,7 +73,7 @@ public static class TangentCli
         }
         catch (Exception e)
         {
-            return Fail(error, e);
+            return ReportError(error, e);
         }
         finally
         {
@@ -81,7 +81,8 @@ public static class TangentCli
         }
     }
 
-    private static int Fail(TextWriter error, Exception e)
+    /// <summary>Prints an exception in the error form and returns its exit code: 2 for bad usage, input or memory, 1 for anything unexpected.</summary>
+    internal static int ReportError(TextWriter error, Exception e)
     {
         switch (e)
         {
