@@ -114,7 +114,7 @@ internal static class ExperimentCommand
         var values = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
             if (!int.TryParse(parts[i], System.Globalization.CultureInfo.InvariantCulture, out values[i]) || values[i] < 1)
-                throw new CliError($"{option}: '{parts[i]}' is not a whole number from 1 to 2147483647.", "give a comma-separated list such as 8,32,128.");
+                throw new CliError($"{option}: '{parts[i]}' is not a positive integer; give whole numbers from 1 to 2147483647, comma-separated, e.g. 8,32,128.");
         if (values.Length == 0) throw new CliError($"{option} is empty.", "give a comma-separated list such as 8,32,128.");
         return values;
     }

@@ -45,7 +45,7 @@ public sealed class CliErrorFormTests : IDisposable
     [InlineData("predict --arch relu --time 1,-1 --x-train X --y-train Y --x-test X --out-mean OUT:m.npy", "error: --time: '-1' is not a time ≥ 0 or 'inf'.")]
     [InlineData("experiment width --steps 0 --out OUT:w", "error: --steps must be a whole number from 1 to 10000000, not 0.")]
     [InlineData("experiment width --train 1 --out OUT:w", "error: --train must be a whole number from 2 to 100000, not 1.")]
-    [InlineData("experiment width --widths 8,0 --out OUT:w", "error: --widths: '0' is not a whole number from 1 to 2147483647.")]
+    [InlineData("experiment width --widths 8,0 --out OUT:w", "error: --widths: '0' is not a positive integer; give whole numbers from 1 to 2147483647, comma-separated, e.g. 8,32,128.")]
     [InlineData("experiment double-descent --seeds 0 --out OUT:d", "error: --seeds must be a whole number from 1 to 1000, not 0.")]
     [InlineData("demo --seed -1 --out OUT:demo", "error: --seed must be a whole number from 0 to 1000000, not -1.")]
     [InlineData("bench --gemm-n 100000", "error: --gemm-n must be a whole number from 0 to 46340, not 100000.")]
