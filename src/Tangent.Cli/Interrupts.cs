@@ -35,6 +35,7 @@ internal static class Interrupts
                 if (finished.Wait(Grace)) return;           // the command unwound and reported by itself
             }
             TemporaryFiles.Process.Shutdown();
+            if (CliProgress.BarShown) Console.Out.Write("\u001b[?25h\n");   // the progress bar hid the cursor
             report.Write(Console.Error);
             Environment.Exit(Volatile.Read(ref exitCode));
         }

@@ -60,7 +60,11 @@ internal static class ParseErrors
                 return new CliError($"{option.Name}: '{optionResult.Tokens[0].Value}' is not true or false.", $"{option.Name} is a switch: give it alone to turn it on.");
             if (error.Message.StartsWith(option.Name, StringComparison.Ordinal))
                 return new CliError(OneLine(error.Message));   // our own messages (CliOptions) name the option first: already in the final form
-            return new CliError($"{option.Name}: '{optionResult.Tokens[0].Value}' is not valid here.", option.Description);
+            var type = Nullable.GetUnderlyingType(option.ValueType) ?? option.ValueType;
+            string expected = type == typeof(int) || type == typeof(long) ? "a whole number"
+                : type == typeof(double) || type == typeof(float) ? "a number"
+                : "a valid value";
+            return new CliError($"{option.Name}: '{optionResult.Tokens[0].Value}' is not {expected}.", option.Description);
         }
         foreach (var (_, optionResult) in optionErrors)
             return new CliError($"{optionResult!.Option.Name} needs a value.", optionResult.Option.Description);
