@@ -11,10 +11,10 @@ internal static class BenchCommand
     public static Command Create(TextWriter output)
     {
         var cmd = new Command("bench", "Time matrix multiplication (GEMM) and Cholesky for the linear-algebra providers and print GFLOP/s and the fraction of the estimated peak.");
-        var gemmN = new Option<int>("--gemm-n") { Description = "Order of the square GEMM (0 skips it).", DefaultValueFactory = _ => 4096 };
-        var cholN = new Option<int>("--cholesky-n") { Description = "Order of the Cholesky factorization (0 skips it).", DefaultValueFactory = _ => 8000 };
+        var gemmN = CliOptions.Int("--gemm-n", $"Order of the square GEMM, 0 to {MaxOrder} (0 skips it); three n×n matrices must fit in memory.", 4096, 0, MaxOrder);
+        var cholN = CliOptions.Int("--cholesky-n", $"Order of the Cholesky factorization, 0 to {MaxOrder} (0 skips it); two n×n matrices must fit in memory.", 8000, 0, MaxOrder);
         var provider = new Option<string>("--provider") { Description = "managed, native or all.", DefaultValueFactory = _ => "all" };
-        var repeats = new Option<int>("--repeats") { Description = "Timed repeats after one warm-up; the best is reported.", DefaultValueFactory = _ => 3 };
+        var repeats = CliOptions.Int("--repeats", "Timed repeats after one warm-up, 1 to 1000; the best is reported.", 3, 1, 1000);
         cmd.Options.Add(gemmN);
         cmd.Options.Add(cholN);
         cmd.Options.Add(provider);
@@ -23,11 +23,28 @@ internal static class BenchCommand
         return cmd;
     }
 
+    /// <summary>The largest order whose n² doubles fit in one .NET array.</summary>
+    internal const int MaxOrder = 46_340;
+
+    /// <summary>
+    /// Refuses a benchmark whose matrices (<paramref name="matrices"/> of n² doubles, in checked arithmetic)
+    /// need more than the memory this process can use, before anything is allocated.
+    /// </summary>
+    /// <exception cref="InsufficientMemoryException">They do not fit; the message gives the GB needed and the largest n that fits.</exception>
+    internal static void RequireMemory(string option, int n, int matrices, long available)
+    {
+        long bytes = checked(matrices * (long)n * n * sizeof(double));
+        if (bytes <= available) return;
+        int fits = (int)Math.Floor(Math.Sqrt(available / (double)(matrices * sizeof(double))));
+        throw new InsufficientMemoryException(
+            $"{option} {n} needs {CliOptions.Gb(bytes)} ({matrices} matrices of {n}×{n} doubles) but this process can use {CliOptions.Gb(available)}; give {option} {Math.Min(fits, MaxOrder)} or less.");
+    }
+
     private static int Run(TextWriter output, int gemmN, int cholN, string providerName, int repeats)
     {
-        if (gemmN < 0) throw new ArgumentException($"--gemm-n must be ≥ 0 (0 skips GEMM), got {gemmN}.");
-        if (cholN < 0) throw new ArgumentException($"--cholesky-n must be ≥ 0 (0 skips Cholesky), got {cholN}.");
-        if (repeats < 1) throw new ArgumentException($"--repeats must be ≥ 1, got {repeats}.");
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (gemmN > 0) RequireMemory("--gemm-n", gemmN, 3, available);
+        if (cholN > 0) RequireMemory("--cholesky-n", cholN, 2, available);
         var providers = Select(providerName, output);
         var peak = PeakEstimate.ForThisMachine();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -80,7 +97,7 @@ internal static class BenchCommand
             case "native":
                 return [LinearAlgebra.Resolve(ProviderKind.Native)];
             default:
-                throw new ArgumentException($"Unknown --provider '{name}'. Use managed, native or all.");
+                throw new CliError($"--provider must be managed, native or all, not '{name}'.");
         }
     }
 }

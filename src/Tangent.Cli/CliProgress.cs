@@ -10,21 +10,32 @@ internal static class CliProgress
     /// <summary>When true, nothing is shown (tests, --quiet).</summary>
     public static bool Quiet { get; set; }
 
+    /// <summary>True while the interactive bar (which hides the cursor) is on screen; an interrupt then shows the cursor again.</summary>
+    public static bool BarShown { get; private set; }
+
     public static T Run<T>(string label, Func<IProgress<ProgressInfo>, T> work)
     {
         if (Quiet) return work(new Progress(_ => { }));
         if (!Console.IsErrorRedirected && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
         {
             T result = default!;
-            AnsiConsole.Progress()
-                .AutoClear(true)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-                .Start(ctx =>
-                {
-                    var task = ctx.AddTask(Markup.Escape(label), maxValue: 1.0);
-                    result = work(new Progress(p => task.Value = p.Fraction));
-                    task.Value = 1.0;
-                });
+            BarShown = true;
+            try
+            {
+                AnsiConsole.Progress()
+                    .AutoClear(true)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                    .Start(ctx =>
+                    {
+                        var task = ctx.AddTask(Markup.Escape(label), maxValue: 1.0);
+                        result = work(new Progress(p => task.Value = p.Fraction));
+                        task.Value = 1.0;
+                    });
+            }
+            finally
+            {
+                BarShown = false;
+            }
             return result;
         }
         int lastDecile = -1;

@@ -12,7 +12,7 @@ internal static class DemoCommand
     {
         var cmd = new Command("demo", "Run the tour on embedded and synthetic data: networks of growing width against their NTK, random-features double descent, NTK vs Gaussian kernel vs a trained network on the wine data set, kernel and linear regression on diabetes, and lecture 3's 1-D kernel figures; writes a report folder with plots.");
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Report folder: new, empty, or one that Tangent wrote before (then replaced whole); any other folder is refused.", DefaultValueFactory = _ => new DirectoryInfo("tangent-demo") };
-        var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
+        var seed = CliOptions.Seed();
         var provider = CommonOptions.Provider();
         cmd.Options.Add(outDir);
         cmd.Options.Add(seed);
@@ -31,7 +31,8 @@ internal static class DemoCommand
 
             report.Heading("Wide networks and their NTK");
             var ws = new WidthSettings { TrainPoints = 20, Widths = [8, 64, 512, 4096], Steps = 400, Repeats = 3, Seed = sd + 1 };
-            var wr = CliProgress.Run("width", p => WidthExperiment.Run(ws, p));
+            var token = TangentCli.Cancellation;
+            var wr = CliProgress.Run("width", p => WidthExperiment.Run(ws, p, token));
             WidthExperiment.AddTo(report, wr, ws);
             var tw = new Table().Title(Markup.Escape("Networks vs the NTK prediction (unit circle, g(s) = s + sin 10s)"));
             tw.AddColumns("width", "train loss", "test MSE", "distance to NTK");
@@ -40,13 +41,13 @@ internal static class DemoCommand
 
             report.Heading("Double descent of random features");
             var ds = new DoubleDescentSettings { TrainPoints = 30, TestPoints = 300, Seeds = 3, Seed = sd, Features = [3, 8, 15, 24, 28, 30, 32, 36, 45, 60, 90, 150, 300, 1000, 3000] };
-            var dr = CliProgress.Run("double descent", _ => DoubleDescentExperiment.Run(ds));
+            var dr = CliProgress.Run("double descent", _ => DoubleDescentExperiment.Run(ds, token));
             DoubleDescentExperiment.AddTo(report, dr, ds);
             output.WriteLine($"double descent: peak test MSE at k = {DoubleDescentExperiment.PeakFeatures(dr)} (n = {ds.TrainPoints}); k = {dr.Points[^1].Features}: {Report.Num(dr.Points[^1].TestMse)}, NNGP limit {Report.Num(dr.NngpTestMse)}");
 
             report.Heading("Classification: NTK vs Gaussian kernel vs a trained network");
             var cs = new ClassificationSettings { Seed = sd };
-            var cr = CliProgress.Run("classification", _ => ClassificationExperiment.Run(cs));
+            var cr = CliProgress.Run("classification", _ => ClassificationExperiment.Run(cs, null, token));
             ClassificationExperiment.AddTo(report, cr, cs);
             var tc = new Table().Title(Markup.Escape($"{cr.Dataset}: {cr.Train} train / {cr.Test} test, {cr.Classes} classes"));
             tc.AddColumns("model", "train accuracy", "test accuracy", "seconds");

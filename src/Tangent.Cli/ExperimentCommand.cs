@@ -14,13 +14,13 @@ internal static class ExperimentCommand
             (c, seed, add) =>
             {
                 var widths = new Option<string>("--widths") { Description = "Comma-separated hidden widths.", DefaultValueFactory = _ => "8,32,128,512,2048,8192" };
-                var steps = new Option<int>("--steps") { Description = "Gradient-descent steps.", DefaultValueFactory = _ => 400 };
-                var train = new Option<int>("--train") { Description = "Training points on the circle.", DefaultValueFactory = _ => 30 };
+                var steps = CliOptions.Int("--steps", "Gradient-descent steps, 1 to 10000000.", 400, 1, 10_000_000);
+                var train = CliOptions.Int("--train", "Training points on the circle, 2 to 100000.", 30, 2, 100_000);
                 c.Options.Add(widths); c.Options.Add(steps); c.Options.Add(train);
                 return (r, report) =>
                 {
                     var s = new WidthSettings { Widths = ParseInts(r.GetValue(widths)!, "--widths"), Steps = r.GetValue(steps), TrainPoints = r.GetValue(train), Seed = r.GetValue(seed) + 1 };
-                    var res = CliProgress.Run("width", p => WidthExperiment.Run(s, p));
+                    var res = CliProgress.Run("width", p => WidthExperiment.Run(s, p, TangentCli.Cancellation));
                     WidthExperiment.AddTo(report, res, s);
                     foreach (var w in res.Rows) output.WriteLine($"width {w.Width,6}: train loss {Report.Num(w.TrainLoss)}, test MSE {Report.Num(w.TestMse)}, distance to NTK {Report.Num(w.DistanceToNtk)}");
                 };
@@ -28,15 +28,18 @@ internal static class ExperimentCommand
         cmd.Subcommands.Add(Make(output, "double-descent", "Random-features regression (last layer trained) as the width k sweeps across n, against the NNGP limit.",
             (c, seed, add) =>
             {
-                var train = new Option<int>("--train") { Description = "Training points n.", DefaultValueFactory = _ => 40 };
-                var seeds = new Option<int>("--seeds") { Description = "Seeds averaged over.", DefaultValueFactory = _ => 5 };
+                var train = CliOptions.Int("--train", "Training points n, 2 to 10000 (the widths go up to 75n).", 40, 2, 10_000);
+                var seeds = CliOptions.Int("--seeds", "Seeds averaged over, 1 to 1000.", 5, 1, 1000);
                 c.Options.Add(train); c.Options.Add(seeds);
                 return (r, report) =>
                 {
                     int n = r.GetValue(train);
+                    // the widest random-features matrix, (n + test points) × 75n doubles, must fit before anything runs
+                    CliOptions.RequireMemory(checked(8L * (n + new DoubleDescentSettings().TestPoints) * 75 * n), $"--train {n}",
+                        "give a smaller --train (the feature matrices grow as 75n²).");
                     var s = new DoubleDescentSettings { TrainPoints = n, Seeds = r.GetValue(seeds), Seed = r.GetValue(seed),
                         Features = new[] { 0.05, 0.125, 0.25, 0.5, 0.75, 0.875, 0.95, 1, 1.05, 1.125, 1.25, 1.5, 2, 3, 5, 10, 25, 75 }.Select(f => Math.Max(1, (int)Math.Round(f * n))).Distinct().ToArray() };
-                    var res = DoubleDescentExperiment.Run(s);
+                    var res = DoubleDescentExperiment.Run(s, TangentCli.Cancellation);
                     DoubleDescentExperiment.AddTo(report, res, s);
                     foreach (var p in res.Points) output.WriteLine($"k = {p.Features,5}: test MSE {Report.Num(p.TestMse)}");
                     output.WriteLine($"NNGP limit: test MSE {Report.Num(res.NngpTestMse)}; peak at k = {DoubleDescentExperiment.PeakFeatures(res)} (n = {n})");
@@ -63,7 +66,7 @@ internal static class ExperimentCommand
             (c, seed, add) => (r, report) =>
             {
                 var s = new DepthSettings { Seed = r.GetValue(seed) + 2 };
-                var res = DepthExperiment.Run(s);
+                var res = DepthExperiment.Run(s, TangentCli.Cancellation);
                 DepthExperiment.AddTo(report, res, s);
                 foreach (var l in res.Lines)
                     output.WriteLine($"{l.Label}: total error per entry by depth {string.Join(", ", res.Depths.Select((d, i) => $"L={d}: {Report.Num(l.Bias[i] + l.Variance[i])}"))}");
@@ -84,7 +87,7 @@ internal static class ExperimentCommand
     {
         var c = new Command(name, description);
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Report folder: new, empty, or one that Tangent wrote before (then replaced whole); any other folder is refused.", DefaultValueFactory = _ => new DirectoryInfo("tangent-" + name) };
-        var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
+        var seed = CliOptions.Seed();
         var provider = CommonOptions.Provider();
         c.Options.Add(outDir); c.Options.Add(seed); c.Options.Add(provider);
         var work = build(c, seed, null);
@@ -111,8 +114,8 @@ internal static class ExperimentCommand
         var values = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
             if (!int.TryParse(parts[i], System.Globalization.CultureInfo.InvariantCulture, out values[i]) || values[i] < 1)
-                throw new ArgumentException($"{option}: '{parts[i]}' is not a positive integer; give a comma-separated list such as 8,32,128.");
-        if (values.Length == 0) throw new ArgumentException($"{option}: give at least one value, e.g. 8,32,128.");
+                throw new CliError($"{option}: '{parts[i]}' is not a positive integer; give whole numbers from 1 to 2147483647, comma-separated, e.g. 8,32,128.");
+        if (values.Length == 0) throw new CliError($"{option} is empty.", "give a comma-separated list such as 8,32,128.");
         return values;
     }
 }

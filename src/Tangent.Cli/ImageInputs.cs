@@ -18,14 +18,14 @@ internal sealed class ImageInputs
         Description = "Image data set by path, instead of --x-train/--x1 files: mnist:DIR (MNIST or Fashion-MNIST IDX files, gzipped or not), " +
             "cifar10:DIR (the cifar-10-batches-bin folder), or npy:TRAIN_X.npy,TRAIN_Y.npy[,TEST_X.npy,TEST_Y.npy] (images (n,H,W,C), integer labels).",
     };
-    public Option<int?> Limit { get; } = new("--limit") { Description = "With --images: use the first N training images (after --classes)." };
-    public Option<int?> TestLimit { get; } = new("--test-limit") { Description = "With --images: use the first M test images (default: as --limit)." };
+    public Option<int?> Limit { get; } = CliOptions.OptionalInt("--limit", "With --images: use the first N ≥ 1 training images (after --classes).", 1);
+    public Option<int?> TestLimit { get; } = CliOptions.OptionalInt("--test-limit", "With --images: use the first M ≥ 1 test images (default: as --limit).", 1);
     public Option<string?> Classes { get; } = new("--classes") { Description = "With --images: keep these classes, relabelled 0..k-1 in order, e.g. 3,5 (CIFAR-2 cat vs dog)." };
     public Option<bool> Normalize { get; } = new("--normalize") { Description = "With image inputs: per-channel normalisation (mean 0, std 1) fitted on the training images." };
-    public Option<double> LabelShift { get; } = new("--label-shift") { Description = "With --images: one-hot targets shifted by this value (Arora et al. 2019 use -0.1).", DefaultValueFactory = _ => 0.0 };
+    public Option<double> LabelShift { get; } = CliOptions.Number("--label-shift", "With --images: one-hot targets shifted by this value, a finite number (Arora et al. 2019 use -0.1).", 0.0, NumberRange.Finite);
     public Option<string?> ImageShapeOption { get; } = new("--image-shape") { Description = "Shape HxWxC of flat image rows (H, W, C order) when the inputs are CSV or 2-D .npy, e.g. 28x28x1." };
 
-    public Option<string?> MemoryBudget { get; } = new("--memory-budget") { Description = "Memory for convolutional kernels, e.g. 4GB or 512MB (default: half of the available memory); the computation is tiled to fit." };
+    public Option<string?> MemoryBudget { get; } = new("--memory-budget") { Description = "Memory for convolutional kernels, e.g. 4GB or 512MB, from 1MB to the available memory (default: half of it); the computation is tiled to fit." };
 
     public void AddTo(Command c, bool withLabels = true)
     {
@@ -39,12 +39,7 @@ internal sealed class ImageInputs
     public void ApplyMemoryBudget(ParseResult r)
     {
         if (r.GetValue(MemoryBudget) is not { } text) return;
-        string t = text.Trim().ToUpperInvariant();
-        long unit = t.EndsWith("GB", StringComparison.Ordinal) ? 1L << 30 : t.EndsWith("MB", StringComparison.Ordinal) ? 1L << 20 : t.EndsWith("KB", StringComparison.Ordinal) ? 1L << 10 : 1;
-        string num = unit == 1 ? t.TrimEnd('B') : t[..^2];
-        if (!double.TryParse(num, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !(v > 0))
-            throw new ArgumentException($"--memory-budget '{text}' must be a size such as 4GB, 512MB or 1e9.");
-        ConvolutionalKernel.DefaultMemoryBudget = (long)(v * unit);
+        ConvolutionalKernel.DefaultMemoryBudget = CliOptions.ParseSize("--memory-budget", text);
     }
 
     /// <summary>A train/test split of images with one-hot targets.</summary>
@@ -55,9 +50,14 @@ internal sealed class ImageInputs
     {
         ApplyMemoryBudget(r);
         string? spec = r.GetValue(Images);
-        if (spec is null) return null;
+        if (spec is null)
+        {
+            foreach (var o in new Option[] { Limit, TestLimit, Classes, LabelShift })
+                if (r.GetResult(o) is { Implicit: false })
+                    throw new CliError($"{o.Name} applies only to an image data set given with --images KIND:PATH.", "drop it, or give --images instead of --x-train/--x1 files.");
+            return null;
+        }
         int? limit = r.GetValue(Limit), testLimit = r.GetValue(TestLimit) ?? limit;
-        if (limit is < 1 || testLimit is < 1) throw new ArgumentException("--limit and --test-limit must be ≥ 1.");
         int[]? classes = ParseClasses(r.GetValue(Classes));
         int? readLimit = classes is null ? limit : null, readTestLimit = classes is null ? testLimit : null;
         int colon = spec.IndexOf(':');
@@ -104,7 +104,7 @@ internal sealed class ImageInputs
     }
 
     /// <summary>Reads an input file; a 3-D (n, H, W) or 4-D (n, H, W, C) .npy array gives its image shape, else --image-shape.</summary>
-    public (Matrix X, ImageShape? Shape) ReadInputs(ParseResult r, string path)
+    public (Matrix X, ImageShape? Shape) ReadInputs(ParseResult r, string path, CsvReadOptions csv)
     {
         ApplyMemoryBudget(r);
         ImageShape? shape = null;
@@ -115,7 +115,7 @@ internal sealed class ImageInputs
             x = a.Values;
             if (a.Rank is 3 or 4) shape = new ImageShape(a.Shape[1], a.Shape[2], a.Rank == 4 ? a.Shape[3] : 1);
         }
-        else x = MatrixFile.Read(path);
+        else x = MatrixFile.Read(path, csv);
         if (r.GetValue(ImageShapeOption) is { } text)
         {
             var given = ImageShape.Parse(text);
@@ -143,8 +143,9 @@ internal sealed class ImageInputs
         var c = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
             if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out c[i]))
-                throw new ArgumentException($"--classes: '{parts[i]}' is not a class index; give e.g. --classes 3,5.");
-        if (c.Length < 2) throw new ArgumentException("--classes needs at least two classes, e.g. --classes 3,5.");
+                throw new CliError($"--classes: '{parts[i]}' is not a class index (a whole number ≥ 0).", "give two or more comma-separated indices, e.g. --classes 3,5.");
+        if (c.Length < 2) throw new CliError($"--classes needs at least two classes, not '{text}'.", "e.g. --classes 3,5 (CIFAR-2: cat vs dog).");
+        if (c.Distinct().Count() != c.Length) throw new CliError($"--classes lists a class twice in '{text}'; give each class once.");
         return c;
     }
 

@@ -16,47 +16,60 @@ internal static class KernelCommand
         var x2 = new Option<FileInfo?>("--x2") { Description = "Inputs X2 (default: X1, the symmetric case)." };
         var outFile = new Option<FileInfo>("--out") { Description = "Output file (.csv or .npy, by extension).", Required = true };
         var f32 = new Option<bool>("--float32") { Description = "Store a .npy output as float32 (half the size)." };
+        var header = CliOptions.Header();
         var provider = CommonOptions.Provider();
         var images = new ImageInputs();
         var split = new Option<string>("--split") { Description = "With --images: train (K(train, train)), test (K(test, test)) or train-test (K(train, test)).", DefaultValueFactory = _ => "train" };
-        foreach (var o in new Option[] { x1, x2, outFile, f32, provider, split }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { x1, x2, outFile, f32, header, provider, split }) cmd.Options.Add(o);
         images.AddTo(cmd, withLabels: false);
         cmd.SetAction(r =>
         {
+            // Everything is checked before the work, and the output is written last (docs/RELIABILITY.md).
+            var outputs = new OutputPlan();
+            string path = outputs.Declare("--out", r.GetValue(outFile)!);
+            kernel.Validate(r);
             CommonOptions.ApplyProvider(r.GetValue(provider));
-            var (a, b, shape) = Inputs(r, images, x1, x2, split);
+            var (a, b, shape) = Inputs(r, images, x1, x2, split, CliOptions.Csv(r, header));
             var k = kernel.Resolve(r, a.Cols, shape)!;
-            var m = CliProgress.Run($"kernel {a.Rows}×{(b ?? a).Rows}", p => k.Compute(a, b, p));
-            string path = r.GetValue(outFile)!.FullName;
-            MatrixFile.Write(path, m, r.GetValue(f32) ? NpyElementType.Float32 : NpyElementType.Float64);
-            output.WriteLine($"wrote {k.Describe()} kernel {m.Shape} to {path}");
+            var m = CliProgress.Run($"kernel {a.Rows}×{(b ?? a).Rows}", p => k.Compute(a, b, p, TangentCli.Cancellation));
+            outputs.AddMatrix("--out", path, m, $"{k.Describe()} kernel", KernelFix, r.GetValue(f32) ? NpyElementType.Float32 : NpyElementType.Float64);
+            outputs.WriteAll(output);
             return TangentCli.Ok;
         });
         return cmd;
     }
 
-    private static (Matrix A, Matrix? B, Convolution.ImageShape? Shape) Inputs(ParseResult r, ImageInputs images, Option<FileInfo?> x1, Option<FileInfo?> x2, Option<string> split)
+    /// <summary>The hint for a kernel matrix that overflowed.</summary>
+    internal const string KernelFix = "the kernel overflowed: scale the inputs (e.g. to unit variance), or lower --gamma, --degree or the σw of --arch.";
+
+    private static (Matrix A, Matrix? B, Convolution.ImageShape? Shape) Inputs(ParseResult r, ImageInputs images, Option<FileInfo?> x1, Option<FileInfo?> x2,
+        Option<string> split, CsvReadOptions csv)
     {
-        if (images.Load(r) is { } set)
+        string which = (r.GetValue(split) ?? "").Trim().ToLowerInvariant();
+        if (which is not ("train" or "test" or "train-test"))
+            throw new CliError($"--split must be train, test or train-test, not '{r.GetValue(split)}'.");
+        if (r.GetValue(images.Images) is not null)
         {
-            if (r.GetValue(x1) is not null) throw new ArgumentException("Give either --images or --x1, not both.");
-            return r.GetValue(split)?.Trim().ToLowerInvariant() switch
+            if (r.GetValue(x1) is not null || r.GetValue(x2) is not null) throw new CliError("give either --images or --x1/--x2, not both.");
+            var set = images.Load(r)!;
+            return which switch
             {
                 "train" => (set.XTrain, null, set.Shape),
                 "test" => (set.XTest, null, set.Shape),
-                "train-test" => (set.XTrain, set.XTest, set.Shape),
-                var v => throw new ArgumentException($"--split must be train, test or train-test, not '{v}'."),
+                _ => (set.XTrain, set.XTest, set.Shape),
             };
         }
-        var f1 = r.GetValue(x1) ?? throw new ArgumentException("Give the inputs: --x1 FILE (and optionally --x2 FILE), or --images KIND:PATH.");
-        var (a, shape) = images.ReadInputs(r, f1.FullName);
+        if (r.GetResult(split) is { Implicit: false }) throw new CliError("--split applies only to an image data set given with --images KIND:PATH.");
+        images.Load(r);   // checks that no image-only option was given
+        var f1 = r.GetValue(x1) ?? throw new CliError("give the inputs: --x1 FILE (and optionally --x2 FILE), or --images KIND:PATH.");
+        var (a, shape) = images.ReadInputs(r, f1.FullName, csv);
         Matrix? b = null;
         if (r.GetValue(x2) is { } f)
         {
-            (b, var shape2) = images.ReadInputs(r, f.FullName);
+            (b, var shape2) = images.ReadInputs(r, f.FullName, csv);
             if (b.Cols != a.Cols)
-                throw new ArgumentException($"--x1 has {a.Cols} columns but --x2 has {b.Cols}; both need the same features.");
-            if (shape2 != shape) throw new ArgumentException($"--x1 holds images of {shape} but --x2 of {shape2}; use the same image shape.");
+                throw new CliError($"--x1 has {a.Cols} columns but --x2 has {b.Cols}; both need the same features.");
+            if (shape2 != shape) throw new CliError($"--x1 holds images of {shape} but --x2 of {shape2}; use the same image shape.");
         }
         (a, b) = images.NormalizeIfAsked(r, a, b, shape);
         return (a, b, shape);

@@ -8,9 +8,9 @@ namespace Tangent.Cli;
 internal sealed class KernelOptions
 {
     public Option<string> Kernel { get; }
-    public Option<double?> Gamma { get; } = new("--gamma") { Description = "γ of the Gaussian, Laplace and polynomial kernels (default 1/d, d = number of features)." };
-    public Option<double> Coef0 { get; } = new("--coef0") { Description = "c of the polynomial kernel (γ·x·x' + c)^p.", DefaultValueFactory = _ => 1.0 };
-    public Option<int> Degree { get; } = new("--degree") { Description = "p of the polynomial kernel.", DefaultValueFactory = _ => 3 };
+    public Option<double?> Gamma { get; } = CliOptions.OptionalNumber("--gamma", "γ > 0 of the Gaussian, Laplace and polynomial kernels (default 1/d, d = number of features).", NumberRange.Positive);
+    public Option<double> Coef0 { get; } = CliOptions.Number("--coef0", "c of the polynomial kernel (γ·x·x' + c)^p, a finite number.", 1.0, NumberRange.Finite);
+    public Option<int> Degree { get; } = CliOptions.Int("--degree", "p ≥ 1 of the polynomial kernel.", 3, 1);
     public Option<string?> Arch { get; } = new("--arch") { Description = "A network architecture (docs/LAYERS.md), e.g. \"dense(w=1.5,b=0.1) relu dense(w=1.5)\": use its infinite-width kernel instead of --kernel." };
     public Option<string> Get { get; } = new("--get") { Description = "With --arch: nngp or ntk.", DefaultValueFactory = _ => "ntk" };
 
@@ -41,6 +41,20 @@ internal sealed class KernelOptions
         _ => throw new ArgumentException($"--get must be nngp or ntk, not '{value}'."),
     };
 
+    /// <summary>Refuses options that the chosen kernel would silently ignore.</summary>
+    private static void RejectGiven(ParseResult r, string chosen, params Option[] options)
+    {
+        foreach (var o in options)
+            if (r.GetResult(o) is { Implicit: false })
+                throw new CliError($"{o.Name} does not apply to {chosen}.", "drop it: --gamma is for gaussian, laplace and polynomial; --coef0 and --degree for polynomial.");
+    }
+
+    /// <summary>True for --kernel none (linear regression).</summary>
+    public bool IsNone(ParseResult r) => r.GetValue(Arch) is null && r.GetValue(Kernel)?.Trim().ToLowerInvariant() == "none";
+
+    /// <summary>Checks the kernel options before any input is read (the same checks as <see cref="Resolve"/>).</summary>
+    public void Validate(ParseResult r) => Resolve(r, features: 1);
+
     /// <summary>The kernel, or null for "none".</summary>
     public IKernel? Resolve(ParseResult r, int features, Convolution.ImageShape? imageShape = null)
     {
@@ -50,12 +64,17 @@ internal sealed class KernelOptions
             throw new ArgumentException("Give either --kernel (a classical kernel) or --arch (a network's kernel), not both.");
         if (arch is not null)
         {
+            RejectGiven(r, "--arch", Gamma, Coef0, Degree);
             var a = Architecture.Parse(arch);
             return new NeuralKernel(imageShape is { } shape ? a.WithInputShape(shape) : a, ParseGet(r.GetValue(Get)));
         }
         if (kernelName is null)
             throw new ArgumentException("Choose a kernel: --kernel linear|gaussian|laplace|polynomial" + (_allowNone ? "|none" : "") + ", or --arch SPEC with --get nngp|ntk.");
         string name = kernelName.Trim().ToLowerInvariant();
+        if (r.GetResult(Get) is { Implicit: false })
+            throw new CliError($"--get applies only to a network's kernel (--arch), not to --kernel {kernelName}.", "drop --get, or give --arch SPEC instead of --kernel.");
+        if (name is "none" or "linear") RejectGiven(r, $"--kernel {name}", Gamma, Coef0, Degree);
+        else if (name is not ("polynomial" or "poly")) RejectGiven(r, $"--kernel {name}", Coef0, Degree);
         double gamma = r.GetValue(Gamma) ?? 1.0 / Math.Max(features, 1);
         return name switch
         {

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
-using Tangent.Data;
 using Tangent.Dynamics;
 using Tangent.Experiments;
 using Tangent.Layers;
@@ -18,26 +17,29 @@ internal static class PredictCommand
         var cmd = new Command("predict", "Predict the mean (and covariance) of an infinite ensemble of networks trained by gradient descent on MSE, at any time (MATH.md §4).");
         var arch = new Option<string>("--arch") { Description = "The architecture (docs/LAYERS.md).", Required = true };
         var get = new Option<string>("--get") { Description = "ntk: all layers trained; nngp: only the last layer (at t = ∞: exact GP inference).", DefaultValueFactory = _ => "ntk" };
-        var xTrain = new Option<FileInfo?>("--x-train") { Description = "Training inputs (.csv or .npy; a 4-D .npy holds images). Or use --images." };
-        var yTrain = new Option<FileInfo?>("--y-train") { Description = "Training targets (one row per input)." };
-        var xTest = new Option<FileInfo?>("--x-test") { Description = "Test inputs." };
-        var yTest = new Option<FileInfo?>("--y-test") { Description = "Test targets: prints bias, variance and total of the generalization error (eq. 10.52), and accuracy for one-hot targets." };
-        var time = new Option<string>("--time") { Description = "Training time t (steps of GD, continuous) or inf; a comma-separated list gives a trajectory.", DefaultValueFactory = _ => "inf" };
-        var lr = new Option<double>("--learning-rate") { Description = "Learning rate η (τ = η·t/N, N = entries of Y_train); must be below 2N/λmax.", DefaultValueFactory = _ => 1.0 };
-        var ridge = new Option<double>("--ridge") { Description = "Ridge λ added to the kernel that is inverted and exponentiated.", DefaultValueFactory = _ => 0.0 };
+        var data = new TrainTestOptions("Test targets: prints bias, variance and total of the generalization error (eq. 10.52), and accuracy for one-hot targets.");
+        var time = new Option<string>("--time") { Description = "Training time t ≥ 0 (steps of GD, continuous) or inf; a comma-separated list gives a trajectory.", DefaultValueFactory = _ => "inf" };
+        var lr = CliOptions.Number("--learning-rate", "Learning rate η > 0 (τ = η·t/N, N = entries of Y_train); must be below 2N/λmax.", 1.0, NumberRange.Positive);
+        var ridge = CliOptions.Number("--ridge", "Ridge λ ≥ 0 added to the kernel that is inverted and exponentiated.", 0.0, NumberRange.NonNegative);
         var relative = new Option<bool>("--ridge-relative") { Description = "λ is relative to the mean diagonal of that kernel." };
-        var outMean = new Option<FileInfo>("--out-mean") { Description = "Mean predictions (.csv or .npy); with several times, one file per time (name_t<T>.ext).", Required = true };
-        var outCov = new Option<FileInfo?>("--out-cov") { Description = "Covariance output: the variances (n*×1) with --cov diag, the n*×n* matrix with --cov full." };
+        var outMean = new Option<FileInfo>("--out-mean")
+        {
+            Description = "Mean predictions (.csv or .npy): n*×k for one time; for several, one file with a leading time axis — a (T, n*, k) .npy, or a CSV with a time column and T·n* rows.",
+            Required = true,
+        };
+        var outCov = new Option<FileInfo?>("--out-cov") { Description = "Covariance output: the variances (n*×1) with --cov diag, the n*×n* matrix with --cov full; a leading time axis as --out-mean." };
+        var perTime = new Option<bool>("--per-time") { Description = "With several times: one file per time instead, NAME_tINDEX_TIME.EXT (e.g. mean_t0002_100.npy; INDEX counts from 0 in --time order)." };
         var cov = new Option<string>("--cov") { Description = "diag or full.", DefaultValueFactory = _ => "diag" };
         var plot = new Option<FileInfo?>("--plot") { Description = "PNG of the test error (needs --y-test) or of the mean's norm against time." };
         var force = new Option<bool>("--force") { Description = "Accept a learning rate above the stable bound." };
         var provider = CommonOptions.Provider();
-        foreach (var o in new Option[] { arch, get, xTrain, yTrain, xTest, yTest, time, lr, ridge, relative, outMean, outCov, cov, plot, force, provider }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { arch, get, time, lr, ridge, relative, outMean, outCov, perTime, cov, plot, force, provider }) cmd.Options.Add(o);
+        data.AddTo(cmd);
         var images = new ImageInputs();
         images.AddTo(cmd);
         cmd.SetAction(r =>
         {
-            CommonOptions.ApplyProvider(r.GetValue(provider));
+            // Everything is checked and read before the work, and every output is written last (docs/RELIABILITY.md).
             var architecture = Architecture.Parse(r.GetValue(arch)!);
             var kind = KernelOptions.ParseGet(r.GetValue(get)) == KernelOutputs.Ntk ? EnsembleKind.Ntk : EnsembleKind.Nngp;
             var times = ParseTimes(r.GetValue(time)!);
@@ -45,13 +47,20 @@ internal static class PredictCommand
             {
                 "diag" or "diagonal" => CovarianceMode.Diagonal,
                 "full" => CovarianceMode.Full,
-                var v => throw new ArgumentException($"--cov must be diag or full, not '{v}'."),
+                var v => throw new CliError($"--cov must be diag or full, not '{v}'."),
             };
-            var (x, y, xs, imageTruth, shape) = RegressCommand.TrainTest(r, images, xTrain, yTrain, xTest, output);
+            var outputs = new OutputPlan();
+            bool split = r.GetValue(perTime);
+            var meanPaths = Paths(outputs, "--out-mean", r.GetValue(outMean)!, times, split);
+            var covPaths = r.GetValue(outCov) is { } fc ? Paths(outputs, "--out-cov", fc, times, split) : null;
+            string? plotPath = r.GetValue(plot) is { } fp ? outputs.Declare("--plot", fp, OutputPlan.Kind.Png) : null;
+            var plotted = times.Select((t, i) => (Time: t, Index: i)).Where(v => double.IsFinite(v.Time) && v.Time > 0).ToList();
+            if (plotPath is not null && plotted.Count < 2)
+                throw new CliError($"--plot needs at least two finite, positive times in --time, not '{r.GetValue(time)}'.", "e.g. --time 1,10,100,1000,inf");
+
+            CommonOptions.ApplyProvider(r.GetValue(provider));
+            var (x, y, xs, truth, shape, _) = data.Read(r, images, output);
             if (shape is { } imageShape) architecture = architecture.WithInputShape(imageShape);
-            Matrix? truth = imageTruth ?? (r.GetValue(yTest) is { } yt ? MatrixFile.Read(yt.FullName) : null);
-            if (truth is not null && (truth.Rows != xs.Rows || truth.Cols != y.Cols))
-                throw new ArgumentException($"--y-test is {truth.Shape}; expected {xs.Rows}×{y.Cols} (one row per test input, as many columns as --y-train).");
 
             double lambda = r.GetValue(ridge);
             var config = new NeuralKernelRegressor(architecture)
@@ -61,11 +70,12 @@ internal static class PredictCommand
                 Ridge = r.GetValue(relative) ? Ridge.Relative(lambda) : Ridge.Absolute(lambda),
                 AllowUnstableLearningRate = r.GetValue(force),
             };
-            bool wantCov = r.GetValue(outCov) is not null || truth is not null;
+            bool wantCov = covPaths is not null || truth is not null;
             var effectiveMode = wantCov ? mode : CovarianceMode.None;
-            var model = CliProgress.Run($"train kernels {x.Rows}×{x.Rows}", p => config.Fit(x, y, p));
-            var test = CliProgress.Run($"test kernels {xs.Rows}×{x.Rows}", p => model.TestKernelsFor(xs, effectiveMode, p));
-            var trajectory = model.Ensemble.PredictTrajectory(times, test, effectiveMode);
+            var token = TangentCli.Cancellation;
+            var model = CliProgress.Run($"train kernels {x.Rows}×{x.Rows}", p => config.Fit(x, y, p, token));
+            var test = CliProgress.Run($"test kernels {xs.Rows}×{x.Rows}", p => model.TestKernelsFor(xs, effectiveMode, p, token));
+            var trajectory = model.Ensemble.PredictTrajectory(times, test, effectiveMode, null, token);
             output.WriteLine($"{(kind == EnsembleKind.Ntk ? "NTK" : "NNGP")} ensemble of {architecture}: {x.Rows} train, {xs.Rows} test, η = {config.LearningRate:G6} (stable below {model.MaxLearningRate:G6}), λ = {model.Ensemble.RidgeValue:G6}");
 
             var table = new Table();
@@ -76,7 +86,7 @@ internal static class PredictCommand
             foreach (var pred in trajectory)
             {
                 string tau = double.IsPositiveInfinity(pred.Time) ? "∞" : model.Ensemble.Tau(pred.Time).ToString("G6", CultureInfo.InvariantCulture);
-                var row = new List<string> { FormatTime(pred.Time), tau };
+                var row = new List<string> { OutputPlan.FormatTime(pred.Time), tau };
                 norms.Add(pred.Mean.FrobeniusNorm());
                 if (truth is not null)
                 {
@@ -85,23 +95,60 @@ internal static class PredictCommand
                     row.AddRange([Report.Num(e.Bias), Report.Num(e.Variance), Report.Num(e.Total), Report.Num(e.TotalPerEntry), e.Accuracy is { } a ? $"{a:P2}" : "—"]);
                 }
                 table.AddRow(row.Select(Markup.Escape).ToArray());
-                WriteOutputs(r.GetValue(outMean)!.FullName, r.GetValue(outCov)?.FullName, pred, times.Count > 1, output);
             }
             Terminal.For(output).Write(table);
-            if (r.GetValue(plot) is { } png)
+
+            var means = trajectory.Select(p => p.Mean).ToList();
+            Add(outputs, "--out-mean", meanPaths, means, times, "mean", Enumerable.Range(1, y.Cols).Select(j => $"mean{j}").ToList());
+            if (covPaths is not null)
             {
-                var finite = trajectory.Select((p, i) => (p.Time, i)).Where(v => double.IsFinite(v.Time) && v.Time > 0).ToList();
-                if (finite.Count < 2) throw new ArgumentException("--plot needs at least two finite, positive times in --time (e.g. --time 1,10,100,1000,inf).");
-                var xsPlot = finite.Select(v => Math.Log10(v.Time)).ToArray();
-                var ysPlot = finite.Select(v => truth is not null ? errors[v.i] : norms[v.i]).ToArray();
+                var covs = trajectory.Select(p => p.Covariance ?? new Matrix(p.Variance!.Length, 1, (double[])p.Variance.Clone())).ToList();
+                bool full = mode == CovarianceMode.Full;
+                Add(outputs, "--out-cov", covPaths, covs, times, full ? "covariance" : "variances",
+                    full ? Enumerable.Range(1, xs.Rows).Select(j => $"cov{j}").ToList() : ["variance"]);
+            }
+            if (plotPath is not null)
+            {
+                var xsPlot = plotted.Select(v => Math.Log10(v.Time)).ToArray();
+                var ysPlot = plotted.Select(v => truth is not null ? errors[v.Index] : norms[v.Index]).ToArray();
                 var bytes = Charts.Lines(truth is not null ? "test error of the ensemble against training time" : "norm of the mean prediction against training time",
                     "log10(t)", truth is not null ? "expected test loss per entry (bias + variance)" : "‖mean‖_F", [new Series(kind.ToString().ToUpperInvariant() + " ensemble", xsPlot, ysPlot)]);
-                AtomicFile.Write(png.FullName, s => s.Write(bytes));
-                output.WriteLine($"wrote plot {png.FullName}");
+                outputs.AddPng("--plot", plotPath, bytes, "plot");
             }
+            outputs.WriteAll(output);
             return TangentCli.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>The hint for a mean or covariance that is not finite.</summary>
+    internal const string PredictionFix = "the kernel solve or the time evolution overflowed: add a ridge (--ridge 1e-6 --ridge-relative), lower --learning-rate, or scale the inputs.";
+
+    /// <summary>One path (one time, or all times stacked) or one per time with --per-time; each reserved in the plan.</summary>
+    private static List<string> Paths(OutputPlan outputs, string option, FileInfo file, IReadOnlyList<double> times, bool perTime)
+    {
+        string full = outputs.Declare(option, file);
+        if (!perTime) return [full];
+        var paths = new List<string>();
+        for (int i = 0; i < times.Count; i++)
+        {
+            string p = WithTime(full, i, times[i], times.Count);
+            outputs.Reserve(option, p);
+            paths.Add(p);
+        }
+        return paths;
+    }
+
+    /// <summary>One matrix per path when there is a path per time (one time, or --per-time); else one stacked file.</summary>
+    private static void Add(OutputPlan outputs, string option, List<string> paths, List<Matrix> slices, IReadOnlyList<double> times, string what, IReadOnlyList<string> names)
+    {
+        if (paths.Count == slices.Count)
+        {
+            for (int i = 0; i < paths.Count; i++)
+                outputs.AddMatrix(option, paths[i], slices[i], times.Count > 1 ? $"{what} at t = {OutputPlan.FormatTime(times[i])}" : what, PredictionFix);
+            return;
+        }
+        outputs.AddStack(option, paths[0], slices, times, what, PredictionFix, names);
     }
 
     internal static List<double> ParseTimes(string text)
@@ -109,34 +156,25 @@ internal static class PredictCommand
         var list = new List<double>();
         foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (part is "inf" or "∞" or "infinity") list.Add(double.PositiveInfinity);
-            else if (double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double t) && t >= 0 && !double.IsNaN(t)) list.Add(t);
-            else throw new ArgumentException($"--time: '{part}' is not a time ≥ 0 or 'inf'. Example: --time 0,10,100,inf");
+            if (part is "inf" or "∞" or "infinity" or "Infinity") list.Add(double.PositiveInfinity);
+            else if (double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double t) && t >= 0 && double.IsFinite(t)) list.Add(t);
+            else throw new CliError($"--time: '{part}' is not a time ≥ 0 or 'inf'.", "e.g. --time 0,10,100,inf");
         }
-        if (list.Count == 0) throw new ArgumentException("--time is empty. Example: --time inf or --time 1,10,100");
+        if (list.Count == 0) throw new CliError("--time is empty.", "e.g. --time inf or --time 1,10,100");
         return list;
     }
 
-    private static string FormatTime(double t) => double.IsPositiveInfinity(t) ? "inf" : t.ToString("G6", CultureInfo.InvariantCulture);
-
-    private static void WriteOutputs(string meanPath, string? covPath, EnsemblePrediction pred, bool perTime, TextWriter output)
-    {
-        string Suffixed(string path) => perTime ? WithTime(path, pred.Time) : path;
-        MatrixFile.Write(Suffixed(meanPath), pred.Mean);
-        output.WriteLine($"wrote mean {pred.Mean.Shape} to {Suffixed(meanPath)}");
-        if (covPath is null) return;
-        Matrix? c = pred.Covariance ?? (pred.Variance is { } v ? new Matrix(v.Length, 1, (double[])v.Clone()) : null);
-        if (c is null) return;
-        MatrixFile.Write(Suffixed(covPath), c);
-        output.WriteLine($"wrote covariance {c.Shape} to {Suffixed(covPath)}");
-    }
-
-    private static string WithTime(string path, double t)
+    /// <summary>
+    /// The per-time file name: NAME_tINDEX_TIME.EXT with INDEX the position in --time (from 0, at least
+    /// four digits) and TIME the exact time (shortest round-trip text, or inf), so names never collide.
+    /// </summary>
+    internal static string WithTime(string path, int index, double t, int count)
     {
         string dir = Path.GetDirectoryName(path) ?? "";
         string name = Path.GetFileName(path);
         int dot = name.IndexOf('.', StringComparison.Ordinal);
         string stem = dot < 0 ? name : name[..dot], ext = dot < 0 ? "" : name[dot..];
-        return Path.Combine(dir, $"{stem}_t{FormatTime(t)}{ext}");
+        int digits = Math.Max(4, (count - 1).ToString(CultureInfo.InvariantCulture).Length);
+        return Path.Combine(dir, $"{stem}_t{index.ToString(CultureInfo.InvariantCulture).PadLeft(digits, '0')}_{OutputPlan.FormatTime(t)}{ext}");
     }
 }

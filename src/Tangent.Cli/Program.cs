@@ -1,3 +1,3 @@
 using Tangent.Cli;
 
-return TangentCli.Run(args);
+return Interrupts.RunProcess(args);

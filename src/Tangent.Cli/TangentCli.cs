@@ -1,45 +1,147 @@
 using System.CommandLine;
+using Tangent.Data;
 using Tangent.Numerics;
 
 namespace Tangent.Cli;
 
-/// <summary>The `tangent` command: argument parsing and printing only; the work is in the library.</summary>
+/// <summary>
+/// The `tangent` command: argument parsing and printing only; the work is in the library.
+/// Errors take one form (docs/RELIABILITY.md): one line <c>error: …</c> on stderr, at most one
+/// <c>hint: …</c> line, never the help text or a stack trace (unless TANGENT_DEBUG=1).
+/// </summary>
 public static class TangentCli
 {
     /// <summary>Exit code for success.</summary>
     public const int Ok = 0;
 
+    /// <summary>Exit code for an unexpected failure inside Tangent (a bug: please report it).</summary>
+    public const int InternalError = 1;
+
     /// <summary>Exit code for bad usage or bad input.</summary>
     public const int BadInput = 2;
 
+    /// <summary>Exit code of a run that was cancelled (SIGINT; the process exits 143 for SIGTERM).</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>The line printed on stderr when a run is interrupted.</summary>
+    public const string InterruptedMessage = "error: interrupted; nothing was written";
+
+    /// <summary>The environment variable that, set to 1, adds the stack trace to an internal error.</summary>
+    public const string DebugVariable = "TANGENT_DEBUG";
+
+    private static readonly AsyncLocal<CancellationToken> CurrentToken = new();
+
+    /// <summary>The cancellation token of the run in progress (commands pass it to long computations).</summary>
+    internal static CancellationToken Cancellation => CurrentToken.Value;
+
     /// <summary>Runs the command line and returns the exit code.</summary>
-    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
+    /// <param name="args">The arguments after "tangent".</param>
+    /// <param name="output">Standard output (default: the console).</param>
+    /// <param name="error">Standard error (default: the console).</param>
+    /// <param name="cancellationToken">Cancels the run: the command stops, deletes what it staged, prints
+    /// <see cref="InterruptedMessage"/> and returns <see cref="Interrupted"/>.</param>
+    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default) =>
+        Run(args, output, error, cancellationToken, new InterruptReport());
+
+    internal static int Run(string[] args, TextWriter? output, TextWriter? error, CancellationToken cancellationToken, InterruptReport report)
     {
+        ArgumentNullException.ThrowIfNull(args);
         output ??= Console.Out;
         error ??= Console.Error;
-        var root = Build(output, error);
-        var parse = root.Parse(args);
-        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        var previous = CurrentToken.Value;
+        CurrentToken.Value = cancellationToken;
         try
         {
-            int rc = parse.Invoke(config);
-            return rc == 1 && parse.Errors.Count > 0 ? BadInput : rc;
+            var root = Build(output);
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+                return ReportError(error, ParseErrors.Describe(parse));
+            var config = new InvocationConfiguration
+            {
+                Output = output,
+                Error = error,
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = null,   // signals are ours (Interrupts)
+            };
+            cancellationToken.ThrowIfCancellationRequested();
+            return parse.Invoke(config);
         }
-        catch (Exception e) when (IsUserError(e))
+        catch (Exception e) when (IsCancellation(e) && (cancellationToken.IsCancellationRequested || TemporaryFiles.Process.IsShutDown))
         {
-            string message = e is ArgumentException { ParamName: { } name } ae
-                ? ae.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal)
-                : e.Message;
-            error.WriteLine($"error: {message}");
-            return BadInput;
+            report.Write(error);
+            return Interrupted;
+        }
+        catch (Exception e)
+        {
+            return ReportError(error, e);
+        }
+        finally
+        {
+            CurrentToken.Value = previous;
         }
     }
 
-    private static bool IsUserError(Exception e) =>
-        e is ArgumentException or FormatException or IOException or InvalidDataException or UnauthorizedAccessException
-            or InvalidOperationException or NotPositiveDefiniteException or NotSupportedException or InsufficientMemoryException;
+    /// <summary>Prints an exception in the error form and returns its exit code: 2 for bad usage, input or memory, 1 for anything unexpected.</summary>
+    internal static int ReportError(TextWriter error, Exception e)
+    {
+        switch (e)
+        {
+            case CliError ce:
+                error.WriteLine($"error: {ce.Message}");
+                if (ce.Hint is { } hint) error.WriteLine($"hint: {hint}");
+                return BadInput;
+            case InsufficientMemoryException:
+                error.WriteLine($"error: {Message(e)}");
+                return BadInput;
+            case OutOfMemoryException:
+                error.WriteLine("error: out of memory: the inputs or outputs of this command do not fit in the memory this process can use.");
+                error.WriteLine("hint: use fewer samples (--limit, smaller files), --float32 for kernel outputs, a smaller --memory-budget for convolutional kernels, or a machine with more memory.");
+                return BadInput;
+            case ArgumentException or FormatException or IOException or InvalidDataException or UnauthorizedAccessException
+                or InvalidOperationException or NotPositiveDefiniteException or NotSupportedException:
+                error.WriteLine($"error: {Message(e)}");
+                return BadInput;
+            default:
+                error.WriteLine($"error: internal error: {e.GetType().Name}: {Message(e)} (please report this)");
+                if (Environment.GetEnvironmentVariable(DebugVariable) == "1") error.WriteLine(e.ToString());
+                return InternalError;
+        }
+    }
 
-    private static RootCommand Build(TextWriter output, TextWriter error)
+    /// <summary>
+    /// An exception's message as one line: the first line only ("Actual value was …" of an
+    /// ArgumentOutOfRangeException and the caret lines of a spec error go), without " (Parameter 'x')".
+    /// </summary>
+    internal static string Message(Exception e)
+    {
+        string message = e.Message;
+        if (e is ArgumentException { ParamName: { } name })
+            message = message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal);
+        return ParseErrors.OneLine(message);
+    }
+
+    private static bool IsCancellation(Exception e) =>
+        e is OperationCanceledException || e is AggregateException a && a.Flatten().InnerExceptions.All(i => i is OperationCanceledException);
+
+    /// <summary>Prints <see cref="InterruptedMessage"/> at most once per process, whichever thread gets there first.</summary>
+    internal sealed class InterruptReport
+    {
+        private int _written;
+
+        public void Write(TextWriter error)
+        {
+            if (Interlocked.Exchange(ref _written, 1) != 0) return;
+            try
+            {
+                error.WriteLine(InterruptedMessage);
+                error.Flush();
+            }
+            catch (IOException) { }           // the terminal is gone (SIGHUP)
+            catch (ObjectDisposedException) { }
+        }
+    }
+
+    private static RootCommand Build(TextWriter output)
     {
         var root = new RootCommand("Tangent: neural networks as kernel machines (NNGP/NTK kernels, kernel regression, infinite ensembles).");
         root.Subcommands.Add(InfoCommand.Create(output));

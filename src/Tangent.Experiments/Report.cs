@@ -103,6 +103,7 @@ public sealed class Report
         Directory.CreateDirectory(parent);
         string tmp = Path.Combine(parent, $".{Path.GetFileName(dest)}.tmp-{Guid.NewGuid():N}");
         string? old = null;
+        using var registration = TemporaryFiles.Process.Register(tmp, isDirectory: true);   // an interrupt deletes it (docs/RELIABILITY.md)
         try
         {
             Directory.CreateDirectory(tmp);
@@ -120,20 +121,26 @@ public sealed class Report
             foreach (var (name, bytes) in _files) File.WriteAllBytes(Path.Combine(tmp, name), bytes);
             names.AddRange(_files.Keys);
             File.WriteAllLines(Path.Combine(tmp, MarkerName), names.Prepend(MarkerHeader), AtomicFile.Utf8NoBom);
-            if (Directory.Exists(dest))
+            bool filled = false;
+            TemporaryFiles.Process.Exclusive(() =>   // the swap is never cut in two by an interrupt
             {
-                CheckReplaceable(dest, directory);   // again, just before replacing: nothing foreign appeared meanwhile
-                if (!Directory.EnumerateFileSystemEntries(dest).Any())
+                if (Directory.Exists(dest))
                 {
-                    // An empty folder (perhaps the current one) is kept and filled, not replaced.
-                    foreach (string f in Directory.EnumerateFiles(tmp)) File.Move(f, Path.Combine(dest, Path.GetFileName(f)));
-                    Directory.Delete(tmp);
-                    return Path.Combine(dest, "README.md");
+                    CheckReplaceable(dest, directory);   // again, just before replacing: nothing foreign appeared meanwhile
+                    if (!Directory.EnumerateFileSystemEntries(dest).Any())
+                    {
+                        // An empty folder (perhaps the current one) is kept and filled, not replaced.
+                        foreach (string f in Directory.EnumerateFiles(tmp)) File.Move(f, Path.Combine(dest, Path.GetFileName(f)));
+                        Directory.Delete(tmp);
+                        filled = true;
+                        return;
+                    }
+                    old = Path.Combine(parent, $".{Path.GetFileName(dest)}.old-{Guid.NewGuid():N}");
+                    Directory.Move(dest, old);
                 }
-                old = Path.Combine(parent, $".{Path.GetFileName(dest)}.old-{Guid.NewGuid():N}");
-                Directory.Move(dest, old);
-            }
-            Directory.Move(tmp, dest);
+                Directory.Move(tmp, dest);
+            });
+            if (filled) return Path.Combine(dest, "README.md");
             if (old is not null) DeleteReport(old);
         }
         catch

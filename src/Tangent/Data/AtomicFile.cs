@@ -8,6 +8,13 @@ namespace Tangent.Data;
 /// write leaves the previous file untouched, and the temporary file is deleted on failure.
 /// Every writer in <see cref="Tangent.Data"/> goes through this class.
 /// </summary>
+/// <remarks>
+/// The temporary file is <c>.NAME.PID.GUID.tmp</c> and is registered with <see cref="TemporaryFiles.Process"/>
+/// while it exists, so that an interrupted process deletes it; before the first write into a folder,
+/// temporary files that dead processes left there are removed (<see cref="TemporaryFiles.RemoveStale"/>).
+/// Inside an <see cref="AtomicFileBatch"/> the rename is deferred to the batch's commit, so that several
+/// files appear together or not at all (docs/RELIABILITY.md).
+/// </remarks>
 public static class AtomicFile
 {
     /// <summary>The UTF-8 encoding used for text files (no byte-order mark).</summary>
@@ -17,6 +24,7 @@ public static class AtomicFile
     /// <param name="path">The destination; its directory must exist.</param>
     /// <param name="write">Writes the whole content. If it throws, nothing is changed on disk.</param>
     /// <exception cref="DirectoryNotFoundException">The destination directory does not exist.</exception>
+    /// <exception cref="OperationCanceledException">The process is being interrupted (<see cref="TemporaryFiles.Shutdown"/>); nothing is written.</exception>
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -27,7 +35,11 @@ public static class AtomicFile
             throw new DirectoryNotFoundException($"Cannot write '{path}': the directory '{dir}' does not exist. Create it first.");
         if (Directory.Exists(full))
             throw new IOException($"Cannot write '{path}': it is a directory. Give a file name.");
-        string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        TemporaryFiles.RemoveStaleOnce(dir);
+        var batch = AtomicFileBatch.Current;
+        batch?.CheckNew(full, path);
+        string temp = TemporaryFiles.TemporaryPathFor(full);
+        var registration = TemporaryFiles.Process.Register(temp);
         try
         {
             using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -35,11 +47,21 @@ public static class AtomicFile
                 write(fs);
                 fs.Flush(flushToDisk: true);
             }
-            File.Move(temp, full, overwrite: true);
+            if (batch is not null)
+            {
+                batch.Enlist(temp, full, registration);   // renamed by the batch's Commit, deleted by its Dispose
+                return;
+            }
+            TemporaryFiles.Process.Exclusive(() =>
+            {
+                File.Move(temp, full, overwrite: true);
+                registration.Dispose();
+            });
         }
         catch
         {
             TryDelete(temp);
+            registration.Dispose();
             throw;
         }
     }
@@ -66,7 +88,7 @@ public static class AtomicFile
         WriteText(path, w => w.Write(text));
     }
 
-    private static void TryDelete(string temp)
+    internal static void TryDelete(string temp)
     {
         try { File.Delete(temp); }
         catch (IOException) { }

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Tangent.Convolution;
+using Tangent.Data;
+using Tangent.Numerics;
+
+namespace Tangent.Cli;
+
+/// <summary>The data options of regress and predict: --x-train, --y-train, --x-test, --y-test and --header.</summary>
+internal sealed class TrainTestOptions(string yTestDescription = "Test targets: prints the test mean squared error.")
+{
+    public Option<FileInfo?> XTrain { get; } = new("--x-train") { Description = "Training inputs (.csv or .npy; a 4-D .npy holds images). Or use --images." };
+    public Option<FileInfo?> YTrain { get; } = new("--y-train") { Description = "Training targets, one row per input (.csv or .npy)." };
+    public Option<FileInfo?> XTest { get; } = new("--x-test") { Description = "Test inputs." };
+    public Option<FileInfo?> YTest { get; } = new("--y-test") { Description = yTestDescription };
+    public Option<CsvHeader> Header { get; } = CliOptions.Header();
+
+    public void AddTo(Command c)
+    {
+        foreach (var o in new Option[] { XTrain, YTrain, XTest, YTest, Header }) c.Options.Add(o);
+    }
+
+    /// <summary>
+    /// Reads and checks every input — from --images or from the files — before any work: the training
+    /// pair has one target row per input, the test inputs have the training features and image shape,
+    /// and the test targets (from --y-test or the image labels) have one row per test input and the
+    /// training targets' columns.
+    /// </summary>
+    public (Matrix X, Matrix Y, Matrix XTest, Matrix? YTest, ImageShape? Shape, bool FromImages) Read(ParseResult r, ImageInputs images, TextWriter output)
+    {
+        var csv = CliOptions.Csv(r, Header);
+        if (r.GetValue(images.Images) is not null)
+        {
+            foreach (var o in new[] { XTrain, YTrain, XTest, YTest })
+                if (r.GetValue(o) is not null)
+                    throw new CliError($"give either --images or the --x-train/--y-train/--x-test/--y-test files, not both ({o.Name} was given with --images).");
+            var set = images.Load(r)!;
+            output.WriteLine(set.Description);
+            return (set.XTrain, set.YTrain, set.XTest, set.YTest, set.Shape, true);
+        }
+        images.Load(r);   // checks that no image-only option was given
+        if (r.GetValue(XTrain) is not { } fx || r.GetValue(YTrain) is not { } fy || r.GetValue(XTest) is not { } ft)
+        {
+            string missing = string.Join(", ", new[] { XTrain, YTrain, XTest }.Where(o => r.GetValue(o) is null).Select(o => o.Name));
+            throw new CliError($"{missing} missing: give --x-train, --y-train and --x-test files, or an image data set with --images KIND:PATH.");
+        }
+        var (x, shape) = images.ReadInputs(r, fx.FullName, csv);
+        var y = MatrixFile.Read(fy.FullName, csv);
+        if (y.Rows != x.Rows) throw new CliError($"--x-train has {x.Rows} rows but --y-train has {y.Rows}; give one target row per input.");
+        var (xs, testShape) = images.ReadInputs(r, ft.FullName, csv);
+        if (xs.Cols != x.Cols)
+            throw new CliError($"--x-test has {xs.Cols} columns but --x-train has {x.Cols}; use the same features.");
+        if (testShape != shape) throw new CliError($"--x-train holds images of {shape} but --x-test of {testShape}; use the same image shape.");
+        Matrix? truth = null;
+        if (r.GetValue(YTest) is { } fyt)
+        {
+            truth = MatrixFile.Read(fyt.FullName, csv);
+            if (truth.Rows != xs.Rows || truth.Cols != y.Cols)
+                throw new CliError($"--y-test is {truth.Shape} but {xs.Rows}×{y.Cols} is needed: one row per --x-test input, as many columns as --y-train.");
+        }
+        (x, var xs2) = images.NormalizeIfAsked(r, x, xs, shape);
+        return (x, y, xs2!, truth, shape, false);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Tangent.Cli;
+using Tangent.Data;
+using Tangent.Numerics;
+
+namespace Tangent.Tests.Cli;
+
+/// <summary>
+/// Interrupts (docs/RELIABILITY.md): a cancelled run writes nothing and says so in one line; a signal
+/// during a large write leaves no temporary file behind (the built CLI in a child process).
+/// </summary>
+public sealed partial class CliInterruptTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("tangent-cli-int-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    private string[] Files() => Directory.GetFileSystemEntries(_dir).Select(f => Path.GetFileName(f)).Order().ToArray();
+
+    [Fact]
+    public void ACancelledRunExits130AndWritesNothing()
+    {
+        MatrixFile.Write(P("x.npy"), TestData.Random(10, 2, 1));
+        var (code, output, err) = CliRunner.Run(new CancellationToken(canceled: true), "kernel", "--kernel", "linear", "--x1", P("x.npy"), "--out", P("k.npy"));
+        Assert.Equal(TangentCli.Interrupted, code);
+        Assert.Equal(TangentCli.InterruptedMessage, CliRunner.AssertErrorForm(err, output));
+        Assert.Equal(["x.npy"], Files());
+    }
+
+    /// <summary>The built CLI: src/Tangent.Cli/bin/Release/net10.0/Tangent.Cli.dll, else the copy next to the tests.</summary>
+    private static string? CliDll()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            string candidate = Path.Combine(d.FullName, "src", "Tangent.Cli", "bin", "Release", "net10.0", "Tangent.Cli.dll");
+            if (File.Exists(candidate)) return candidate;
+        }
+        string local = Path.Combine(AppContext.BaseDirectory, "Tangent.Cli.dll");
+        return File.Exists(local) ? local : null;
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    [SkippableTheory]
+    [InlineData(2, 130)]    // SIGINT
+    [InlineData(15, 143)]   // SIGTERM
+    public void ASignalDuringALargeWriteLeavesNoTemporaryFile(int signal, int expectedExit)
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "sends POSIX signals through libc's kill");
+        string? dll = CliDll();
+        Skip.If(dll is null, "Tangent.Cli.dll is not built");
+        // 3000² kernel entries as CSV text: a few hundred MB whose writing takes long enough to interrupt
+        MatrixFile.Write(P("x.npy"), TestData.Random(3000, 2, 1));
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir };
+        foreach (string a in new[] { dll!, "kernel", "--kernel", "linear", "--x1", P("x.npy"), "--out", P("k.csv") }) psi.ArgumentList.Add(a);
+        using var child = Process.Start(psi)!;
+        var stdout = child.StandardOutput.ReadToEndAsync();
+        var stderr = child.StandardError.ReadToEndAsync();
+
+        var clock = Stopwatch.StartNew();
+        bool sent = false;
+        while (!child.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            if (Directory.EnumerateFiles(_dir, ".k.csv.*.tmp").Any())
+            {
+                Assert.Equal(0, Kill(child.Id, signal));
+                sent = true;
+                break;
+            }
+            Thread.Sleep(2);
+        }
+        Assert.True(child.WaitForExit(60_000), "the CLI did not exit after the signal");
+        Assert.True(sent, $"the write finished before it could be interrupted (exit {child.ExitCode}); stderr: {stderr.Result}");
+        Assert.Equal(expectedExit, child.ExitCode);
+        var errorLines = stderr.Result.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToList();
+        Assert.Equal([TangentCli.InterruptedMessage], errorLines);
+        Assert.DoesNotContain("wrote", stdout.Result);
+        Assert.Equal(["x.npy"], Files());   // no temporary file, no half-written or renamed output
+    }
+}
