@@ -117,6 +117,9 @@ public static class TangentCli
         string message = e.Message;
         if (e is ArgumentException { ParamName: { } name })
             message = message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal);
+        // The library names its settings, the command line names its flags.
+        message = message.Replace("header option yes", "--header yes", StringComparison.Ordinal)
+            .Replace("the header option is right", "--header is right", StringComparison.Ordinal);
         return ParseErrors.OneLine(message);
     }
 

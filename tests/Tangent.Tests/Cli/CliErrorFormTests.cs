@@ -122,6 +122,14 @@ public sealed class CliErrorFormTests : IDisposable
             "--x-test", P("x3.npy"), "--out", P("p.npy"));
         Assert.True(code == 0, err);   // y.csv read with its first line as a header: 2 rows, as many as x3
         Assert.Contains("wrote predictions", output);
+
+        File.WriteAllText(P("na.csv"), "1,NA,3\n4,5,6\n");   // a half-numeric first row: an error naming row 1, in the CLI's words
+        (code, output, err) = CliRunner.Run("kernel", "--kernel", "linear", "--x1", P("na.csv"), "--out", P("k3.npy"));
+        Assert.Equal(2, code);
+        string line = CliRunner.AssertErrorForm(err, output);
+        Assert.Contains("--header yes", line);
+        Assert.DoesNotContain("header option", line);
+        Assert.False(File.Exists(P("k3.npy")));
     }
 
     [Fact]
