@@ -118,6 +118,46 @@ public sealed class BadInputSuiteTests(ITestOutputHelper log)
         Assert.True(crash.ExitCode == 0 && crash.Violations.Count == 0, Describe(crash));
     }
 
+    /// <summary>The judge on simulated runs: files left after an error, temporary files, stack traces, help dumps, long errors, unnamed values.</summary>
+    [Fact]
+    public void TheJudgeCatchesLeftFilesStackTracesAndBadErrorLines()
+    {
+        using var box = new CliSandbox();
+        var before = box.Snapshot();
+        File.WriteAllText(box.P("p.npy"), "half");
+        File.WriteAllText(box.P(".p.npy.123.abc.tmp"), "partial");
+        var after = box.Snapshot();
+        var c = new CliCase { Name = "self/judge", Args = [], MustMention = [["--gamma"], ["-1"]] };
+        List<Broken> Judge(int? code, string so, string se, Dictionary<string, string> post)
+        {
+            var v = new List<Violation>();
+            SuiteRunner.Check(c, box, code, so, se, before, post, v);
+            return v.Select(x => x.Kind).ToList();
+        }
+
+        var left = Judge(2, "", "error: --gamma -1 must be > 0\n", after);
+        Assert.Equal(2, left.Count(k => k == Broken.FileLeft));
+        Assert.DoesNotContain(Broken.ErrorForm, left);
+        Assert.DoesNotContain(Broken.Unnamed, left);
+
+        var trace = Judge(134, "", "Unhandled exception. System.OverflowException: boom\n   at Tangent.X.Y()\n", before);
+        Assert.Contains(Broken.Crash, trace);
+        Assert.Contains(Broken.StackTrace, trace);
+
+        var help = Judge(2, "Description:\n  Compute\n\nUsage:\n  tangent kernel [options]\n", "Cannot parse argument 'abc' for option '--gamma'\n", before);
+        Assert.Contains(Broken.ErrorForm, help);
+        Assert.Contains(Broken.Unnamed, help);
+
+        var caret = Judge(2, "", "error: Architecture spec, column 3: bad --gamma -1\n  dense\n  ^\n", before);
+        Assert.Equal([Broken.ErrorForm], caret);
+
+        var temp = Judge(0, "", "", after);
+        Assert.Contains(Broken.FileLeft, temp);
+
+        File.Delete(box.P("thesis.txt"));
+        Assert.Contains(Broken.UserFileTouched, Judge(0, "", "", box.Snapshot()));
+    }
+
     private static string Describe(CaseResult r) =>
         $"exit {r.ExitCode}; stderr {r.Err}; violations: {string.Join("; ", r.Violations.Select(v => v.Kind + ": " + v.Detail))}";
 

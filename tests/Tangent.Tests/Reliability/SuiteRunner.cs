@@ -55,6 +55,7 @@ internal static class SuiteRunner
     private static bool Keep => Environment.GetEnvironmentVariable("TANGENT_FUZZ_KEEP") == "1";
 
     private static int _total;
+    private static readonly Dictionary<Broken, int> SuiteTally = Enum.GetValues<Broken>().ToDictionary(k => k, _ => 0);
 
     /// <summary>Cases run by this process so far (all categories).</summary>
     public static int Total => _total;
@@ -81,7 +82,12 @@ internal static class SuiteRunner
             foreach (var k in r.Violations.Select(v => v.Kind).Distinct()) tally[k]++;
         }
         log.WriteLine($"{category}: {cases.Count} cases in {clock.Elapsed.TotalSeconds:F1} s, {failed.Count} failing (seed {Seed}; suite total so far {Total}).");
-        log.WriteLine("figures: " + string.Join(", ", tally.Select(kv => $"{kv.Key} {kv.Value}")));
+        log.WriteLine("failing cases by broken promise: " + string.Join(", ", tally.Select(kv => $"{kv.Key} {kv.Value}")));
+        lock (SuiteTally)
+        {
+            foreach (var (k, n) in tally) SuiteTally[k] += n;
+            log.WriteLine("suite so far: " + string.Join(", ", SuiteTally.Select(kv => $"{kv.Key} {kv.Value}")));
+        }
         var report = new StringBuilder();
         foreach (var r in failed)
         {
@@ -174,9 +180,10 @@ internal static class SuiteRunner
         }
     }
 
-    private static string OneLine(string s) => s.Replace('\n', ' ').Replace("\r", "", StringComparison.Ordinal) is var t && t.Length > 200 ? t[..200] + "…" : s.Replace('\n', ' ');
+    private static string OneLine(string s) => Cut(s.Replace("\r", "", StringComparison.Ordinal).Replace('\n', ' '));
 
-    private static void Check(CliCase c, CliSandbox box, int? code, string so, string se,
+    /// <summary>Judges a finished run: appends every broken promise to <paramref name="v"/>.</summary>
+    internal static void Check(CliCase c, CliSandbox box, int? code, string so, string se,
         Dictionary<string, string> before, Dictionary<string, string> after, List<Violation> v)
     {
         if (code is int k && k is not (0 or 2))
@@ -191,8 +198,8 @@ internal static class SuiteRunner
         // User files: everything present before the run must still be there, unchanged.
         foreach (var (path, hash) in before)
         {
-            string rel = Path.GetRelativePath("work", path);
-            if (c.MayModify.Contains(rel.Replace('\\', '/'))) continue;
+            string rel = path.Replace('\\', '/');
+            if (rel.StartsWith("work/", StringComparison.Ordinal) && c.MayModify.Contains(rel["work/".Length..])) continue;
             if (!after.TryGetValue(path, out var now))
                 v.Add(new(Broken.UserFileTouched, $"'{path}' was deleted"));
             else if (now != hash)
