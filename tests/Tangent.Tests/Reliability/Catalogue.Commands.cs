@@ -278,7 +278,7 @@ internal static partial class Catalogue
                      ("sign", Expect.Either, "no derivative"), ("erf(b=1e308)", Expect.Either, "huge slope"), ("polynomial(coef=0;0;1)", Expect.Either, "x²"), ("", Expect.Refuse, "empty"),
                  })
         {
-            list.Add(Case($"option/criticality --act '{act}'", ["criticality", "--act", act], e, why, [], e == Expect.Refuse ? [["--act", act.Length > 0 ? act : "--act"]] : [],
+            list.Add(Case($"option/criticality --act '{act}'", ["criticality", "--act", act], e, why, [], e == Expect.Refuse ? [act.Length > 0 ? ["--act", act] : ["--act"]] : [],
                 stdout: CriticalityFinite));
         }
 

@@ -176,8 +176,11 @@ internal static class Generators
         {
             expect = Expect.Refuse;
             why = string.Join("; ", new[] { fileRefuse ? file.About : null }.Concat(refusingOptions.Select(o => $"{o.Option} {o.Value} ({o.Kind})")).Where(s => s is not null));
-            if (fileRefuse && refusingOptions.Count == 0 && !slotMismatch) mention = [["in" + file.Extension, slot], .. file.Mention.Select(x => new[] { x })];
-            else if (!fileRefuse && refusingOptions.Count == 1) mention = Catalogue.OptionAndValue(refusingOptions[0].Option, refusingOptions[0].Value);
+            // What the error must name is clear only when exactly one part is wrong (and no other part is odd).
+            bool othersValid = options.All(o => o.Kind == Kind.Valid);
+            if (fileRefuse && othersValid && !slotMismatch) mention = [["in" + file.Extension, slot], .. file.Mention.Select(x => new[] { x })];
+            else if (file.Demand == Expect.Succeed && !slotMismatch && refusingOptions.Count == 1 && options.Count(o => o.Kind != Kind.Valid) == 1)
+                mention = Catalogue.OptionAndValue(refusingOptions[0].Option, refusingOptions[0].Value);
         }
         else if (file.Demand == Expect.Succeed && options.All(o => o.Kind == Kind.Valid))
         {
