@@ -36,7 +36,7 @@ internal sealed record Violation(Broken Kind, string Detail);
 internal sealed record CaseResult(CliCase Case, int? ExitCode, string Out, string Err, TimeSpan Elapsed, IReadOnlyList<Violation> Violations);
 
 /// <summary>
-/// Runs cases in a fresh <see cref="CliSandbox"/> each, in-process through <see cref="TangentCli.Run"/>
+/// Runs cases in a fresh <see cref="CliSandbox"/> each, in-process through <c>TangentCli.Run</c>
 /// (or as a child process when the case asks), and checks every invariant of the issue:
 /// exit 0 or 2; on 2 one "error: " line (+ at most one hint), no stack trace, nothing left behind;
 /// on 0 every declared output present, readable, finite and of the declared shape; no temporary
