@@ -4,6 +4,19 @@ using System.Runtime.Intrinsics;
 
 namespace Tangent.Layers;
 
+/// <summary>Argument checks shared by the activations' constructors.</summary>
+internal static class ParameterCheck
+{
+    /// <summary>Throws when a parameter is NaN or infinite (e.g. from sqrt(-1) or 1e400 in a spec).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The first parameter that is not finite.</exception>
+    public static void RequireFinite(string layer, params ReadOnlySpan<(string Name, double Value)> parameters)
+    {
+        foreach (var (name, value) in parameters)
+            if (!double.IsFinite(value))
+                throw new ArgumentOutOfRangeException(name, $"{layer}: {name} must be a finite number, got {value}.");
+    }
+}
+
 /// <summary>φ(x) = x: nngp' = q12, ntk' = ntk.</summary>
 public sealed class Identity : Activation
 {
@@ -132,18 +145,59 @@ public sealed class ABRelu : Activation
 }
 
 /// <summary>
+/// The covariance of the scaled pair (√g·u, √g·v) shifted by the identity, [[1+g·q11, g·q12], [g·q12, 1+g·q22]],
+/// in the cancellation-free variables of docs/LAYERS.md ("Numerical care"): with tᵢ = g·qᵢᵢ/(1+g·qᵢᵢ),
+/// uᵢ = 1/(1+g·qᵢᵢ) = 1 − tᵢ and ρ the snapped correlation q12/√(q11·q22),
+/// r = g·q12/√((1+g·q11)(1+g·q22)) = ρ·√(t1·t2) and
+/// W = 1 − r² = u1·u2 + t1·u2 + t2·u1 + t1·t2·(1 − ρ)(1 + ρ), a sum of non-negative terms: the determinant
+/// (1+g·q11)(1+g·q22) − g²q12² = W/(u1·u2) then loses nothing on or near the diagonal, where the textbook
+/// form cancels (σw = 1e6 lost 94 % of the erf NTK's diagonal). Nothing overflows for large variances.
+/// </summary>
+internal readonly struct ScaledPair
+{
+    /// <summary>t1, t2 (g·q/(1+g·q)), u1, u2 (1/(1+g·q)), r, W = 1 − r² (at least 1e-300) and √W.</summary>
+    public readonly double T1, T2, U1, U2, R, W, SqrtW;
+
+    public ScaledPair(double g, double q11, double q12, double q22)
+    {
+        (T1, U1) = Split(g * Math.Max(q11, 0));
+        (T2, U2) = Split(g * Math.Max(q22, 0));
+        double rho = Activation.Correlation(q11, q12, q22);
+        R = rho * Math.Sqrt(T1 * T2);
+        W = Math.Max(U1 * U2 + T1 * U2 + T2 * U1 + T1 * T2 * ((1 - rho) * (1 + rho)), 1e-300);
+        SqrtW = Math.Sqrt(W);
+    }
+
+    /// <summary>(x/(1+x), 1/(1+x)) for x ≥ 0, accurate at both ends and for x = ∞.</summary>
+    private static (double T, double U) Split(double x) => (x < 1 ? x / (1 + x) : 1 / (1 + 1 / x), 1 / (1 + x));
+
+    /// <summary>1/√((1+g·q11)(1+g·q22)) = √(u1·u2).</summary>
+    public double InverseScale => Math.Sqrt(U1 * U2);
+}
+
+/// <summary>
 /// φ(x) = a·erf(b·x) + c (Williams 1997). With g = 2b²:
 /// nngp' = a²·(2/π)·arcsin(g·q12/√((1+g·q11)(1+g·q22))) + c²,
 /// ntk factor = a²b²·(4/π)/√((1+g·q11)(1+g·q22) − g²·q12²).
+/// Evaluated as nngp' = a²·(2/π)·atan2(r, √W) + c² and ntk factor = a²b²·(4/π)·√(u1·u2)/√W in the
+/// variables of <see cref="ScaledPair"/>, which keep full precision on and near the diagonal at any σw.
 /// </summary>
-public sealed class Erf(double a = 1, double b = 1, double c = 0) : Activation
+public sealed class Erf : Activation
 {
+    /// <summary>Creates φ(x) = a·erf(b·x) + c.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A parameter that is not finite.</exception>
+    public Erf(double a = 1, double b = 1, double c = 0)
+    {
+        ParameterCheck.RequireFinite("erf", ("a", a), ("b", b), ("c", c));
+        A = a; B = b; C = c;
+    }
+
     /// <summary>Output scale a.</summary>
-    public double A { get; } = a;
+    public double A { get; }
     /// <summary>Input scale b.</summary>
-    public double B { get; } = b;
+    public double B { get; }
     /// <summary>Offset c.</summary>
-    public double C { get; } = c;
+    public double C { get; }
 
     /// <inheritdoc />
     public override double Phi(double x) => A * SpecialFunctions.Erf(B * x) + C;
@@ -153,18 +207,28 @@ public sealed class Erf(double a = 1, double b = 1, double c = 0) : Activation
     /// <inheritdoc />
     public override double Nngp(double q11, double q12, double q22)
     {
-        double g = 2 * B * B;
-        double r = Math.Clamp(g * q12 / (Math.Sqrt(1 + g * q11) * Math.Sqrt(1 + g * q22)), -1, 1);
-        return A * A * (2 / Math.PI) * Math.Asin(r) + C * C;
+        var p = new ScaledPair(2 * B * B, q11, q12, q22);
+        return A * A * (2 / Math.PI) * Math.Atan2(p.R, p.SqrtW) + C * C;
     }
 
     /// <inheritdoc />
     public override double NtkFactor(double q11, double q12, double q22)
     {
-        // 1/√((1+g·q11)(1+g·q22) − g²q12²) = 1/(s1·s2·√(1 − r²)), factored so that large variances do not overflow.
-        double g = 2 * B * B, s1 = Math.Sqrt(1 + g * q11), s2 = Math.Sqrt(1 + g * q22);
-        double r = Math.Clamp(g * q12 / (s1 * s2), -1, 1);
-        return A * A * B * B * (4 / Math.PI) / (s1 * s2 * Math.Sqrt(Math.Max((1 - r) * (1 + r), 1e-300)));
+        var p = new ScaledPair(2 * B * B, q11, q12, q22);
+        return A * A * B * B * (4 / Math.PI) * p.InverseScale / p.SqrtW;
+    }
+
+    /// <inheritdoc />
+    internal override void RowKernel(Span<double> nngp, Span<double> ntk, double c1, double s1, ReadOnlySpan<double> c2, ReadOnlySpan<double> s2)
+    {
+        double g = 2 * B * B, k = A * A * (2 / Math.PI), kt = A * A * B * B * (4 / Math.PI), cc = C * C;
+        bool withNtk = !ntk.IsEmpty;
+        for (int j = 0; j < nngp.Length; j++)
+        {
+            var p = new ScaledPair(g, c1, nngp[j], c2[j]);
+            if (withNtk) ntk[j] *= kt * p.InverseScale / p.SqrtW;
+            nngp[j] = k * Math.Atan2(p.R, p.SqrtW) + cc;
+        }
     }
 
     /// <inheritdoc />
