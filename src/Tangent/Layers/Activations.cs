@@ -252,22 +252,39 @@ public sealed class Gelu : Activation
     /// <inheritdoc />
     public override double Nngp(double q11, double q12, double q22)
     {
-        // Factored with S = √a·√b, r = q12/S, w = √(1 − r²) so that large variances do not overflow:
-        // the last term [q11q22 + q12²(1 − q11q22)/(ab)]/(2πD) equals (t1·t2·w + r²/(S·w))/(2π), t = q/√(1+q).
-        double sa = Math.Sqrt(1 + q11), sb = Math.Sqrt(1 + q22), S = sa * sb;
-        double r = Math.Clamp(q12 / S, -1, 1), w = Math.Sqrt(Math.Max((1 - r) * (1 + r), 1e-300));
-        double t1 = q11 / sa, t2 = q22 / sb;
-        return q12 / 4 + q12 * Math.Asin(r) / (2 * Math.PI) + (t1 * t2 * w + r * r / (S * w)) / (2 * Math.PI);
+        // In the variables of ScaledPair with g = 1 (r = q12/S, S = √a·√b, w = √(1 − r²) without cancellation):
+        // q12/4 + q12·arcsin(r)/(2π) = q12·atan2(w, −r)/(2π), and the last term
+        // [q11q22 + q12²(1 − q11q22)/(ab)]/(2πD) equals (T1·T2·w + r²/(S·w))/(2π) with T = q/√(1+q).
+        // For r < 0 the first two terms cancel as r → −1 (E[φ(u)φ(−u)] is O(1/√q) while each is O(q)); with
+        // y = w/|r| and 1 − t1t2 = u2 + t2·u1 they are |q12|·[(y − atan y) − (u2 + t2·u1)·y], y − atan y by its series.
+        var p = new ScaledPair(1, q11, q12, q22);
+        double sa = Math.Sqrt(1 + Math.Max(q11, 0)), sb = Math.Sqrt(1 + Math.Max(q22, 0)), S = sa * sb;
+        double r = p.R, w = p.SqrtW, last = r * r / (S * w);
+        if (r < 0 && w < 0.5 * -r)
+        {
+            double y = w / -r;
+            return (-q12 * (YMinusAtanY(y) - (p.U2 + p.T2 * p.U1) * y) + last) / (2 * Math.PI);
+        }
+        return (q12 * Math.Atan2(w, -r) + (q11 / sa) * (q22 / sb) * w + last) / (2 * Math.PI);
+    }
+
+    /// <summary>y − atan(y) for 0 ≤ y &lt; 1/2 without cancellation: Σₖ (−1)^{k+1}·y^{2k+1}/(2k+1), k ≥ 1.</summary>
+    private static double YMinusAtanY(double y)
+    {
+        double y2 = y * y, term = y * y2, sum = 0;
+        for (int k = 1; k < 40 && Math.Abs(term) > 1e-18 * Math.Abs(sum); k++, term *= -y2) sum += term / (2 * k + 1);
+        return sum;
     }
 
     /// <inheritdoc />
     public override double NtkFactor(double q11, double q12, double q22)
     {
-        // ∂/∂q12 of the nngp above, in the same factored variables (u = q/(1+q), i = 1/(1+q)).
-        double a = 1 + q11, b = 1 + q22, S = Math.Sqrt(a) * Math.Sqrt(b);
-        double r = Math.Clamp(q12 / S, -1, 1), w = Math.Sqrt(Math.Max((1 - r) * (1 + r), 1e-300));
-        double u = (q11 / a) * (q22 / b), iab = (1 / a) * (1 / b);
-        return 0.25 + (Math.Asin(r) + r / w + 2 * r * (iab - u) / w + r * (u * w * w + r * r * iab) / (w * w * w)) / (2 * Math.PI);
+        // ∂/∂q12 of the nngp: 1/4 + [arcsin r + (r/w)·(1 − t1t2 + 2u1u2 + r²u1u2/w²)]/(2π), t = q/(1+q), u = 1/(1+q),
+        // with 1/4 + arcsin(r)/(2π) = atan2(w, −r)/(2π) and 1 − t1t2 = u2 + t2·u1: no cancellation on the diagonal,
+        // where the (r/w)-terms are each of order √q and their sum is small.
+        var p = new ScaledPair(1, q11, q12, q22);
+        double r = p.R, w = p.SqrtW, uu = p.U1 * p.U2;
+        return (Math.Atan2(w, -r) + r / w * (p.U2 + p.T2 * p.U1 + 2 * uu + r * r * uu / p.W)) / (2 * Math.PI);
     }
 
     /// <inheritdoc />
@@ -285,9 +302,14 @@ public sealed class Sin : Activation
     private readonly bool _isCos;
 
     /// <summary>φ(x) = a·sin(b·x + c).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A parameter that is not finite.</exception>
     public Sin(double a = 1, double b = 1, double c = 0) : this(a, b, c, false) { }
 
-    private Sin(double a, double b, double c, bool isCos) { A = a; B = b; C = c; _isCos = isCos; }
+    private Sin(double a, double b, double c, bool isCos)
+    {
+        ParameterCheck.RequireFinite(isCos ? "cos" : "sin", ("a", a), ("b", b), ("c", c));
+        A = a; B = b; C = c; _isCos = isCos;
+    }
 
     /// <summary>φ(x) = a·cos(b·x + c).</summary>
     public static Sin Cos(double a = 1, double b = 1, double c = 0) => new(a, b, c, true);
@@ -309,15 +331,27 @@ public sealed class Sin : Activation
     /// <inheritdoc />
     public override double Nngp(double q11, double q12, double q22)
     {
-        double b2 = B * B, cos2c = Math.Cos(2 * Phase);
-        return A * A / 2 * (Math.Exp(-b2 * (q11 + q22 - 2 * q12) / 2) - cos2c * Math.Exp(-b2 * (q11 + q22 + 2 * q12) / 2));
+        var (minus, plus) = Spreads(B * B, q11, q12, q22);
+        return A * A / 2 * (minus - Math.Cos(2 * Phase) * plus);
     }
 
     /// <inheritdoc />
     public override double NtkFactor(double q11, double q12, double q22)
     {
-        double b2 = B * B, cos2c = Math.Cos(2 * Phase);
-        return A * A * b2 / 2 * (Math.Exp(-b2 * (q11 + q22 - 2 * q12) / 2) + cos2c * Math.Exp(-b2 * (q11 + q22 + 2 * q12) / 2));
+        var (minus, plus) = Spreads(B * B, q11, q12, q22);
+        return A * A * B * B / 2 * (minus + Math.Cos(2 * Phase) * plus);
+    }
+
+    /// <summary>
+    /// (e^{−b²(q11+q22−2q12)/2}, e^{−b²(q11+q22+2q12)/2}) with q11 + q22 ∓ 2q12 written as
+    /// (√q11 − √q22)² + 2√q11·√q22·(1 ∓ ρ) for the snapped correlation ρ: identical inputs give exactly
+    /// the diagonal's value even when their q12 differs from q11 by rounding (which e^{−b²·ε·q} magnifies at large q).
+    /// </summary>
+    private static (double Minus, double Plus) Spreads(double b2, double q11, double q12, double q22)
+    {
+        double s1 = Math.Sqrt(Math.Max(q11, 0)), s2 = Math.Sqrt(Math.Max(q22, 0)), rho = Correlation(q11, q12, q22);
+        double d = (s1 - s2) * (s1 - s2), p = 2 * s1 * s2;
+        return (Math.Exp(-b2 * (d + p * (1 - rho)) / 2), Math.Exp(-b2 * (d + p * (1 + rho)) / 2));
     }
 
     /// <inheritdoc />
@@ -332,12 +366,20 @@ public sealed class Sin : Activation
 /// φ(x) = a·e^{b·x}: E[e^{b(u+v)}] = e^{b²(q11+q22+2q12)/2}, so nngp' = a²·e^{b²(q11+q22+2q12)/2}
 /// and ntk factor = b²·nngp'.
 /// </summary>
-public sealed class Exp(double a = 1, double b = 1) : Activation
+public sealed class Exp : Activation
 {
+    /// <summary>Creates φ(x) = a·e^{b·x}.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A parameter that is not finite.</exception>
+    public Exp(double a = 1, double b = 1)
+    {
+        ParameterCheck.RequireFinite("exp", ("a", a), ("b", b));
+        A = a; B = b;
+    }
+
     /// <summary>Output scale a.</summary>
-    public double A { get; } = a;
+    public double A { get; }
     /// <summary>Rate b.</summary>
-    public double B { get; } = b;
+    public double B { get; }
 
     /// <inheritdoc />
     public override double Phi(double x) => A * Math.Exp(B * x);
@@ -354,13 +396,15 @@ public sealed class Exp(double a = 1, double b = 1) : Activation
 /// <summary>
 /// φ(x) = a·e^{b·x²} with b &lt; 0. With D = (1−2b·q11)(1−2b·q22) − 4b²q12² (the determinant of
 /// I − 2bΣ): nngp' = a²/√D, ntk factor = 4a²b²·q12/D^{3/2} (E[uv·e^{b(u²+v²)}] = q12/D^{3/2}).
+/// D cancels on the diagonal like erf's determinant and is evaluated the same way (<see cref="ScaledPair"/>, g = −2b).
 /// </summary>
 public sealed class Gaussian : Activation
 {
     /// <summary>Creates φ(x) = a·e^{b·x²}.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">b ≥ 0 (the expectations would diverge).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">b ≥ 0 (the expectations would diverge), or a parameter that is not finite.</exception>
     public Gaussian(double a = 1, double b = -1)
     {
+        ParameterCheck.RequireFinite("gaussian", ("a", a), ("b", b));
         if (!(b < 0)) throw new ArgumentOutOfRangeException(nameof(b), $"gaussian: b must be negative so that a·exp(b·x²) decays, got b={b}. Try gaussian(b=-1).");
         A = a; B = b;
     }
@@ -375,17 +419,22 @@ public sealed class Gaussian : Activation
     /// <inheritdoc />
     public override double Derivative(double x) => 2 * A * B * x * Math.Exp(B * x * x);
 
-    private double Det(double q11, double q12, double q22) =>
-        Math.Max((1 - 2 * B * q11) * (1 - 2 * B * q22) - 4 * B * B * q12 * q12, 1e-300);
-
     /// <inheritdoc />
-    public override double Nngp(double q11, double q12, double q22) => A * A / Math.Sqrt(Det(q11, q12, q22));
+    public override double Nngp(double q11, double q12, double q22)
+    {
+        // 1/√D with D = (1+g·q11)(1+g·q22) − g²q12², g = −2b: √(u1·u2)/√W in the variables of ScaledPair.
+        var p = new ScaledPair(-2 * B, q11, q12, q22);
+        return A * A * p.InverseScale / p.SqrtW;
+    }
+
     /// <inheritdoc />
     public override double NtkFactor(double q11, double q12, double q22)
     {
-        double d = Det(q11, q12, q22);
-        return 4 * A * A * B * B * q12 / (d * Math.Sqrt(d));
+        // 4b²q12/D^{3/2} = g·r·u1u2/W^{3/2} (g² q12 u1u2 = g·r·√(u1u2)).
+        var p = new ScaledPair(-2 * B, q11, q12, q22);
+        return A * A * -2 * B * p.R * (p.U1 * p.U2) / (p.W * p.SqrtW);
     }
+
     /// <inheritdoc />
     public override string ToString() => A == 1 && B == -1 ? "gaussian" : $"gaussian(a={Dense.Fmt(A)},b={Dense.Fmt(B)})";
 }

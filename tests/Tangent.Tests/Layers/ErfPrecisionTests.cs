@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Tangent.Layers;
@@ -63,26 +62,13 @@ public sealed class ErfPrecisionTests
         print('\n'.join(out))
         """;
 
-    private static readonly Lazy<string?> MpMath = new(() =>
-    {
-        foreach (var p in new[] { "/usr/bin/python3", "python3" })
-            try
-            {
-                if (RunPython(p, "import mpmath; print('ok')", "", out var o) && o.Trim() == "ok") return p;
-            }
-            catch (System.ComponentModel.Win32Exception) { }
-        return null;
-    });
-
-    private const string SkipMessage = "python3 with mpmath is not installed (Debian: apt-get install python3-mpmath); the 60-digit reference is skipped.";
-
     /// <summary>The reference (nngp, ntk) matrices from mpmath.</summary>
     private static (Matrix Nngp, Matrix Ntk) Reference(double w, double b, int depth, Matrix x)
     {
         var sb = new StringBuilder();
         sb.Append(Dense.Fmt(w)).Append(' ').Append(Dense.Fmt(b)).Append(' ').Append(depth).Append('\n');
         for (int i = 0; i < x.Rows; i++) sb.AppendLine(string.Join(" ", x.Row(i).ToArray().Select(Dense.Fmt)));
-        if (!RunPython(MpMath.Value!, Script.Replace("\r", ""), sb.ToString(), out var output)) throw new InvalidOperationException("python failed: " + output);
+        string output = MpMath.Run(Script, sb.ToString());
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var nngp = new Matrix(x.Rows, x.Rows);
         var ntk = new Matrix(x.Rows, x.Rows);
@@ -93,31 +79,6 @@ public sealed class ErfPrecisionTests
             ntk.Data[k] = double.Parse(parts[1], CultureInfo.InvariantCulture);
         }
         return (nngp, ntk);
-    }
-
-    private static bool RunPython(string py, string code, string input, out string output)
-    {
-        var file = Path.Combine(Path.GetTempPath(), $"tangent-mpmath-{Guid.NewGuid():N}.py");
-        File.WriteAllText(file, code);
-        try
-        {
-            var psi = new ProcessStartInfo(py, file)
-            {
-                RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            };
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            p.StandardInput.Write(input);
-            p.StandardInput.Close();
-            p.WaitForExit(120_000);
-            output = p.ExitCode == 0 ? stdout.Result : stderr.Result;
-            return p.ExitCode == 0;
-        }
-        finally
-        {
-            File.Delete(file);
-        }
     }
 
     private static double RelativeError(double actual, double expected) =>
@@ -145,7 +106,7 @@ public sealed class ErfPrecisionTests
     [InlineData(1e6, 0.0)]
     public void DeepErfKernelsMatchSixtyDigitReference(double w, double b)
     {
-        Skip.If(MpMath.Value is null, SkipMessage);
+        Skip.If(MpMath.Python is null, MpMath.SkipMessage);
         var x = Inputs();
         var report = new StringBuilder();
         double worst = 0;
