@@ -362,10 +362,24 @@ internal sealed class SpecParser
         return prev[b.Length];
     }
 
-    /// <summary>A syntax error at a 0-based position, reported 1-based with the spec and a caret line.</summary>
+    /// <summary>
+    /// A syntax error at a 0-based position, reported 1-based with the spec and a caret line. Specs longer
+    /// than <see cref="EchoWidth"/> are echoed as a window around the position, cut with '…'.
+    /// </summary>
     private FormatException Error(int position, string message)
     {
         position = Math.Clamp(position, 0, _s.Length);
-        return new FormatException($"Architecture spec, column {position + 1}: {message}\n  {_s}\n  {new string(' ', position)}^");
+        int from = 0, to = _s.Length;
+        if (_s.Length > EchoWidth)
+        {
+            from = Math.Max(0, position - EchoWidth / 2);
+            to = Math.Min(_s.Length, from + EchoWidth);
+            from = Math.Max(0, to - EchoWidth);
+        }
+        string head = from > 0 ? "…" : "", tail = to < _s.Length ? "…" : "";
+        return new FormatException($"Architecture spec, column {position + 1}: {message}\n  {head}{_s[from..to]}{tail}\n  {new string(' ', head.Length + position - from)}^");
     }
+
+    /// <summary>The most characters of the spec echoed under an error.</summary>
+    private const int EchoWidth = 100;
 }

@@ -127,6 +127,11 @@ public sealed class SpecTests
             Assert.Contains($"Braces nest deeper than {SpecParser.MaxNesting} levels", m);
             int column = SpecParser.MaxNesting * open.Length + open.Length;   // the first brace too many
             Assert.Contains($"column {column}:", m);
+            // A long spec is echoed as a window with the caret under the offending brace.
+            var lines = m.Split('\n');
+            Assert.True(lines[1].Length <= 2 + 2 + 100, $"echo of {lines[1].Length} characters");
+            Assert.Contains("…", lines[1]);
+            Assert.Equal('{', lines[1][lines[2].IndexOf('^')]);
         }
     }
 
