@@ -35,6 +35,16 @@ public sealed class KernelOverflowTests
     }
 
     [Fact]
+    public void TheMessageInTheDocsIsTheRealOne()
+    {
+        var x = Matrix.Build(2, 4, (_, _) => 1.0);   // ‖x‖²/d = 1
+        Assert.Equal(
+            "The kernel overflows float64 at layer 1 of 3, 'dense(w=1E+200)': for input row 1 of X1 its NNGP variance goes from 1 to ∞. " +
+            "σw = 1E+200 makes the variance overflow: use a smaller w.",
+            Diagnosis("dense(w=1e200) relu dense(w=1e200)", x));
+    }
+
+    [Fact]
     public void ExpWithALargeRateIsNamed()
     {
         string m = Diagnosis("dense exp(b=30) dense", Inputs(1));
