@@ -240,7 +240,8 @@ public sealed class Erf : Activation
 /// (Stein's lemma) writing Φ(u) = P(g ≤ u): with a = 1+q11, b = 1+q22, D = √(ab − q12²),
 /// nngp' = q12/4 + q12·arcsin(q12/√(ab))/(2π) + [q11q22 + q12²(1 − q11q22)/(ab)]/(2πD);
 /// the ntk factor is its derivative in q12 (Price's theorem: ∂E[φ(u)φ(v)]/∂q12 = E[φ'(u)φ'(v)]).
-/// Checked against quadrature in the tests.
+/// Evaluated in the variables of <see cref="ScaledPair"/> (g = 1), without cancellation on the diagonal
+/// or for antipodal inputs at large variances. Checked against quadrature and 60-digit references in the tests.
 /// </summary>
 public sealed class Gelu : Activation
 {
