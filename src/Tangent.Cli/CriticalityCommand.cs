@@ -24,15 +24,20 @@ internal static class CriticalityCommand
             if (Architecture.Parse(spec).Root is not Activation phi)
                 throw new ArgumentException($"--act takes one activation (e.g. relu, erf, gelu, tanh-like erf(b=1)), got the architecture '{spec}'.");
             double sb = r.GetValue(b);
-            if (!(sb >= 0)) throw new ArgumentException($"--b must be ≥ 0, got {sb}.");
-            double? critical = Criticality.CriticalWeightStd(phi, 0);
-            double sw = r.GetValue(w) ?? critical ?? 1;
-            if (!(sw >= 0)) throw new ArgumentException($"--w must be ≥ 0, got {sw}.");
+            if (!(sb >= 0) || !double.IsFinite(sb)) throw new ArgumentException($"--b must be a finite number ≥ 0 (σb), got {F(sb)}.");
+            double? givenW = r.GetValue(w);
+            if (givenW is { } gw && (!(gw >= 0) || !double.IsFinite(gw))) throw new ArgumentException($"--w must be a finite number ≥ 0 (σw), got {F(gw)}.");
+            var search = Criticality.FindCriticalWeightStd(phi, 0);
+            double sw = givenW ?? search.WeightStd ?? 1;
             var res = Criticality.Analyze(phi, sw, sb);
-            string F(double v) => double.IsPositiveInfinity(v) ? "∞" : v.ToString("G10", CultureInfo.InvariantCulture);
             output.WriteLine($"activation: {phi}");
             output.WriteLine($"σw = {F(sw)}, σb = {F(sb)}");
-            output.WriteLine($"q*  = {F(res.FixedPoint)}   fixed point of q ↦ σw²·E[φ(z)²] + σb², z ~ N(0, q), from q = 1{(res.Converged ? "" : " (did not converge)")}");
+            output.WriteLine(res.Marginal
+                ? Math.Abs(res.ChiParallel - 1) <= 1e-14   // exact up to the rounding of σw²
+                    ? "q*  = every q   σw²·E[φ(z)²] = q: φ is positively homogeneous, so at σb = 0 every q is a fixed point (marginal)"
+                    : $"q*  = every q   σw²·E[φ(z)²] = {F(res.ChiParallel)}·q: φ is positively homogeneous, so at σb = 0 every q is a fixed point " +
+                      $"up to a drift of {F(Math.Abs(res.ChiParallel - 1))} per layer (marginal)"
+                : $"q*  = {F(res.FixedPoint)}   fixed point of q ↦ σw²·E[φ(z)²] + σb², z ~ N(0, q), from q = 1{(res.Converged ? "" : " (did not converge)")}");
             output.WriteLine($"χ∥  = {F(res.ChiParallel)}   σw²·∂E[φ(z)²]/∂q at q* (= σw²·E[φ'² + φφ''])");
             output.WriteLine($"χ⊥  = {F(res.ChiPerp)}   σw²·E[φ'(z)²] at q*");
             string why = res.Phase switch
@@ -42,11 +47,31 @@ internal static class CriticalityCommand
                 _ => "χ⊥ = 1: edge of chaos",
             };
             output.WriteLine($"phase: {res.Phase.ToString().ToLowerInvariant()} ({why})");
-            output.WriteLine(critical is { } c
-                ? $"critical σw at σb = 0: {F(c)} (χ⊥ = 1)"
-                : "critical σw at σb = 0: none in [0.001, 100]");
+            output.WriteLine(Describe(search));
             return TangentCli.Ok;
         });
         return cmd;
     }
+
+    private static string F(double v) =>
+        double.IsPositiveInfinity(v) ? "∞" : double.IsNegativeInfinity(v) ? "−∞" : double.IsNaN(v) ? "undefined" : v.ToString("G10", CultureInfo.InvariantCulture);
+
+    /// <summary>The last line: the critical σw at σb = 0, or why there is none.</summary>
+    internal static string Describe(CriticalSearch s)
+    {
+        const string range = "[0.001, 100]";
+        if (s.WeightStd is { } c)
+            return s.Exact
+                ? $"critical σw at σb = 0: {F(c)}{Root(c * c)} exactly, σw = √(1/E[φ'(z)²]): φ is positively homogeneous, so χ⊥ = σw²·E[φ'(z)²] = 1 at every q"
+                : $"critical σw at σb = 0: {F(c)} (χ⊥ = 1)";
+        if (s.JumpAt is { } j)
+            return $"no critical σw at σb = 0: χ⊥ jumps from {F(s.Below!.ChiPerp)} to {F(s.Above!.ChiPerp)} at σw ≈ {F(j)}, " +
+                   $"where q* jumps from {F(s.Below.FixedPoint)} to {F(s.Above.FixedPoint)}; no σw has χ⊥ = 1";
+        return s.Below is { } lo && s.Above is { } hi
+            ? $"no critical σw at σb = 0 in {range}: χ⊥ = {F(lo.ChiPerp)} at σw = 0.001 and {F(hi.ChiPerp)} at σw = 100"
+            : $"no critical σw at σb = 0 in {range}";
+    }
+
+    /// <summary>" = √x" (x to 10 digits, e.g. " = √2"), or nothing when x = 1.</summary>
+    private static string Root(double x) => Math.Abs(x - 1) < 1e-12 ? "" : $" = √{F(Math.Round(x, 10))}";
 }

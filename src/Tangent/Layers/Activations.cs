@@ -4,6 +4,19 @@ using System.Runtime.Intrinsics;
 
 namespace Tangent.Layers;
 
+/// <summary>Argument checks shared by the activations' constructors.</summary>
+internal static class ParameterCheck
+{
+    /// <summary>Throws when a parameter is NaN or infinite (e.g. from sqrt(-1) or 1e400 in a spec).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The first parameter that is not finite.</exception>
+    public static void RequireFinite(string layer, params ReadOnlySpan<(string Name, double Value)> parameters)
+    {
+        foreach (var (name, value) in parameters)
+            if (!double.IsFinite(value))
+                throw new ArgumentOutOfRangeException(name, $"{layer}: {name} must be a finite number, got {value}.");
+    }
+}
+
 /// <summary>φ(x) = x: nngp' = q12, ntk' = ntk.</summary>
 public sealed class Identity : Activation
 {
@@ -132,18 +145,59 @@ public sealed class ABRelu : Activation
 }
 
 /// <summary>
+/// The covariance of the scaled pair (√g·u, √g·v) shifted by the identity, [[1+g·q11, g·q12], [g·q12, 1+g·q22]],
+/// in the cancellation-free variables of docs/LAYERS.md ("Numerical care"): with tᵢ = g·qᵢᵢ/(1+g·qᵢᵢ),
+/// uᵢ = 1/(1+g·qᵢᵢ) = 1 − tᵢ and ρ the snapped correlation q12/√(q11·q22),
+/// r = g·q12/√((1+g·q11)(1+g·q22)) = ρ·√(t1·t2) and
+/// W = 1 − r² = u1·u2 + t1·u2 + t2·u1 + t1·t2·(1 − ρ)(1 + ρ), a sum of non-negative terms: the determinant
+/// (1+g·q11)(1+g·q22) − g²q12² = W/(u1·u2) then loses nothing on or near the diagonal, where the textbook
+/// form cancels (σw = 1e6 lost 94 % of the erf NTK's diagonal). Nothing overflows for large variances.
+/// </summary>
+internal readonly struct ScaledPair
+{
+    /// <summary>t1, t2 (g·q/(1+g·q)), u1, u2 (1/(1+g·q)), r, W = 1 − r² (at least 1e-300) and √W.</summary>
+    public readonly double T1, T2, U1, U2, R, W, SqrtW;
+
+    public ScaledPair(double g, double q11, double q12, double q22)
+    {
+        (T1, U1) = Split(g * Math.Max(q11, 0));
+        (T2, U2) = Split(g * Math.Max(q22, 0));
+        double rho = Activation.Correlation(q11, q12, q22);
+        R = rho * Math.Sqrt(T1 * T2);
+        W = Math.Max(U1 * U2 + T1 * U2 + T2 * U1 + T1 * T2 * ((1 - rho) * (1 + rho)), 1e-300);
+        SqrtW = Math.Sqrt(W);
+    }
+
+    /// <summary>(x/(1+x), 1/(1+x)) for x ≥ 0, accurate at both ends and for x = ∞.</summary>
+    private static (double T, double U) Split(double x) => (x < 1 ? x / (1 + x) : 1 / (1 + 1 / x), 1 / (1 + x));
+
+    /// <summary>1/√((1+g·q11)(1+g·q22)) = √(u1·u2).</summary>
+    public double InverseScale => Math.Sqrt(U1 * U2);
+}
+
+/// <summary>
 /// φ(x) = a·erf(b·x) + c (Williams 1997). With g = 2b²:
 /// nngp' = a²·(2/π)·arcsin(g·q12/√((1+g·q11)(1+g·q22))) + c²,
 /// ntk factor = a²b²·(4/π)/√((1+g·q11)(1+g·q22) − g²·q12²).
+/// Evaluated as nngp' = a²·(2/π)·atan2(r, √W) + c² and ntk factor = a²b²·(4/π)·√(u1·u2)/√W in the
+/// variables of <see cref="ScaledPair"/>, which keep full precision on and near the diagonal at any σw.
 /// </summary>
-public sealed class Erf(double a = 1, double b = 1, double c = 0) : Activation
+public sealed class Erf : Activation
 {
+    /// <summary>Creates φ(x) = a·erf(b·x) + c.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A parameter that is not finite.</exception>
+    public Erf(double a = 1, double b = 1, double c = 0)
+    {
+        ParameterCheck.RequireFinite("erf", ("a", a), ("b", b), ("c", c));
+        A = a; B = b; C = c;
+    }
+
     /// <summary>Output scale a.</summary>
-    public double A { get; } = a;
+    public double A { get; }
     /// <summary>Input scale b.</summary>
-    public double B { get; } = b;
+    public double B { get; }
     /// <summary>Offset c.</summary>
-    public double C { get; } = c;
+    public double C { get; }
 
     /// <inheritdoc />
     public override double Phi(double x) => A * SpecialFunctions.Erf(B * x) + C;
@@ -153,18 +207,28 @@ public sealed class Erf(double a = 1, double b = 1, double c = 0) : Activation
     /// <inheritdoc />
     public override double Nngp(double q11, double q12, double q22)
     {
-        double g = 2 * B * B;
-        double r = Math.Clamp(g * q12 / (Math.Sqrt(1 + g * q11) * Math.Sqrt(1 + g * q22)), -1, 1);
-        return A * A * (2 / Math.PI) * Math.Asin(r) + C * C;
+        var p = new ScaledPair(2 * B * B, q11, q12, q22);
+        return A * A * (2 / Math.PI) * Math.Atan2(p.R, p.SqrtW) + C * C;
     }
 
     /// <inheritdoc />
     public override double NtkFactor(double q11, double q12, double q22)
     {
-        // 1/√((1+g·q11)(1+g·q22) − g²q12²) = 1/(s1·s2·√(1 − r²)), factored so that large variances do not overflow.
-        double g = 2 * B * B, s1 = Math.Sqrt(1 + g * q11), s2 = Math.Sqrt(1 + g * q22);
-        double r = Math.Clamp(g * q12 / (s1 * s2), -1, 1);
-        return A * A * B * B * (4 / Math.PI) / (s1 * s2 * Math.Sqrt(Math.Max((1 - r) * (1 + r), 1e-300)));
+        var p = new ScaledPair(2 * B * B, q11, q12, q22);
+        return A * A * B * B * (4 / Math.PI) * p.InverseScale / p.SqrtW;
+    }
+
+    /// <inheritdoc />
+    internal override void RowKernel(Span<double> nngp, Span<double> ntk, double c1, double s1, ReadOnlySpan<double> c2, ReadOnlySpan<double> s2)
+    {
+        double g = 2 * B * B, k = A * A * (2 / Math.PI), kt = A * A * B * B * (4 / Math.PI), cc = C * C;
+        bool withNtk = !ntk.IsEmpty;
+        for (int j = 0; j < nngp.Length; j++)
+        {
+            var p = new ScaledPair(g, c1, nngp[j], c2[j]);
+            if (withNtk) ntk[j] *= kt * p.InverseScale / p.SqrtW;
+            nngp[j] = k * Math.Atan2(p.R, p.SqrtW) + cc;
+        }
     }
 
     /// <inheritdoc />
@@ -176,7 +240,8 @@ public sealed class Erf(double a = 1, double b = 1, double c = 0) : Activation
 /// (Stein's lemma) writing Φ(u) = P(g ≤ u): with a = 1+q11, b = 1+q22, D = √(ab − q12²),
 /// nngp' = q12/4 + q12·arcsin(q12/√(ab))/(2π) + [q11q22 + q12²(1 − q11q22)/(ab)]/(2πD);
 /// the ntk factor is its derivative in q12 (Price's theorem: ∂E[φ(u)φ(v)]/∂q12 = E[φ'(u)φ'(v)]).
-/// Checked against quadrature in the tests.
+/// Evaluated in the variables of <see cref="ScaledPair"/> (g = 1), without cancellation on the diagonal
+/// or for antipodal inputs at large variances. Checked against quadrature and 60-digit references in the tests.
 /// </summary>
 public sealed class Gelu : Activation
 {
@@ -188,22 +253,39 @@ public sealed class Gelu : Activation
     /// <inheritdoc />
     public override double Nngp(double q11, double q12, double q22)
     {
-        // Factored with S = √a·√b, r = q12/S, w = √(1 − r²) so that large variances do not overflow:
-        // the last term [q11q22 + q12²(1 − q11q22)/(ab)]/(2πD) equals (t1·t2·w + r²/(S·w))/(2π), t = q/√(1+q).
-        double sa = Math.Sqrt(1 + q11), sb = Math.Sqrt(1 + q22), S = sa * sb;
-        double r = Math.Clamp(q12 / S, -1, 1), w = Math.Sqrt(Math.Max((1 - r) * (1 + r), 1e-300));
-        double t1 = q11 / sa, t2 = q22 / sb;
-        return q12 / 4 + q12 * Math.Asin(r) / (2 * Math.PI) + (t1 * t2 * w + r * r / (S * w)) / (2 * Math.PI);
+        // In the variables of ScaledPair with g = 1 (r = q12/S, S = √a·√b, w = √(1 − r²) without cancellation):
+        // q12/4 + q12·arcsin(r)/(2π) = q12·atan2(w, −r)/(2π), and the last term
+        // [q11q22 + q12²(1 − q11q22)/(ab)]/(2πD) equals (T1·T2·w + r²/(S·w))/(2π) with T = q/√(1+q).
+        // For r < 0 the first two terms cancel as r → −1 (E[φ(u)φ(−u)] is O(1/√q) while each is O(q)); with
+        // y = w/|r| and 1 − t1t2 = u2 + t2·u1 they are |q12|·[(y − atan y) − (u2 + t2·u1)·y], y − atan y by its series.
+        var p = new ScaledPair(1, q11, q12, q22);
+        double sa = Math.Sqrt(1 + Math.Max(q11, 0)), sb = Math.Sqrt(1 + Math.Max(q22, 0)), S = sa * sb;
+        double r = p.R, w = p.SqrtW, last = r * r / (S * w);
+        if (r < 0 && w < 0.5 * -r)
+        {
+            double y = w / -r;
+            return (-q12 * (YMinusAtanY(y) - (p.U2 + p.T2 * p.U1) * y) + last) / (2 * Math.PI);
+        }
+        return (q12 * Math.Atan2(w, -r) + (q11 / sa) * (q22 / sb) * w + last) / (2 * Math.PI);
+    }
+
+    /// <summary>y − atan(y) for 0 ≤ y &lt; 1/2 without cancellation: Σₖ (−1)^{k+1}·y^{2k+1}/(2k+1), k ≥ 1.</summary>
+    private static double YMinusAtanY(double y)
+    {
+        double y2 = y * y, term = y * y2, sum = 0;
+        for (int k = 1; k < 40 && Math.Abs(term) > 1e-18 * Math.Abs(sum); k++, term *= -y2) sum += term / (2 * k + 1);
+        return sum;
     }
 
     /// <inheritdoc />
     public override double NtkFactor(double q11, double q12, double q22)
     {
-        // ∂/∂q12 of the nngp above, in the same factored variables (u = q/(1+q), i = 1/(1+q)).
-        double a = 1 + q11, b = 1 + q22, S = Math.Sqrt(a) * Math.Sqrt(b);
-        double r = Math.Clamp(q12 / S, -1, 1), w = Math.Sqrt(Math.Max((1 - r) * (1 + r), 1e-300));
-        double u = (q11 / a) * (q22 / b), iab = (1 / a) * (1 / b);
-        return 0.25 + (Math.Asin(r) + r / w + 2 * r * (iab - u) / w + r * (u * w * w + r * r * iab) / (w * w * w)) / (2 * Math.PI);
+        // ∂/∂q12 of the nngp: 1/4 + [arcsin r + (r/w)·(1 − t1t2 + 2u1u2 + r²u1u2/w²)]/(2π), t = q/(1+q), u = 1/(1+q),
+        // with 1/4 + arcsin(r)/(2π) = atan2(w, −r)/(2π) and 1 − t1t2 = u2 + t2·u1: no cancellation on the diagonal,
+        // where the (r/w)-terms are each of order √q and their sum is small.
+        var p = new ScaledPair(1, q11, q12, q22);
+        double r = p.R, w = p.SqrtW, uu = p.U1 * p.U2;
+        return (Math.Atan2(w, -r) + r / w * (p.U2 + p.T2 * p.U1 + 2 * uu + r * r * uu / p.W)) / (2 * Math.PI);
     }
 
     /// <inheritdoc />
@@ -221,9 +303,14 @@ public sealed class Sin : Activation
     private readonly bool _isCos;
 
     /// <summary>φ(x) = a·sin(b·x + c).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A parameter that is not finite.</exception>
     public Sin(double a = 1, double b = 1, double c = 0) : this(a, b, c, false) { }
 
-    private Sin(double a, double b, double c, bool isCos) { A = a; B = b; C = c; _isCos = isCos; }
+    private Sin(double a, double b, double c, bool isCos)
+    {
+        ParameterCheck.RequireFinite(isCos ? "cos" : "sin", ("a", a), ("b", b), ("c", c));
+        A = a; B = b; C = c; _isCos = isCos;
+    }
 
     /// <summary>φ(x) = a·cos(b·x + c).</summary>
     public static Sin Cos(double a = 1, double b = 1, double c = 0) => new(a, b, c, true);
@@ -245,15 +332,27 @@ public sealed class Sin : Activation
     /// <inheritdoc />
     public override double Nngp(double q11, double q12, double q22)
     {
-        double b2 = B * B, cos2c = Math.Cos(2 * Phase);
-        return A * A / 2 * (Math.Exp(-b2 * (q11 + q22 - 2 * q12) / 2) - cos2c * Math.Exp(-b2 * (q11 + q22 + 2 * q12) / 2));
+        var (minus, plus) = Spreads(B * B, q11, q12, q22);
+        return A * A / 2 * (minus - Math.Cos(2 * Phase) * plus);
     }
 
     /// <inheritdoc />
     public override double NtkFactor(double q11, double q12, double q22)
     {
-        double b2 = B * B, cos2c = Math.Cos(2 * Phase);
-        return A * A * b2 / 2 * (Math.Exp(-b2 * (q11 + q22 - 2 * q12) / 2) + cos2c * Math.Exp(-b2 * (q11 + q22 + 2 * q12) / 2));
+        var (minus, plus) = Spreads(B * B, q11, q12, q22);
+        return A * A * B * B / 2 * (minus + Math.Cos(2 * Phase) * plus);
+    }
+
+    /// <summary>
+    /// (e^{−b²(q11+q22−2q12)/2}, e^{−b²(q11+q22+2q12)/2}) with q11 + q22 ∓ 2q12 written as
+    /// (√q11 − √q22)² + 2√q11·√q22·(1 ∓ ρ) for the snapped correlation ρ: identical inputs give exactly
+    /// the diagonal's value even when their q12 differs from q11 by rounding (which e^{−b²·ε·q} magnifies at large q).
+    /// </summary>
+    private static (double Minus, double Plus) Spreads(double b2, double q11, double q12, double q22)
+    {
+        double s1 = Math.Sqrt(Math.Max(q11, 0)), s2 = Math.Sqrt(Math.Max(q22, 0)), rho = Correlation(q11, q12, q22);
+        double d = (s1 - s2) * (s1 - s2), p = 2 * s1 * s2;
+        return (Math.Exp(-b2 * (d + p * (1 - rho)) / 2), Math.Exp(-b2 * (d + p * (1 + rho)) / 2));
     }
 
     /// <inheritdoc />
@@ -268,12 +367,20 @@ public sealed class Sin : Activation
 /// φ(x) = a·e^{b·x}: E[e^{b(u+v)}] = e^{b²(q11+q22+2q12)/2}, so nngp' = a²·e^{b²(q11+q22+2q12)/2}
 /// and ntk factor = b²·nngp'.
 /// </summary>
-public sealed class Exp(double a = 1, double b = 1) : Activation
+public sealed class Exp : Activation
 {
+    /// <summary>Creates φ(x) = a·e^{b·x}.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A parameter that is not finite.</exception>
+    public Exp(double a = 1, double b = 1)
+    {
+        ParameterCheck.RequireFinite("exp", ("a", a), ("b", b));
+        A = a; B = b;
+    }
+
     /// <summary>Output scale a.</summary>
-    public double A { get; } = a;
+    public double A { get; }
     /// <summary>Rate b.</summary>
-    public double B { get; } = b;
+    public double B { get; }
 
     /// <inheritdoc />
     public override double Phi(double x) => A * Math.Exp(B * x);
@@ -290,13 +397,15 @@ public sealed class Exp(double a = 1, double b = 1) : Activation
 /// <summary>
 /// φ(x) = a·e^{b·x²} with b &lt; 0. With D = (1−2b·q11)(1−2b·q22) − 4b²q12² (the determinant of
 /// I − 2bΣ): nngp' = a²/√D, ntk factor = 4a²b²·q12/D^{3/2} (E[uv·e^{b(u²+v²)}] = q12/D^{3/2}).
+/// D cancels on the diagonal like erf's determinant and is evaluated the same way (<see cref="ScaledPair"/>, g = −2b).
 /// </summary>
 public sealed class Gaussian : Activation
 {
     /// <summary>Creates φ(x) = a·e^{b·x²}.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">b ≥ 0 (the expectations would diverge).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">b ≥ 0 (the expectations would diverge), or a parameter that is not finite.</exception>
     public Gaussian(double a = 1, double b = -1)
     {
+        ParameterCheck.RequireFinite("gaussian", ("a", a), ("b", b));
         if (!(b < 0)) throw new ArgumentOutOfRangeException(nameof(b), $"gaussian: b must be negative so that a·exp(b·x²) decays, got b={b}. Try gaussian(b=-1).");
         A = a; B = b;
     }
@@ -311,17 +420,22 @@ public sealed class Gaussian : Activation
     /// <inheritdoc />
     public override double Derivative(double x) => 2 * A * B * x * Math.Exp(B * x * x);
 
-    private double Det(double q11, double q12, double q22) =>
-        Math.Max((1 - 2 * B * q11) * (1 - 2 * B * q22) - 4 * B * B * q12 * q12, 1e-300);
-
     /// <inheritdoc />
-    public override double Nngp(double q11, double q12, double q22) => A * A / Math.Sqrt(Det(q11, q12, q22));
+    public override double Nngp(double q11, double q12, double q22)
+    {
+        // 1/√D with D = (1+g·q11)(1+g·q22) − g²q12², g = −2b: √(u1·u2)/√W in the variables of ScaledPair.
+        var p = new ScaledPair(-2 * B, q11, q12, q22);
+        return A * A * p.InverseScale / p.SqrtW;
+    }
+
     /// <inheritdoc />
     public override double NtkFactor(double q11, double q12, double q22)
     {
-        double d = Det(q11, q12, q22);
-        return 4 * A * A * B * B * q12 / (d * Math.Sqrt(d));
+        // 4b²q12/D^{3/2} = g·r·u1u2/W^{3/2} (g² q12 u1u2 = g·r·√(u1u2)).
+        var p = new ScaledPair(-2 * B, q11, q12, q22);
+        return A * A * -2 * B * p.R * (p.U1 * p.U2) / (p.W * p.SqrtW);
     }
+
     /// <inheritdoc />
     public override string ToString() => A == 1 && B == -1 ? "gaussian" : $"gaussian(a={Dense.Fmt(A)},b={Dense.Fmt(B)})";
 }

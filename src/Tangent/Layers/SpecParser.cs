@@ -12,9 +12,18 @@ namespace Tangent.Layers;
 /// value := NUMBER | 'sqrt(' NUMBER ')' | NUMBER (';' NUMBER)* | WORD
 /// </code>
 /// Errors are <see cref="FormatException"/>s naming the column with a caret line under the spec.
+/// Every numeric parameter is checked at parse time, after evaluating sqrt(…), against its layer's
+/// range (finite, σ ≥ 0, whole counts, …); braces nest at most <see cref="MaxNesting"/> deep and the
+/// unrolled network has at most <see cref="MaxLayers"/> layers (docs/LAYERS.md, "Limits").
 /// </summary>
 internal sealed class SpecParser
 {
+    /// <summary>Deepest nesting of braces (groups, repeat, parallel, concat) accepted.</summary>
+    public const int MaxNesting = 64;
+
+    /// <summary>Most layers the network may have once every repeat is unrolled (each branch counted).</summary>
+    public const int MaxLayers = 100_000;
+
     /// <summary>Every layer name, for messages and suggestions.</summary>
     public static readonly string[] KnownLayers =
     [
@@ -36,7 +45,7 @@ internal sealed class SpecParser
     };
 
     private readonly string _s;
-    private int _pos;
+    private int _pos, _depth;
 
     private SpecParser(string s) => _s = s;
 
@@ -49,7 +58,29 @@ internal sealed class SpecParser
         var layer = p.Sequence();
         p.SkipSpace();
         if (!p.AtEnd) throw p.Error(p._pos, $"Unexpected '{p._s[p._pos]}'" + (p._s[p._pos] is '}' or '|' ? " outside braces." : "."));
+        double total = UnrolledLayers(layer);
+        if (total > MaxLayers)
+            throw p.Error(0, $"The network unrolls to {total:0} layers (repeats multiplied out); at most {MaxLayers} are supported. Use fewer or smaller repeats.");
         return layer;
+    }
+
+    /// <summary>
+    /// The number of layer applications of one kernel evaluation: repeats multiplied out, every branch
+    /// counted (a double, so that nested repeats cannot overflow). The recursion is bounded by <see cref="MaxNesting"/>.
+    /// </summary>
+    internal static double UnrolledLayers(Layer layer) => layer switch
+    {
+        Serial s => s.Layers.Sum(UnrolledLayers),
+        Repeat r => r.Count * UnrolledLayers(r.Body),
+        ParallelBranches p => p.Branches.Sum(UnrolledLayers),
+        _ => 1,
+    };
+
+    /// <summary>Enters a brace at <paramref name="at"/>: at most <see cref="MaxNesting"/> levels.</summary>
+    private void Enter(int at)
+    {
+        if (++_depth > MaxNesting)
+            throw Error(at, $"Braces nest deeper than {MaxNesting} levels; flatten the groups (repeat(k){{…}} with a larger k replaces nested repeats).");
     }
 
     private bool AtEnd => _pos >= _s.Length;
@@ -75,9 +106,11 @@ internal sealed class SpecParser
         int start = _pos;
         if (Peek == '{')
         {
+            Enter(_pos);
             _pos++;
             var inner = Sequence();
             Expect('}');
+            _depth--;
             return inner is Serial ? inner : new Serial([inner]);
         }
         string name = Word();
@@ -91,21 +124,28 @@ internal sealed class SpecParser
                 SkipSpace();
                 int at = _pos;
                 string count = Word();
-                if (!int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1)
-                    throw Error(at, $"repeat needs a whole count ≥ 1, e.g. repeat(3){{dense relu}}; got '{count}'.");
+                if (!int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n is < 1 or > MaxLayers)
+                    throw Error(at, $"repeat needs a whole count in 1..{MaxLayers}, e.g. repeat(3){{dense relu}}; got '{count}'.");
                 Expect(')');
                 var body = Body();
-                try { return new Repeat(n, body); }
+                Repeat repeat;
+                try { repeat = new Repeat(n, body); }
                 catch (ArgumentException e) { throw Error(start, e.Message); }
+                double unrolled = UnrolledLayers(repeat);
+                if (unrolled > MaxLayers)
+                    throw Error(start, $"{name}({n}){{…}} unrolls to {unrolled:0} layers; at most {MaxLayers} are supported. Use a smaller count or a shorter body.");
+                return repeat;
             }
             case "parallel":
             case "concat":
             {
                 SkipSpace();
+                Enter(_pos);
                 Expect('{');
                 var branches = new List<Layer> { Sequence() };
                 while (Peek == '|') { _pos++; branches.Add(Sequence()); }
                 Expect('}');
+                _depth--;
                 try { return new ParallelBranches(name == "parallel" ? FanIn.Sum : FanIn.Concat, branches); }
                 catch (ArgumentException e) { throw Error(start, e.Message); }
             }
@@ -119,9 +159,11 @@ internal sealed class SpecParser
     private Layer Body()
     {
         SkipSpace();
+        Enter(_pos);
         Expect('{');
         var s = Sequence();
         Expect('}');
+        _depth--;
         return s;
     }
 
@@ -167,16 +209,22 @@ internal sealed class SpecParser
 
     private Layer Build(string name, Dictionary<string, (string Value, int Column)> a)
     {
-        double Num(string key, double def)
+        // Every number is checked here, where its column is known (the layers' own checks would point at the layer).
+        double Num(string key, double def, Func<double, bool> valid, string range)
         {
             if (!a.TryGetValue(key, out var v)) return def;
-            return ParseNumber(v.Value, v.Column, key);
+            double x = ParseNumber(v.Value, v.Column, key);
+            if (!valid(x)) throw OutOfRange(name, key, v.Value, x, v.Column, range);
+            return x;
         }
-        int Int(string key, int def)
+        double Real(string key, double def) => Num(key, def, double.IsFinite, "a finite number");
+        double Std(string key, double def, string what) => Num(key, def, x => double.IsFinite(x) && x >= 0, $"a finite number ≥ 0 ({what})");
+        int Int(string key, int def, int min, int max)
         {
             if (!a.TryGetValue(key, out var v)) return def;
-            if (!int.TryParse(v.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n))
-                throw Error(v.Column, $"'{key}' must be a whole number, got '{v.Value}'.");
+            string range = max == int.MaxValue ? $"≥ {min}" : min == max - 1 ? $"{min} or {max}" : $"in {min}..{max}";
+            if (!int.TryParse(v.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int n) || n < min || n > max)
+                throw Error(v.Column, $"{name}: '{key}' must be a whole number {range}, got '{v.Value}'.");
             return n;
         }
         switch (name)
@@ -191,29 +239,37 @@ internal sealed class SpecParser
                         "standard" => Parameterization.Standard,
                         _ => throw Error(p.Column, $"param must be ntk or standard, got '{p.Value}'."),
                     };
-                int? width = a.ContainsKey("width") ? Int("width", 0) : null;
-                return new Dense(Num("w", 1), Num("b", 0), param, width);
+                int? width = a.ContainsKey("width") ? Int("width", 0, 1, int.MaxValue) : null;
+                return new Dense(Std("w", 1, "σw"), Std("b", 0, "σb"), param, width);
             }
             case "identity": return new Identity();
             case "relu": return ABRelu.Relu();
             case "abs": return ABRelu.Abs();
-            case "leaky_relu": return ABRelu.LeakyRelu(Num("alpha", 0.01));
-            case "abrelu": return new ABRelu(Num("a", 0), Num("b", 1));
-            case "erf": return new Erf(Num("a", 1), Num("b", 1), Num("c", 0));
+            case "leaky_relu": return ABRelu.LeakyRelu(Real("alpha", 0.01));
+            case "abrelu": return new ABRelu(Real("a", 0), Real("b", 1));
+            case "erf": return new Erf(Real("a", 1), Real("b", 1), Real("c", 0));
             case "gelu": return new Gelu();
-            case "sin": return new Sin(Num("a", 1), Num("b", 1), Num("c", 0));
-            case "cos": return Sin.Cos(Num("a", 1), Num("b", 1), Num("c", 0));
-            case "exp": return new Exp(Num("a", 1), Num("b", 1));
-            case "gaussian": return new Gaussian(Num("a", 1), Num("b", -1));
-            case "hermite": return new Hermite(Int("n", 1));
-            case "monomial": return new Monomial(Int("n", 1));
+            case "sin": return new Sin(Real("a", 1), Real("b", 1), Real("c", 0));
+            case "cos": return Sin.Cos(Real("a", 1), Real("b", 1), Real("c", 0));
+            case "exp": return new Exp(Real("a", 1), Real("b", 1));
+            case "gaussian":
+                return new Gaussian(Real("a", 1), Num("b", -1, x => double.IsFinite(x) && x < 0, "a finite number < 0, so that a·exp(b·x²) decays (e.g. b=-1)"));
+            case "hermite": return new Hermite(Int("n", 1, 0, MaxDegree));
+            case "monomial": return new Monomial(Int("n", 1, 0, MaxDegree));
             case "polynomial":
             {
                 if (!a.TryGetValue("coef", out var c)) throw Error(_pos, "polynomial needs coefficients c0;c1;…, e.g. polynomial(coef=0;1;0.5).");
                 var parts = c.Value.Split(';');
+                if (parts.Length > MaxDegree + 1)
+                    throw Error(c.Column, $"polynomial: 'coef' has {parts.Length} coefficients (degree {parts.Length - 1}); at most {MaxDegree + 1} (degree {MaxDegree}) are supported.");
                 var coefs = new double[parts.Length];
                 int col = c.Column;
-                for (int i = 0; i < parts.Length; i++) { coefs[i] = ParseNumber(parts[i], col, "coef"); col += parts[i].Length + 1; }
+                for (int i = 0; i < parts.Length; i++)
+                {
+                    coefs[i] = ParseNumber(parts[i], col, "coef");
+                    if (!double.IsFinite(coefs[i])) throw OutOfRange(name, $"coef (coefficient {i + 1})", parts[i], coefs[i], col, "a finite number");
+                    col += parts[i].Length + 1;
+                }
                 return new Polynomial(coefs);
             }
             case "sign": return new Sign();
@@ -223,8 +279,10 @@ internal sealed class SpecParser
                 if (a.TryGetValue("padding", out var pv))
                     pad = pv.Value switch { "same" => Convolution.Padding.Same, "valid" => Convolution.Padding.Valid, "circular" => Convolution.Padding.Circular,
                         _ => throw Error(pv.Column, $"padding must be same, valid or circular, got '{pv.Value}'.") };
-                if (name == "avg_pool") return new Convolution.AvgPool(Int("size", 2), a.ContainsKey("stride") ? Int("stride", 1) : null, pad, Int("dims", 2));
-                return new Convolution.Conv(Int("size", 3), Num("w", 1), Num("b", 0), Int("stride", 1), pad, Int("dims", 2), a.ContainsKey("channels") ? Int("channels", 1) : null);
+                if (name == "avg_pool")
+                    return new Convolution.AvgPool(Int("size", 2, 1, int.MaxValue), a.ContainsKey("stride") ? Int("stride", 1, 1, int.MaxValue) : null, pad, Int("dims", 2, 1, 2));
+                return new Convolution.Conv(Int("size", 3, 1, int.MaxValue), Std("w", 1, "σw"), Std("b", 0, "σb"), Int("stride", 1, 1, int.MaxValue), pad,
+                    Int("dims", 2, 1, 2), a.ContainsKey("channels") ? Int("channels", 1, 1, int.MaxValue) : null);
             }
             case "flatten": return new Convolution.Flatten();
             case "global_avg_pool": return new Convolution.GlobalAvgPool();
@@ -232,13 +290,37 @@ internal sealed class SpecParser
         }
     }
 
+    /// <summary>Highest degree of hermite, monomial and polynomial (their Gaussian moments stay exact in float64 up to here).</summary>
+    private const int MaxDegree = 30;
+
+    private FormatException OutOfRange(string layer, string key, string text, double value, int column, string range)
+    {
+        string shown = text.Trim();
+        bool plain = double.TryParse(shown, NumberStyles.Float, CultureInfo.InvariantCulture, out double p) && p.Equals(value);
+        string evaluated = plain
+            ? (double.IsInfinity(value) && !shown.Contains("inf", StringComparison.OrdinalIgnoreCase) ? " (beyond the largest double, about 1.8e308)" : "")
+            : $" (= {value.ToString("R", CultureInfo.InvariantCulture)})";
+        return Error(column, $"{layer}: '{key}' must be {range}, got {shown}{evaluated}.");
+    }
+
+    /// <summary>
+    /// A number, or sqrt(…) of one (nestable; unwrapped in a loop, so no depth limit is needed). Returns
+    /// the value even when it is not finite (1e400, sqrt(-1)): the caller checks the parameter's range.
+    /// </summary>
     private double ParseNumber(string text, int column, string key)
     {
-        string t = text.Trim();
-        if (t.StartsWith("sqrt(", StringComparison.Ordinal) && t.EndsWith(')'))
-            return Math.Sqrt(ParseNumber(t[5..^1], column + 5, key));
-        if (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)) return v;
-        throw Error(column, $"'{key}' must be a number (e.g. 1.5, 1e-3 or sqrt(2)), got '{text}'.");
+        int start = 0, end = text.Length, roots = 0;
+        while (start < end && char.IsWhiteSpace(text[start])) start++;
+        while (end > start && char.IsWhiteSpace(text[end - 1])) end--;
+        while (end - start > 6 && string.CompareOrdinal(text, start, "sqrt(", 0, 5) == 0 && text[end - 1] == ')')
+        {
+            start += 5; end--;
+            roots++;
+        }
+        if (!double.TryParse(text.AsSpan(start, end - start), NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
+            throw Error(column + start, $"'{key}' must be a number (e.g. 1.5, 1e-3 or sqrt(2)), got '{text.Trim()}'.");
+        for (int k = 0; k < roots; k++) v = Math.Sqrt(v);
+        return v;
     }
 
     private string Word()
@@ -280,10 +362,24 @@ internal sealed class SpecParser
         return prev[b.Length];
     }
 
-    /// <summary>A syntax error at a 0-based position, reported 1-based with the spec and a caret line.</summary>
+    /// <summary>
+    /// A syntax error at a 0-based position, reported 1-based with the spec and a caret line. Specs longer
+    /// than <see cref="EchoWidth"/> are echoed as a window around the position, cut with '…'.
+    /// </summary>
     private FormatException Error(int position, string message)
     {
         position = Math.Clamp(position, 0, _s.Length);
-        return new FormatException($"Architecture spec, column {position + 1}: {message}\n  {_s}\n  {new string(' ', position)}^");
+        int from = 0, to = _s.Length;
+        if (_s.Length > EchoWidth)
+        {
+            from = Math.Max(0, position - EchoWidth / 2);
+            to = Math.Min(_s.Length, from + EchoWidth);
+            from = Math.Max(0, to - EchoWidth);
+        }
+        string head = from > 0 ? "…" : "", tail = to < _s.Length ? "…" : "";
+        return new FormatException($"Architecture spec, column {position + 1}: {message}\n  {head}{_s[from..to]}{tail}\n  {new string(' ', head.Length + position - from)}^");
     }
+
+    /// <summary>The most characters of the spec echoed under an error.</summary>
+    private const int EchoWidth = 100;
 }
