@@ -13,7 +13,11 @@ internal static class CommonOptions
 
     public static void ApplyProvider(string? value)
     {
-        if (!string.IsNullOrWhiteSpace(value)) LinearAlgebra.Use(LinearAlgebra.ParseKind(value));
+        if (string.IsNullOrWhiteSpace(value)) return;
+        ProviderKind kind;
+        try { kind = LinearAlgebra.ParseKind(value); }
+        catch (ArgumentException) { throw new CliError($"--provider: unknown provider '{value}'; use managed, native or auto."); }
+        LinearAlgebra.Use(kind);
     }
 
     /// <summary>The command line as a user would type it again: "tangent" and every token, quoted for a POSIX shell where needed.</summary>

@@ -71,6 +71,13 @@ internal sealed class KernelOptions
         if (kernelName is null)
             throw new ArgumentException("Choose a kernel: --kernel linear|gaussian|laplace|polynomial" + (_allowNone ? "|none" : "") + ", or --arch SPEC with --get nngp|ntk.");
         string name = kernelName.Trim().ToLowerInvariant();
+        string[] known = _allowNone ? ["linear", "gaussian", "laplace", "polynomial", "none"] : ["linear", "gaussian", "laplace", "polynomial"];
+        if (name == "none" && !_allowNone)
+            throw new CliError("--kernel none (linear regression without a kernel) is for 'tangent regress'; this command computes a kernel matrix.",
+                "choose --kernel linear|gaussian|laplace|polynomial, or --arch SPEC.");
+        if (!known.Contains(name) && name is not ("rbf" or "laplacian" or "poly"))
+            throw new CliError($"--kernel: unknown kernel '{kernelName}'; use {string.Join(", ", known)}.",
+                ParseErrors.Nearest(name, known) is { } near ? $"did you mean --kernel {near}? (or --arch SPEC for a network's kernel)" : "or --arch SPEC for a network's kernel.");
         if (r.GetResult(Get) is { Implicit: false })
             throw new CliError($"--get applies only to a network's kernel (--arch), not to --kernel {kernelName}.", "drop --get, or give --arch SPEC instead of --kernel.");
         if (name is "none" or "linear") RejectGiven(r, $"--kernel {name}", Gamma, Coef0, Degree);
@@ -83,7 +90,7 @@ internal sealed class KernelOptions
             "gaussian" or "rbf" => ClassicalKernel.Gaussian(gamma),
             "laplace" or "laplacian" => ClassicalKernel.Laplace(gamma),
             "polynomial" or "poly" => ClassicalKernel.Polynomial(gamma, r.GetValue(Coef0), r.GetValue(Degree)),
-            _ => throw new ArgumentException($"Unknown kernel '{name}'. Use linear, gaussian, laplace, polynomial (or none with regress, or --arch for a network's kernel)."),
+            _ => throw new CliError($"--kernel: unknown kernel '{kernelName}'."),
         };
     }
 }

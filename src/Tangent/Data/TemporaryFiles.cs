@@ -30,8 +30,9 @@ public sealed partial class TemporaryFiles
     public static TemporaryFiles Process { get; } = new();
 
     /// <summary>A stale temporary file is removed only when it has not been modified for this long
-    /// (a guard against a live writer whose process id is not visible here, e.g. in another container).</summary>
-    public static TimeSpan StaleAge { get; } = TimeSpan.FromMinutes(1);
+    /// (a guard against a live writer whose process id is not visible here, e.g. in another container:
+    /// Tangent creates a temporary file only to write it, so a live writer keeps touching it).</summary>
+    public static TimeSpan StaleAge { get; } = TimeSpan.FromSeconds(3);
 
     /// <summary>Creates an empty registry (tests; the process uses <see cref="Process"/>).</summary>
     public TemporaryFiles()

@@ -130,11 +130,11 @@ internal sealed class KernelFlow
             double lmax = eigen.Values[^1];
             double bound = LearningRateBound.FromLargestEigenvalue(lmax, TargetEntries);
             if (LearningRate > bound)
-                throw new ArgumentException(
+                throw new UnstableLearningRateException(LearningRate, bound, "2N/λ_max",
                     $"The learning rate {LearningRate:G6} is above the stability bound 2N/λ_max = 2·{TargetEntries}/{lmax:G6} = {bound:G6} " +
                     $"of the {_kernelName} (N = entries of Y_train, λ_max its largest eigenvalue{(RidgeValue > 0 ? $" with the ridge {RidgeValue:G3}" : "")}); " +
                     $"gradient descent at this rate diverges. Use a learning rate below {bound:G6} (e.g. {0.5 * bound:G3}), " +
-                    "or set AllowUnstableLearningRate to evaluate the continuous-time formulas anyway.", "options");
+                    "standardize the inputs if the bound is far below 1, or set AllowUnstableLearningRate to evaluate the continuous-time formulas anyway.");
         }
         _learningRateChecked = true;
     }

@@ -128,9 +128,9 @@ public sealed record LinearRegression
         if (!(eta > 0) || !double.IsFinite(eta))
             throw new ArgumentOutOfRangeException(nameof(LearningRate), eta, "The learning rate must be a finite number > 0.");
         if (eta >= bound && !Force)
-            throw new ArgumentException(
+            throw new Dynamics.UnstableLearningRateException(eta, bound, "2/σ₁²",
                 $"Learning rate η = {eta:G6} is at or above the stable bound 2/σ₁² = {bound:G6} (σ₁ = the largest singular value of X); gradient descent would diverge. " +
-                $"Use η < {bound:G6} (e.g. {bound / 2:G6}), or set Force (--force) to watch it diverge.");
+                $"Use η < {bound:G6} (e.g. {bound / 2:G6}), standardize the features if the bound is far below 1, or set Force to watch it diverge.");
         int d = x.Cols, k = y.Cols;
         var w = new Matrix(d, k);
         var xty = LinearAlgebra.Multiply(x, y, Op.Transpose, Op.None);

@@ -76,7 +76,7 @@ public sealed class CliTests : IDisposable
 
     [Theory]
     [InlineData("missing file", "kernel --kernel linear --x1 /nonexistent/x.csv --out k.csv", "does not exist")]
-    [InlineData("unknown kernel", "kernel --kernel gauss --x1 X --out k.csv", "Unknown kernel")]
+    [InlineData("unknown kernel", "kernel --kernel gauss --x1 X --out k.csv", "--kernel: unknown kernel 'gauss'")]
     [InlineData("typo in spec", "kernel --arch dense(w=1)_relu --x1 X --out k.csv", "column")]
     [InlineData("kernel and arch", "kernel --kernel linear --arch relu --x1 X --out k.csv", "not both")]
     [InlineData("unstable learning rate", "predict --arch dense(w=1) --x-train X --y-train Y --x-test X --time 5 --learning-rate 1e6 --out-mean m.csv", "bound")]

@@ -95,7 +95,7 @@ public sealed class GradientDescentMseTests
         Assert.Equal(2.0 * 18 / eigen.Values[^1], bound, 12);
 
         var tooFast = new GradientDescentMse(k.NtkTrainTrain, k.YTrain, new DynamicsOptions { LearningRate = 1.01 * bound });
-        var ex = Assert.Throws<ArgumentException>(() => tooFast.Predict(1.0));
+        var ex = Assert.Throws<UnstableLearningRateException>(() => tooFast.Predict(1.0));
         Assert.Contains(bound.ToString("G6"), ex.Message);
         Assert.Contains("AllowUnstableLearningRate", ex.Message);
 

@@ -47,7 +47,7 @@ public sealed class NeuralKernelRegressorTests
         Assert.True(traj[2].Mean.MaxAbsDifference(traj[3].Mean) < 1e-6);
         var diag = model.PredictTrajectory(xs, [10], CovarianceMode.Diagonal)[0];
         for (int i = 0; i < 4; i++) Assert.Equal(traj[1].Covariance![i, i], diag.Variance![i], 1e-10);
-        var e = Assert.Throws<ArgumentException>(() => (NeuralKernelRegressor.Parse(Spec) with { LearningRate = 1e6, Time = 3 }).Fit(x, y).Predict(xs));
+        var e = Assert.Throws<Tangent.Dynamics.UnstableLearningRateException>(() => (NeuralKernelRegressor.Parse(Spec) with { LearningRate = 1e6, Time = 3 }).Fit(x, y).Predict(xs));
         Assert.Contains("bound", e.Message);
     }
 }

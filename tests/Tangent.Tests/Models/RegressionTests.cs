@@ -123,7 +123,7 @@ public sealed class RegressionTests
         double bound = LinearRegression.StableLearningRateBound(x);
         var s = TestData.ToMathNet(x).Svd().S[0];
         Assert.Equal(2 / (s * s), bound, 1e-10 * bound);
-        var e = Assert.Throws<ArgumentException>(() => new LinearRegression { Method = LinearMethod.GradientDescent, LearningRate = 1.01 * bound }.Fit(x, y));
+        var e = Assert.Throws<Tangent.Dynamics.UnstableLearningRateException>(() => new LinearRegression { Method = LinearMethod.GradientDescent, LearningRate = 1.01 * bound }.Fit(x, y));
         Assert.Contains("stable bound", e.Message);
         var forced = new LinearRegression { Method = LinearMethod.GradientDescent, LearningRate = 1.05 * bound, Force = true, MaxSteps = 300 }.Fit(x, y);
         Assert.False(forced.Trace!.Converged);

@@ -170,7 +170,7 @@ internal static partial class Catalogue
         Opt("kernel", With(KernelBase, "--kernel", "gauss"), "--kernel", "gauss", Expect.Refuse, "unknown kernel", KernelOut);
         Opt("kernel", With(KernelBase, "--kernel", "none"), "--kernel", "none", Expect.Refuse, "none is for regress", KernelOut);
         Opt("kernel", With(KernelBase, "--kernel", "linear", "--provider", "quantum"), "--provider", "quantum", Expect.Refuse, "unknown provider", KernelOut);
-        Opt("kernel", With(KernelBase, "--kernel", "linear", "--gama", "0.5"), "--gama", "0.5", Expect.Refuse, "unknown option (typo)", KernelOut);
+        Opt("kernel", With(KernelBase, "--kernel", "linear", "--gama", "0.5"), "--gama", "--gama", Expect.Refuse, "unknown option (typo): naming the option is enough", KernelOut);
         Opt("kernel", With(KernelBase, "--kernel", "linear", "--split", "sideways"), "--split", "sideways", Expect.Either, "--split without --images", KernelOut);
         // --memory-budget is process-wide: children.
         foreach (var (v, e, why) in new (string, Expect, string)[]

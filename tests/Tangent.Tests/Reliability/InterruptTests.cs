@@ -161,6 +161,7 @@ public sealed class InterruptTests(ITestOutputHelper log) : IDisposable
         Assert.Null(DestinationProblem(finished: false));
         Skip.If(stale.Length == 0, "SIGKILL left no temporary file (the product writes without one?)");
         log.WriteLine($"SIGKILL left {string.Join(", ", stale.Select(Path.GetFileName))}");
+        Thread.Sleep(Tangent.Data.TemporaryFiles.StaleAge + TimeSpan.FromSeconds(0.5));   // a temp file is stale once untouched this long
 
         var next = ChildCli.Run(["kernel", "--kernel", "linear", "--x1", _box.P("small.csv"), "--out", _box.P("k.npy")], _box.Work, TimeSpan.FromSeconds(60), heapLimitBytes: 0);
         Assert.True(next.ExitCode == 0, next.Err);
