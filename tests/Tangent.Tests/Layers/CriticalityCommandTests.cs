@@ -74,7 +74,7 @@ public sealed class CriticalityCommandTests
         Assert.Contains("no critical σw at σb = 0: χ⊥ jumps from 0.58792890", output);
         Assert.Contains("to 1.1758578", output);
         Assert.Contains("at σw ≈ 1.5335304", output);
-        Assert.Contains("q* jumps from 0 to ∞", output);
+        Assert.Contains("q* jumps from 0 to unbounded growth", output);
         Assert.DoesNotContain("(χ⊥ = 1)", output);
         Assert.Contains("σw = 1, σb = 0", output);      // no critical σw: the default σw is 1
     }
@@ -101,9 +101,9 @@ public sealed class CriticalityCommandTests
     }
 
     [Theory]
-    [InlineData("--w", "1e400", "--w must be a finite number ≥ 0 (σw), got ∞.")]
+    [InlineData("--w", "1e400", "--w must be a finite number ≥ 0 (σw), got 1e400 (= Infinity).")]
     [InlineData("--w", "-1", "--w must be a finite number ≥ 0 (σw), got -1.")]
-    [InlineData("--b", "NaN", "--b must be a finite number ≥ 0 (σb), got undefined.")]
+    [InlineData("--b", "NaN", "--b must be a finite number ≥ 0 (σb), got NaN.")]
     public void NonFiniteStdsAreUserErrors(string option, string value, string message)
     {
         var (rc, _, err) = Run("criticality", "--act", "erf", option, value);
