@@ -21,7 +21,7 @@ internal static class CriticalityCommand
         cmd.SetAction(r =>
         {
             string spec = r.GetValue(act)!;
-            if (Architecture.Parse(spec).Root is not Activation phi)
+            if (Architecture.ParseLayer(spec) is not Activation phi)
                 throw new ArgumentException($"--act takes one activation (e.g. relu, erf, gelu, tanh-like erf(b=1)), got the architecture '{spec}'.");
             double sb = r.GetValue(b);
             if (!(sb >= 0)) throw new ArgumentException($"--b must be ≥ 0, got {sb}.");

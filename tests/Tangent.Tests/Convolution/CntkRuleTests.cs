@@ -26,7 +26,7 @@ public sealed class CntkRuleTests
         "conv(size=3,w=1.41,b=0.1) relu conv(size=3,w=1.41) relu global_avg_pool dense(w=1)",
         "conv(size=3,w=1.3,b=0.2) relu avg_pool(size=2) flatten dense(w=1)",
         "conv(size=3,w=1.3,padding=circular) erf avg_pool(size=2,stride=1,padding=same) conv(size=2,w=1.2) relu global_avg_pool",
-        "conv(size=3,w=1.3,dims=1) relu avg_pool(size=2,dims=1) relu global_avg_pool dense(w=1,b=0.1)",
+        "conv(size=3,w=1.3,dims=1) relu avg_pool(size=2,dims=1) conv(size=1,w=1.2,dims=1) relu global_avg_pool dense(w=1,b=0.1)",
     };
 
     private static void AssertClose(Matrix actual, Matrix expected, double tol, string what)
