@@ -37,7 +37,7 @@ internal static class ActivationComposition
         if (outer is Polynomial po && inner is Polynomial pi && (po.Coefficients.Count - 1) * (pi.Coefficients.Count - 1) <= 30)
             return new Polynomial(ComposePolynomials(po.Coefficients, pi.Coefficients));
         if (IsSmooth(outer) && IsSmooth(inner)) return new ComposedActivation(outer, inner, location, fix);
-        refusal = $"{outer}∘{inner} has a kink, where Gauss–Hermite quadrature converges too slowly to reach {ComposedActivation.Tolerance:G1} relative, and no closed form here";
+        refusal = $"{outer}∘{inner} has a kink, where quadrature converges too slowly to reach {ComposedActivation.Tolerance:G1} relative, and no closed form here";
         return null;
     }
 
@@ -100,11 +100,11 @@ internal static class ActivationComposition
 /// nodes kh over ±<see cref="Range"/> standard deviations (the Gaussian weight left out is below 3e-18),
 /// step h = <see cref="Step"/>/σ on each axis so that the spacing is the same in the activation's argument
 /// (σ the axis' standard deviation), through the Cholesky factor of the 2×2 covariance. <see cref="Step"/>
-/// is chosen once, at construction, as the coarsest of 0.2, 0.1, 0.05 at which the 1-D moments E[φ²] and
-/// E[φ'²] at q = 1/4, 1 and 4 agree with half the step to 1e-10 (0.2 suffices for erf, gelu, sin and
-/// their compositions: about 1e-10). The accuracy depends on the input variance q as well (a growing φ
-/// needs a wider range; a large q needs many nodes), so before any kernel entry the input variances are
-/// checked: at q_max and q_max/4 and correlations 1, 0.6, −0.6, the value must agree within
+/// is chosen once, at construction, as the coarsest of 0.3, 0.2, 0.1, 0.05 at which the 1-D moments E[φ²]
+/// and E[φ'²] at q = 1/4, 1 and 4 agree with half the step to 1e-9 (0.2 for erf∘erf, erf∘gelu, sin∘erf,
+/// whose kernels then agree with half the step to about 1e-11). The accuracy depends on the input
+/// variance q as well (a growing φ needs a wider range; a large q needs many nodes), so before any kernel
+/// entry the input variances are checked: at q_max and q_max/4 and correlations 1, 0.6, −0.6, the value must agree within
 /// <see cref="Tolerance"/> of E[φ(u)²] (NNGP) and E[φ'(u)²] (NTK factor), which bound every entry, with
 /// the rule of half the step over ±11 standard deviations, and an axis may not need more than
 /// <see cref="MaxNodes"/> nodes; otherwise a <see cref="NonGaussianInputException"/> says to insert a
