@@ -287,109 +287,117 @@ public sealed class ConvolutionalKernel
         var acts = _stage.Select((l, i) => (l, i)).Where(t => t.l is Activation).Select(t => t.i).ToArray();
         var cov = acts.Select(i => new double[_shapes[i].Pixels * n]).ToArray();
         var readout = new double[n];
-        System.Threading.Tasks.Parallel.For(0, n, img =>
+        try
         {
-            var xs = x.Row(img);
-            int C = InputShape.Channels, P = InputShape.Pixels;
-            bool full = Layout == CovarianceLayout.Full;
-            double[] k;
-            if (full)
+            System.Threading.Tasks.Parallel.For(0, n, img =>
             {
-                k = new double[P * P];
-                for (int p = 0; p < P; p++)
-                    for (int q = 0; q < P; q++)
+                var xs = x.Row(img);
+                int C = InputShape.Channels, P = InputShape.Pixels;
+                bool full = Layout == CovarianceLayout.Full;
+                double[] k;
+                if (full)
+                {
+                    k = new double[P * P];
+                    for (int p = 0; p < P; p++)
+                        for (int q = 0; q < P; q++)
+                        {
+                            double s = 0;
+                            for (int c = 0; c < C; c++) s += xs[p * C + c] * xs[q * C + c];
+                            k[p * P + q] = s / C;
+                        }
+                }
+                else
+                {
+                    k = new double[P];
+                    for (int p = 0; p < P; p++)
                     {
                         double s = 0;
-                        for (int c = 0; c < C; c++) s += xs[p * C + c] * xs[q * C + c];
-                        k[p * P + q] = s / C;
+                        for (int c = 0; c < C; c++) s += xs[p * C + c] * xs[p * C + c];
+                        k[p] = s / C;
                     }
-            }
-            else
-            {
-                k = new double[P];
-                for (int p = 0; p < P; p++)
-                {
-                    double s = 0;
-                    for (int c = 0; c < C; c++) s += xs[p * C + c] * xs[p * C + c];
-                    k[p] = s / C;
                 }
-            }
-            int a = 0;
-            for (int step = 0; step < _stage.Count; step++)
-            {
-                int pin = _shapes[step].Pixels;
-                switch (_stage[step])
+                int a = 0;
+                for (int step = 0; step < _stage.Count; step++)
                 {
-                    case Conv conv:
+                    int pin = _shapes[step].Pixels;
+                    switch (_stage[step])
                     {
-                        var g = _geometry[step]!;
-                        int po = g.OutPixels, f = g.WindowSize;
-                        double w2 = conv.WeightStd * conv.WeightStd / f, b2 = conv.BiasStd * conv.BiasStd;
-                        var o = new double[full ? po * po : po];
-                        for (int u = 0; u < po; u++)
+                        case Conv conv:
                         {
-                            if (!full)
+                            var g = _geometry[step]!;
+                            int po = g.OutPixels, f = g.WindowSize;
+                            double w2 = conv.WeightStd * conv.WeightStd / f, b2 = conv.BiasStd * conv.BiasStd;
+                            var o = new double[full ? po * po : po];
+                            for (int u = 0; u < po; u++)
                             {
-                                double s = 0;
-                                for (int t = 0; t < f; t++) { int ip = g.Index[u * f + t]; if (ip >= 0) s += k[ip]; }
-                                o[u] = w2 * s + b2;
-                                continue;
-                            }
-                            for (int v = 0; v < po; v++)
-                            {
-                                double s = 0;
-                                for (int t = 0; t < f; t++)
+                                if (!full)
                                 {
-                                    int ip = g.Index[u * f + t], iq = g.Index[v * f + t];
-                                    if (ip >= 0 && iq >= 0) s += k[ip * pin + iq];
+                                    double s = 0;
+                                    for (int t = 0; t < f; t++) { int ip = g.Index[u * f + t]; if (ip >= 0) s += k[ip]; }
+                                    o[u] = w2 * s + b2;
+                                    continue;
                                 }
-                                o[u * po + v] = w2 * s + b2;
+                                for (int v = 0; v < po; v++)
+                                {
+                                    double s = 0;
+                                    for (int t = 0; t < f; t++)
+                                    {
+                                        int ip = g.Index[u * f + t], iq = g.Index[v * f + t];
+                                        if (ip >= 0 && iq >= 0) s += k[ip * pin + iq];
+                                    }
+                                    o[u * po + v] = w2 * s + b2;
+                                }
                             }
+                            k = o;
+                            break;
                         }
-                        k = o;
-                        break;
-                    }
-                    case AvgPool:
-                    {
-                        var g = _geometry[step]!;
-                        int po = g.OutPixels, f = g.WindowSize;
-                        var o = new double[po * po];
-                        for (int u = 0; u < po; u++)
-                            for (int v = 0; v < po; v++)
-                            {
-                                double s = 0;
-                                for (int t = 0; t < f; t++)
+                        case AvgPool:
+                        {
+                            var g = _geometry[step]!;
+                            int po = g.OutPixels, f = g.WindowSize;
+                            var o = new double[po * po];
+                            for (int u = 0; u < po; u++)
+                                for (int v = 0; v < po; v++)
                                 {
-                                    int ip = g.Index[u * f + t];
-                                    if (ip < 0) continue;
-                                    for (int r = 0; r < f; r++) { int iq = g.Index[v * f + r]; if (iq >= 0) s += k[ip * pin + iq]; }
+                                    double s = 0;
+                                    for (int t = 0; t < f; t++)
+                                    {
+                                        int ip = g.Index[u * f + t];
+                                        if (ip < 0) continue;
+                                        for (int r = 0; r < f; r++) { int iq = g.Index[v * f + r]; if (iq >= 0) s += k[ip * pin + iq]; }
+                                    }
+                                    o[u * po + v] = s / ((double)f * f);
                                 }
-                                o[u * po + v] = s / ((double)f * f);
-                            }
-                        k = o;
-                        break;
-                    }
-                    case Activation phi:
-                    {
-                        var slot = cov[a++];
-                        for (int p = 0; p < pin; p++) slot[p * n + img] = full ? k[p * pin + p] : k[p];
-                        if (!full) { for (int p = 0; p < pin; p++) k[p] = phi.Variance(k[p]); break; }
-                        var o = new double[pin * pin];
-                        for (int p = 0; p < pin; p++)
-                            for (int q = 0; q < pin; q++)
-                                o[p * pin + q] = p == q ? phi.Variance(k[p * pin + p]) : phi.Nngp(k[p * pin + p], k[p * pin + q], k[q * pin + q]);
-                        k = o;
-                        break;
+                            k = o;
+                            break;
+                        }
+                        case Activation phi:
+                        {
+                            var slot = cov[a++];
+                            var variances = new double[pin];
+                            for (int p = 0; p < pin; p++) slot[p * n + img] = variances[p] = full ? k[p * pin + p] : k[p];
+                            phi.CheckInputVariances(variances);   // a composed activation refuses variances it cannot integrate, before integrating
+                            if (!full) { for (int p = 0; p < pin; p++) k[p] = phi.Variance(k[p]); break; }
+                            var o = new double[pin * pin];
+                            for (int p = 0; p < pin; p++)
+                                for (int q = 0; q < pin; q++)
+                                    o[p * pin + q] = p == q ? phi.Variance(k[p * pin + p]) : phi.Nngp(k[p * pin + p], k[p * pin + q], k[q * pin + q]);
+                            k = o;
+                            break;
+                        }
                     }
                 }
-            }
-            int pr = _shapes[^1].Pixels;
-            double m = 0;
-            if (Readout is GlobalAvgPool) { foreach (double v in k) m += v; m /= (double)pr * pr; }
-            else { for (int p = 0; p < pr; p++) m += full ? k[p * pr + p] : k[p]; m /= pr; }
-            readout[img] = m;
-        });
-        for (int a = 0; a < acts.Length; a++) ((Activation)_stage[acts[a]]).CheckInputVariances(cov[a]);
+                int pr = _shapes[^1].Pixels;
+                double m = 0;
+                if (Readout is GlobalAvgPool) { foreach (double v in k) m += v; m /= (double)pr * pr; }
+                else { for (int p = 0; p < pr; p++) m += full ? k[p * pr + p] : k[p]; m /= pr; }
+                readout[img] = m;
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(inner => inner is NonGaussianInputException) is { } refusal)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refusal);
+        }
         var sqrt = cov.Select(c => c.Select(v => Math.Sqrt(Math.Max(v, 0))).ToArray()).ToArray();
         return new SelfState(cov, sqrt, readout);
     }

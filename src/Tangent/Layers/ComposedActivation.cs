@@ -167,13 +167,22 @@ internal sealed class ComposedActivation : Activation
     /// <inheritdoc />
     public override double Derivative(double x) => _dphi(x);
     /// <inheritdoc />
-    public override double Nngp(double q11, double q12, double q22) => Expect2(_phi, q11, q12, q22, Step, Range);
+    public override double Nngp(double q11, double q12, double q22) { Guard(q11, q22); return Expect2(_phi, q11, q12, q22, Step, Range); }
     /// <inheritdoc />
-    public override double NtkFactor(double q11, double q12, double q22) => Expect2(_dphi, q11, q12, q22, Step, Range);
+    public override double NtkFactor(double q11, double q12, double q22) { Guard(q11, q22); return Expect2(_dphi, q11, q12, q22, Step, Range); }
     /// <inheritdoc />
-    public override double Variance(double q) => Moment(_phi, q, Step, Range);
+    public override double Variance(double q) { Guard(q, q); return Moment(_phi, q, Step, Range); }
     /// <inheritdoc />
-    public override double DerivativeVariance(double q) => Moment(_dphi, q, Step, Range);
+    public override double DerivativeVariance(double q) { Guard(q, q); return Moment(_dphi, q, Step, Range); }
+
+    /// <summary>Refuses (with the message of the variance check) a variance whose axes would need more than
+    /// <see cref="MaxNodes"/> nodes, whichever path reaches the rule unchecked: no axis of the Cholesky
+    /// factor is wider than the larger standard deviation.</summary>
+    private void Guard(double q11, double q22)
+    {
+        double q = Math.Max(q11, q22);
+        if (Nodes(Math.Sqrt(Math.Max(q, 0)), Step, Range) > MaxNodes) EnsureAccurate(q);
+    }
 
     /// <inheritdoc />
     public override KernelState Apply(KernelState s)

@@ -186,6 +186,10 @@ public sealed class GaussianInputTests
         Assert.Contains("insert a dense layer (e.g. dense(w=1)) before 'erf' (layer 3)", e.Message);
         Assert.DoesNotContain('\n', e.Message);
         Assert.Throws<NonGaussianInputException>(() => a.Kernel(X.Row(4), X.Row(4)));
+        // The rule itself refuses such variances on any path, rather than integrating for hours.
+        var c = ActivationComposition.Compose(new Erf(), new Erf(1, 2), "here", "fix", out _)!;
+        Assert.Contains("q = 1E+06", Assert.Throws<NonGaussianInputException>(() => c.Variance(1e6)).Message);
+        Assert.Throws<NonGaussianInputException>(() => c.Nngp(1, 0.5, 1e6));
         // Small inputs are fine.
         var small = X.Clone();
         for (int t = 0; t < small.Data.Length; t++) small.Data[t] *= 0.05;
