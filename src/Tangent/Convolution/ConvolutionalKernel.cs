@@ -28,7 +28,7 @@ public enum CovarianceLayout
 /// </summary>
 public sealed class ConvolutionalKernel
 {
-    private readonly List<Layer> _stage = [];      // Conv, AvgPool or Activation
+    private readonly List<Layer> _stage;           // Conv, AvgPool or Activation
     private readonly ImageShape[] _shapes;         // input shape of each stage step, plus the shape at the readout
     private readonly WindowGeometry?[] _geometry;
     private readonly Layer? _tail;
@@ -46,27 +46,9 @@ public sealed class ConvolutionalKernel
         shape.Validate();
         Architecture = architecture;
         InputShape = shape;
-        var layers = Flat(architecture.Root).ToList();
-        int k = 0;
-        for (; k < layers.Count; k++)
-        {
-            var l = layers[k];
-            if (l is ImageLayer { IsReadout: true }) { Readout = l; k++; break; }
-            if (l is Conv or AvgPool or Activation) { _stage.Add(l); continue; }
-            if (l is Dense)
-            {
-                if (_stage.Count == 0 || _stage.All(s => s is Activation))
-                    throw new ArgumentException($"'{architecture}': the first layer on images must be conv (or flatten to treat the image as a vector); dense acts on vectors. Use conv(size=1) for a per-pixel dense layer.");
-                break;  // implicit flatten before the first dense layer
-            }
-            throw new ArgumentException($"'{architecture}': layer '{l}' cannot act on images here; the image part may hold conv, avg_pool and activations, followed by flatten or global_avg_pool.");
-        }
-        Readout ??= new Flatten();
-        var rest = layers.Skip(k).ToList();
-        var bad = rest.FirstOrDefault(ContainsImageLayer);
-        if (bad is not null)
-            throw new ArgumentException($"'{architecture}': '{bad}' comes after the readout '{Readout}'; image layers must come before flatten/global_avg_pool.");
-        _tail = rest.Count == 0 ? null : new Serial(rest);
+        // The kernels follow the execution tree (an activation after flatten moved before it, consecutive
+        // activations composed: docs/LAYERS.md, "Gaussian pre-activations"); the finite twin follows the spec as written.
+        (_stage, Readout, _tail) = Split(architecture, architecture.Execution);
 
         _shapes = new ImageShape[_stage.Count + 1];
         _geometry = new WindowGeometry?[_stage.Count];
@@ -95,6 +77,35 @@ public sealed class ConvolutionalKernel
 
     /// <summary>The covariance layout the architecture needs: full with pooling, else diagonal.</summary>
     public CovarianceLayout Layout { get; }
+
+    /// <summary>Cuts a layer tree into the image part (conv, avg_pool, activations), the readout (an implied
+    /// flatten when there is none before the first dense layer or the end) and the vector tail.</summary>
+    private static (List<Layer> Stage, Layer Readout, Layer? Tail) Split(Architecture architecture, Layer root)
+    {
+        var stage = new List<Layer>();
+        Layer? readout = null;
+        var layers = Flat(root).ToList();
+        int k = 0;
+        for (; k < layers.Count; k++)
+        {
+            var l = layers[k];
+            if (l is ImageLayer { IsReadout: true }) { readout = l; k++; break; }
+            if (l is Conv or AvgPool or Activation) { stage.Add(l); continue; }
+            if (l is Dense)
+            {
+                if (stage.Count == 0 || stage.All(s => s is Activation))
+                    throw new ArgumentException($"'{architecture}': the first layer on images must be conv (or flatten to treat the image as a vector); dense acts on vectors. Use conv(size=1) for a per-pixel dense layer.");
+                break;  // implicit flatten before the first dense layer
+            }
+            throw new ArgumentException($"'{architecture}': layer '{l}' cannot act on images here; the image part may hold conv, avg_pool and activations, followed by flatten or global_avg_pool.");
+        }
+        readout ??= new Flatten();
+        var rest = layers.Skip(k).ToList();
+        var bad = rest.FirstOrDefault(ContainsImageLayer);
+        if (bad is not null)
+            throw new ArgumentException($"'{architecture}': '{bad}' comes after the readout '{readout}'; image layers must come before flatten/global_avg_pool.");
+        return (stage, readout, rest.Count == 0 ? null : new Serial(rest));
+    }
 
     private static IEnumerable<Layer> Flat(Layer l) => l switch
     {
@@ -125,25 +136,27 @@ public sealed class ConvolutionalKernel
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentNullException.ThrowIfNull(rng);
+        var (stage, readout, tail) = Split(Architecture, Architecture.Root);
         var parts = new List<FiniteLayer>();
         int c = InputShape.Channels;
-        for (int i = 0; i < _stage.Count; i++)
+        var s = InputShape;
+        foreach (var layer in stage)
         {
-            var s = _shapes[i];
-            switch (_stage[i])
+            switch (layer)
             {
                 case Conv conv:
                     int cout = conv.Channels ?? width;
-                    parts.Add(new FiniteImageLayers.FiniteConv(conv, _geometry[i]!, c, cout, rng));
+                    parts.Add(new FiniteImageLayers.FiniteConv(conv, conv.Geometry(s), c, cout, rng));
                     c = cout;
                     break;
-                case AvgPool: parts.Add(new FiniteImageLayers.FiniteAvgPool(_geometry[i]!, c)); break;
-                default: parts.Add(_stage[i].Initialize(s.Pixels * c, width, rng)); break;
+                case AvgPool pool: parts.Add(new FiniteImageLayers.FiniteAvgPool(pool.Geometry(s), c)); break;
+                default: parts.Add(layer.Initialize(s.Pixels * c, width, rng)); break;
             }
+            if (layer is ImageLayer il) s = il.OutputShape(s);
         }
-        int pr = _shapes[^1].Pixels;
-        parts.Add(Readout is GlobalAvgPool ? new FiniteImageLayers.FiniteGlobalAvgPool(pr, c) : new FiniteImageLayers.FiniteFlatten(pr * c));
-        if (_tail is not null) parts.Add(_tail.Initialize(parts[^1].OutputWidth, width, rng));
+        int pr = s.Pixels;
+        parts.Add(readout is GlobalAvgPool ? new FiniteImageLayers.FiniteGlobalAvgPool(pr, c) : new FiniteImageLayers.FiniteFlatten(pr * c));
+        if (tail is not null) parts.Add(tail.Initialize(parts[^1].OutputWidth, width, rng));
         return new FiniteImageLayers.FiniteChain(parts);
     }
 
@@ -274,108 +287,117 @@ public sealed class ConvolutionalKernel
         var acts = _stage.Select((l, i) => (l, i)).Where(t => t.l is Activation).Select(t => t.i).ToArray();
         var cov = acts.Select(i => new double[_shapes[i].Pixels * n]).ToArray();
         var readout = new double[n];
-        System.Threading.Tasks.Parallel.For(0, n, img =>
+        try
         {
-            var xs = x.Row(img);
-            int C = InputShape.Channels, P = InputShape.Pixels;
-            bool full = Layout == CovarianceLayout.Full;
-            double[] k;
-            if (full)
+            System.Threading.Tasks.Parallel.For(0, n, img =>
             {
-                k = new double[P * P];
-                for (int p = 0; p < P; p++)
-                    for (int q = 0; q < P; q++)
+                var xs = x.Row(img);
+                int C = InputShape.Channels, P = InputShape.Pixels;
+                bool full = Layout == CovarianceLayout.Full;
+                double[] k;
+                if (full)
+                {
+                    k = new double[P * P];
+                    for (int p = 0; p < P; p++)
+                        for (int q = 0; q < P; q++)
+                        {
+                            double s = 0;
+                            for (int c = 0; c < C; c++) s += xs[p * C + c] * xs[q * C + c];
+                            k[p * P + q] = s / C;
+                        }
+                }
+                else
+                {
+                    k = new double[P];
+                    for (int p = 0; p < P; p++)
                     {
                         double s = 0;
-                        for (int c = 0; c < C; c++) s += xs[p * C + c] * xs[q * C + c];
-                        k[p * P + q] = s / C;
+                        for (int c = 0; c < C; c++) s += xs[p * C + c] * xs[p * C + c];
+                        k[p] = s / C;
                     }
-            }
-            else
-            {
-                k = new double[P];
-                for (int p = 0; p < P; p++)
-                {
-                    double s = 0;
-                    for (int c = 0; c < C; c++) s += xs[p * C + c] * xs[p * C + c];
-                    k[p] = s / C;
                 }
-            }
-            int a = 0;
-            for (int step = 0; step < _stage.Count; step++)
-            {
-                int pin = _shapes[step].Pixels;
-                switch (_stage[step])
+                int a = 0;
+                for (int step = 0; step < _stage.Count; step++)
                 {
-                    case Conv conv:
+                    int pin = _shapes[step].Pixels;
+                    switch (_stage[step])
                     {
-                        var g = _geometry[step]!;
-                        int po = g.OutPixels, f = g.WindowSize;
-                        double w2 = conv.WeightStd * conv.WeightStd / f, b2 = conv.BiasStd * conv.BiasStd;
-                        var o = new double[full ? po * po : po];
-                        for (int u = 0; u < po; u++)
+                        case Conv conv:
                         {
-                            if (!full)
+                            var g = _geometry[step]!;
+                            int po = g.OutPixels, f = g.WindowSize;
+                            double w2 = conv.WeightStd * conv.WeightStd / f, b2 = conv.BiasStd * conv.BiasStd;
+                            var o = new double[full ? po * po : po];
+                            for (int u = 0; u < po; u++)
                             {
-                                double s = 0;
-                                for (int t = 0; t < f; t++) { int ip = g.Index[u * f + t]; if (ip >= 0) s += k[ip]; }
-                                o[u] = w2 * s + b2;
-                                continue;
-                            }
-                            for (int v = 0; v < po; v++)
-                            {
-                                double s = 0;
-                                for (int t = 0; t < f; t++)
+                                if (!full)
                                 {
-                                    int ip = g.Index[u * f + t], iq = g.Index[v * f + t];
-                                    if (ip >= 0 && iq >= 0) s += k[ip * pin + iq];
+                                    double s = 0;
+                                    for (int t = 0; t < f; t++) { int ip = g.Index[u * f + t]; if (ip >= 0) s += k[ip]; }
+                                    o[u] = w2 * s + b2;
+                                    continue;
                                 }
-                                o[u * po + v] = w2 * s + b2;
+                                for (int v = 0; v < po; v++)
+                                {
+                                    double s = 0;
+                                    for (int t = 0; t < f; t++)
+                                    {
+                                        int ip = g.Index[u * f + t], iq = g.Index[v * f + t];
+                                        if (ip >= 0 && iq >= 0) s += k[ip * pin + iq];
+                                    }
+                                    o[u * po + v] = w2 * s + b2;
+                                }
                             }
+                            k = o;
+                            break;
                         }
-                        k = o;
-                        break;
-                    }
-                    case AvgPool:
-                    {
-                        var g = _geometry[step]!;
-                        int po = g.OutPixels, f = g.WindowSize;
-                        var o = new double[po * po];
-                        for (int u = 0; u < po; u++)
-                            for (int v = 0; v < po; v++)
-                            {
-                                double s = 0;
-                                for (int t = 0; t < f; t++)
+                        case AvgPool:
+                        {
+                            var g = _geometry[step]!;
+                            int po = g.OutPixels, f = g.WindowSize;
+                            var o = new double[po * po];
+                            for (int u = 0; u < po; u++)
+                                for (int v = 0; v < po; v++)
                                 {
-                                    int ip = g.Index[u * f + t];
-                                    if (ip < 0) continue;
-                                    for (int r = 0; r < f; r++) { int iq = g.Index[v * f + r]; if (iq >= 0) s += k[ip * pin + iq]; }
+                                    double s = 0;
+                                    for (int t = 0; t < f; t++)
+                                    {
+                                        int ip = g.Index[u * f + t];
+                                        if (ip < 0) continue;
+                                        for (int r = 0; r < f; r++) { int iq = g.Index[v * f + r]; if (iq >= 0) s += k[ip * pin + iq]; }
+                                    }
+                                    o[u * po + v] = s / ((double)f * f);
                                 }
-                                o[u * po + v] = s / ((double)f * f);
-                            }
-                        k = o;
-                        break;
-                    }
-                    case Activation phi:
-                    {
-                        var slot = cov[a++];
-                        for (int p = 0; p < pin; p++) slot[p * n + img] = full ? k[p * pin + p] : k[p];
-                        if (!full) { for (int p = 0; p < pin; p++) k[p] = phi.Variance(k[p]); break; }
-                        var o = new double[pin * pin];
-                        for (int p = 0; p < pin; p++)
-                            for (int q = 0; q < pin; q++)
-                                o[p * pin + q] = p == q ? phi.Variance(k[p * pin + p]) : phi.Nngp(k[p * pin + p], k[p * pin + q], k[q * pin + q]);
-                        k = o;
-                        break;
+                            k = o;
+                            break;
+                        }
+                        case Activation phi:
+                        {
+                            var slot = cov[a++];
+                            var variances = new double[pin];
+                            for (int p = 0; p < pin; p++) slot[p * n + img] = variances[p] = full ? k[p * pin + p] : k[p];
+                            phi.CheckInputVariances(variances);   // a composed activation refuses variances it cannot integrate, before integrating
+                            if (!full) { for (int p = 0; p < pin; p++) k[p] = phi.Variance(k[p]); break; }
+                            var o = new double[pin * pin];
+                            for (int p = 0; p < pin; p++)
+                                for (int q = 0; q < pin; q++)
+                                    o[p * pin + q] = p == q ? phi.Variance(k[p * pin + p]) : phi.Nngp(k[p * pin + p], k[p * pin + q], k[q * pin + q]);
+                            k = o;
+                            break;
+                        }
                     }
                 }
-            }
-            int pr = _shapes[^1].Pixels;
-            double m = 0;
-            if (Readout is GlobalAvgPool) { foreach (double v in k) m += v; m /= (double)pr * pr; }
-            else { for (int p = 0; p < pr; p++) m += full ? k[p * pr + p] : k[p]; m /= pr; }
-            readout[img] = m;
-        });
+                int pr = _shapes[^1].Pixels;
+                double m = 0;
+                if (Readout is GlobalAvgPool) { foreach (double v in k) m += v; m /= (double)pr * pr; }
+                else { for (int p = 0; p < pr; p++) m += full ? k[p * pr + p] : k[p]; m /= pr; }
+                readout[img] = m;
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(inner => inner is NonGaussianInputException) is { } refusal)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refusal);
+        }
         var sqrt = cov.Select(c => c.Select(v => Math.Sqrt(Math.Max(v, 0))).ToArray()).ToArray();
         return new SelfState(cov, sqrt, readout);
     }

@@ -29,17 +29,34 @@ public abstract class Activation : Layer
     public virtual double DerivativeVariance(double q) => NtkFactor(q, q, q);
 
     /// <inheritdoc />
-    public override KernelState Apply(KernelState s) => s with
+    /// <exception cref="NonGaussianInputException">The state is not a Gaussian pre-activation
+    /// (<see cref="KernelState.IsGaussian"/> false: the raw input, an activation's output, a concatenation);
+    /// <see cref="Identity"/>, a linear map, accepts any state.</exception>
+    public override KernelState Apply(KernelState s)
     {
-        Nngp = Nngp(s.Cov1, s.Nngp, s.Cov2),
-        Ntk = HasNtk ? s.Ntk * NtkFactor(s.Cov1, s.Nngp, s.Cov2) : double.NaN,
-        Cov1 = Variance(s.Cov1),
-        Cov2 = Variance(s.Cov2),
-    };
+        if (this is Identity) return s;
+        if (!s.IsGaussian) throw NonGaussianInputException.ForState(this);
+        return s with
+        {
+            Nngp = Nngp(s.Cov1, s.Nngp, s.Cov2),
+            Ntk = HasNtk ? s.Ntk * NtkFactor(s.Cov1, s.Nngp, s.Cov2) : double.NaN,
+            Cov1 = Variance(s.Cov1),
+            Cov2 = Variance(s.Cov2),
+            IsGaussian = false,
+        };
+    }
+
+    /// <summary>
+    /// Called with the input variances q(x) of every input before any kernel entry is computed (the
+    /// diagonal pass of both engines), so that an activation whose accuracy depends on q can refuse
+    /// up front (<see cref="ComposedActivation"/>). Nothing to check by default.
+    /// </summary>
+    internal virtual void CheckInputVariances(ReadOnlySpan<double> q) { }
 
     /// <inheritdoc />
     internal override void Diagonal(DiagonalPass pass)
     {
+        CheckInputVariances(pass.Cov);
         pass.Record();
         foreach (ref double c in pass.Cov.AsSpan()) c = Variance(c);
     }

@@ -9,17 +9,35 @@ namespace Tangent.Layers;
 /// (<see cref="ComputeKernels"/>) and its finite-width twin (<see cref="Initialize"/>). Built from C#
 /// (<c>new Architecture(new Dense(1.5, 0.1), ABRelu.Relu(), new Dense(1.5))</c>) or from the spec
 /// text (<see cref="Parse"/>, docs/LAYERS.md); <see cref="ToString"/> prints the spec back.
+/// Construction checks, before any computation, that every activation is fed a Gaussian
+/// pre-activation, rewriting what has an exact rule (docs/LAYERS.md, "Gaussian pre-activations").
 /// </summary>
 public sealed class Architecture
 {
     /// <summary>Wraps a layer (usually a <see cref="Serial"/>).</summary>
-    public Architecture(Layer root) => Root = root ?? throw new ArgumentNullException(nameof(root));
+    /// <exception cref="NonGaussianInputException">An activation is fed something that is not a Gaussian
+    /// pre-activation (the raw input; the output of an activation through pooling or a sum; an activation
+    /// right after another one when their composition has no exact or accurate rule). The message names the
+    /// layer (spec text, 1-based position) and the fix.</exception>
+    public Architecture(Layer root)
+    {
+        Root = root ?? throw new ArgumentNullException(nameof(root));
+        Execution = GaussianInputs.Plan(root);
+    }
 
     /// <summary>Serial composition of <paramref name="layers"/>.</summary>
+    /// <exception cref="NonGaussianInputException">As for <see cref="Architecture(Layer)"/>.</exception>
     public Architecture(params Layer[] layers) : this(new Serial(layers)) { }
 
-    /// <summary>The root layer.</summary>
+    /// <summary>The root layer, as written (<see cref="ToString"/> prints it; the finite twin follows it).</summary>
     public Layer Root { get; }
+
+    /// <summary>
+    /// The tree the kernels are computed with: <see cref="Root"/> itself, or an equivalent rewrite where an
+    /// activation follows a non-Gaussian signal with an exact rule: consecutive activations composed into
+    /// one, an activation after concat moved into every branch, an activation after flatten moved before it.
+    /// </summary>
+    internal Layer Execution { get; }
 
     /// <summary>The image shape H×W×C of the inputs when the architecture has image layers (conv, pooling); null for vectors.</summary>
     public Convolution.ImageShape? InputShape { get; init; }
@@ -35,13 +53,22 @@ public sealed class Architecture
 
     /// <summary>Parses the architecture spec language (docs/LAYERS.md).</summary>
     /// <exception cref="FormatException">A syntax error, with the column and a caret line.</exception>
+    /// <exception cref="NonGaussianInputException">As for <see cref="Architecture(Layer)"/>.</exception>
     public static Architecture Parse(string spec) => new(SpecParser.Parse(spec));
+
+    /// <summary>
+    /// Parses the spec language into a layer tree without the architecture's checks, e.g. one activation
+    /// given alone (<c>ParseLayer("erf(b=2)")</c>, as <c>tangent criticality --act</c> takes it), which as an
+    /// architecture would be an activation of the raw input.
+    /// </summary>
+    /// <exception cref="FormatException">A syntax error, with the column and a caret line.</exception>
+    public static Layer ParseLayer(string spec) => SpecParser.Parse(spec);
 
     /// <summary>The spec text; <see cref="Parse"/> reads it back to an equal architecture.</summary>
     public override string ToString() => Root.ToString();
 
     /// <summary>The kernel state of one pair of inputs after the whole network (the plain recursion, no tiling).</summary>
-    public KernelState Kernel(ReadOnlySpan<double> x1, ReadOnlySpan<double> x2) => Root.Apply(KernelState.FromInputs(x1, x2));
+    public KernelState Kernel(ReadOnlySpan<double> x1, ReadOnlySpan<double> x2) => Execution.Apply(KernelState.FromInputs(x1, x2));
 
     /// <summary>The finite-width network of the given width (MATH.md §3).</summary>
     public FiniteLayer Initialize(int inputWidth, int width, Random rng) =>
@@ -124,7 +151,7 @@ public sealed class Architecture
                 pass.I = i; pass.J0 = j0; pass.Len = j1 - j0; pass.Slot = 0;
                 gram.AsSpan((i - t.Row0) * t.Cols + (j0 - t.Col0), pass.Len).CopyTo(pass.Nngp);
                 if (pass.WithNtk) pass.NtkRow.Clear();
-                arch.Root.Row(pass);
+                arch.Execution.Row(pass);
                 if (nngp is not null) pass.NngpRow.CopyTo(nngp.Data.AsSpan(i * n2 + j0));
                 if (ntk is not null) pass.NtkRow.CopyTo(ntk.Data.AsSpan(i * n2 + j0));
             }
@@ -176,7 +203,7 @@ public sealed class Architecture
             cov[i] = s / x.Cols;
         }
         var pass = new DiagonalPass(cov, x.Cols);
-        Root.Diagonal(pass);
+        Execution.Diagonal(pass);
         return pass;
     }
 }

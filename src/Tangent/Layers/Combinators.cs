@@ -164,13 +164,18 @@ public sealed class ParallelBranches : Layer
     public override KernelState Apply(KernelState state)
     {
         double n = 0, t = 0, c1 = 0, c2 = 0;
+        bool gaussian = true;
         foreach (var b in Branches)
         {
             var s = b.Apply(state);
             n += s.Nngp; t += s.Ntk; c1 += s.Cov1; c2 += s.Cov2;
+            gaussian &= s.IsGaussian;
         }
         double k = Scale;
-        return state with { Nngp = k * n, Ntk = k * t, Cov1 = k * c1, Cov2 = k * c2, Width = OutputWidth(state.Width) };
+        // A sum of jointly Gaussian fields is Gaussian; concatenated channel groups have different
+        // variances, so the mean kernel is no Gaussian pre-activation (unless there is one group).
+        if (FanIn == FanIn.Concat && Branches.Count > 1) gaussian = false;
+        return state with { Nngp = k * n, Ntk = k * t, Cov1 = k * c1, Cov2 = k * c2, Width = OutputWidth(state.Width), IsGaussian = gaussian };
     }
 
     /// <inheritdoc />

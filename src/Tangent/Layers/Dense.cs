@@ -55,7 +55,7 @@ public sealed class Dense : Layer
         double ntk = Parameterization == Parameterization.Ntk
             ? nngp + w2 * s.Ntk
             : RequireInputWidth(s.Width) * s.Nngp + w2 * s.Ntk + (HasBias ? 1 : 0);
-        return s with { Nngp = nngp, Ntk = ntk, Cov1 = w2 * s.Cov1 + b2, Cov2 = w2 * s.Cov2 + b2, Width = Width };
+        return s with { Nngp = nngp, Ntk = ntk, Cov1 = w2 * s.Cov1 + b2, Cov2 = w2 * s.Cov2 + b2, Width = Width, IsGaussian = true };
     }
 
     private int RequireInputWidth(int? width) => width ?? throw new InvalidOperationException(

@@ -12,10 +12,17 @@ namespace Tangent.Layers;
 /// <param name="Cov2">q22, the variance at x2.</param>
 /// <param name="Width">Number of units feeding the next layer (the channel count), null when infinite.
 /// Only the 'standard' parameterization reads it.</param>
-public readonly record struct KernelState(double Nngp, double Ntk, double Cov1, double Cov2, int? Width = null)
+/// <param name="IsGaussian">True when the signal is a zero-mean Gaussian pre-activation (the output of a
+/// dense layer, or a sum of such outputs), the only input an activation's kernel rule is valid for
+/// (docs/LAYERS.md, "Gaussian pre-activations"). False for the raw input, the output of an activation,
+/// a concatenation, or a sum with such a branch; <see cref="Activation.Apply"/> then refuses. Hand-built
+/// states default to true. <see cref="Architecture"/> checks the same thing once, statically, before any
+/// computation, and rewrites what has an exact rule (consecutive activations, an activation after concat).</param>
+public readonly record struct KernelState(double Nngp, double Ntk, double Cov1, double Cov2, int? Width = null, bool IsGaussian = true)
 {
     /// <summary>
-    /// The input state of MATH.md §2: nngp = x1·x2/d, cov = ||x||²/d, ntk = 0, width d.
+    /// The input state of MATH.md §2: nngp = x1·x2/d, cov = ||x||²/d, ntk = 0, width d. The raw
+    /// input is deterministic, not a Gaussian pre-activation (<see cref="IsGaussian"/> false).
     /// </summary>
     /// <exception cref="ArgumentException">The vectors have different lengths or are empty.</exception>
     public static KernelState FromInputs(ReadOnlySpan<double> x1, ReadOnlySpan<double> x2)
@@ -24,7 +31,7 @@ public readonly record struct KernelState(double Nngp, double Ntk, double Cov1, 
             throw new ArgumentException($"Inputs have different lengths: {x1.Length} and {x2.Length}. Both must have the input dimension d.");
         if (x1.Length == 0) throw new ArgumentException("Inputs must have at least one feature (d ≥ 1).");
         double d = x1.Length;
-        return new KernelState(Dot(x1, x2) / d, 0, Dot(x1, x1) / d, Dot(x2, x2) / d, x1.Length);
+        return new KernelState(Dot(x1, x2) / d, 0, Dot(x1, x1) / d, Dot(x2, x2) / d, x1.Length, IsGaussian: false);
     }
 
     private static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
@@ -63,7 +70,9 @@ public enum FanIn
     /// <summary>h = h₁ + h₂ + … (branches of equal width): the kernel states add.</summary>
     Sum,
     /// <summary>h = [h₁, h₂, …] along the channels (branches of equal width): the kernel of the
-    /// concatenation is the mean of the branch kernels (each channel averaged with weight 1/n).</summary>
+    /// concatenation is the mean of the branch kernels (each channel averaged with weight 1/n). The channel
+    /// groups have different variances, so an activation that follows goes through each group separately
+    /// (<see cref="Architecture"/> moves it into the branches).</summary>
     Concat,
 }
 

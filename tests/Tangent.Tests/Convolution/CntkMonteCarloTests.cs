@@ -35,6 +35,8 @@ public sealed class CntkMonteCarloTests
     [InlineData("conv(size=3,w=1.41,b=0.1) relu global_avg_pool dense(w=1)")]
     [InlineData("conv(size=3,w=1.41) relu avg_pool(size=2) flatten dense(w=1)")]
     [InlineData("conv(size=3,w=1.3,dims=1) relu flatten dense(w=1)")]
+    [InlineData("conv(size=3,w=1.41,b=0.1) relu relu flatten dense(w=1)")]        // relu∘relu = relu (docs/LAYERS.md, "Gaussian pre-activations")
+    [InlineData("conv(size=3,w=1.3,b=0.2) flatten erf dense(w=1.2)")]             // erf per pixel, before the flatten
     public void OneConvLayer(string spec) => Check(spec, 16, 0.05, 0.08);
 
     // Two 256-channel conv layers cost ~0.3 GFlop per network: the NTK averages 6 networks (forward and

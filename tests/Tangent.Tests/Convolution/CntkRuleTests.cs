@@ -26,7 +26,7 @@ public sealed class CntkRuleTests
         "conv(size=3,w=1.41,b=0.1) relu conv(size=3,w=1.41) relu global_avg_pool dense(w=1)",
         "conv(size=3,w=1.3,b=0.2) relu avg_pool(size=2) flatten dense(w=1)",
         "conv(size=3,w=1.3,padding=circular) erf avg_pool(size=2,stride=1,padding=same) conv(size=2,w=1.2) relu global_avg_pool",
-        "conv(size=3,w=1.3,dims=1) relu avg_pool(size=2,dims=1) relu global_avg_pool dense(w=1,b=0.1)",
+        "conv(size=3,w=1.3,dims=1) relu avg_pool(size=2,dims=1) conv(size=1,w=1.2,dims=1) relu global_avg_pool dense(w=1,b=0.1)",
     };
 
     private static void AssertClose(Matrix actual, Matrix expected, double tol, string what)
@@ -164,6 +164,68 @@ public sealed class CntkRuleTests
         var e4 = Assert.Throws<ArgumentException>(() => new ConvolutionalKernel(Architecture.Parse("conv(size=7,padding=valid) flatten"), Shape));
         Assert.Contains("padding=same", e4.Message);
         Assert.Throws<FormatException>(() => Architecture.Parse("conv(size=3,padding=reflect)"));
+    }
+
+    // Activations fed a non-Gaussian input (docs/LAYERS.md, "Gaussian pre-activations").
+
+    [Fact]
+    public void ConsecutiveActivationsOnImagesAreComposed()
+    {
+        var a = Architecture.Parse("conv(size=3,w=1.3,b=0.2) relu relu flatten dense(w=1.1)").WithInputShape(Shape).ComputeKernels(X1, X2);
+        var b = Architecture.Parse("conv(size=3,w=1.3,b=0.2) relu flatten dense(w=1.1)").WithInputShape(Shape).ComputeKernels(X1, X2);
+        Assert.Equal(0, a.Nngp!.MaxAbsDifference(b.Nngp!));
+        Assert.Equal(0, a.Ntk!.MaxAbsDifference(b.Ntk!));
+        // A smooth pair by quadrature: on 1×1×C images a size-1 conv is a dense layer, so the image engine
+        // must give the vector engine's kernel; and in the full layout (pooling) on a small image.
+        var one = new ImageShape(1, 1, 6);
+        var x = RandomInputs(3, 6, 3);
+        var conv = Architecture.Parse("conv(size=1,w=1.3,b=0.2) erf sin(b=2) flatten dense(w=1.1)").WithInputShape(one).ComputeKernels(x);
+        var dense = Architecture.Parse("dense(w=1.3,b=0.2) erf sin(b=2) dense(w=1.1)").ComputeKernels(x);
+        AssertClose(conv.Nngp!, dense.Nngp!, 1e-13, "nngp"); AssertClose(conv.Ntk!, dense.Ntk!, 1e-13, "ntk");
+        var small = new ImageShape(3, 2, 1);
+        var c = Architecture.Parse("conv(size=3,w=1.3,b=0.2) erf sin(b=2) avg_pool(size=2,padding=same) flatten dense(w=1.1)").WithInputShape(small).ComputeKernels(RandomInputs(2, 6, 4));
+        Assert.True(c.Nngp!.AllFinite() && c.Ntk!.AllFinite());
+    }
+
+    [Fact]
+    public void AnActivationAfterFlattenActsPerPixel()
+    {
+        // Flatten lays pixels of different variances (borders see zero padding) side by side: erf goes
+        // before it, per pixel, rather than on the pixel-averaged kernel as the reference reads the spec.
+        const string Written = "conv(size=3,w=1.3,b=0.2) flatten erf dense(w=1.1)", Moved = "conv(size=3,w=1.3,b=0.2) erf flatten dense(w=1.1)";
+        var a = Architecture.Parse(Written).WithInputShape(Shape).ComputeKernels(X1, X2);
+        var (n, t) = ReferenceCntk.Matrices(Moved, Shape, X1, X2);
+        AssertClose(a.Nngp!, n, 1e-12, "nngp"); AssertClose(a.Ntk!, t, 1e-12, "ntk");
+        var (naive, _) = ReferenceCntk.Matrices(Written, Shape, X1, X2);
+        Assert.True(RelativeFrobenius(naive, n) > 0.01, $"the pixel-averaged rule is only {RelativeFrobenius(naive, n):G3} off");
+        // The finite twin follows the spec as written: flatten, then erf on the vector.
+        var net = Architecture.Parse(Written).WithInputShape(Shape).Initialize(Shape.Features, 8, new Random(1));
+        Assert.Equal(8, net.Forward(X1).Cols);
+        Assert.Equal(Written, Architecture.Parse(Written).ToString());
+    }
+
+    [Fact]
+    public void ActivationsOfPooledActivationsAreRefused()
+    {
+        var e = Assert.Throws<NonGaussianInputException>(() => Architecture.Parse("conv(size=3,w=1.3,dims=1) relu avg_pool(size=2,dims=1) relu global_avg_pool dense(w=1,b=0.1)"));
+        Assert.Contains("'relu' (layer 4)", e.Message);
+        Assert.Contains("'avg_pool(size=2,dims=1)' (layer 3) of the output of an activation", e.Message);
+        Assert.Contains("insert a conv layer (e.g. conv(size=1,w=1)) before 'relu' (layer 4)", e.Message);
+        Assert.Contains("insert a conv layer", Assert.Throws<NonGaussianInputException>(() => Architecture.Parse("conv relu avg_pool relu flatten dense")).Message);
+        var first = Assert.Throws<NonGaussianInputException>(() => Architecture.Parse("relu conv flatten dense")).Message;
+        Assert.Contains("start with a conv layer, e.g. 'conv(size=1,w=1) relu conv(size=3,w=1) flatten dense'", first);
+        Assert.Contains("raw input", Assert.Throws<NonGaussianInputException>(() => Architecture.Parse("flatten relu dense")).Message);
+    }
+
+    [Fact]
+    public void ComposedActivationsOnImagesRefuseVariancesTheyCannotIntegrate()
+    {
+        var big = X1.Clone();
+        for (int k = 0; k < big.Data.Length; k++) big.Data[k] *= 3;
+        var arch = Architecture.Parse("conv(size=3,w=2) erf(b=3) erf(b=3) flatten dense").WithInputShape(Shape);
+        var e = Assert.Throws<NonGaussianInputException>(() => arch.ComputeKernels(big));
+        Assert.Contains("(layer 3)", e.Message);
+        Assert.Contains("insert a conv layer (e.g. conv(size=1,w=1)) before", e.Message);
     }
 
     [Theory]

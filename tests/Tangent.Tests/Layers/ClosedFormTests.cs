@@ -10,7 +10,7 @@ public sealed class ClosedFormTests
         "exp(a=0.9,b=0.6)", "gaussian", "gaussian(a=1.2,b=-0.4)", "hermite(n=3)", "monomial(n=4)", "polynomial(coef=0.5;-1;0.25;0.1)", "identity",
     };
 
-    private static Activation Act(string spec) => (Activation)Architecture.Parse(spec).Root;
+    private static Activation Act(string spec) => (Activation)Architecture.ParseLayer(spec);
 
     private static readonly (double Q11, double Q12, double Q22)[] Covariances =
     [

@@ -1,3 +1,4 @@
+using Tangent.Layers;
 using Tangent.Numerics;
 
 namespace Tangent.Tests.Layers;
@@ -8,6 +9,43 @@ internal static class LayerTestUtil
     {
         var rng = new Random(seed);
         return Matrix.Build(n, d, (_, _) => Tangent.Layers.Dense.Gaussian(rng));
+    }
+
+    /// <summary>
+    /// The kernels by the rules as they were before activations checked their input (Tangent issue 9):
+    /// every activation integrated as if its input were a Gaussian pre-activation, a concat averaged
+    /// before the activation that follows. For showing that the bias those rules had is visible.
+    /// </summary>
+    public static (Matrix Nngp, Matrix Ntk) NaiveKernels(string spec, Matrix x)
+    {
+        var root = Architecture.ParseLayer(spec);
+        var n = new Matrix(x.Rows, x.Rows); var t = new Matrix(x.Rows, x.Rows);
+        for (int i = 0; i < x.Rows; i++)
+            for (int j = 0; j < x.Rows; j++)
+            {
+                var s = Naive(root, KernelState.FromInputs(x.Row(i), x.Row(j)));
+                (n[i, j], t[i, j]) = (s.Nngp, s.Ntk);
+            }
+        return (n, t);
+    }
+
+    private static KernelState Naive(Layer layer, KernelState s)
+    {
+        switch (layer)
+        {
+            case Serial serial:
+                foreach (var l in serial.Layers) s = Naive(l, s);
+                return s;
+            case ParallelBranches p:
+            {
+                double n = 0, t = 0, c1 = 0, c2 = 0;
+                foreach (var b in p.Branches) { var r = Naive(b, s); n += r.Nngp; t += r.Ntk; c1 += r.Cov1; c2 += r.Cov2; }
+                double k = p.FanIn == FanIn.Sum ? 1 : 1.0 / p.Branches.Count;
+                return s with { Nngp = k * n, Ntk = k * t, Cov1 = k * c1, Cov2 = k * c2 };
+            }
+            default:
+                return layer.Apply(s with { IsGaussian = true });
+        }
     }
 
     public static double RelativeFrobenius(Matrix actual, Matrix expected)

@@ -29,7 +29,15 @@ public sealed class MonteCarloTests
         "polynomial(coef=0.1;1;0.3)", "identity",
     };
 
-    private static void Check(string spec, KernelOutputs outputs, double tolerance, int width = Width, int samples = Samples)
+    /// <param name="spec">The architecture.</param>
+    /// <param name="outputs">Which kernels to compare.</param>
+    /// <param name="tolerance">Largest relative Frobenius error of the Monte-Carlo average against the kernel.</param>
+    /// <param name="width">Network width.</param>
+    /// <param name="samples">Networks averaged.</param>
+    /// <param name="naiveOffBy">When given, the rules from before activations checked their input
+    /// (<see cref="NaiveKernels"/>) must be at least this far from the Monte-Carlo average: the bias they
+    /// had is visible at this sample size.</param>
+    private static void Check(string spec, KernelOutputs outputs, double tolerance, int width = Width, int samples = Samples, double? naiveOffBy = null)
     {
         var arch = Architecture.Parse(spec);
         var exact = arch.ComputeKernels(X, null, outputs);
@@ -38,11 +46,21 @@ public sealed class MonteCarloTests
         {
             double e = RelativeFrobenius(mc.Nngp!, exact.Nngp!);
             Assert.True(e < tolerance, $"{spec}: NNGP relative Frobenius error {e:G3} ≥ {tolerance}");
+            if (naiveOffBy is double off)
+            {
+                double en = RelativeFrobenius(mc.Nngp!, NaiveKernels(spec, X).Nngp);
+                Assert.True(en > off, $"{spec}: the naive NNGP is only {en:G3} from Monte Carlo, not above {off}");
+            }
         }
         if (outputs.HasFlag(KernelOutputs.Ntk))
         {
             double e = RelativeFrobenius(mc.Ntk!, exact.Ntk!);
             Assert.True(e < tolerance, $"{spec}: NTK relative Frobenius error {e:G3} ≥ {tolerance}");
+            if (naiveOffBy is double off)
+            {
+                double en = RelativeFrobenius(mc.Ntk!, NaiveKernels(spec, X).Ntk);
+                Assert.True(en > off, $"{spec}: the naive NTK is only {en:G3} from Monte Carlo, not above {off}");
+            }
         }
     }
 
@@ -90,4 +108,32 @@ public sealed class MonteCarloTests
     [InlineData("dense(w=1.41,b=0.1) relu dense(w=1.41,b=0.1) relu dense(w=1)")]
     [InlineData("dense(w=1.5,b=0.05) erf dense(w=1.5) gelu dense(w=1)")]
     public void WideNetworksAgreeClosely(string spec) => Check(spec, KernelOutputs.Both, 0.025, width: 1024, samples: 256);
+
+    // Activations fed a non-Gaussian input (Tangent issue 9; docs/LAYERS.md, "Gaussian pre-activations"):
+    // the rewritten rule within the Monte-Carlo error, the old rule (activation integrated as if its input
+    // were Gaussian, concat averaged before the activation) far outside it.
+
+    /// <summary>relu∘relu = relu: the old rule was off by 50 % (NNGP and NTK).</summary>
+    [Fact]
+    public void ConsecutiveRelusAreOneRelu() =>
+        Check("dense(w=1.3,b=0.2) relu relu dense(w=1.1,b=0.1)", KernelOutputs.Both, 0.04, naiveOffBy: 0.3);
+
+    /// <summary>Two smooth activations back to back: their composition's kernel by quadrature (the old
+    /// rule was 10–60 % off).</summary>
+    [Theory]
+    [InlineData("dense(w=1.3,b=0.2) erf gelu dense(w=1.1,b=0.1)")]
+    [InlineData("dense(w=1.3,b=0.2) gelu erf dense(w=1.1,b=0.1)")]
+    [InlineData("dense(w=1.3,b=0.2) erf sin(b=2) dense(w=1.1,b=0.1)")]
+    public void ComposedSmoothActivations(string spec) => Check(spec, KernelOutputs.Both, 0.04, naiveOffBy: 0.08);
+
+    /// <summary>sign then relu is the step 1{x &gt; 0} (NNGP only).</summary>
+    [Fact]
+    public void SignThenReluIsAStep() =>
+        Check("dense(w=1.3,b=0.2) sign relu dense(w=1.1,b=0.1)", KernelOutputs.Nngp, 0.04, naiveOffBy: 0.15);
+
+    /// <summary>concat{…} then an activation: the channel groups have variances differing 16-fold and go
+    /// through erf separately (the old rule averaged their kernels first: 20 % off).</summary>
+    [Fact]
+    public void ActivationAfterConcatActsPerGroup() =>
+        Check("dense(w=1.2,b=0.1) concat{dense(w=0.5) | dense(w=2,b=0.5)} erf dense(w=1.1,b=0.1)", KernelOutputs.Both, 0.04, naiveOffBy: 0.12);
 }

@@ -57,7 +57,7 @@ public sealed class NngpDiagonalTests
     [Theory]
     [InlineData("dense(w=1.5,b=0.1) relu dense(w=1.5,b=0.1) relu dense(w=1)")]
     [InlineData("repeat(3){dense(w=1.3,b=0.2) erf} dense(w=1) gelu dense")]
-    [InlineData("parallel{identity | dense relu dense} relu dense(w=1.2,b=0.3)")]
+    [InlineData("dense(w=1.1) parallel{identity | dense relu dense} relu dense(w=1.2,b=0.3)")]
     [InlineData("dense(param=standard,width=64,w=1.2,b=0.1) relu dense(param=standard,w=1.1)")]
     public void EqualsTheDiagonalOfTheFullKernel(string spec)
     {
