@@ -116,6 +116,8 @@ internal sealed class ImageInputs
             if (a.Rank is 3 or 4) shape = new ImageShape(a.Shape[1], a.Shape[2], a.Rank == 4 ? a.Shape[3] : 1);
         }
         else x = MatrixFile.Read(path, csv);
+        if (x.Rows == 0 || x.Cols == 0)
+            throw new DataFormatException(path, $"it holds no {(x.Rows == 0 ? "samples" : "features")} (a {x.Rows}×{x.Cols} matrix); give at least one row with at least one value.");
         if (r.GetValue(ImageShapeOption) is { } text)
         {
             var given = ImageShape.Parse(text);

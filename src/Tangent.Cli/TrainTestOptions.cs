@@ -46,6 +46,7 @@ internal sealed class TrainTestOptions(string yTestDescription = "Test targets: 
         var (x, shape) = images.ReadInputs(r, fx.FullName, csv);
         var y = MatrixFile.Read(fy.FullName, csv);
         if (y.Rows != x.Rows) throw new CliError($"--x-train has {x.Rows} rows but --y-train has {y.Rows}; give one target row per input.");
+        if (y.Cols == 0) throw new CliError($"--y-train '{fy.Name}' has no target columns; give at least one value per row.");
         var (xs, testShape) = images.ReadInputs(r, ft.FullName, csv);
         if (xs.Cols != x.Cols)
             throw new CliError($"--x-test has {xs.Cols} columns but --x-train has {x.Cols}; use the same features.");

@@ -189,7 +189,7 @@ public sealed class ConvolutionalKernel
     /// <exception cref="ArgumentOutOfRangeException">A budget below 1 MiB.</exception>
     public static long? DefaultMemoryBudget
     {
-        get => _defaultBudget ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+        get => _defaultBudget ?? Engine.MemoryGuard.AvailableBytes / 2;
         set
         {
             if (value is < 1 << 20) throw new ArgumentOutOfRangeException(nameof(value), $"A memory budget of {value} bytes is too small; give at least 1 MiB (e.g. 4GB).");
@@ -266,7 +266,7 @@ public sealed class ConvolutionalKernel
             throw new ArgumentException($"{name} is {x.Shape} but images of {InputShape} have {InputShape.Features} features per row (H·W·C, in H, W, C order); check the image shape.");
         if (x.Rows == 0) throw new ArgumentException($"{name} has no images.");
         if (x.FirstNonFinite() is var (i, j))
-            throw new ArgumentException($"{name} image {i}, feature {j} is {x[i, j]}: kernels need finite inputs. Remove or impute that value.");
+            throw new ArgumentException($"{name} image {i + 1}, feature {j + 1} is {x[i, j]}: kernels need finite inputs. Remove or impute that value.");
     }
 
     /// <summary>Per-image quantities: each activation's input pixel variances (pixel-major: [p·n + image]) and the readout variance.</summary>

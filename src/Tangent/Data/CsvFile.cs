@@ -112,11 +112,24 @@ public static class CsvFile
         return new CsvTable(source, names, new Matrix(rows, cols, values.ToArray()));
     }
 
+    /// <summary>
+    /// The delimiter of a line, judged outside quoted fields (a header cell "feature 1" holds a space
+    /// but is one cell): ';', else ',', else white space between cells, else a single column (read as
+    /// comma-separated, so a quoted cell stays whole).
+    /// </summary>
     private static CsvDelimiter Detect(ReadOnlySpan<char> line)
     {
-        if (line.Contains(';')) return CsvDelimiter.Semicolon;
-        if (line.Contains(',')) return CsvDelimiter.Comma;
-        return CsvDelimiter.Whitespace;
+        bool quoted = false, semicolon = false, comma = false, gap = false, seenCell = false, inGap = false;
+        foreach (char c in line.Trim())
+        {
+            if (c == '"') { if (!quoted && inGap) gap = true; quoted = !quoted; seenCell = true; inGap = false; continue; }
+            if (quoted) continue;
+            if (c == ';') semicolon = true;
+            else if (c == ',') comma = true;
+            else if (c is ' ' or '\t') { if (seenCell) inGap = true; }
+            else { if (inGap) gap = true; seenCell = true; inGap = false; }
+        }
+        return semicolon ? CsvDelimiter.Semicolon : comma ? CsvDelimiter.Comma : gap ? CsvDelimiter.Whitespace : CsvDelimiter.Comma;
     }
 
     private static string Describe(CsvDelimiter d) => d switch

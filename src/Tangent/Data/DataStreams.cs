@@ -21,7 +21,7 @@ internal static class DataStreams
             throw new FileNotFoundException(
                 $"Data file '{path}' does not exist (full path '{Path.GetFullPath(path)}'). Check the path and the working directory.", path);
         Stream s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        if (IsGzip(path)) s = new GZipStream(s, CompressionMode.Decompress);
+        if (IsGzip(path)) s = new NamedGzipStream(new GZipStream(s, CompressionMode.Decompress), path);
         return s;
     }
 
@@ -90,5 +90,37 @@ internal static class DataStreams
                     $"the file ends early: {what} needs {buffer.Length} more bytes but only {total} were there. The file is truncated or not of this format; download or write it again.");
             total += r;
         }
+    }
+}
+
+/// <summary>A decompressing stream that turns the runtime's gzip errors into a <see cref="DataFormatException"/> naming the file.</summary>
+internal sealed class NamedGzipStream(Stream inner, string path) : Stream
+{
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        try { return inner.Read(buffer); }
+        catch (InvalidDataException e)
+        {
+            throw new DataFormatException(path, $"the file is named .gz but is not valid gzip data ({e.Message.TrimEnd('.')}). Decompress or re-download it, or drop the .gz from its name if it is not compressed.");
+        }
+    }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) inner.Dispose();
+        base.Dispose(disposing);
     }
 }

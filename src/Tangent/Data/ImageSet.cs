@@ -91,6 +91,9 @@ public sealed class ImageSet
     /// <summary>A copy with other pixel values of the same shape (e.g. after normalisation).</summary>
     public ImageSet WithPixels(Matrix pixels) => new(Height, Width, Channels, pixels, Labels, ClassNames);
 
+    /// <summary>The most classes a label file may imply (labels 0..MaxClasses-1); a larger label is taken for a corrupt or wrongly encoded file.</summary>
+    public const int MaxClasses = 1 << 20;
+
     /// <summary>One-hot targets n×k with an optional shift (Arora et al. 2019 use -0.1).</summary>
     public Matrix OneHot(double shift = 0) => Preprocessing.OneHot(Labels, ClassCount, shift);
 
@@ -119,6 +122,9 @@ public sealed class ImageSet
             double v = lab.Values.Data[i];
             if (v != Math.Floor(v) || v < 0 || v > int.MaxValue)
                 throw new DataFormatException(labelsPath, i + 1, null, $"label {v} is not a non-negative integer class index.");
+            if (v >= MaxClasses)
+                throw new DataFormatException(labelsPath, i + 1, null,
+                    $"label {v} would make {v + 1} classes (one-hot targets of {v + 1} columns); at most {MaxClasses} classes are supported. Labels must be class indices 0..k-1: remap them first.");
             labels[i] = (int)v;
         }
         var px = img.Values;

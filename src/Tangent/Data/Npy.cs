@@ -143,7 +143,7 @@ public static class Npy
     private static DataFormatException WrongLength(string source, int[] shape, NpyElementType type, long expected, long actual) =>
         new(source, actual < expected
             ? $"the file ends early: the header gives a {FormatShape(shape)} array of {TypeName(type)}, which needs {expected} bytes of data, but the file has {actual}. The file is truncated; save it again with numpy.save."
-            : $"the header gives a {FormatShape(shape)} array of {TypeName(type)}, which needs exactly {expected} bytes of data, but the file has {actual}. NumPy refuses such a file too: the header's shape or dtype is wrong, or data was appended; save it again with numpy.save.");
+            : $"the header gives a {FormatShape(shape)} array of {TypeName(type)}, which needs exactly {expected} bytes of data, but the file has {actual}. {actual - expected} bytes more than the header describes: the header's shape or dtype is wrong, or data was appended, so Tangent does not guess which values are meant; save it again with numpy.save.");
 
     private static string TypeName(NpyElementType type) => type.ToString().ToLowerInvariant();
 

@@ -35,12 +35,12 @@ public static class Preprocessing
             double s = 0;
             foreach (double v in r) s += v * v;
             if (!double.IsFinite(s))
-                throw new ArgumentException($"Row {i} (0-based) has a NaN or infinite value (or overflows). Clean or rescale the data first.", nameof(x));
+                throw new ArgumentException($"Row {i + 1} has a NaN or infinite value (or overflows). Clean or rescale the data first.", nameof(x));
             if (s == 0)
             {
                 if (zeroRows == ZeroRowPolicy.LeaveZero) continue;
                 throw new ArgumentException(
-                    $"Row {i} (0-based) is all zeros and has no direction, so it cannot be projected onto the sphere. Remove it, or pass ZeroRowPolicy.LeaveZero to keep it at the origin.",
+                    $"Row {i + 1} is all zeros and has no direction, so it cannot be projected onto the sphere. Remove it, or pass ZeroRowPolicy.LeaveZero to keep it at the origin.",
                     nameof(x));
             }
             double f = radius / Math.Sqrt(s);
@@ -72,6 +72,8 @@ public static class Preprocessing
             throw new ArgumentException("One-hot encoding needs at least one class; the label list is empty and no class count was given.", nameof(classCount));
         if (max >= k)
             throw new ArgumentException($"Label {max} does not fit {k} classes (labels must be 0..{k - 1}). Pass a larger class count.", nameof(labels));
+        Engine.MemoryGuard.Require(checked((long)labels.Count * k * sizeof(double)), $"one-hot targets of {labels.Count} labels × {k} classes",
+            "check that the labels are class indices 0..k-1 (remap large or sparse label values first)");
         var y = new Matrix(labels.Count, k);
         if (shift != 0) Array.Fill(y.Data, shift);
         for (int i = 0; i < labels.Count; i++) y.Data[(long)i * k + labels[i]] = 1 + shift;

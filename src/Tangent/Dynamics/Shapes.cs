@@ -47,7 +47,7 @@ internal static class Shapes
     public static void RequireFinite(Matrix m, string name)
     {
         if (m.FirstNonFinite() is var (i, j))
-            throw new ArgumentException($"The {name} has a non-finite value ({m[i, j]}) at row {i}, column {j}.", name);
+            throw new ArgumentException($"The {name} has a non-finite value ({m[i, j]}) at row {i + 1}, column {j + 1}.", name);
     }
 
     public static void RequireTime(double t)

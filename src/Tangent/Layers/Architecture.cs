@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using Tangent.Engine;
 using Tangent.Numerics;
@@ -97,7 +98,11 @@ public sealed class Architecture
     {
         ArgumentNullException.ThrowIfNull(x1);
         if (HasImageLayers)  // conv/pooling layers: the convolutional engine (a dense-only network sees images as flat vectors)
-            return new Convolution.ConvolutionalKernel(this, InputShape ?? throw new InvalidOperationException($"'{this}' has image layers: give the image shape with Architecture.WithInputShape (HxWxC), or pass image data (--images, 4-D .npy).")).Compute(x1, x2, outputs, progress, cancellationToken);
+        {
+            var images = new Convolution.ConvolutionalKernel(this, InputShape ?? throw new InvalidOperationException($"'{this}' has image layers: give the image shape with Architecture.WithInputShape (HxWxC), or pass image data (--images, 4-D .npy).")).Compute(x1, x2, outputs, progress, cancellationToken);
+            KernelOverflow.ThrowIfOverflowed(this, x1, x2 is null || ReferenceEquals(x1, x2) ? null : x2, images);   // a scan is cheap beside the per-entry cost
+            return images;
+        }
         bool symmetric = x2 is null || ReferenceEquals(x1, x2);
         x2 ??= x1;
         if (x1.Cols != x2.Cols)
@@ -115,6 +120,9 @@ public sealed class Architecture
         var slots1 = Diagonals(x1);
         var slots2 = symmetric ? slots1 : Diagonals(x2);
 
+        int kernels = (wantNngp ? 1 : 0) + (wantNtk ? 1 : 0);
+        MemoryGuard.Require(checked((long)n1 * n2 * kernels * sizeof(double)), $"the {(kernels == 2 ? "NNGP and NTK matrices" : wantNngp ? "NNGP matrix" : "NTK matrix")} of {n1}×{n2} inputs",
+            "use fewer samples, ask for one kernel only, or compute the kernel in blocks of rows");
         var nngp = wantNngp ? new Matrix(n1, n2) : null;
         var ntk = wantNtk ? new Matrix(n1, n2) : null;
         if (nngp is not null) HugePages.Advise(nngp.Data);
@@ -124,13 +132,19 @@ public sealed class Architecture
         var tiles = TileScheduler.Plan(n1, n2, symmetric, tileSize, tileSize);
         using var buffers = new ThreadLocal<RowPass>(() => new RowPass(slots1, slots2, tileSize, wantNtk));
         TileScheduler.Run(tiles, t => job.Compute(t, buffers.Value!), $"kernel {n1}×{n2}", progress, cancellationToken);
-        return new KernelResult(nngp, ntk);
+        var result = new KernelResult(nngp, ntk);
+        if (job.SawNonFinite) KernelOverflow.ThrowIfOverflowed(this, x1, symmetric ? null : x2, result);   // never a NaN/∞ kernel returned silently
+        return result;
     }
 
     /// <summary>The work of one kernel computation, cut into tiles.</summary>
     private sealed class TileJob(Architecture arch, Matrix x1, Matrix x2, Matrix? nngp, Matrix? ntk, bool symmetric, ILinearAlgebraProvider provider)
     {
         private readonly int _n2 = x2.Rows, _d = x1.Cols;
+        private volatile bool _sawNonFinite;
+
+        /// <summary>True when some computed entry was NaN or infinite (checked per row while it is in cache).</summary>
+        public bool SawNonFinite => _sawNonFinite;
 
         /// <summary>
         /// One tile: its block of X1·X2ᵀ/d by GEMM into a per-thread buffer, then per row segment the
@@ -154,6 +168,7 @@ public sealed class Architecture
                 arch.Execution.Row(pass);
                 if (nngp is not null) pass.NngpRow.CopyTo(nngp.Data.AsSpan(i * n2 + j0));
                 if (ntk is not null) pass.NtkRow.CopyTo(ntk.Data.AsSpan(i * n2 + j0));
+                if (!_sawNonFinite && !(AllFinite(pass.NngpRow) && AllFinite(pass.NtkRow))) _sawNonFinite = true;
             }
             if (symmetric)
             {
@@ -163,10 +178,22 @@ public sealed class Architecture
         }
     }
 
+    /// <summary>True when every value is finite: x·0 is 0 for finite x and NaN for NaN or ±∞, so one vectorised sum decides.</summary>
+    private static bool AllFinite(ReadOnlySpan<double> values)
+    {
+        var acc = Vector<double>.Zero;
+        int i = 0;
+        for (; i <= values.Length - Vector<double>.Count; i += Vector<double>.Count)
+            acc += new Vector<double>(values.Slice(i, Vector<double>.Count)) * Vector<double>.Zero;
+        double s = Vector.Sum(acc);
+        for (; i < values.Length; i++) s += values[i] * 0;
+        return s == 0;
+    }
+
     private static void RequireFinite(Matrix x, string name)
     {
         if (x.FirstNonFinite() is var (i, j))
-            throw new ArgumentException($"{name} row {i}, column {j} is {x[i, j]}: kernels need finite inputs. Remove or impute that value.");
+            throw new ArgumentException($"{name} row {i + 1}, column {j + 1} is {x[i, j]}: kernels need finite inputs. Remove or impute that value.");
     }
 
     /// <summary>

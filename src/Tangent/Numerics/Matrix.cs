@@ -91,7 +91,7 @@ public sealed class Matrix
         for (int i = 0; i < r; i++)
         {
             if (rows[i].Length != c)
-                throw new ArgumentException($"Row {i} has {rows[i].Length} values; row 0 has {c}. All rows must have the same length.", nameof(rows));
+                throw new ArgumentException($"Row {i + 1} has {rows[i].Length} values; row 1 has {c}. All rows must have the same length.", nameof(rows));
             rows[i].CopyTo(m.Data, i * c);
         }
         return m;

@@ -94,4 +94,15 @@ public sealed class CsvHeaderTests
         Assert.Equal((1, 2), (e.Row, e.Column));
         Assert.Contains("'NaN' is not finite", e.Message);
     }
+
+    [Theory]
+    [InlineData("\"feature 1\"\n0.5\n-2\n", new[] { "feature 1" }, 2, 1)]          // one quoted column whose name holds a space
+    [InlineData("\"a b\",\"c d\"\n1,2\n", new[] { "a b", "c d" }, 1, 2)]
+    [InlineData("a b\n1 2\n3 4\n", new[] { "a", "b" }, 2, 2)]                       // white space between cells outside quotes
+    public void TheDelimiterIsJudgedOutsideQuotes(string text, string[] names, int rows, int cols)
+    {
+        var t = Parse(text);
+        Assert.Equal(names, t.ColumnNames);
+        Assert.Equal((rows, cols), (t.Values.Rows, t.Values.Cols));
+    }
 }

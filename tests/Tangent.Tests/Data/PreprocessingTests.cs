@@ -77,7 +77,7 @@ public sealed class PreprocessingTests
     {
         var x = Matrix.FromRows([3, 4], [0, 0], [-1, 0]);
         var e = Assert.Throws<ArgumentException>(() => Preprocessing.ProjectToSphere(x));
-        Assert.Contains("Row 1 (0-based) is all zeros", e.Message);
+        Assert.Contains("Row 2 is all zeros", e.Message);
         Assert.Contains("LeaveZero", e.Message);
         var y = Preprocessing.ProjectToSphere(x, zeroRows: ZeroRowPolicy.LeaveZero);
         double[] expected = [0.6, 0.8, 0, 0, -1, 0];

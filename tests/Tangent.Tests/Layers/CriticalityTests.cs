@@ -57,7 +57,7 @@ public sealed class CriticalityTests
     [InlineData("abrelu(a=-0.3,b=1.4)", 2 / (0.09 + 1.96))]
     public void HomogeneousActivationsHaveTheExactCriticalWeightAndAMarginalLine(string spec, double w2)
     {
-        var phi = (Activation)Architecture.Parse(spec).Root;
+        var phi = (Activation)Architecture.ParseLayer(spec);
         var s = Criticality.FindCriticalWeightStd(phi);
         Assert.True(s.Exact);
         Assert.Equal(Math.Sqrt(w2), s.WeightStd!.Value, 1e-15);
@@ -106,7 +106,7 @@ public sealed class CriticalityTests
     [MemberData(nameof(Activations))]
     public void AReportedCriticalWeightHasChiPerpOneAndAJumpStraddlesOne(string spec, double b)
     {
-        var phi = (Activation)Architecture.Parse(spec).Root;
+        var phi = (Activation)Architecture.ParseLayer(spec);
         var s = Criticality.FindCriticalWeightStd(phi, b);
         if (s.WeightStd is { } w)
         {

@@ -72,7 +72,7 @@ public sealed class DualPrecisionTests
     public void DualsMatchSixtyDigitReferenceOnAndOffTheDiagonal(string spec, string reference)
     {
         Skip.If(MpMath.Python is null, MpMath.SkipMessage);
-        var act = (Activation)Architecture.Parse(spec).Root;
+        var act = (Activation)Architecture.ParseLayer(spec);
         var cov = Covariances();
         var input = new StringBuilder(reference).Append('\n');
         foreach (var (q11, _, q22, r12) in cov) input.AppendLine(CultureInfo.InvariantCulture, $"{q11:R} {r12:R} {q22:R}");

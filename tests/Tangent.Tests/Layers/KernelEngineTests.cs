@@ -219,7 +219,7 @@ public sealed class KernelEngineTests
     {
         var x = Matrix.FromRows([1, 2, 3], [1, double.NaN, 3]);
         var e = Assert.Throws<ArgumentException>(() => Architecture.Parse("dense relu").ComputeKernels(x));
-        Assert.Contains("X1 row 1, column 1 is NaN", e.Message);
+        Assert.Contains("X1 row 2, column 2 is NaN", e.Message);
     }
 
     [Fact]

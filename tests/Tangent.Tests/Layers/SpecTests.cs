@@ -120,8 +120,8 @@ public sealed class SpecTests
     [InlineData("concat{")]
     public void NestingIsLimitedWithAClearErrorInsteadOfAStackOverflow(string open)
     {
-        var ok = Architecture.Parse(Nested(open, SpecParser.MaxNesting));
-        Assert.Equal(1, SpecParser.UnrolledLayers(ok.Root));   // the single relu at the bottom
+        var ok = Architecture.ParseLayer(Nested(open, SpecParser.MaxNesting));
+        Assert.Equal(1, SpecParser.UnrolledLayers(ok));   // the single relu at the bottom
         foreach (int depth in new[] { SpecParser.MaxNesting + 1, 14_000 })
         {
             string spec = Nested(open, depth);

@@ -363,8 +363,10 @@ internal static partial class Catalogue
             "the covariance would overwrite the mean", [new("a.npy", 4, 1)], [["--out-mean", "--out-cov", "a.npy"]]));
         list.Add(Case("paths/predict same mean and cov with two times", [.. PredictBase[..^2], "--time", "1,2", "--out-mean", "{D}/a.npy", "--out-cov", "{D}/a.npy"], Expect.Refuse,
             "covariances would overwrite means", [], [["--out-mean", "--out-cov", "a.npy"]]));
-        list.Add(Case("paths/predict --time 1000000,1000001", [.. PredictBase, "--time", "1000000,1000001"], Expect.Either,
-            "two times must give two files (G6 formatting names both 1e+06)", [], newFiles: 2));
+        list.Add(Case("paths/predict --time 1000000,1000001", [.. PredictBase, "--time", "1000000,1000001"], Expect.Succeed,
+            "two times: one file with a leading time axis", [new("m.npy")], newFiles: 1));
+        list.Add(Case("paths/predict --time 1000000,1000001 --per-time", [.. PredictBase, "--time", "1000000,1000001", "--per-time"], Expect.Succeed,
+            "two times, one file each: the names must differ (G6 formatting names both 1e+06)", [], newFiles: 2));
         list.Add(Case("paths/predict --time 1e400,inf", [.. PredictBase, "--time", "1e400,inf"], Expect.Either,
             "1e400 reads as ∞: refuse, or one file per distinct time", []));
         list.Add(Case("paths/predict --plot with one time", [.. PredictBase, "--time", "10", "--plot", "{D}/err.png"], Expect.Refuse,
@@ -372,7 +374,7 @@ internal static partial class Catalogue
         list.Add(Case("paths/predict --out-cov in a missing folder", [.. PredictBase, "--out-cov", "{D}/nope/c.npy"], Expect.Refuse,
             "the covariance folder does not exist: no mean file may be left", [], [["nope"]]));
         list.Add(Case("paths/predict --plot and times (control)", [.. PredictBase[..^2], "--time", "1,10", "--y-test", "{D}/yt.csv", "--out-mean", "{D}/m.npy", "--out-cov", "{D}/v.npy", "--plot", "{D}/err.png"],
-            Expect.Succeed, "valid", [new("m_t1.npy", 4, 1), new("m_t10.npy", 4, 1), new("v_t1.npy", 4, 1), new("v_t10.npy", 4, 1), new("err.png")]));
+            Expect.Succeed, "valid", [new("m.npy"), new("v.npy"), new("err.png")]));
         list.Add(Case("paths/kernel --out is a user folder", ["kernel", "--kernel", "linear", "--x1", "{D}/x.csv", "--out", "{D}/results"], Expect.Refuse,
             "a folder is not a file", [], [["results"]]));
         list.Add(Case("paths/kernel --out in a missing folder", ["kernel", "--kernel", "linear", "--x1", "{D}/x.csv", "--out", "{D}/nope/k.npy"], Expect.Refuse,

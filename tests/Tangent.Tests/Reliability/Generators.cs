@@ -92,7 +92,28 @@ internal static class Generators
         from optionCount in Gen.Frequency((3, Gen.Constant(0)), (3, Gen.Constant(1)), (1, Gen.Constant(2)))
         from options in Gen.ListOf(Gen.Elements(command == "kernel" ? KernelOptions : command == "regress" ? RegressOptions : PredictOptions), optionCount)
         from file in SlotFile(Matrices(n, m, d, seed)[slot], seed)
-        select Build(command, n, m, d, seed, kernel, arch, slot, file, options.GroupBy(o => o.Option).Select(g => g.First()).ToList());
+        select Build(command, n, m, d, seed, kernel, arch, slot, file, Applicable(options.GroupBy(o => o.Option).Select(g => g.First()).ToList(), command, kernel));
+
+    /// <summary>
+    /// Drops valid values of options that the chosen kernel does not use: the command line refuses an
+    /// option it would ignore (e.g. --degree with --kernel linear), so such a case is not "every part valid".
+    /// Out-of-range and unparsable values stay: they are refused at parse time whatever the kernel.
+    /// </summary>
+    private static List<OptionValue> Applicable(List<OptionValue> options, string command, string kernel)
+    {
+        if (command == "predict") return options;   // predict's options all apply to its network
+        bool gd = kernel == "none" && options.Any(o => o.Option == "--learning-rate");
+        bool Applies(string option) => option switch
+        {
+            "--gamma" => kernel is "gaussian" or "laplace" or "polynomial",
+            "--degree" or "--coef0" => kernel == "polynomial",
+            "--get" => kernel == "arch",
+            "--learning-rate" or "--intercept" => kernel == "none",
+            "--steps" => gd,
+            _ => true,
+        };
+        return options.Where(o => o.Kind is Kind.Parse or Kind.Range || Applies(o.Option)).ToList();
+    }
 
     private static Dictionary<string, double[,]> Matrices(int n, int m, int d, int seed) => new()
     {

@@ -227,6 +227,7 @@ internal static class SuiteRunner
     private static bool IsTemporary(string relPath)
     {
         string name = Path.GetFileName(relPath);
+        if (name == Tangent.Experiments.Report.MarkerName) return false;   // the marker of a finished report folder, not debris
         return name.StartsWith('.') || name.EndsWith(".tmp", StringComparison.OrdinalIgnoreCase)
             || name.Contains(".tmp-", StringComparison.OrdinalIgnoreCase) || name.Contains(".tmp.", StringComparison.OrdinalIgnoreCase);
     }
