@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && [ "${TANGENT_NO_APT:-}" != "1" ]; then
   need=()
-  for p in libopenblas0-pthread python3-sklearn python3-numpy python3-scipy; do
+  for p in libopenblas0-pthread python3-sklearn python3-numpy python3-scipy python3-mpmath; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
   done
   if [ ${#need[@]} -gt 0 ]; then

@@ -221,13 +221,41 @@ public sealed class Erf : Activation
     /// <inheritdoc />
     internal override void RowKernel(Span<double> nngp, Span<double> ntk, double c1, double s1, ReadOnlySpan<double> c2, ReadOnlySpan<double> s2)
     {
+        // ScaledPair's variables with the row's constants hoisted and the square roots of the variances
+        // (s1, s2) reused: √t = √g·s·√u, so r = ρ·√(t1·t2) = ρ·g·s1·s2·√(u1·u2) needs one square root per
+        // entry (√u2) besides √W. Same values as ScaledPair to rounding (tests hold the engine to Apply).
         double g = 2 * B * B, k = A * A * (2 / Math.PI), kt = A * A * B * B * (4 / Math.PI), cc = C * C;
         bool withNtk = !ntk.IsEmpty;
+        double x1 = g * Math.Max(c1, 0), u1 = 1 / (1 + x1), t1 = x1 < 1 ? x1 * u1 : 1 / (1 + 1 / x1), su1 = Math.Sqrt(u1);
+        if (!double.IsFinite(x1))
+        {
+            for (int j = 0; j < nngp.Length; j++)
+            {
+                var p = new ScaledPair(g, c1, nngp[j], c2[j]);
+                if (withNtk) ntk[j] *= kt * p.InverseScale / p.SqrtW;
+                nngp[j] = k * Math.Atan2(p.R, p.SqrtW) + cc;
+            }
+            return;
+        }
         for (int j = 0; j < nngp.Length; j++)
         {
-            var p = new ScaledPair(g, c1, nngp[j], c2[j]);
-            if (withNtk) ntk[j] *= kt * p.InverseScale / p.SqrtW;
-            nngp[j] = k * Math.Atan2(p.R, p.SqrtW) + cc;
+            double q22 = Math.Max(c2[j], 0), x2 = g * q22;
+            if (!double.IsFinite(x2 * s1 * s2[j]))   // a variance so large that g·q or s1·s2 overflows: the general form
+            {
+                var p = new ScaledPair(g, c1, nngp[j], c2[j]);
+                if (withNtk) ntk[j] *= kt * p.InverseScale / p.SqrtW;
+                nngp[j] = k * Math.Atan2(p.R, p.SqrtW) + cc;
+                continue;
+            }
+            double u2 = 1 / (1 + x2), t2 = x2 < 1 ? x2 * u2 : 1 / (1 + 1 / x2);
+            double sp = s1 * s2[j];
+            double rho = sp > 0 ? Snap(nngp[j] / sp) : 0;
+            double suu = su1 * Math.Sqrt(u2);
+            double r = rho * g * sp * suu;
+            double w = Math.Max(u1 * u2 + t1 * u2 + t2 * u1 + t1 * t2 * ((1 - rho) * (1 + rho)), 1e-300), sw = Math.Sqrt(w);
+            if (withNtk) ntk[j] *= kt * suu / sw;
+            // arcsin(r) = atan2(r, √(1 − r²)); away from ±1 arcsin amplifies r's rounding by at most 1/√(1 − 0.81) ≈ 2.3 and is cheaper.
+            nngp[j] = k * (Math.Abs(r) < 0.9 ? Math.Asin(r) : Math.Atan2(r, sw)) + cc;
         }
     }
 
@@ -267,6 +295,36 @@ public sealed class Gelu : Activation
             return (-q12 * (YMinusAtanY(y) - (p.U2 + p.T2 * p.U1) * y) + last) / (2 * Math.PI);
         }
         return (q12 * Math.Atan2(w, -r) + (q11 / sa) * (q22 / sb) * w + last) / (2 * Math.PI);
+    }
+
+    /// <summary>
+    /// The nngp and the ntk factor of one pair from one set of <see cref="ScaledPair"/> variables (the
+    /// fused row engine calls this once per entry instead of building the variables twice).
+    /// </summary>
+    private static (double Nngp, double Ntk) Both(double q11, double q12, double q22, double sa, double sb)
+    {
+        var p = new ScaledPair(1, q11, q12, q22);
+        double S = sa * sb, r = p.R, w = p.SqrtW, last = r * r / (S * w), uu = p.U1 * p.U2;
+        // atan2(w, −r) = π/2 + arcsin r; away from ±1 the arcsin is as accurate (≤ 2.3× r's rounding) and cheaper.
+        double angle = Math.Abs(r) < 0.9 ? Math.PI / 2 + Math.Asin(r) : Math.Atan2(w, -r);
+        double nngp = r < 0 && w < 0.5 * -r
+            ? (-q12 * (YMinusAtanY(w / -r) - (p.U2 + p.T2 * p.U1) * (w / -r)) + last) / (2 * Math.PI)
+            : (q12 * angle + (q11 / sa) * (q22 / sb) * w + last) / (2 * Math.PI);
+        double ntk = (angle + r / w * (p.U2 + p.T2 * p.U1 + 2 * uu + r * r * uu / p.W)) / (2 * Math.PI);
+        return (nngp, ntk);
+    }
+
+    /// <inheritdoc />
+    internal override void RowKernel(Span<double> nngp, Span<double> ntk, double c1, double s1, ReadOnlySpan<double> c2, ReadOnlySpan<double> s2)
+    {
+        bool withNtk = !ntk.IsEmpty;
+        double sa = Math.Sqrt(1 + Math.Max(c1, 0));
+        for (int j = 0; j < nngp.Length; j++)
+        {
+            var (n, t) = Both(c1, nngp[j], c2[j], sa, Math.Sqrt(1 + Math.Max(c2[j], 0)));
+            if (withNtk) ntk[j] *= t;
+            nngp[j] = n;
+        }
     }
 
     /// <summary>y − atan(y) for 0 ≤ y &lt; 1/2 without cancellation: Σₖ (−1)^{k+1}·y^{2k+1}/(2k+1), k ≥ 1.</summary>
