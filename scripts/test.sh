@@ -4,8 +4,12 @@
 # Optional system packages (OpenBLAS for the native provider, python3-sklearn/numpy for the
 # cross-check tests) are installed when running as root with apt; without them the native-provider
 # and cross-check tests are skipped, never failed.
+#   scripts/test.sh --fast   the edit-test loop: skips tests tagged [Trait("Category", "Slow")]
+#                            (child processes, signals) and the apt step; CI runs everything.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+filter=()
+if [ "${1:-}" = "--fast" ]; then filter=(--filter "Category!=Slow"); export TANGENT_NO_APT=1; fi
 
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && [ "${TANGENT_NO_APT:-}" != "1" ]; then
   need=()
@@ -21,7 +25,7 @@ fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 results=$(mktemp -d)
-dotnet test Tangent.sln -c Release --logger "console;verbosity=normal" --logger "trx;LogFilePrefix=tangent" --results-directory "$results"
+dotnet test Tangent.sln -c Release "${filter[@]}" --logger "console;verbosity=normal" --logger "trx;LogFilePrefix=tangent" --results-directory "$results"
 rc=$?
 
 passed=0; failed=0; skipped=0

@@ -45,7 +45,8 @@ internal sealed class TrainTestOptions(string yTestDescription = "Test targets: 
         }
         var (x, shape) = images.ReadInputs(r, fx.FullName, csv);
         var y = MatrixFile.Read(fy.FullName, csv);
-        if (y.Rows != x.Rows) throw new CliError($"--x-train has {x.Rows} rows but --y-train has {y.Rows}; give one target row per input.");
+        if (y.Rows != x.Rows)
+            throw new CliError($"--x-train has {x.Rows} rows but --y-train has {y.Rows}{HeaderNote(fx.FullName, csv)}{HeaderNote(fy.FullName, csv)}; give one target row per input.");
         if (y.Cols == 0) throw new CliError($"--y-train '{fy.Name}' has no target columns; give at least one value per row.");
         var (xs, testShape) = images.ReadInputs(r, ft.FullName, csv);
         if (xs.Cols != x.Cols)
@@ -56,9 +57,23 @@ internal sealed class TrainTestOptions(string yTestDescription = "Test targets: 
         {
             truth = MatrixFile.Read(fyt.FullName, csv);
             if (truth.Rows != xs.Rows || truth.Cols != y.Cols)
-                throw new CliError($"--y-test is {truth.Shape} but {xs.Rows}×{y.Cols} is needed: one row per --x-test input, as many columns as --y-train.");
+                throw new CliError($"--y-test is {truth.Shape} but {xs.Rows}×{y.Cols} is needed{HeaderNote(ft.FullName, csv)}{HeaderNote(fyt.FullName, csv)}: one row per --x-test input, as many columns as --y-train.");
         }
         (x, var xs2) = images.NormalizeIfAsked(r, x, xs, shape);
         return (x, y, xs2!, truth, shape, false);
+    }
+
+    /// <summary>
+    /// When a CSV file's first row was taken as a header (a row with no number in it), says so: a row
+    /// count that disagrees is then often a data row read as a header (or the other way round).
+    /// </summary>
+    private static string HeaderNote(string path, CsvReadOptions csv)
+    {
+        if (MatrixFile.FormatOf(path) != MatrixFileFormat.Csv) return "";
+        var names = CsvFile.Read(path, csv).ColumnNames;
+        if (names is null) return "";
+        string first = string.Join(",", names);
+        if (first.Length > 40) first = first[..37] + "…";
+        return $" ('{Path.GetFileName(path)}' row 1, '{first}', was read as a header: give --header no if it is data)";
     }
 }

@@ -181,4 +181,18 @@ public sealed class CliErrorFormTests : IDisposable
         Assert.Equal("--learning-rate", ParseErrors.Nearest("--learning", names));
         Assert.Null(ParseErrors.Nearest("--frobnicate", names));
     }
+
+    [Fact]
+    public void ARowCountMismatchSaysWhenRowOneWasReadAsAHeader()
+    {
+        File.WriteAllText(P("x5.csv"), "1,2\n3,4\n5,6\n7,8\n9,10\n");
+        File.WriteAllText(P("y5.csv"), "abc\n1\n2\n3\n4\n");   // 'abc' has no number: a header by the rule
+        var (code, output, err) = CliRunner.Run("regress", "--kernel", "linear", "--x-train", P("x5.csv"), "--y-train", P("y5.csv"),
+            "--x-test", P("x5.csv"), "--out", P("p.npy"));
+        Assert.Equal(2, code);
+        string line = CliRunner.AssertErrorForm(err, output);
+        Assert.Contains("--y-train has 4", line);
+        Assert.Contains("'y5.csv' row 1, 'abc', was read as a header: give --header no if it is data", line);
+        Assert.False(File.Exists(P("p.npy")));
+    }
 }
