@@ -51,8 +51,11 @@ internal static class Inputs
         cells[row - 1][col - 1] = token;
         string head = header ? string.Join(',', Enumerable.Range(1, m.GetLength(1)).Select(j => $"x{j}")) + "\n" : "";
         int line = row + (header ? 1 : 0);
+        // Alone in row 1 of a one-column file, a word such as 'abc' makes that row a header by the strict
+        // rule (a header is a row with no number in it): then the file is read with one row fewer.
+        bool mayBeHeader = !header && row == 1 && m.GetLength(1) == 1 && token.Length > 0 && char.IsLetter(token[0]);
         return new(".csv", Utf8(head + Join(cells)), $"CSV {m.GetLength(0)}×{m.GetLength(1)}{(header ? " with a header" : "")}, data row {row} column {col} is '{token}'",
-            Expect.Refuse, null, [$"row {line}"]);
+            mayBeHeader ? Expect.Either : Expect.Refuse, null, mayBeHeader ? [] : [$"row {line}"]);
     }
 
     /// <summary>Line <paramref name="row"/> with one cell too few (or too many).</summary>
