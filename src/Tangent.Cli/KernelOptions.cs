@@ -66,7 +66,10 @@ internal sealed class KernelOptions
         {
             RejectGiven(r, "--arch", Gamma, Coef0, Degree);
             var a = Architecture.Parse(arch);
-            return new NeuralKernel(imageShape is { } shape ? a.WithInputShape(shape) : a, ParseGet(r.GetValue(Get)));
+            var get = ParseGet(r.GetValue(Get));
+            if (get == KernelOutputs.Ntk && !a.HasNtk)
+                throw new CliError($"--get ntk: '{arch}' has no NTK (sign's derivative is a Dirac delta).", "use --get nngp, or a smooth stand-in for sign such as erf(b=10).");
+            return new NeuralKernel(imageShape is { } shape ? a.WithInputShape(shape) : a, get);
         }
         if (kernelName is null)
             throw new ArgumentException("Choose a kernel: --kernel linear|gaussian|laplace|polynomial" + (_allowNone ? "|none" : "") + ", or --arch SPEC with --get nngp|ntk.");

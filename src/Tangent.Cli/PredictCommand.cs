@@ -42,6 +42,9 @@ internal static class PredictCommand
             // Everything is checked and read before the work, and every output is written last (docs/RELIABILITY.md).
             var architecture = Architecture.Parse(r.GetValue(arch)!);
             var kind = KernelOptions.ParseGet(r.GetValue(get)) == KernelOutputs.Ntk ? EnsembleKind.Ntk : EnsembleKind.Nngp;
+            if (kind == EnsembleKind.Ntk && !architecture.HasNtk)
+                throw new CliError($"--get ntk: '{architecture}' has no NTK (sign's derivative is a Dirac delta), so its networks cannot be trained by gradient descent.",
+                    "use --get nngp (last-layer training, exact GP inference at t = ∞), or a smooth stand-in for sign such as erf(b=10).");
             var times = ParseTimes(r.GetValue(time)!);
             var mode = (r.GetValue(cov) ?? "diag").Trim().ToLowerInvariant() switch
             {

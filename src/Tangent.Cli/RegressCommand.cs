@@ -56,7 +56,7 @@ internal static class RegressCommand
                 var lin = new LinearRegression { FitIntercept = r.GetValue(intercept) };
                 double? eta = r.GetValue(lr);
                 lin = eta is { } e
-                    ? lin with { Method = LinearMethod.GradientDescent, LearningRate = e, MaxSteps = r.GetValue(steps), Force = r.GetValue(force) }
+                    ? lin with { Method = LinearMethod.GradientDescent, LearningRate = e, MaxSteps = r.GetValue(steps), AllowUnstableLearningRate = r.GetValue(force) }
                     : r.GetValue(ridge) > 0 ? lin with { Method = LinearMethod.Ridge, Ridge = r.GetValue(ridge) } : lin;
                 var model = lin.Fit(x, y);
                 token.ThrowIfCancellationRequested();
@@ -76,7 +76,7 @@ internal static class RegressCommand
             if (truth is not null && pred.AllFinite())
             {
                 output.WriteLine($"test MSE: {Metrics.MeanSquaredError(pred, truth):G6}");
-                if (fromImages) output.WriteLine($"test accuracy: {Accuracy(pred, truth):P2}");
+                if (fromImages && Metrics.Accuracy(pred, truth) is { } accuracy) output.WriteLine($"test accuracy: {accuracy:P2}");
             }
             outputs.WriteAll(output);
             return TangentCli.Ok;
@@ -87,16 +87,4 @@ internal static class RegressCommand
     /// <summary>The hint for predictions that are not finite.</summary>
     internal const string PredictionFix = "the fit was unstable: add a ridge (--ridge 1e-6 --ridge-relative), --standardize the inputs, or lower --gamma.";
 
-    /// <summary>Fraction of rows whose argmax matches the target's argmax.</summary>
-    internal static double Accuracy(Matrix pred, Matrix truth)
-    {
-        int ok = 0;
-        for (int i = 0; i < pred.Rows; i++)
-        {
-            int a = 0, b = 0;
-            for (int j = 1; j < pred.Cols; j++) { if (pred[i, j] > pred[i, a]) a = j; if (truth[i, j] > truth[i, b]) b = j; }
-            if (a == b) ok++;
-        }
-        return (double)ok / pred.Rows;
-    }
 }

@@ -99,6 +99,11 @@ public static class TangentCli
                 return BadInput;
             case InsufficientMemoryException:
                 error.WriteLine($"error: {Message(e)}");
+                error.WriteLine("hint: on the command line: fewer samples (--limit, --test-limit, smaller files), one kernel (--get nngp or ntk), --memory-budget for convolutional kernels.");
+                return BadInput;
+            case NotPositiveDefiniteException npd:
+                error.WriteLine($"error: {Message(e)}");
+                error.WriteLine($"hint: add a ridge, e.g. --ridge {npd.SuggestedRidge:G3} (or --ridge 1e-6 --ridge-relative).");
                 return BadInput;
             case OutOfMemoryException:
                 error.WriteLine("error: out of memory: the inputs or outputs of this command do not fit in the memory this process can use.");

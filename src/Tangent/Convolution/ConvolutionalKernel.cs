@@ -235,7 +235,7 @@ public sealed class ConvolutionalKernel
             throw new InsufficientMemoryException(
                 $"The {Layout.ToString().ToLowerInvariant()}-layout kernel of '{Architecture}' on {n1}×{n2} images of {InputShape} needs {Mb(need)} " +
                 $"({Mb((long)n1 * n2 * kernels * 8)} for the output, {Mb((long)threads * PerThread(1))} for {threads} threads' pixel-pair buffers) but the budget is {Mb(budget)}. " +
-                "To fit: raise the budget (--memory-budget on the command line, the memoryBudget argument in C#), compute the kernel in blocks of fewer rows/columns, ask for one kernel only (--get nngp or ntk), " +
+                "To fit: raise the budget (the memoryBudget argument, or DefaultMemoryBudget), compute the kernel in blocks of fewer rows/columns, ask for one kernel only (KernelOutputs.Nngp or Ntk), " +
                 (Layout == CovarianceLayout.Full ? "use a flatten readout instead of pooling (diagonal layout, P instead of P² numbers per pair), " : "") +
                 "or use smaller images.");
 

@@ -34,8 +34,8 @@ public abstract class ImageLayer : Layer
     public virtual bool NeedsFullCovariance => false;
 
     private InvalidOperationException NeedsImages() => new(
-        $"'{this}' acts on images: give the architecture the image shape (Architecture.WithInputShape(new ImageShape(H, W, C)), " +
-        "or on the command line pass images with --images or a 4-D .npy file), then compute kernels with Architecture.ComputeKernels or ConvolutionalKernel.");
+        $"'{this}' acts on images: give the architecture the image shape (Architecture.WithInputShape(new ImageShape(H, W, C))), " +
+        "then compute kernels with Architecture.ComputeKernels or ConvolutionalKernel.");
 }
 
 /// <summary>

@@ -97,6 +97,50 @@ public static class Preprocessing
     }
 
     /// <summary>
+    /// The class labels of one-hot (or shifted one-hot) target rows: the index of each row's unique
+    /// largest entry; null when the targets are not class labels (fewer than 2 columns, or a row
+    /// without a unique largest entry).
+    /// </summary>
+    public static int[]? LabelsOf(Matrix targets)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        if (targets.Cols < 2) return null;
+        var labels = new int[targets.Rows];
+        for (int i = 0; i < targets.Rows; i++)
+        {
+            var row = targets.Row(i);
+            int best = 0;
+            bool unique = true;
+            for (int j = 1; j < row.Length; j++)
+            {
+                if (row[j] > row[best]) { best = j; unique = true; }
+                else if (row[j] == row[best]) unique = false;
+            }
+            if (!unique) return null;
+            labels[i] = best;
+        }
+        return labels;
+    }
+
+    /// <summary>
+    /// The one accuracy of the library (Metrics, GeneralizationError and the command line use it): the
+    /// fraction of rows whose argmax of <paramref name="scores"/> equals the label.
+    /// </summary>
+    /// <exception cref="ArgumentException">The row and label counts differ.</exception>
+    public static double Accuracy(Matrix scores, IReadOnlyList<int> labels)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (scores.Rows != labels.Count) throw new ArgumentException($"{scores.Rows} score rows but {labels.Count} labels.");
+        if (scores.Rows == 0) return 0;
+        var predicted = ArgMax(scores);
+        int hit = 0;
+        for (int i = 0; i < predicted.Length; i++)
+            if (predicted[i] == labels[i]) hit++;
+        return (double)hit / scores.Rows;
+    }
+
+    /// <summary>
     /// A seeded random split of 0..n-1 into train and test indices (each sorted ascending).
     /// The same (n, testCount, seed) always gives the same split.
     /// </summary>

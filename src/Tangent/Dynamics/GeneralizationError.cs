@@ -56,26 +56,6 @@ public sealed record GeneralizationError(double Bias, double Variance, int Entri
     {
         ArgumentNullException.ThrowIfNull(predicted);
         Shapes.Require(targets, predicted.Rows, predicted.Cols, nameof(targets), "targets, shaped like the predictions");
-        if (targets.Cols < 2 || targets.Rows == 0) return null;
-        int correct = 0;
-        for (int i = 0; i < targets.Rows; i++)
-        {
-            int label = ArgMax(targets.Row(i), out bool unique);
-            if (!unique) return null;
-            if (ArgMax(predicted.Row(i), out _) == label) correct++;
-        }
-        return (double)correct / targets.Rows;
-    }
-
-    private static int ArgMax(ReadOnlySpan<double> row, out bool unique)
-    {
-        int best = 0;
-        unique = true;
-        for (int j = 1; j < row.Length; j++)
-        {
-            if (row[j] > row[best]) { best = j; unique = true; }
-            else if (row[j] == row[best]) unique = false;
-        }
-        return best;
+        return targets.Rows > 0 && Data.Preprocessing.LabelsOf(targets) is { } labels ? Data.Preprocessing.Accuracy(predicted, labels) : null;
     }
 }

@@ -31,7 +31,7 @@ public sealed record ClassicalKernel : IKernel
     public ClassicalKernel(KernelKind kind, double gamma = 1.0, double coef0 = 1.0, int degree = 3)
     {
         if (kind != KernelKind.Linear && !(gamma > 0 && double.IsFinite(gamma)))
-            throw new ArgumentOutOfRangeException(nameof(gamma), gamma, $"The {kind.ToString().ToLowerInvariant()} kernel needs γ > 0 (for example --gamma {1.0:G}; a common choice is 1/d).");
+            throw new ArgumentOutOfRangeException(nameof(gamma), gamma, $"The {kind.ToString().ToLowerInvariant()} kernel needs γ > 0, got {gamma} (a common choice is 1/d).");
         if (kind == KernelKind.Polynomial && degree < 1)
             throw new ArgumentOutOfRangeException(nameof(degree), degree, "The polynomial kernel needs degree ≥ 1.");
         if (!double.IsFinite(coef0)) throw new ArgumentOutOfRangeException(nameof(coef0), coef0, "coef0 must be finite.");

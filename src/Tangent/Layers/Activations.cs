@@ -520,7 +520,7 @@ public sealed class Sign : Activation
     public override double NtkFactor(double q11, double q12, double q22) => throw NoNtk();
 
     internal static NotSupportedException NoNtk() => new(
-        "sign has no NTK: its derivative is a Dirac delta, so E[φ'(u)φ'(v)] is undefined. Ask for the NNGP only (--get nngp), " +
+        "sign has no NTK: its derivative is a Dirac delta, so E[φ'(u)φ'(v)] is undefined. Ask for the NNGP only (KernelOutputs.Nngp), " +
         "or use a smooth stand-in such as erf(b=10).");
 
     /// <inheritdoc />

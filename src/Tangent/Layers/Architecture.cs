@@ -99,7 +99,7 @@ public sealed class Architecture
         ArgumentNullException.ThrowIfNull(x1);
         if (HasImageLayers)  // conv/pooling layers: the convolutional engine (a dense-only network sees images as flat vectors)
         {
-            var images = new Convolution.ConvolutionalKernel(this, InputShape ?? throw new InvalidOperationException($"'{this}' has image layers: give the image shape with Architecture.WithInputShape (HxWxC), or pass image data (--images, 4-D .npy).")).Compute(x1, x2, outputs, progress, cancellationToken);
+            var images = new Convolution.ConvolutionalKernel(this, InputShape ?? throw new InvalidOperationException($"'{this}' has image layers: give the image shape with Architecture.WithInputShape (HxWxC).")).Compute(x1, x2, outputs, progress, cancellationToken);
             KernelOverflow.ThrowIfOverflowed(this, x1, x2 is null || ReferenceEquals(x1, x2) ? null : x2, images);   // a scan is cheap beside the per-entry cost
             return images;
         }

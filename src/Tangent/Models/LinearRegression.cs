@@ -36,7 +36,7 @@ public sealed record LinearRegression
     public double Tolerance { get; init; } = 1e-10;
 
     /// <summary>Run gradient descent even when η ≥ 2/σ₁² (it will diverge; for demonstrations).</summary>
-    public bool Force { get; init; }
+    public bool AllowUnstableLearningRate { get; init; }
 
     /// <summary>Centre X and Y and fit an intercept (MATH.md's w = X⁺Y has none; default false).</summary>
     public bool FitIntercept { get; init; }
@@ -53,7 +53,7 @@ public sealed record LinearRegression
     }
 
     /// <summary>Fits on X (n×d) and Y (n×k).</summary>
-    /// <exception cref="ArgumentException">Bad shapes or values, or a learning rate at or above 2/σ₁² without <see cref="Force"/>.</exception>
+    /// <exception cref="ArgumentException">Bad shapes or values, or a learning rate at or above 2/σ₁² without <see cref="AllowUnstableLearningRate"/>.</exception>
     public LinearRegressionModel Fit(Matrix x, Matrix y)
     {
         Validate.TrainingPair(x, y);
@@ -127,10 +127,10 @@ public sealed record LinearRegression
         double eta = LearningRate ?? (double.IsFinite(bound) ? bound / 2 : 1.0);
         if (!(eta > 0) || !double.IsFinite(eta))
             throw new ArgumentOutOfRangeException(nameof(LearningRate), eta, "The learning rate must be a finite number > 0.");
-        if (eta >= bound && !Force)
+        if (eta >= bound && !AllowUnstableLearningRate)
             throw new Dynamics.UnstableLearningRateException(eta, bound, "2/σ₁²",
                 $"Learning rate η = {eta:G6} is at or above the stable bound 2/σ₁² = {bound:G6} (σ₁ = the largest singular value of X); gradient descent would diverge. " +
-                $"Use η < {bound:G6} (e.g. {bound / 2:G6}), standardize the features if the bound is far below 1, or set Force to watch it diverge.");
+                $"Use η < {bound:G6} (e.g. {bound / 2:G6}), standardize the features if the bound is far below 1, or set AllowUnstableLearningRate to watch it diverge.");
         int d = x.Cols, k = y.Cols;
         var w = new Matrix(d, k);
         var xty = LinearAlgebra.Multiply(x, y, Op.Transpose, Op.None);

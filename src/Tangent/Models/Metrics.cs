@@ -23,16 +23,14 @@ public static class Metrics
     }
 
     /// <summary>Fraction of rows whose argmax of <paramref name="scores"/> equals the label.</summary>
-    public static double Accuracy(Matrix scores, IReadOnlyList<int> labels)
+    public static double Accuracy(Matrix scores, IReadOnlyList<int> labels) => Preprocessing.Accuracy(scores, labels);
+
+    /// <summary>Accuracy against one-hot (or shifted one-hot) targets; null when the targets are not class labels
+    /// (see <see cref="Preprocessing.LabelsOf"/>).</summary>
+    public static double? Accuracy(Matrix scores, Matrix targets)
     {
         ArgumentNullException.ThrowIfNull(scores);
-        ArgumentNullException.ThrowIfNull(labels);
-        if (scores.Rows != labels.Count) throw new ArgumentException($"{scores.Rows} score rows but {labels.Count} labels.");
-        if (scores.Rows == 0) return 0;
-        var predicted = Preprocessing.ArgMax(scores);
-        int hit = 0;
-        for (int i = 0; i < predicted.Length; i++)
-            if (predicted[i] == labels[i]) hit++;
-        return (double)hit / scores.Rows;
+        scores.RequireSameShape(targets, nameof(targets));
+        return targets.Rows > 0 && Preprocessing.LabelsOf(targets) is { } labels ? Preprocessing.Accuracy(scores, labels) : null;
     }
 }

@@ -115,7 +115,7 @@ public sealed class NotPositiveDefiniteException : ArithmeticException
         double ridge = meanDiag * 1e-6;
         return new NotPositiveDefiniteException(
             $"The {a.Shape} kernel matrix is not positive definite: Cholesky failed at pivot {pivot} of {n}. " +
-            $"Add a ridge (e.g. --ridge {ridge:G3}, 1e-6 × the mean diagonal) or use the minimum-norm (pseudoinverse) solver.",
+            $"Add a ridge (e.g. λ = {ridge:G3}, 1e-6 × the mean diagonal) or use the minimum-norm (pseudoinverse) solver.",
             pivot, ridge);
     }
 }

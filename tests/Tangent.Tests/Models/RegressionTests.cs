@@ -125,7 +125,7 @@ public sealed class RegressionTests
         Assert.Equal(2 / (s * s), bound, 1e-10 * bound);
         var e = Assert.Throws<Tangent.Dynamics.UnstableLearningRateException>(() => new LinearRegression { Method = LinearMethod.GradientDescent, LearningRate = 1.01 * bound }.Fit(x, y));
         Assert.Contains("stable bound", e.Message);
-        var forced = new LinearRegression { Method = LinearMethod.GradientDescent, LearningRate = 1.05 * bound, Force = true, MaxSteps = 300 }.Fit(x, y);
+        var forced = new LinearRegression { Method = LinearMethod.GradientDescent, LearningRate = 1.05 * bound, AllowUnstableLearningRate = true, MaxSteps = 300 }.Fit(x, y);
         Assert.False(forced.Trace!.Converged);
         Assert.True(forced.Trace.Losses[^1] > 10 * forced.Trace.Losses[0]);
         var below = new LinearRegression { Method = LinearMethod.GradientDescent, LearningRate = 0.95 * bound, MaxSteps = 50_000 }.Fit(x, y);
