@@ -2,7 +2,7 @@
 """Vectorised numpy reference for Tangent's convolutional NTK benchmark (benchmarks/CntkBenchmarks.cs).
 
 Depth-L CNTK with flatten readout ('ntk' parameterization, SAME zero padding, 3x3 filters,
-MATH.md §2 last item), diagonal layout: for every pair of images only the pixel diagonal K[p, p] is
+docs/MATH.md §2 last item), diagonal layout: for every pair of images only the pixel diagonal K[p, p] is
 kept, so each kernel entry costs O(P·9·L). Computed for all pairs at once on arrays of shape
 (n, n, H, W), as a careful numpy user would (no Python loop over pairs).
 

@@ -2,7 +2,7 @@
 """Vectorised numpy reference for the benchmark of Tangent's fused NTK recursion.
 
 Computes the NNGP and NTK of  repeat(L){dense(w,b) relu} dense(w,b)  ('ntk' parameterization,
-MATH.md §2) for X (n×d, float64) against itself, on full n×n arrays, as a careful numpy user would:
+docs/MATH.md §2) for X (n×d, float64) against itself, on full n×n arrays, as a careful numpy user would:
 one GEMM for X·Xᵀ/d, then per layer elementwise array operations (in place where possible).
 
 Usage: python3 benchmarks/ntk_numpy.py [n] [d] [depth]    (default 10000 100 5)

@@ -8,7 +8,7 @@ namespace Tangent.Benchmarks;
 /// <summary>
 /// Infinite-ensemble predictions of issue 4: n train, n* test inputs, 20 time points (plus t = ∞),
 /// mean and diagonal covariance, for the NTK ensemble (all layers trained) and the NNGP ensemble.
-/// Kernels: one-hidden-layer ReLU NNGP/NTK (MATH.md §2) of random inputs. One iteration per case:
+/// Kernels: one-hidden-layer ReLU NNGP/NTK (docs/MATH.md §2) of random inputs. One iteration per case:
 /// run with <c>dotnet run -c Release --project benchmarks/Tangent.Benchmarks -- --filter *Dynamics*</c>
 /// (TANGENT_DYNAMICS_CASES=native-1000-200 for a quick check).
 /// </summary>

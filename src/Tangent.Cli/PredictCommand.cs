@@ -14,7 +14,7 @@ internal static class PredictCommand
 {
     public static Command Create(TextWriter output)
     {
-        var cmd = new Command("predict", "Predict the mean (and covariance) of an infinite ensemble of networks trained by gradient descent on MSE, at any time (MATH.md §4).");
+        var cmd = new Command("predict", "Predict the mean (and covariance) of an infinite ensemble of networks trained by gradient descent on MSE, at any time (docs/MATH.md §4).");
         var arch = new Option<string>("--arch") { Description = "The architecture (docs/LAYERS.md).", Required = true };
         var get = new Option<string>("--get") { Description = "ntk: all layers trained; nngp: only the last layer (at t = ∞: exact GP inference).", DefaultValueFactory = _ => "ntk" };
         var data = new TrainTestOptions("Test targets: prints bias, variance and total of the generalization error (eq. 10.52), and accuracy for one-hot targets.");

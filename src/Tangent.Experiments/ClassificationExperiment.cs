@@ -30,7 +30,7 @@ public sealed record ClassificationSettings
 /// <summary>
 /// A real classification task: NTK regression (the infinite ensemble's mean at t = ∞), Gaussian kernel
 /// regression (γ = 1/d) and a finite network of the same architecture trained by full-batch gradient descent
-/// on the MSE loss, on standardized features with one-hot targets (MATH.md §5: the predicted class is the
+/// on the MSE loss, on standardized features with one-hot targets (docs/MATH.md §5: the predicted class is the
 /// argmax). Default data: the embedded wine set (178 samples, 13 features, 3 classes).
 /// </summary>
 public static class ClassificationExperiment

@@ -34,7 +34,7 @@ public sealed record WidthSettings
 /// <summary>
 /// The course's width simulation (MIT 6.S088, NTK lecture): inputs on the unit circle x = (cos θ, sin θ),
 /// target g(s) = s + sin(10·s) with s = θ/π ∈ [−1, 1); one-hidden-layer ReLU networks of growing width
-/// trained by full-batch gradient descent on the MSE loss (MATH.md §4), against the NTK prediction at
+/// trained by full-batch gradient descent on the MSE loss (docs/MATH.md §4), against the NTK prediction at
 /// the same training time (the infinite ensemble's mean, <see cref="InfiniteEnsemble"/>). The network is
 /// centred, f(x) − f(x; θ₀) (trained on Y + f₀(X)), so that its infinite-width limit is exactly that mean
 /// and not a random function; the distance to the NTK prediction then shrinks like 1/√width.

@@ -24,7 +24,7 @@ public enum CovarianceLayout
 /// activations, avg_pool), a readout (flatten or global_avg_pool; a flatten is implied when the image
 /// part ends without one) and a vector part (dense, activations, …) that reuses the fused row engine of
 /// <see cref="Architecture"/>. For a pair of images the state is the covariance of pixel pre-activations;
-/// the input state is K[p, p'] = Σ_c x1[p, c]·x2[p', c]/C (MATH.md §2, last item).
+/// the input state is K[p, p'] = Σ_c x1[p, c]·x2[p', c]/C (docs/MATH.md §2, last item).
 /// </summary>
 public sealed class ConvolutionalKernel
 {
@@ -129,7 +129,7 @@ public sealed class ConvolutionalKernel
     public static bool HasImageLayers(Layer root) => ContainsImageLayer(root);
 
     /// <summary>
-    /// The finite-width twin (MATH.md §3): conv layers with <paramref name="width"/> channels (unless a conv
+    /// The finite-width twin (docs/MATH.md §3): conv layers with <paramref name="width"/> channels (unless a conv
     /// fixes its own), parameters N(0, 1) in the 'ntk' parameterization, then the readout and the vector layers.
     /// </summary>
     public FiniteLayer Initialize(int width, Random rng)

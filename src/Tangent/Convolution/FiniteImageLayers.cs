@@ -3,7 +3,7 @@ using Tangent.Numerics;
 
 namespace Tangent.Convolution;
 
-/// <summary>Finite-width twins of the image layers (MATH.md §3): rows are images, columns H·W·C features in H, W, C order.</summary>
+/// <summary>Finite-width twins of the image layers (docs/MATH.md §3): rows are images, columns H·W·C features in H, W, C order.</summary>
 internal static class FiniteImageLayers
 {
     /// <summary>Gathers the window patches of every image: (n·P_out) × (|F|·C), zeros where the window covers padding.</summary>

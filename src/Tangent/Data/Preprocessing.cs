@@ -16,7 +16,7 @@ public static class Preprocessing
 {
     /// <summary>
     /// Projects every row onto the sphere of the given radius: x ↦ radius·x/‖x‖₂. With radius 1 the
-    /// inputs lie on the unit sphere, where the dot-product kernels of MATH.md §2 depend only on
+    /// inputs lie on the unit sphere, where the dot-product kernels of docs/MATH.md §2 depend only on
     /// the angle ξ = x·x' (the setting of the course's one-hidden-layer NTK formula).
     /// </summary>
     /// <param name="x">The inputs, a row per sample (not modified).</param>
@@ -51,7 +51,7 @@ public static class Preprocessing
 
     /// <summary>
     /// One-hot targets: row i is shift + e_{labels[i]}, i.e. 1 + shift in the label's column and
-    /// shift elsewhere. Arora et al. 2019 (CNTK) use shift = -0.1 (0.9 / -0.1); MATH.md §5.
+    /// shift elsewhere. Arora et al. 2019 (CNTK) use shift = -0.1 (0.9 / -0.1); docs/MATH.md §5.
     /// </summary>
     /// <param name="labels">Class labels 0..k-1.</param>
     /// <param name="classCount">k; default max(label) + 1.</param>
@@ -80,7 +80,7 @@ public static class Preprocessing
         return y;
     }
 
-    /// <summary>The predicted class of each row: the index of its largest entry (first on ties); MATH.md §5.</summary>
+    /// <summary>The predicted class of each row: the index of its largest entry (first on ties); docs/MATH.md §5.</summary>
     public static int[] ArgMax(Matrix scores)
     {
         ArgumentNullException.ThrowIfNull(scores);

@@ -6,7 +6,7 @@ namespace Tangent.Dynamics;
 public enum EnsembleKind
 {
     /// <summary>All layers trained: the dynamics follow the NTK Θ, the randomness of the initial
-    /// outputs follows the NNGP K (MATH.md §4; Roberts &amp; Yaida eqs. 10.39-10.41).</summary>
+    /// outputs follows the NNGP K (docs/MATH.md §4; Roberts &amp; Yaida eqs. 10.39-10.41).</summary>
     Ntk,
     /// <summary>Only the last layer trained: the NTK reduces to the NNGP K, and at t = ∞ the
     /// ensemble is exact Bayesian GP inference with K (Lee et al. 2019, §2.3.1).</summary>
@@ -38,7 +38,7 @@ public enum InfiniteTimeSolver
 
 /// <summary>
 /// The diagonal regularizer λ added to the train-train kernel that is inverted and exponentiated
-/// (MATH.md §4 "Ridge"; Neural Tangents' <c>diag_reg</c> / <c>diag_reg_absolute_scale</c>).
+/// (docs/MATH.md §4 "Ridge"; Neural Tangents' <c>diag_reg</c> / <c>diag_reg_absolute_scale</c>).
 /// </summary>
 /// <param name="Value">λ ≥ 0 (absolute), or the factor that multiplies mean(diag K) (relative).</param>
 /// <param name="RelativeToMeanDiagonal">When true, the ridge added is <c>Value · trace(K)/n</c>.</param>
@@ -75,7 +75,7 @@ public readonly record struct Ridge(double Value, bool RelativeToMeanDiagonal)
     }
 }
 
-/// <summary>Settings shared by the gradient-descent predictors (MATH.md §4).</summary>
+/// <summary>Settings shared by the gradient-descent predictors (docs/MATH.md §4).</summary>
 public sealed record DynamicsOptions
 {
     /// <summary>The learning rate η (Neural Tangents' default 1). Time runs as τ = η·t/N with N the

@@ -5,7 +5,7 @@ namespace Tangent.Dynamics;
 /// <summary>The training loss whose gradient flow <see cref="FunctionSpaceDynamics"/> integrates.</summary>
 public enum FunctionSpaceLoss
 {
-    /// <summary>L = 1/(2N)·Σ(f − y)², N = n·k entries (MATH.md §4); ∇_f L = (f − y)/N.</summary>
+    /// <summary>L = 1/(2N)·Σ(f − y)², N = n·k entries (docs/MATH.md §4); ∇_f L = (f − y)/N.</summary>
     MeanSquaredError,
     /// <summary>L = −(1/N)·Σᵢ Σ_c y_ic·log softmax(fᵢ)_c, N = n·k entries: the mean over all entries,
     /// as in Neural Tangents' examples (<c>-np.mean(log_softmax(fx) * y)</c>), so that η has the same

@@ -6,7 +6,7 @@ namespace Tangent.Dynamics;
 /// Exact Gaussian-process (Bayesian) inference with a kernel: the posterior of the test outputs
 /// given noiseless (or ridge-regularized) training targets (Rasmussen &amp; Williams 2006, Alg. 2.1;
 /// Neural Tangents' <c>predict.gp_inference</c>). With the NNGP K this is the infinite ensemble of
-/// networks whose last layer is trained to convergence (Roberts &amp; Yaida §10.2, MATH.md §4);
+/// networks whose last layer is trained to convergence (Roberts &amp; Yaida §10.2, docs/MATH.md §4);
 /// with the NTK Θ as the kernel it is the "NTK-GP" posterior (Neural Tangents' <c>get='ntk'</c>).
 /// </summary>
 /// <remarks>

@@ -4,7 +4,7 @@ namespace Tangent.Dynamics;
 
 /// <summary>
 /// The expected test loss of an ensemble, split into bias and variance (Roberts &amp; Yaida eq. 10.52,
-/// MATH.md §4): E[½·Σ(f − y)²] = ½·Σ(μ − y)² + ½·Σ Var(f), the sums running over all n*×k test
+/// docs/MATH.md §4): E[½·Σ(f − y)²] = ½·Σ(μ − y)² + ½·Σ Var(f), the sums running over all n*×k test
 /// entries. Each output column has the same variance over test inputs, so the variance term is
 /// ½·k·Σᵢ Cov_ii. The "per entry" figures divide by N* = n*·k; they are the expectation of the
 /// training loss's normalisation L = 1/(2N*)·Σ(f − y)² on the test set.

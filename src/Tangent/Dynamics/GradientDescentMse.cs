@@ -12,7 +12,7 @@ public sealed record GradientDescentSnapshot(double Time, double Tau, Matrix Tra
 
 /// <summary>
 /// Gradient descent (gradient flow) on L = 1/(2N)·Σ(f − y)² in the kernel regime, for one network
-/// with given initial outputs f₀ (MATH.md §4; Lee et al. 2019 eqs. 9-10; Neural Tangents'
+/// with given initial outputs f₀ (docs/MATH.md §4; Lee et al. 2019 eqs. 9-10; Neural Tangents'
 /// <c>predict.gradient_descent_mse</c>). With τ = η·t/N and E_τ = e^{−(Θ + λI)τ}:
 /// f_τ(X) = Y + E_τ·(f₀(X) − Y),  f_τ(X*) = f₀(X*) + Θ*ₓ·(Θ + λI)⁻¹(I − E_τ)·(Y − f₀(X)).
 /// One eigendecomposition of Θ + λI (on the first finite time) serves every later time.
@@ -117,7 +117,7 @@ public sealed class GradientDescentMse
         return results;
     }
 
-    /// <summary>L = 1/(2N)·Σ(f − y)² with N the number of entries (MATH.md §4).</summary>
+    /// <summary>L = 1/(2N)·Σ(f − y)² with N the number of entries (docs/MATH.md §4).</summary>
     public static double MseLoss(Matrix outputs, Matrix targets)
     {
         ArgumentNullException.ThrowIfNull(outputs);

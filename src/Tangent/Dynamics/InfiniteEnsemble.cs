@@ -5,7 +5,7 @@ namespace Tangent.Dynamics;
 
 /// <summary>
 /// The infinite ensemble of wide networks trained by gradient descent on the MSE loss: the test
-/// outputs at training time t are Gaussian, with the mean and covariance of MATH.md §4 (Roberts &amp;
+/// outputs at training time t are Gaussian, with the mean and covariance of docs/MATH.md §4 (Roberts &amp;
 /// Yaida eqs. 10.39-10.41; Lee et al. 2019 eqs. 14-16; Neural Tangents'
 /// <c>predict.gradient_descent_mse_ensemble</c>). Built once from the train-train kernels (the
 /// eigendecomposition is computed on the first finite time and reused), then queried for any test

@@ -62,7 +62,7 @@ internal sealed class KernelFlow
     public double LargestEigenvalue => Eigen.Order == 0 ? 0 : Eigen.Values[^1];
 
     /// <summary>2N/λ_max(K + λI): the largest learning rate for which discrete gradient descent on
-    /// L = 1/(2N)·Σ(f − y)² converges (MATH.md §4).</summary>
+    /// L = 1/(2N)·Σ(f − y)² converges (docs/MATH.md §4).</summary>
     public double MaxLearningRate => LearningRateBound.FromLargestEigenvalue(LargestEigenvalue, TargetEntries);
 
     /// <summary>True when t = ∞ uses the pseudoinverse (asked for, or Cholesky failed in Auto).</summary>

@@ -4,7 +4,7 @@ namespace Tangent.Dynamics;
 
 /// <summary>
 /// The largest stable learning rate of gradient descent on L = 1/(2N)·Σ(f − y)² in the kernel regime:
-/// the step is f ← f − (η/N)·Θ·(f − y), which converges iff 0 &lt; η &lt; 2N/λ_max(Θ) (MATH.md §4;
+/// the step is f ← f − (η/N)·Θ·(f − y), which converges iff 0 &lt; η &lt; 2N/λ_max(Θ) (docs/MATH.md §4;
 /// Neural Tangents' <c>predict.max_learning_rate</c> with momentum 0).
 /// </summary>
 public static class LearningRateBound

@@ -5,7 +5,7 @@ using Tangent.Numerics;
 
 namespace Tangent.Kernels;
 
-/// <summary>The classical kernels of MATH.md §1 (scikit-learn's conventions).</summary>
+/// <summary>The classical kernels of docs/MATH.md §1 (scikit-learn's conventions).</summary>
 public enum KernelKind
 {
     /// <summary>k(x, x') = x·x'.</summary>
@@ -19,7 +19,7 @@ public enum KernelKind
 }
 
 /// <summary>
-/// A classical kernel (MATH.md §1; the course 6.S088, lectures 2-3). Kernel matrices are computed
+/// A classical kernel (docs/MATH.md §1; the course 6.S088, lectures 2-3). Kernel matrices are computed
 /// by row blocks: one GEMM writes the inner products X1·X2ᵀ straight into the output, then a fused
 /// SIMD pass turns them into kernel values in place, so the peak memory is the output matrix plus
 /// the row norms.

@@ -3,7 +3,7 @@ using Tangent.Numerics;
 namespace Tangent.Layers;
 
 /// <summary>
-/// An elementwise nonlinearity φ (MATH.md §2). With (u, v) ~ N(0, [[q11, q12], [q12, q22]]) its
+/// An elementwise nonlinearity φ (docs/MATH.md §2). With (u, v) ~ N(0, [[q11, q12], [q12, q22]]) its
 /// kernel rule is nngp' = E[φ(u)φ(v)], cov' = E[φ(u)²], ntk' = E[φ'(u)φ'(v)]·ntk (Lee et al. 2018;
 /// Jacot et al. 2018). Subclasses give the two expectations in closed form, or by quadrature
 /// (<see cref="NumericalActivation"/>).

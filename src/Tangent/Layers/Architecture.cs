@@ -71,7 +71,7 @@ public sealed class Architecture
     /// <summary>The kernel state of one pair of inputs after the whole network (the plain recursion, no tiling).</summary>
     public KernelState Kernel(ReadOnlySpan<double> x1, ReadOnlySpan<double> x2) => Execution.Apply(KernelState.FromInputs(x1, x2));
 
-    /// <summary>The finite-width network of the given width (MATH.md §3).</summary>
+    /// <summary>The finite-width network of the given width (docs/MATH.md §3).</summary>
     public FiniteLayer Initialize(int inputWidth, int width, Random rng) =>
         InputShape is { } shape && HasImageLayers ? new Convolution.ConvolutionalKernel(this, shape).Initialize(width, rng) : Root.Initialize(inputWidth, width, rng);
 

@@ -7,7 +7,7 @@ using Tangent.Numerics;
 namespace Tangent.Layers;
 
 /// <summary>
-/// Fully connected layer (MATH.md §2). 'ntk' parameterization: z = (σw/√n_in)·W·h + σb·b with
+/// Fully connected layer (docs/MATH.md §2). 'ntk' parameterization: z = (σw/√n_in)·W·h + σb·b with
 /// W, b ~ N(0, 1); kernel rule nngp' = σw²·nngp + σb², ntk' = nngp' + σw²·ntk (Jacot et al. 2018;
 /// Neural Tangents <c>stax.Dense</c>). 'standard': z = W·h + b with W ~ N(0, σw²/n_in), b ~ N(0, σb²);
 /// nngp' as before, ntk' = n_in·nngp + σw²·ntk (+1 when the layer has a bias, i.e. σb ≠ 0)

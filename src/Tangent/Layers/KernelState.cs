@@ -1,7 +1,7 @@
 namespace Tangent.Layers;
 
 /// <summary>
-/// The infinite-width kernel state of one pair of inputs (x1, x2) between two layers (MATH.md §2):
+/// The infinite-width kernel state of one pair of inputs (x1, x2) between two layers (docs/MATH.md §2):
 /// the NNGP covariance q12, the NTK Θ, and the two diagonals q11 = K(x1, x1), q22 = K(x2, x2).
 /// Layers map a state to the next state (<c>state with { ... }</c>), as Neural Tangents'
 /// <c>Kernel.replace</c> does (Novak et al. 2020).
@@ -21,7 +21,7 @@ namespace Tangent.Layers;
 public readonly record struct KernelState(double Nngp, double Ntk, double Cov1, double Cov2, int? Width = null, bool IsGaussian = true)
 {
     /// <summary>
-    /// The input state of MATH.md §2: nngp = x1·x2/d, cov = ||x||²/d, ntk = 0, width d. The raw
+    /// The input state of docs/MATH.md §2: nngp = x1·x2/d, cov = ||x||²/d, ntk = 0, width d. The raw
     /// input is deterministic, not a Gaussian pre-activation (<see cref="IsGaussian"/> false).
     /// </summary>
     /// <exception cref="ArgumentException">The vectors have different lengths or are empty.</exception>
@@ -54,7 +54,7 @@ public enum KernelOutputs
     Both = Nngp | Ntk,
 }
 
-/// <summary>How a dense layer scales its weights (MATH.md §2).</summary>
+/// <summary>How a dense layer scales its weights (docs/MATH.md §2).</summary>
 public enum Parameterization
 {
     /// <summary>z = (σw/√n_in)·W·h + σb·b with W, b ~ N(0, 1) (Jacot et al. 2018). The default.</summary>

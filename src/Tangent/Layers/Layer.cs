@@ -5,8 +5,8 @@ namespace Tangent.Layers;
 /// <summary>
 /// A layer with both of its lives (as Neural Tangents' <c>init_fn, apply_fn, kernel_fn</c>,
 /// Novak et al. 2020): its infinite-width kernel rule <see cref="Apply"/> (a pure map from one
-/// <see cref="KernelState"/> to the next, MATH.md §2) and its finite-width twin
-/// <see cref="Initialize"/> (parameters drawn N(0, 1) and a forward/backward pass, MATH.md §3).
+/// <see cref="KernelState"/> to the next, docs/MATH.md §2) and its finite-width twin
+/// <see cref="Initialize"/> (parameters drawn N(0, 1) and a forward/backward pass, docs/MATH.md §3).
 /// Layers are immutable and can be shared between architectures.
 /// </summary>
 public abstract partial class Layer
@@ -58,7 +58,7 @@ public abstract class FiniteLayer
     /// <summary>
     /// Backward pass: given δ = ∂f/∂(output) (n×n_out, one output f per sample), returns ∂f/∂(input)
     /// and adds to <paramref name="ntk"/> this layer's parameter contribution Σ_θ ∂f(x_a)/∂θ·∂f(x_b)/∂θ
-    /// (the empirical NTK, MATH.md §3). Uses the batch of the last <see cref="Forward"/>.
+    /// (the empirical NTK, docs/MATH.md §3). Uses the batch of the last <see cref="Forward"/>.
     /// </summary>
     public abstract Matrix Backward(Matrix delta, Matrix ntk);
 }

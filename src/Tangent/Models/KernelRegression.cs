@@ -16,7 +16,7 @@ public enum KernelSolver
 }
 
 /// <summary>
-/// Kernel regression (MATH.md §1; course lecture 3): α = K⁺·Y (the minimum-norm interpolant) when
+/// Kernel regression (docs/MATH.md §1; course lecture 3): α = K⁺·Y (the minimum-norm interpolant) when
 /// λ = 0, or α = (K + λI)⁻¹·Y (kernel ridge regression); the prediction is f(X*) = K(X*, X)·α.
 /// This object is the configuration; <see cref="Fit"/> returns the fitted, immutable model.
 /// </summary>
@@ -26,7 +26,7 @@ public sealed record KernelRegression(IKernel Kernel)
     /// <summary>The ridge λ ≥ 0 (0: minimum-norm interpolation).</summary>
     public double Ridge { get; init; }
 
-    /// <summary>When true, λ is multiplied by the mean of diag K (MATH.md §4, "relative" ridge).</summary>
+    /// <summary>When true, λ is multiplied by the mean of diag K (docs/MATH.md §4, "relative" ridge).</summary>
     public bool RidgeRelative { get; init; }
 
     /// <summary>The solver.</summary>

@@ -14,7 +14,7 @@ public enum LinearMethod
 }
 
 /// <summary>
-/// Linear regression (MATH.md §1; course lecture 2): minimum-norm least squares, ridge, or gradient
+/// Linear regression (docs/MATH.md §1; course lecture 2): minimum-norm least squares, ridge, or gradient
 /// descent from w = 0, which converges to X⁺·Y exactly when 0 &lt; η &lt; 2/σ₁² (σ₁ the largest
 /// singular value of X). This object is the configuration; <see cref="Fit"/> returns the model.
 /// </summary>
@@ -38,7 +38,7 @@ public sealed record LinearRegression
     /// <summary>Run gradient descent even when η ≥ 2/σ₁² (it will diverge; for demonstrations).</summary>
     public bool AllowUnstableLearningRate { get; init; }
 
-    /// <summary>Centre X and Y and fit an intercept (MATH.md's w = X⁺Y has none; default false).</summary>
+    /// <summary>Centre X and Y and fit an intercept (docs/MATH.md's w = X⁺Y has none; default false).</summary>
     public bool FitIntercept { get; init; }
 
     /// <summary>Record the loss every this many steps (0: never).</summary>

@@ -7,7 +7,7 @@ namespace Tangent.Models;
 
 /// <summary>
 /// The prediction of an infinite ensemble of networks of a given architecture trained by gradient
-/// descent on MSE (MATH.md §4; Roberts &amp; Yaida ch. 10; Neural Tangents'
+/// descent on MSE (docs/MATH.md §4; Roberts &amp; Yaida ch. 10; Neural Tangents'
 /// <c>gradient_descent_mse_ensemble</c>): with <see cref="EnsembleKind.Ntk"/> all layers are trained
 /// (mean Θ*ₓΘ⁻¹(I − e^{−Θτ})Y), with <see cref="EnsembleKind.Nngp"/> only the last layer (at t = ∞:
 /// exact GP inference with the NNGP). This object is the configuration; <see cref="Fit"/> computes

@@ -4,7 +4,7 @@ using Tangent.Numerics;
 namespace Tangent.Networks;
 
 /// <summary>
-/// Kernels of finite-width networks (MATH.md §3): the empirical NNGP f(X1)·f(X2)ᵀ/m over the m
+/// Kernels of finite-width networks (docs/MATH.md §3): the empirical NNGP f(X1)·f(X2)ᵀ/m over the m
 /// outputs, the empirical NTK J(X1)·J(X2)ᵀ over all parameters for output 0 (by backpropagation,
 /// layer by layer), and their Monte-Carlo averages over independent initialisations, which converge
 /// to the infinite-width kernels as the width grows.

@@ -7,14 +7,14 @@ namespace Tangent.Networks;
 /// <summary>The training loss of a finite network.</summary>
 public enum Loss
 {
-    /// <summary>L = 1/(2N)·Σ(f − y)², N = entries of Y (MATH.md §4), so that GD time matches the kernel dynamics.</summary>
+    /// <summary>L = 1/(2N)·Σ(f − y)², N = entries of Y (docs/MATH.md §4), so that GD time matches the kernel dynamics.</summary>
     MeanSquaredError,
     /// <summary>L = −(1/n)·Σ_a Σ_c y_ac·log softmax(f_a)_c (Y one-hot rows).</summary>
     SoftmaxCrossEntropy,
 }
 
 /// <summary>
-/// A finite-width fully connected network (MATH.md §3) built from an <see cref="Architecture"/> made
+/// A finite-width fully connected network (docs/MATH.md §3) built from an <see cref="Architecture"/> made
 /// of <see cref="Dense"/> layers, elementwise <see cref="Activation"/>s and <see cref="Serial"/> /
 /// <see cref="Repeat"/> combinators, with its parameters, a forward pass, backpropagation of a loss
 /// (gradients with respect to every parameter) and the empirical NTK J(x1)·J(x2)ᵀ. Parameters are drawn

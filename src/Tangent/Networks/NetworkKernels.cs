@@ -6,7 +6,7 @@ public sealed partial class Network
 {
     /// <summary>
     /// The empirical NTK Θ̂(X1, X2) = J_o(X1)·J_o(X2)ᵀ of output <paramref name="output"/> over all
-    /// parameters (MATH.md §3), contracted layer by layer without forming the Jacobian: a dense layer
+    /// parameters (docs/MATH.md §3), contracted layer by layer without forming the Jacobian: a dense layer
     /// z = s·W·h + sb·b contributes (s²·h(x)·h(x') + sb²)·(δ(x)·δ(x')), δ = ∂f_o/∂z, which is two GEMMs
     /// (n1×n_in×n2 and n1×n_out×n2) per layer.
     /// </summary>

@@ -7,7 +7,7 @@ namespace Tangent.Networks;
 public sealed record TrainingOptions
 {
     /// <summary>Learning rate η. For the MSE loss 1/(2N)·Σ(f − y)², full-batch GD at η for t steps follows
-    /// the kernel dynamics at τ = η·t/N (MATH.md §4); it diverges above 2N/λ_max(Θ).</summary>
+    /// the kernel dynamics at τ = η·t/N (docs/MATH.md §4); it diverges above 2N/λ_max(Θ).</summary>
     public double LearningRate { get; init; } = 1.0;
 
     /// <summary>Number of steps (parameter updates).</summary>
@@ -32,7 +32,7 @@ public sealed record TrainingOptions
 /// <param name="Losses">(step, loss) pairs recorded every <see cref="TrainingOptions.LossEvery"/> steps.</param>
 public sealed record TrainingTrace(int Steps, double FinalLoss, IReadOnlyList<(int Step, double Loss)> Losses);
 
-/// <summary>Full-batch gradient descent and minibatch SGD of finite networks (MATH.md §3-4).</summary>
+/// <summary>Full-batch gradient descent and minibatch SGD of finite networks (docs/MATH.md §3-4).</summary>
 public static class Training
 {
     /// <summary>Trains <paramref name="network"/> in place; deterministic for the given options.</summary>
@@ -85,7 +85,7 @@ public static class Training
 
     /// <summary>
     /// The largest stable full-batch learning rate for the MSE loss, 2N/λ_max(Θ̂) with Θ̂ the empirical
-    /// NTK of output 0 on the training inputs and N = n·k (MATH.md §4).
+    /// NTK of output 0 on the training inputs and N = n·k (docs/MATH.md §4).
     /// </summary>
     public static double MaxLearningRate(Network network, Matrix x, int outputs = 1)
     {

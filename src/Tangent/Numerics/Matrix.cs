@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Tangent.Numerics;
 
 /// <summary>
-/// A dense row-major matrix of <see cref="double"/> (the project's default precision, MATH.md).
+/// A dense row-major matrix of <see cref="double"/> (the project's default precision, docs/MATH.md).
 /// Element (i, j) lives at <c>Data[i * Cols + j]</c>; rows are contiguous, so a row is a <see cref="Span{T}"/>.
 /// </summary>
 /// <remarks>

@@ -7,7 +7,7 @@ namespace Tangent.Tests.Dynamics;
 internal static class DynamicsFixtures
 {
     /// <summary>NNGP and NTK of Dense(σw, σb) → ReLU → Dense(σw, σb) on random inputs, by the
-    /// recursion of MATH.md §2, for train (first n) and test (last m) inputs together.</summary>
+    /// recursion of docs/MATH.md §2, for train (first n) and test (last m) inputs together.</summary>
     public sealed record KernelSet(Matrix NngpTrainTrain, Matrix NtkTrainTrain, Matrix NngpTestTrain, Matrix NtkTestTrain,
         Matrix NngpTestTest, Matrix NtkTestTest, Matrix YTrain, Matrix YTest);
 

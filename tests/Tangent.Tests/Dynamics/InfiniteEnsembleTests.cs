@@ -14,7 +14,7 @@ public sealed class InfiniteEnsembleTests
         NngpTestTest = k.NngpTestTest,
     };
 
-    /// <summary>MATH.md §4 written out with dense matrices: the NTK ensemble at τ.</summary>
+    /// <summary>docs/MATH.md §4 written out with dense matrices: the NTK ensemble at τ.</summary>
     private static (Dense Mean, Dense Cov) DirectNtk(KernelSet k, double tau, double lambda)
     {
         int n = k.NtkTrainTrain.Rows;

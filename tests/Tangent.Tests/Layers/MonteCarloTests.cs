@@ -6,7 +6,7 @@ using static Tangent.Tests.Layers.LayerTestUtil;
 namespace Tangent.Tests.Layers;
 
 /// <summary>
-/// Every layer's kernel rule against Monte-Carlo averages of its finite-width twin (MATH.md §3), as
+/// Every layer's kernel rule against Monte-Carlo averages of its finite-width twin (docs/MATH.md §3), as
 /// Neural Tangents' own tests do: relative Frobenius error within a few percent.
 /// </summary>
 public sealed class MonteCarloTests

@@ -5,7 +5,7 @@ using Tangent.Numerics;
 
 namespace Tangent.Tests.Networks;
 
-/// <summary>Issue 4's missing test: the infinite-ensemble mean and covariance (MATH.md §4) against a real
+/// <summary>Issue 4's missing test: the infinite-ensemble mean and covariance (docs/MATH.md §4) against a real
 /// ensemble of wide networks trained by full-batch gradient descent (as Neural Tangents' testTrainedEnsemblePredCov).</summary>
 public class EnsembleAgreementTests
 {
