@@ -66,8 +66,8 @@ public static class ClassificationExperiment
         var arch = Layers.Architecture.Parse(settings.Architecture);
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var kTrain = arch.ComputeKernels(xTrain, null, KernelOutputs.Ntk).Ntk!;
-        var kTest = arch.ComputeKernels(xTest, xTrain, KernelOutputs.Ntk).Ntk!;
+        var kTrain = arch.ComputeKernels(xTrain, null, KernelOutputs.Ntk).Ntk;
+        var kTest = arch.ComputeKernels(xTest, xTrain, KernelOutputs.Ntk).Ntk;
         var ens = InfiniteEnsemble.Ntk(kTrain, null, yTr, new DynamicsOptions { Ridge = Ridge.Relative(1e-8) });
         var pTest = ens.Predict(double.PositiveInfinity, new TestKernels { NtkTestTrain = kTest }, CovarianceMode.None).Mean;
         var pTrain = ens.Predict(double.PositiveInfinity, new TestKernels { NtkTestTrain = kTrain }, CovarianceMode.None).Mean;

@@ -89,7 +89,7 @@ public static class DepthExperiment
                     var train = arch.ComputeKernels(x);
                     var cross = arch.ComputeKernels(xt, x);
                     var diag = Enumerable.Range(0, xt.Rows).Select(i => arch.Kernel(xt.Row(i), xt.Row(i)).Nngp).ToArray();
-                    var ens = InfiniteEnsemble.Ntk(train.Ntk!, train.Nngp!, y, new DynamicsOptions { Ridge = Ridge.Relative(1e-10) });
+                    var ens = InfiniteEnsemble.Ntk(train.Ntk, train.Nngp, y, new DynamicsOptions { Ridge = Ridge.Relative(1e-10) });
                     var p = ens.Predict(double.PositiveInfinity, new TestKernels { NtkTestTrain = cross.Ntk, NngpTestTrain = cross.Nngp, NngpTestTestDiagonal = diag });
                     var g = GeneralizationError.Evaluate(p, yt);
                     bias[k] = g.BiasPerEntry;

@@ -70,8 +70,8 @@ public static class DoubleDescentExperiment
             var xt = Matrix.Build(m, d, (_, _) => KernelsExperiment.Normal(rng));
             var y = Matrix.Build(n, 1, (i, _) => Truth(x.Row(i)) + settings.Noise * KernelsExperiment.Normal(rng));
             var yt = Matrix.Build(m, 1, (i, _) => Truth(xt.Row(i)));
-            var k = arch.ComputeKernels(x, null, KernelOutputs.Nngp).Nngp!;
-            var kt = arch.ComputeKernels(xt, x, KernelOutputs.Nngp).Nngp!;
+            var k = arch.ComputeKernels(x, null, KernelOutputs.Nngp).Nngp;
+            var kt = arch.ComputeKernels(xt, x, KernelOutputs.Nngp).Nngp;
             var alpha = LinearAlgebra.Eigen(k).PseudoInverseApply(y);
             nngp += Mse(LinearAlgebra.Multiply(kt, alpha), yt) / settings.Seeds;
             for (int f = 0; f < settings.Features.Length; f++)

@@ -63,7 +63,7 @@ public static class PolationExperiment
             var train = arch.ComputeKernels(x);
             var cross = arch.ComputeKernels(line, x);
             var diag = Enumerable.Range(0, line.Rows).Select(i => arch.Kernel(line.Row(i), line.Row(i)).Nngp).ToArray();
-            var ens = InfiniteEnsemble.Ntk(train.Ntk!, train.Nngp!, y);
+            var ens = InfiniteEnsemble.Ntk(train.Ntk, train.Nngp, y);
             var p = ens.Predict(double.PositiveInfinity, new TestKernels { NtkTestTrain = cross.Ntk, NngpTestTrain = cross.Nngp, NngpTestTestDiagonal = diag });
             curves.Add(new Curve(name, spec, p.Mean.Data, p.Variance!.Select(v => Math.Sqrt(Math.Max(v, 0))).ToArray()));
         }

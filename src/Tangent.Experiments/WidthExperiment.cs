@@ -84,9 +84,9 @@ public static class WidthExperiment
 
         var train = arch.ComputeKernels(x);
         var cross = arch.ComputeKernels(xt, x);
-        double maxLr = 2.0 * n / LinearAlgebra.Eigen(train.Ntk!).Values.Max();
+        double maxLr = 2.0 * n / LinearAlgebra.Eigen(train.Ntk).Values.Max();
         double eta = settings.LearningRateFraction * maxLr;
-        var ensemble = InfiniteEnsemble.Ntk(train.Ntk!, null, y, new DynamicsOptions { LearningRate = eta });
+        var ensemble = InfiniteEnsemble.Ntk(train.Ntk, null, y, new DynamicsOptions { LearningRate = eta });
         var tk = new TestKernels { NtkTestTrain = cross.Ntk };
         var ntkCurve = ensemble.Predict(settings.Steps, tk, CovarianceMode.None).Mean.Data;
         var ntkInf = ensemble.Predict(double.PositiveInfinity, tk, CovarianceMode.None).Mean.Data;

@@ -207,7 +207,7 @@ public sealed class Architecture
         if (HasImageLayers)
         {
             var d = new double[x.Rows];
-            for (int i = 0; i < x.Rows; i++) d[i] = ComputeKernels(x.SliceRows(i, 1), null, KernelOutputs.Nngp).Nngp![0, 0];
+            for (int i = 0; i < x.Rows; i++) d[i] = ComputeKernels(x.SliceRows(i, 1), null, KernelOutputs.Nngp).Nngp[0, 0];
             return d;
         }
         if (x.Cols == 0) throw new ArgumentException("Inputs have 0 columns; the input dimension d must be at least 1.");

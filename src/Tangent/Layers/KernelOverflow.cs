@@ -67,9 +67,9 @@ public static class KernelOverflow
     public static void ThrowIfOverflowed(Architecture architecture, Matrix x1, Matrix? x2, KernelResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        foreach (var (m, what) in new[] { (result.Nngp, "NNGP"), (result.Ntk, "NTK") })
-            if (m?.FirstNonFinite() is var (i, j))
-                throw new NetworkKernelOverflowException(Diagnose(architecture, x1, x2, (result.Nngp is null ? 0 : KernelOutputs.Nngp) | (result.Ntk is null ? 0 : KernelOutputs.Ntk))
+        foreach (var (m, what) in result.Computed())
+            if (m.FirstNonFinite() is var (i, j))
+                throw new NetworkKernelOverflowException(Diagnose(architecture, x1, x2, (result.HasNngp ? KernelOutputs.Nngp : 0) | (result.HasNtk ? KernelOutputs.Ntk : 0))
                     ?? $"The {what} entry ({i + 1}, {j + 1}) is {Fmt(m[i, j])}: the kernel overflowed float64. Rescale or standardize the inputs, or use a smaller σw.");
     }
 

@@ -76,7 +76,48 @@ public enum FanIn
     Concat,
 }
 
-/// <summary>The kernel matrices asked for; the ones not asked for are null.</summary>
-/// <param name="Nngp">K(X1, X2), n1×n2, or null.</param>
-/// <param name="Ntk">Θ(X1, X2), n1×n2, or null.</param>
-public sealed record KernelResult(Numerics.Matrix? Nngp, Numerics.Matrix? Ntk);
+/// <summary>
+/// The kernel matrices asked for. <see cref="Nngp"/> and <see cref="Ntk"/> are never null: asking for
+/// one that was not computed throws, naming the flag to ask for; <see cref="HasNngp"/> and
+/// <see cref="HasNtk"/> say which are there.
+/// </summary>
+public sealed class KernelResult
+{
+    private readonly Numerics.Matrix? _nngp, _ntk;
+
+    /// <summary>Wraps the computed matrices (null for one not asked for; at least one must be given).</summary>
+    /// <exception cref="ArgumentException">Both are null.</exception>
+    public KernelResult(Numerics.Matrix? nngp, Numerics.Matrix? ntk)
+    {
+        if (nngp is null && ntk is null) throw new ArgumentException("A kernel result holds at least one of the NNGP and the NTK.");
+        _nngp = nngp;
+        _ntk = ntk;
+    }
+
+    /// <summary>K(X1, X2), n1×n2.</summary>
+    /// <exception cref="InvalidOperationException">The NNGP was not asked for.</exception>
+    public Numerics.Matrix Nngp => _nngp ?? throw new InvalidOperationException("The NNGP was not computed: ask for KernelOutputs.Nngp (or Both).");
+
+    /// <summary>Θ(X1, X2), n1×n2.</summary>
+    /// <exception cref="InvalidOperationException">The NTK was not asked for.</exception>
+    public Numerics.Matrix Ntk => _ntk ?? throw new InvalidOperationException("The NTK was not computed: ask for KernelOutputs.Ntk (or Both).");
+
+    /// <summary>The NNGP if it was computed, else null (for code that passes an optional kernel on).</summary>
+    public Numerics.Matrix? NngpOrNull => _nngp;
+
+    /// <summary>The NTK if it was computed, else null.</summary>
+    public Numerics.Matrix? NtkOrNull => _ntk;
+
+    /// <summary>True when the NNGP was computed.</summary>
+    public bool HasNngp => _nngp is not null;
+
+    /// <summary>True when the NTK was computed.</summary>
+    public bool HasNtk => _ntk is not null;
+
+    /// <summary>The computed matrices with their names (for checks over whatever was asked for).</summary>
+    public IEnumerable<(Numerics.Matrix Matrix, string Name)> Computed()
+    {
+        if (_nngp is not null) yield return (_nngp, "NNGP");
+        if (_ntk is not null) yield return (_ntk, "NTK");
+    }
+}

@@ -44,8 +44,8 @@ public sealed record NeuralKernelRegressor(Architecture Architecture)
         var k = Architecture.ComputeKernels(x, null, outputs, progress, cancellationToken);
         var options = new DynamicsOptions { LearningRate = LearningRate, Ridge = Ridge, AllowUnstableLearningRate = AllowUnstableLearningRate };
         var ensemble = Kernel == EnsembleKind.Ntk
-            ? InfiniteEnsemble.Ntk(k.Ntk!, k.Nngp, y, options)
-            : InfiniteEnsemble.Nngp(k.Nngp!, y, options);
+            ? InfiniteEnsemble.Ntk(k.Ntk, k.NngpOrNull, y, options)
+            : InfiniteEnsemble.Nngp(k.Nngp, y, options);
         return new NeuralKernelRegressorModel(this, x.Clone(), ensemble);
     }
 }
@@ -102,6 +102,6 @@ public sealed class NeuralKernelRegressorModel
         double[]? testDiag = null;
         if (mode == CovarianceMode.Full) testTest = arch.ComputeKernels(x, null, KernelOutputs.Nngp, null, cancellationToken).Nngp;
         else if (mode == CovarianceMode.Diagonal) testDiag = arch.NngpDiagonal(x);
-        return new TestKernels { NtkTestTrain = cross.Ntk, NngpTestTrain = cross.Nngp, NngpTestTest = testTest, NngpTestTestDiagonal = testDiag };
+        return new TestKernels { NtkTestTrain = cross.NtkOrNull, NngpTestTrain = cross.NngpOrNull, NngpTestTest = testTest, NngpTestTestDiagonal = testDiag };
     }
 }

@@ -61,8 +61,8 @@ public static class EmpiricalKernels
             var k = Compute(net, x1, x2, outputs);
             lock (gate)
             {
-                if (nngp is not null) Add(nngp, k.Nngp!, 1.0 / samples);
-                if (ntk is not null) Add(ntk, k.Ntk!, 1.0 / samples);
+                if (nngp is not null) Add(nngp, k.Nngp, 1.0 / samples);
+                if (ntk is not null) Add(ntk, k.Ntk, 1.0 / samples);
             }
         });
         return new KernelResult(nngp, ntk);

@@ -45,7 +45,7 @@ public sealed class CntkCliTests : IDisposable
         var (code, output, err) = Run("kernel", "--arch", Arch, "--get", "ntk", "--x1", P("a_x.npy"), "--out", P("k.npy"));
         Assert.True(code == 0, err);
         Assert.Contains("wrote", output);
-        var expected = Architecture.Parse(Arch).WithInputShape(Shape).ComputeKernels(x, null, KernelOutputs.Ntk).Ntk!;
+        var expected = Architecture.Parse(Arch).WithInputShape(Shape).ComputeKernels(x, null, KernelOutputs.Ntk).Ntk;
         Assert.True(MatrixFile.Read(P("k.npy")).MaxAbsDifference(expected) < 1e-12);
 
         // The same rows as CSV need --image-shape; without it the error says so.
@@ -66,7 +66,7 @@ public sealed class CntkCliTests : IDisposable
         string images = $"npy:{P("tr_x.npy")},{P("tr_y.npy")},{P("te_x.npy")},{P("te_y.npy")}";
         var (code, _, err) = Run("kernel", "--arch", Arch, "--get", "nngp", "--images", images, "--split", "train-test", "--limit", "10", "--out", P("k.npy"));
         Assert.True(code == 0, err);
-        var expected = Architecture.Parse(Arch).WithInputShape(Shape).ComputeKernels(x.SliceRows(0, 10), xt, KernelOutputs.Nngp).Nngp!;
+        var expected = Architecture.Parse(Arch).WithInputShape(Shape).ComputeKernels(x.SliceRows(0, 10), xt, KernelOutputs.Nngp).Nngp;
         Assert.True(MatrixFile.Read(P("k.npy")).MaxAbsDifference(expected) < 1e-12);
 
         (code, var output, err) = Run("regress", "--arch", Arch, "--images", images, "--normalize", "--ridge", "1e-6", "--ridge-relative", "--out", P("pred.npy"));

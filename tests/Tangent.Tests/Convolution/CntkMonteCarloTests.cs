@@ -22,8 +22,8 @@ public sealed class CntkMonteCarloTests
         var arch = Architecture.Parse(spec).WithInputShape(Shape);
         var exact = arch.ComputeKernels(X);
         var mc = EmpiricalKernels.MonteCarlo(arch, X, null, Channels, samples, seed: 77);
-        var mcNngp = nngpSamples is int m ? EmpiricalKernels.MonteCarlo(arch, X, null, Channels, m, seed: 99, KernelOutputs.Nngp).Nngp! : mc.Nngp!;
-        double en = RelativeFrobenius(mcNngp, exact.Nngp!), et = RelativeFrobenius(mc.Ntk!, exact.Ntk!);
+        var mcNngp = nngpSamples is int m ? EmpiricalKernels.MonteCarlo(arch, X, null, Channels, m, seed: 99, KernelOutputs.Nngp).Nngp : mc.Nngp;
+        double en = RelativeFrobenius(mcNngp, exact.Nngp), et = RelativeFrobenius(mc.Ntk, exact.Ntk);
         Assert.True(en < nngpTol, $"{spec}: NNGP relative Frobenius error {en:G3} ≥ {nngpTol}");
         Assert.True(et < ntkTol, $"{spec}: NTK relative Frobenius error {et:G3} ≥ {ntkTol}");
     }

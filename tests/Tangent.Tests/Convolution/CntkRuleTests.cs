@@ -44,8 +44,8 @@ public sealed class CntkRuleTests
         var arch = Architecture.Parse(spec).WithInputShape(Shape);
         var r = arch.ComputeKernels(X1, X2);
         var (n, t) = ReferenceCntk.Matrices(spec, Shape, X1, X2);
-        AssertClose(r.Nngp!, n, 1e-12, spec + " nngp");
-        AssertClose(r.Ntk!, t, 1e-12, spec + " ntk");
+        AssertClose(r.Nngp, n, 1e-12, spec + " nngp");
+        AssertClose(r.Ntk, t, 1e-12, spec + " ntk");
     }
 
     [Theory]
@@ -57,7 +57,7 @@ public sealed class CntkRuleTests
         Assert.Equal(CovarianceLayout.Diagonal, diag.Layout);
         var full = new ConvolutionalKernel(arch, Shape, CovarianceLayout.Full);
         var a = diag.Compute(X1, X2); var b = full.Compute(X1, X2);
-        AssertClose(a.Nngp!, b.Nngp!, 1e-13, "nngp"); AssertClose(a.Ntk!, b.Ntk!, 1e-13, "ntk");
+        AssertClose(a.Nngp, b.Nngp, 1e-13, "nngp"); AssertClose(a.Ntk, b.Ntk, 1e-13, "ntk");
     }
 
     [Theory]
@@ -83,8 +83,8 @@ public sealed class CntkRuleTests
                     for (int q = 0; q < 9; q++)
                         for (int c = 0; c < 2; c++) s += x1[i, p * 2 + c] * x2[j, q * 2 + c];
                 double expected = 2.25 * s / (81 * 2);
-                Assert.Equal(expected, r.Nngp![i, j], 12);
-                Assert.Equal(expected, r.Ntk![i, j], 12);   // one layer: Θ = K
+                Assert.Equal(expected, r.Nngp[i, j], 12);
+                Assert.Equal(expected, r.Ntk[i, j], 12);   // one layer: Θ = K
             }
     }
 
@@ -96,7 +96,7 @@ public sealed class CntkRuleTests
         var x = RandomInputs(5, 6, 3);
         var conv = Architecture.Parse("conv(size=1,w=1.4,b=0.2) relu conv(size=1,w=1.3,b=0.1) erf flatten dense(w=1.1)").WithInputShape(shape).ComputeKernels(x);
         var dense = Architecture.Parse("dense(w=1.4,b=0.2) relu dense(w=1.3,b=0.1) erf dense(w=1.1)").ComputeKernels(x);
-        AssertClose(conv.Nngp!, dense.Nngp!, 1e-13, "nngp"); AssertClose(conv.Ntk!, dense.Ntk!, 1e-13, "ntk");
+        AssertClose(conv.Nngp, dense.Nngp, 1e-13, "nngp"); AssertClose(conv.Ntk, dense.Ntk, 1e-13, "ntk");
     }
 
     [Fact]
@@ -106,10 +106,10 @@ public sealed class CntkRuleTests
         const string Spec = "dense(w=1.4,b=0.1) relu dense(w=1)";
         var withShape = Architecture.Parse(Spec).WithInputShape(Shape).ComputeKernels(x);
         var plain = Architecture.Parse(Spec).ComputeKernels(x);
-        Assert.Equal(0, withShape.Ntk!.MaxAbsDifference(plain.Ntk!));
+        Assert.Equal(0, withShape.Ntk.MaxAbsDifference(plain.Ntk));
         // ... and flatten first is the same network as on the flat vector.
         var flat = Architecture.Parse("flatten " + Spec).WithInputShape(Shape).ComputeKernels(x);
-        AssertClose(flat.Ntk!, plain.Ntk!, 1e-13, "flatten dense");
+        AssertClose(flat.Ntk, plain.Ntk, 1e-13, "flatten dense");
     }
 
     [Fact]
@@ -120,10 +120,10 @@ public sealed class CntkRuleTests
         var x = new Matrix(2, 3, [1, 2, 3, -1, 0, 2]);
         var r = Architecture.Parse("conv(size=2,w=2,b=0.5,dims=1,padding=valid) flatten").WithInputShape(shape).ComputeKernels(x);
         // pixel 0: (1·-1 + 2·0)/2 = -0.5 → 4·-0.5 + 0.25 = -1.75; pixel 1: (2·0 + 3·2)/2 = 3 → 12.25. Mean 5.25.
-        Assert.Equal(5.25, r.Nngp![0, 1], 12);
-        Assert.Equal(5.25, r.Nngp![1, 0], 12);
+        Assert.Equal(5.25, r.Nngp[0, 1], 12);
+        Assert.Equal(5.25, r.Nngp[1, 0], 12);
         // x1 self: pixel 0: (1+4)/2 = 2.5 → 10.25; pixel 1: (4+9)/2 = 6.5 → 26.25. Mean 18.25.
-        Assert.Equal(18.25, r.Nngp![0, 0], 12);
+        Assert.Equal(18.25, r.Nngp[0, 0], 12);
     }
 
     [Fact]
@@ -133,8 +133,8 @@ public sealed class CntkRuleTests
         var x = RandomInputs(7, Shape.Features, 9);
         var s = arch.ComputeKernels(x);
         var a = arch.ComputeKernels(x, x.Clone());
-        AssertClose(s.Nngp!, a.Nngp!, 1e-14, "nngp"); AssertClose(s.Ntk!, a.Ntk!, 1e-14, "ntk");
-        for (int i = 0; i < 7; i++) for (int j = 0; j < 7; j++) Assert.Equal(s.Nngp![i, j], s.Nngp[j, i]);
+        AssertClose(s.Nngp, a.Nngp, 1e-14, "nngp"); AssertClose(s.Ntk, a.Ntk, 1e-14, "ntk");
+        for (int i = 0; i < 7; i++) for (int j = 0; j < 7; j++) Assert.Equal(s.Nngp[i, j], s.Nngp[j, i]);
     }
 
     [Fact]
@@ -145,7 +145,7 @@ public sealed class CntkRuleTests
         var big = ck.Compute(x);
         long small = ck.MemoryNeeded(37, 37, 2, 2, Environment.ProcessorCount);
         var tiny = ck.Compute(x, memoryBudget: small);
-        AssertClose(tiny.Nngp!, big.Nngp!, 1e-15, "nngp");
+        AssertClose(tiny.Nngp, big.Nngp, 1e-15, "nngp");
         var e = Assert.Throws<InsufficientMemoryException>(() => ck.Compute(x, memoryBudget: 1000));
         Assert.Contains("MiB", e.Message);
         Assert.Contains("budget", e.Message);
@@ -173,18 +173,18 @@ public sealed class CntkRuleTests
     {
         var a = Architecture.Parse("conv(size=3,w=1.3,b=0.2) relu relu flatten dense(w=1.1)").WithInputShape(Shape).ComputeKernels(X1, X2);
         var b = Architecture.Parse("conv(size=3,w=1.3,b=0.2) relu flatten dense(w=1.1)").WithInputShape(Shape).ComputeKernels(X1, X2);
-        Assert.Equal(0, a.Nngp!.MaxAbsDifference(b.Nngp!));
-        Assert.Equal(0, a.Ntk!.MaxAbsDifference(b.Ntk!));
+        Assert.Equal(0, a.Nngp.MaxAbsDifference(b.Nngp));
+        Assert.Equal(0, a.Ntk.MaxAbsDifference(b.Ntk));
         // A smooth pair by quadrature: on 1×1×C images a size-1 conv is a dense layer, so the image engine
         // must give the vector engine's kernel; and in the full layout (pooling) on a small image.
         var one = new ImageShape(1, 1, 6);
         var x = RandomInputs(3, 6, 3);
         var conv = Architecture.Parse("conv(size=1,w=1.3,b=0.2) erf sin(b=2) flatten dense(w=1.1)").WithInputShape(one).ComputeKernels(x);
         var dense = Architecture.Parse("dense(w=1.3,b=0.2) erf sin(b=2) dense(w=1.1)").ComputeKernels(x);
-        AssertClose(conv.Nngp!, dense.Nngp!, 1e-13, "nngp"); AssertClose(conv.Ntk!, dense.Ntk!, 1e-13, "ntk");
+        AssertClose(conv.Nngp, dense.Nngp, 1e-13, "nngp"); AssertClose(conv.Ntk, dense.Ntk, 1e-13, "ntk");
         var small = new ImageShape(3, 2, 1);
         var c = Architecture.Parse("conv(size=3,w=1.3,b=0.2) erf sin(b=2) avg_pool(size=2,padding=same) flatten dense(w=1.1)").WithInputShape(small).ComputeKernels(RandomInputs(2, 6, 4));
-        Assert.True(c.Nngp!.AllFinite() && c.Ntk!.AllFinite());
+        Assert.True(c.Nngp.AllFinite() && c.Ntk.AllFinite());
     }
 
     [Fact]
@@ -195,7 +195,7 @@ public sealed class CntkRuleTests
         const string Written = "conv(size=3,w=1.3,b=0.2) flatten erf dense(w=1.1)", Moved = "conv(size=3,w=1.3,b=0.2) erf flatten dense(w=1.1)";
         var a = Architecture.Parse(Written).WithInputShape(Shape).ComputeKernels(X1, X2);
         var (n, t) = ReferenceCntk.Matrices(Moved, Shape, X1, X2);
-        AssertClose(a.Nngp!, n, 1e-12, "nngp"); AssertClose(a.Ntk!, t, 1e-12, "ntk");
+        AssertClose(a.Nngp, n, 1e-12, "nngp"); AssertClose(a.Ntk, t, 1e-12, "ntk");
         var (naive, _) = ReferenceCntk.Matrices(Written, Shape, X1, X2);
         Assert.True(RelativeFrobenius(naive, n) > 0.01, $"the pixel-averaged rule is only {RelativeFrobenius(naive, n):G3} off");
         // The finite twin follows the spec as written: flatten, then erf on the vector.

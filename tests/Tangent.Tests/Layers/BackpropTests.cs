@@ -16,7 +16,7 @@ public sealed class BackpropTests
         var arch = Architecture.Parse(spec);
         var net = arch.Initialize(3, 4, new Random(5));
         var x = RandomInputs(4, 3, 6);
-        var ntk = EmpiricalKernels.Compute(net, x, null, KernelOutputs.Ntk).Ntk!;
+        var ntk = EmpiricalKernels.Compute(net, x, null, KernelOutputs.Ntk).Ntk;
 
         // J(x) row by row: ∂f(x)[0]/∂θ by central differences over every parameter entry.
         var parameters = net.Parameters.ToList();
@@ -44,7 +44,7 @@ public sealed class BackpropTests
         var net = arch.Initialize(2, 8, new Random(1));
         var x = RandomInputs(3, 2, 2);
         var f = net.Forward(x);
-        var k = EmpiricalKernels.Compute(net, x, RandomInputs(2, 2, 3), KernelOutputs.Nngp).Nngp!;
+        var k = EmpiricalKernels.Compute(net, x, RandomInputs(2, 2, 3), KernelOutputs.Nngp).Nngp;
         Assert.Equal(3, k.Rows);
         Assert.Equal(2, k.Cols);
         var f2 = net.Forward(RandomInputs(2, 2, 3));

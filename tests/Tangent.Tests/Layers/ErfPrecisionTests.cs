@@ -124,7 +124,7 @@ public sealed class ErfPrecisionTests
                     var pair = arch.Kernel(x.Row(i), x.Row(j));
                     foreach (var (what, got, want) in new[]
                              {
-                                 ("tiled nngp", tiled.Nngp![i, j], refNngp[i, j]), ("tiled ntk", tiled.Ntk![i, j], refNtk[i, j]),
+                                 ("tiled nngp", tiled.Nngp[i, j], refNngp[i, j]), ("tiled ntk", tiled.Ntk[i, j], refNtk[i, j]),
                                  ("pair nngp", pair.Nngp, refNngp[i, j]), ("pair ntk", pair.Ntk, refNtk[i, j]),
                              })
                     {

@@ -31,8 +31,8 @@ public sealed class GaussianInputTests
     private static void AssertSame(string spec, string equivalent, double tolerance = 0, KernelOutputs outputs = KernelOutputs.Both)
     {
         var a = K(spec, outputs); var b = K(equivalent, outputs);
-        if (outputs.HasFlag(KernelOutputs.Nngp)) Assert.True(a.Nngp!.MaxAbsDifference(b.Nngp!) <= tolerance, $"{spec} vs {equivalent}: NNGP differs by {a.Nngp.MaxAbsDifference(b.Nngp!):G3}");
-        if (outputs.HasFlag(KernelOutputs.Ntk)) Assert.True(a.Ntk!.MaxAbsDifference(b.Ntk!) <= tolerance, $"{spec} vs {equivalent}: NTK differs by {a.Ntk.MaxAbsDifference(b.Ntk!):G3}");
+        if (outputs.HasFlag(KernelOutputs.Nngp)) Assert.True(a.Nngp.MaxAbsDifference(b.Nngp) <= tolerance, $"{spec} vs {equivalent}: NNGP differs by {a.Nngp.MaxAbsDifference(b.Nngp):G3}");
+        if (outputs.HasFlag(KernelOutputs.Ntk)) Assert.True(a.Ntk.MaxAbsDifference(b.Ntk) <= tolerance, $"{spec} vs {equivalent}: NTK differs by {a.Ntk.MaxAbsDifference(b.Ntk):G3}");
     }
 
     private static string Refusal(string spec) => Assert.Throws<NonGaussianInputException>(() => Architecture.Parse(spec)).Message;
@@ -109,7 +109,7 @@ public sealed class GaussianInputTests
             Assert.Throws<NotSupportedException>(() => a.ComputeKernels(X, null, KernelOutputs.Ntk));
         }
         // A zero input (no bias): the step's value at 0, sign(0) = 0.
-        Assert.Equal(0.0, K("dense relu sign", KernelOutputs.Nngp).Nngp![2, 2]);
+        Assert.Equal(0.0, K("dense relu sign", KernelOutputs.Nngp).Nngp[2, 2]);
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed class GaussianInputTests
         AssertSame("dense(w=1.2) concat{relu | gelu dense(w=0.8)} relu dense", "dense(w=1.2) concat{relu | gelu dense(w=0.8) relu} dense", 1e-15);
         // The old rule averaged the groups' kernels first: 20 % off here (Monte Carlo in MonteCarloTests).
         var naive = NaiveKernels("dense(w=1.2,b=0.1) concat{dense(w=0.5) | dense(w=2,b=0.5)} erf dense(w=1.1)", X);
-        Assert.True(RelativeFrobenius(naive.Nngp, K("dense(w=1.2,b=0.1) concat{dense(w=0.5) | dense(w=2,b=0.5)} erf dense(w=1.1)").Nngp!) > 0.1);
+        Assert.True(RelativeFrobenius(naive.Nngp, K("dense(w=1.2,b=0.1) concat{dense(w=0.5) | dense(w=2,b=0.5)} erf dense(w=1.1)").Nngp) > 0.1);
     }
 
     [Fact]
@@ -168,10 +168,10 @@ public sealed class GaussianInputTests
             for (int j = 0; j < X.Rows; j++)
             {
                 var s = a.Kernel(X.Row(i), X.Row(j));
-                Assert.Equal(s.Nngp, k.Nngp![i, j], 1e-13);
-                Assert.Equal(s.Ntk, k.Ntk![i, j], 1e-13);
+                Assert.Equal(s.Nngp, k.Nngp[i, j], 1e-13);
+                Assert.Equal(s.Ntk, k.Ntk[i, j], 1e-13);
             }
-        Assert.True(a.NngpDiagonal(X).Zip(k.Nngp!.Diagonal()).All(p => Math.Abs(p.First - p.Second) < 1e-13));
+        Assert.True(a.NngpDiagonal(X).Zip(k.Nngp.Diagonal()).All(p => Math.Abs(p.First - p.Second) < 1e-13));
     }
 
     [Fact]
@@ -193,7 +193,7 @@ public sealed class GaussianInputTests
         // Small inputs are fine.
         var small = X.Clone();
         for (int t = 0; t < small.Data.Length; t++) small.Data[t] *= 0.05;
-        Assert.True(a.ComputeKernels(small).Nngp!.AllFinite());
+        Assert.True(a.ComputeKernels(small).Nngp.AllFinite());
     }
 
     // ---- Refusals ----
@@ -276,7 +276,7 @@ public sealed class GaussianInputTests
             Assert.False(File.Exists(Path.Combine(dir, "k.npy")));
             code = TangentCli.Run(["kernel", "--arch", "dense(w=1.3,b=0.2) relu relu dense", "--x1", x, "--out", Path.Combine(dir, "k.npy")], o, e);
             Assert.Equal(0, code);
-            Assert.True(MatrixFile.Read(Path.Combine(dir, "k.npy")).MaxAbsDifference(K("dense(w=1.3,b=0.2) relu dense").Ntk!) < 1e-13);
+            Assert.True(MatrixFile.Read(Path.Combine(dir, "k.npy")).MaxAbsDifference(K("dense(w=1.3,b=0.2) relu dense").Ntk) < 1e-13);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

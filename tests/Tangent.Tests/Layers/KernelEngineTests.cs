@@ -49,8 +49,8 @@ public sealed class KernelEngineTests
                 double xi = i == j ? 1 : Math.Clamp(x.Row(i).ToArray().Zip(x.Row(j).ToArray(), (p, q) => p * q).Sum(), -1, 1);
                 double check = (xi * (Math.PI - Math.Acos(xi)) + Math.Sqrt(1 - xi * xi)) / Math.PI;
                 double deriv = (Math.PI - Math.Acos(xi)) / Math.PI;
-                Assert.Equal(check, k2.Nngp![i, j], 1e-12);
-                Assert.Equal(check + xi * deriv, k2.Ntk![i, j], 1e-12);
+                Assert.Equal(check, k2.Nngp[i, j], 1e-12);
+                Assert.Equal(check + xi * deriv, k2.Ntk[i, j], 1e-12);
             }
     }
 
@@ -70,12 +70,12 @@ public sealed class KernelEngineTests
         for (int p = 0; p < sub.Length; p++)
             for (int q = 0; q < sub.Length; q++)
             {
-                Assert.Equal(refNngp[p, q], k.Nngp![sub[p], sub[q]], 1e-12);
-                Assert.Equal(refNtk[p, q], k.Ntk![sub[p], sub[q]], 1e-12);
+                Assert.Equal(refNngp[p, q], k.Nngp[sub[p], sub[q]], 1e-12);
+                Assert.Equal(refNtk[p, q], k.Ntk[sub[p], sub[q]], 1e-12);
             }
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)
-                Assert.Equal(k.Ntk![i, j], k.Ntk[j, i]);
+                Assert.Equal(k.Ntk[i, j], k.Ntk[j, i]);
     }
 
     [Theory]
@@ -85,8 +85,8 @@ public sealed class KernelEngineTests
         var a = Architecture.Parse("dense(w=1.5,b=0.1) relu dense(w=1.5,b=0.1) erf dense");
         var x = RandomInputs(130, 9, 4);
         var k = a.ComputeKernels(x, null, KernelOutputs.Both, tileSize: 32, provider: Tangent.Tests.Numerics.ProviderTests.Get(provider));
-        Assert.True(Untiled(a, x, x, true).MaxAbsDifference(k.Ntk!) < 1e-12);
-        Assert.True(Untiled(a, x, x, false).MaxAbsDifference(k.Nngp!) < 1e-12);
+        Assert.True(Untiled(a, x, x, true).MaxAbsDifference(k.Ntk) < 1e-12);
+        Assert.True(Untiled(a, x, x, false).MaxAbsDifference(k.Nngp) < 1e-12);
     }
 
     [Fact]
@@ -98,12 +98,13 @@ public sealed class KernelEngineTests
         var both = a.ComputeKernels(x1, x2, KernelOutputs.Both, tileSize: 16);
         var nngpOnly = a.ComputeKernels(x1, x2, KernelOutputs.Nngp, tileSize: 64);
         var ntkOnly = a.ComputeKernels(x1, x2, KernelOutputs.Ntk, tileSize: 7);
-        Assert.Null(nngpOnly.Ntk);
-        Assert.Null(ntkOnly.Nngp);
-        Assert.True(Untiled(a, x1, x2, false).MaxAbsDifference(both.Nngp!) < 1e-12);
-        Assert.True(Untiled(a, x1, x2, true).MaxAbsDifference(both.Ntk!) < 1e-12);
-        Assert.True(both.Nngp!.MaxAbsDifference(nngpOnly.Nngp!) < 1e-12);
-        Assert.True(both.Ntk!.MaxAbsDifference(ntkOnly.Ntk!) < 1e-12);
+        Assert.False(nngpOnly.HasNtk);
+        Assert.Contains("KernelOutputs.Ntk", Assert.Throws<InvalidOperationException>(() => nngpOnly.Ntk).Message);
+        Assert.False(ntkOnly.HasNngp);
+        Assert.True(Untiled(a, x1, x2, false).MaxAbsDifference(both.Nngp) < 1e-12);
+        Assert.True(Untiled(a, x1, x2, true).MaxAbsDifference(both.Ntk) < 1e-12);
+        Assert.True(both.Nngp.MaxAbsDifference(nngpOnly.Nngp) < 1e-12);
+        Assert.True(both.Ntk.MaxAbsDifference(ntkOnly.Ntk) < 1e-12);
     }
 
     [Fact]
@@ -115,13 +116,13 @@ public sealed class KernelEngineTests
         {
             var a = Architecture.Parse(spec);
             var k = a.ComputeKernels(x, null, a.HasNtk ? KernelOutputs.Both : KernelOutputs.Nngp, tileSize: 4);
-            Assert.True(k.Nngp!.AllFinite(), spec);
-            if (a.HasNtk) Assert.True(k.Ntk!.AllFinite(), spec);
-            Assert.Equal(0.0, k.Nngp![3, 3]); // zero-norm input with σb = 0: ReLU of q11 = 0 gives 0, no 0/0
+            Assert.True(k.Nngp.AllFinite(), spec);
+            if (a.HasNtk) Assert.True(k.Ntk.AllFinite(), spec);
+            Assert.Equal(0.0, k.Nngp[3, 3]); // zero-norm input with σb = 0: ReLU of q11 = 0 gives 0, no 0/0
             Assert.Equal(k.Nngp[0, 0], k.Nngp[0, 1], 1e-12 * Math.Abs(k.Nngp[0, 0]));   // identical inputs: the diagonal's value
-            if (a.HasNtk) Assert.Equal(k.Ntk![0, 0], k.Ntk[0, 1], 1e-12 * Math.Abs(k.Ntk[0, 0]));
+            if (a.HasNtk) Assert.Equal(k.Ntk[0, 0], k.Ntk[0, 1], 1e-12 * Math.Abs(k.Ntk[0, 0]));
             if (spec == "dense relu dense relu dense")
-                Assert.Equal(0.0, Architecture.Parse("dense relu dense").ComputeKernels(x).Nngp![0, 2], 1e-12); // antipodal, one ReLU: 0
+                Assert.Equal(0.0, Architecture.Parse("dense relu dense").ComputeKernels(x).Nngp[0, 2], 1e-12); // antipodal, one ReLU: 0
         }
     }
 
@@ -131,8 +132,8 @@ public sealed class KernelEngineTests
         var a = new Architecture(new Repeat(100, new Serial([new Dense(2, 0.5), ABRelu.Relu()])), new Dense(2));
         var x = RandomInputs(20, 3, 9);
         var k = a.ComputeKernels(x, null, KernelOutputs.Both);
-        Assert.True(k.Nngp!.AllFinite());
-        Assert.True(k.Ntk!.AllFinite());
+        Assert.True(k.Nngp.AllFinite());
+        Assert.True(k.Ntk.AllFinite());
         Assert.True(k.Nngp[0, 0] > 1e28); // variance grows like (σw²/2)^L = 2^100
     }
 
@@ -168,9 +169,9 @@ public sealed class KernelEngineTests
     {
         var a = Architecture.Parse("dense sign dense");
         var e = Assert.Throws<NotSupportedException>(() => a.ComputeKernels(RandomInputs(3, 2, 1), null, KernelOutputs.Ntk));
-        Assert.Contains("nngp", e.Message);
+        Assert.Contains("KernelOutputs.Nngp", e.Message);
         var k = a.ComputeKernels(RandomInputs(3, 2, 1), null, KernelOutputs.Nngp);
-        Assert.Equal(1.0, k.Nngp![1, 1], 1e-14);
+        Assert.Equal(1.0, k.Nngp[1, 1], 1e-14);
     }
 
     [Fact]
@@ -208,7 +209,7 @@ public sealed class KernelEngineTests
         for (int k = 0; k < x.Data.Length; k++) x.Data[k] *= 0.6;
         var exact = new Architecture(new Dense(1.1, 0.2), erf, new Dense(1.1, 0.1)).ComputeKernels(x, null, KernelOutputs.Both, tileSize: 5);
         var quad = new Architecture(new Dense(1.1, 0.2), numeric, new Dense(1.1, 0.1)).ComputeKernels(x, null, KernelOutputs.Both, tileSize: 5);
-        double en = exact.Nngp!.MaxAbsDifference(quad.Nngp!), et = exact.Ntk!.MaxAbsDifference(quad.Ntk!);
+        double en = exact.Nngp.MaxAbsDifference(quad.Nngp), et = exact.Ntk.MaxAbsDifference(quad.Ntk);
         Assert.True(en < 1e-8 && et < 1e-8, $"nngp {en}, ntk {et}");
         var coarse = new NumericalActivation("erf", erf.Phi, erf.Derivative, degree: 16);
         Assert.True(coarse.ErrorEstimate(5, 2, 5).NtkFactor > 1e-4);
@@ -226,8 +227,8 @@ public sealed class KernelEngineTests
     public void EmptyInputsGiveEmptyKernels()
     {
         var a = Architecture.Parse("dense relu dense");
-        Assert.Equal("0×0", a.ComputeKernels(new Matrix(0, 3)).Ntk!.Shape);
-        Assert.Equal("2×0", a.ComputeKernels(RandomInputs(2, 3, 1), new Matrix(0, 3)).Nngp!.Shape);
+        Assert.Equal("0×0", a.ComputeKernels(new Matrix(0, 3)).Ntk.Shape);
+        Assert.Equal("2×0", a.ComputeKernels(RandomInputs(2, 3, 1), new Matrix(0, 3)).Nngp.Shape);
     }
 
     private sealed class SyncProgress(Action<ProgressInfo> report) : IProgress<ProgressInfo>

@@ -44,21 +44,21 @@ public sealed class MonteCarloTests
         var mc = EmpiricalKernels.MonteCarlo(arch, X, null, width, samples, seed: 1234, outputs);
         if (outputs.HasFlag(KernelOutputs.Nngp))
         {
-            double e = RelativeFrobenius(mc.Nngp!, exact.Nngp!);
+            double e = RelativeFrobenius(mc.Nngp, exact.Nngp);
             Assert.True(e < tolerance, $"{spec}: NNGP relative Frobenius error {e:G3} ≥ {tolerance}");
             if (naiveOffBy is double off)
             {
-                double en = RelativeFrobenius(mc.Nngp!, NaiveKernels(spec, X).Nngp);
+                double en = RelativeFrobenius(mc.Nngp, NaiveKernels(spec, X).Nngp);
                 Assert.True(en > off, $"{spec}: the naive NNGP is only {en:G3} from Monte Carlo, not above {off}");
             }
         }
         if (outputs.HasFlag(KernelOutputs.Ntk))
         {
-            double e = RelativeFrobenius(mc.Ntk!, exact.Ntk!);
+            double e = RelativeFrobenius(mc.Ntk, exact.Ntk);
             Assert.True(e < tolerance, $"{spec}: NTK relative Frobenius error {e:G3} ≥ {tolerance}");
             if (naiveOffBy is double off)
             {
-                double en = RelativeFrobenius(mc.Ntk!, NaiveKernels(spec, X).Ntk);
+                double en = RelativeFrobenius(mc.Ntk, NaiveKernels(spec, X).Ntk);
                 Assert.True(en > off, $"{spec}: the naive NTK is only {en:G3} from Monte Carlo, not above {off}");
             }
         }

@@ -15,7 +15,7 @@ public sealed class NnTests
         if (built.HasImageLayers) return;   // image architectures need a shape; their text equality is the check
         var a = built.ComputeKernels(x, null, built.HasNtk ? KernelOutputs.Both : KernelOutputs.Nngp);
         var b = Architecture.Parse(spec).ComputeKernels(x, null, built.HasNtk ? KernelOutputs.Both : KernelOutputs.Nngp);
-        Assert.Equal(0, a.Nngp!.MaxAbsDifference(b.Nngp!));
+        Assert.Equal(0, a.Nngp.MaxAbsDifference(b.Nngp));
     }
 
     public static TheoryData<Architecture, string> Pairs() => new()

@@ -32,7 +32,7 @@ public sealed class NeuralKernelRegressorTests
         var model = (NeuralKernelRegressor.Parse(Spec) with { Time = 0, LearningRate = 0.1 }).Fit(x, y);
         var p = model.PredictWithCovariance(xs, CovarianceMode.Diagonal);
         Assert.All(p.Mean.Data, v => Assert.Equal(0.0, v, 1e-12));
-        var prior = Architecture.Parse(Spec).ComputeKernels(xs, null, KernelOutputs.Nngp).Nngp!.Diagonal();
+        var prior = Architecture.Parse(Spec).ComputeKernels(xs, null, KernelOutputs.Nngp).Nngp.Diagonal();
         for (int i = 0; i < 5; i++) Assert.Equal(prior[i], p.Variance![i], 1e-10);
     }
 
@@ -64,7 +64,7 @@ public sealed class NngpDiagonalTests
         var arch = Architecture.Parse(spec);
         var x = TestData.Random(9, 4, 21);
         x.Row(3).Fill(0); // a zero input
-        var full = arch.ComputeKernels(x, null, KernelOutputs.Nngp).Nngp!.Diagonal();
+        var full = arch.ComputeKernels(x, null, KernelOutputs.Nngp).Nngp.Diagonal();
         var diag = arch.NngpDiagonal(x);
         for (int i = 0; i < 9; i++) Assert.Equal(full[i], diag[i], 1e-12 * Math.Max(1, Math.Abs(full[i])));
         var nk = new NeuralKernel(arch, KernelOutputs.Nngp).Diagonal(x);

@@ -22,10 +22,10 @@ public class EnsembleAgreementTests
         var train = arch.ComputeKernels(x);
         var cross = arch.ComputeKernels(xt, x);
         var testTest = arch.ComputeKernels(xt, null, KernelOutputs.Nngp);
-        double maxLr = 2.0 * 6 / LinearAlgebra.Eigen(train.Ntk!).Values.Max();
+        double maxLr = 2.0 * 6 / LinearAlgebra.Eigen(train.Ntk).Values.Max();
         double eta = 0.3 * maxLr;
         const int steps = 100;
-        var ensemble = InfiniteEnsemble.Ntk(train.Ntk!, train.Nngp!, y, new DynamicsOptions { LearningRate = eta });
+        var ensemble = InfiniteEnsemble.Ntk(train.Ntk, train.Nngp, y, new DynamicsOptions { LearningRate = eta });
         var predicted = ensemble.Predict(steps,
             new TestKernels { NtkTestTrain = cross.Ntk, NngpTestTrain = cross.Nngp, NngpTestTest = testTest.Nngp }, CovarianceMode.Full);
 
