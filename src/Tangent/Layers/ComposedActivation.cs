@@ -87,6 +87,8 @@ internal static class ActivationComposition
     {
         ABRelu r => r.A == r.B,
         Erf or Gelu or Sin or Exp or Gaussian or Polynomial or ComposedActivation or NumericalActivation => true,
+        Rbf or Gabor or SigmoidLike => true,
+        QuadratureActivation q => !q.IsKinked,
         _ => false,
     };
 }

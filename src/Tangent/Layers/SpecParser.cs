@@ -28,7 +28,8 @@ internal sealed class SpecParser
     public static readonly string[] KnownLayers =
     [
         "dense", "identity", "relu", "leaky_relu", "abrelu", "abs", "erf", "gelu", "sin", "cos", "exp",
-        "gaussian", "hermite", "monomial", "polynomial", "sign", "repeat", "parallel", "concat",
+        "gaussian", "hermite", "monomial", "polynomial", "sign", "rbf", "gabor", "rectified_monomial", "sigmoid_like",
+        "tanh", "sigmoid", "softplus", "silu", "swish", "elu", "selu", "mish", "repeat", "parallel", "concat",
         "conv", "avg_pool", "flatten", "global_avg_pool",
     ];
 
@@ -40,6 +41,8 @@ internal sealed class SpecParser
         ["erf"] = ["a", "b", "c"], ["sin"] = ["a", "b", "c"], ["cos"] = ["a", "b", "c"],
         ["exp"] = ["a", "b"], ["gaussian"] = ["a", "b"],
         ["hermite"] = ["n"], ["monomial"] = ["n"], ["polynomial"] = ["coef"],
+        ["rbf"] = ["gamma"], ["gabor"] = [], ["rectified_monomial"] = ["n"], ["sigmoid_like"] = [],
+        ["tanh"] = [], ["sigmoid"] = [], ["softplus"] = [], ["silu"] = [], ["swish"] = [], ["elu"] = ["alpha"], ["selu"] = [], ["mish"] = [],
         ["conv"] = ["size", "w", "b", "stride", "padding", "dims", "channels"], ["avg_pool"] = ["size", "stride", "padding", "dims"],
         ["flatten"] = [], ["global_avg_pool"] = [],
     };
@@ -273,6 +276,17 @@ internal sealed class SpecParser
                 return new Polynomial(coefs);
             }
             case "sign": return new Sign();
+            case "rbf": return new Rbf(Num("gamma", 1, x => double.IsFinite(x) && x > 0, "a finite number > 0 (the inverse squared length-scale over 2, e.g. gamma=1)"));
+            case "gabor": return new Gabor();
+            case "rectified_monomial": return new RectifiedMonomial(Int("n", 1, 0, MaxDegree));
+            case "sigmoid_like": return new SigmoidLike();
+            case "tanh": return QuadratureActivation.Tanh();
+            case "sigmoid": return QuadratureActivation.Sigmoid();
+            case "softplus": return QuadratureActivation.Softplus();
+            case "silu" or "swish": return QuadratureActivation.Silu();
+            case "elu": return QuadratureActivation.Elu(Real("alpha", 1));
+            case "selu": return QuadratureActivation.Selu();
+            case "mish": return QuadratureActivation.Mish();
             case "conv" or "avg_pool":
             {
                 var pad = name == "conv" ? Convolution.Padding.Same : Convolution.Padding.Valid;
@@ -290,7 +304,7 @@ internal sealed class SpecParser
         }
     }
 
-    /// <summary>Highest degree of hermite, monomial and polynomial (their Gaussian moments stay exact in float64 up to here).</summary>
+    /// <summary>Highest degree of hermite, monomial, rectified_monomial and polynomial (their Gaussian moments stay exact in float64 up to here).</summary>
     private const int MaxDegree = 30;
 
     private FormatException OutOfRange(string layer, string key, string text, double value, int column, string range)
