@@ -23,7 +23,7 @@ internal static class CriticalityCommand
             string spec = r.GetValue(act)!;
             if (string.IsNullOrWhiteSpace(spec)) throw new CliError("--act is empty; give one activation, e.g. --act relu, --act erf or --act \"gelu\".");
             if (Architecture.ParseLayer(spec) is not Activation phi)
-                throw new ArgumentException($"--act takes one activation (e.g. relu, erf, gelu, tanh-like erf(b=1)), got the architecture '{spec}'.");
+                throw new ArgumentException($"--act takes one activation (e.g. relu, erf, gelu, tanh), got the architecture '{spec}'.");
             double sb = r.GetValue(b);
             if (!(sb >= 0) || !double.IsFinite(sb)) throw new ArgumentException($"--b must be a finite number ≥ 0 (σb), got {Raw(r, b, sb)}.");
             double? givenW = r.GetValue(w);
