@@ -119,24 +119,9 @@ internal static class ParseErrors
         {
             int d = string.Equals(typed, c, StringComparison.OrdinalIgnoreCase) ? 0
                 : c.StartsWith(typed, StringComparison.OrdinalIgnoreCase) && typed.TrimStart('-').Length >= 2 ? 1
-                : Levenshtein(typed.ToLowerInvariant(), c.ToLowerInvariant());
+                : Diagnostics.Spelling.Distance(typed.ToLowerInvariant(), c.ToLowerInvariant());
             if (d < bestDistance) { best = c; bestDistance = d; }
         }
         return best is not null && bestDistance <= Math.Max(2, typed.TrimStart('-').Length / 3) ? best : null;
-    }
-
-    private static int Levenshtein(string a, string b)
-    {
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++) prev[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
     }
 }

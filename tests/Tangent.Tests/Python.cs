@@ -64,7 +64,8 @@ internal static class Python
         return m;
     }
 
-    private static bool Run(string py, string code, string input, out string output)
+    /// <summary>Runs <paramref name="code"/> with the interpreter <paramref name="py"/>, feeding <paramref name="input"/>; false with stderr when it fails.</summary>
+    internal static bool Run(string py, string code, string input, out string output)
     {
         var file = Path.Combine(Path.GetTempPath(), $"tangent-xcheck-{Guid.NewGuid():N}.py");
         File.WriteAllText(file, code);

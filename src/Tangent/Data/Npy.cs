@@ -429,8 +429,15 @@ public static class Npy
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(matrix);
         int[] shp = CheckWrite(matrix, elementType, shape);
+        WriteHeader(stream, shp, elementType);
+        WriteValues(stream, matrix.Data, elementType);
+    }
+
+    /// <summary>The header of a C-order float64/float32 array of <paramref name="shape"/> (version 1, or 2 when it is long; data 64-byte aligned).</summary>
+    internal static void WriteHeader(Stream stream, int[] shape, NpyElementType elementType)
+    {
         string descr = elementType == NpyElementType.Float64 ? "<f8" : "<f4";
-        string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {FormatShape(shp)}, }}";
+        string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {FormatShape(shape)}, }}";
         // Pad with spaces so that the data starts at a multiple of 64 bytes; the header ends in '\n'.
         int version = dict.Length + 1 + 10 + 63 <= ushort.MaxValue ? 1 : 2;
         int pre = version == 1 ? 10 : 12;
@@ -444,17 +451,22 @@ public static class Npy
         else BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(8), (uint)header.Length);
         stream.Write(head);
         stream.Write(Encoding.Latin1.GetBytes(header));
+    }
+
+    /// <summary>The values, little-endian float64 (copied as they are on a little-endian machine) or float32, in chunks.</summary>
+    internal static void WriteValues(Stream stream, double[] values, NpyElementType elementType)
+    {
         if (elementType == NpyElementType.Float64 && BitConverter.IsLittleEndian)
         {
-            stream.Write(MemoryMarshal.AsBytes(matrix.Data.AsSpan()));
+            stream.Write(MemoryMarshal.AsBytes(values.AsSpan()));
             return;
         }
         const int Chunk = 1 << 16;
         var buf = new byte[Chunk * (elementType == NpyElementType.Float64 ? 8 : 4)];
-        for (int start = 0; start < matrix.Data.Length; start += Chunk)
+        for (int start = 0; start < values.Length; start += Chunk)
         {
-            int n = Math.Min(Chunk, matrix.Data.Length - start);
-            var src = matrix.Data.AsSpan(start, n);
+            int n = Math.Min(Chunk, values.Length - start);
+            var src = values.AsSpan(start, n);
             if (elementType == NpyElementType.Float64)
             {
                 for (int i = 0; i < n; i++) BinaryPrimitives.WriteDoubleLittleEndian(buf.AsSpan(i * 8), src[i]);

@@ -83,45 +83,8 @@ public static class StackedMatrixFile
         CheckSlices(slices);
         if (elementType is not (NpyElementType.Float64 or NpyElementType.Float32))
             throw new ArgumentException($"Writing {elementType} is not supported; write Float64 (exact) or Float32.", nameof(elementType));
-        string descr = elementType == NpyElementType.Float64 ? "<f8" : "<f4";
-        int[] shape = [slices.Count, slices[0].Rows, slices[0].Cols];
-        string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {Npy.FormatShape(shape)}, }}";
-        int version = dict.Length + 1 + 10 + 63 <= ushort.MaxValue ? 1 : 2;
-        int pre = version == 1 ? 10 : 12;
-        int total = (pre + dict.Length + 1 + 63) / 64 * 64;
-        string header = dict.PadRight(total - pre - 1) + "\n";
-        var head = new byte[pre];
-        Magic.CopyTo(head, 0);
-        head[6] = (byte)version;
-        if (version == 1) BinaryPrimitives.WriteUInt16LittleEndian(head.AsSpan(8), (ushort)header.Length);
-        else BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(8), (uint)header.Length);
-        stream.Write(head);
-        stream.Write(Encoding.Latin1.GetBytes(header));
-        const int Chunk = 1 << 16;
-        var buf = new byte[Chunk * 8];
-        foreach (var m in slices)
-        {
-            if (elementType == NpyElementType.Float64 && BitConverter.IsLittleEndian)
-            {
-                stream.Write(MemoryMarshal.AsBytes(m.Data.AsSpan()));
-                continue;
-            }
-            for (int start = 0; start < m.Data.Length; start += Chunk)
-            {
-                int n = Math.Min(Chunk, m.Data.Length - start);
-                var src = m.Data.AsSpan(start, n);
-                if (elementType == NpyElementType.Float64)
-                {
-                    for (int i = 0; i < n; i++) BinaryPrimitives.WriteDoubleLittleEndian(buf.AsSpan(i * 8), src[i]);
-                    stream.Write(buf, 0, n * 8);
-                }
-                else
-                {
-                    for (int i = 0; i < n; i++) BinaryPrimitives.WriteSingleLittleEndian(buf.AsSpan(i * 4), (float)src[i]);
-                    stream.Write(buf, 0, n * 4);
-                }
-            }
-        }
+        Npy.WriteHeader(stream, [slices.Count, slices[0].Rows, slices[0].Cols], elementType);
+        foreach (var m in slices) Npy.WriteValues(stream, m.Data, elementType);
     }
 
     private static void CheckSlices(IReadOnlyList<Matrix> slices)

@@ -360,21 +360,8 @@ internal sealed class SpecParser
         return best.c is not null && best.d <= Math.Max(2, word.Length / 2) ? $" Did you mean '{best.c}'?" : "";
     }
 
-    /// <summary>Levenshtein distance.</summary>
-    internal static int Distance(string a, string b)
-    {
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++) prev[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
-    }
+    /// <summary>Levenshtein distance (<see cref="Diagnostics.Spelling.Distance"/>).</summary>
+    internal static int Distance(string a, string b) => Diagnostics.Spelling.Distance(a, b);
 
     /// <summary>
     /// A syntax error at a 0-based position, reported 1-based with the spec and a caret line. Specs longer

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Tangent.Tests.Layers;
 
 /// <summary>Runs high-precision reference scripts with the system's python3 and mpmath (Debian: python3-mpmath) when present.</summary>
@@ -29,28 +27,5 @@ internal static class MpMath
         return output;
     }
 
-    private static bool TryRun(string py, string code, string input, out string output)
-    {
-        var file = Path.Combine(Path.GetTempPath(), $"tangent-mpmath-{Guid.NewGuid():N}.py");
-        File.WriteAllText(file, code);
-        try
-        {
-            var psi = new ProcessStartInfo(py, file)
-            {
-                RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            };
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            p.StandardInput.Write(input);
-            p.StandardInput.Close();
-            p.WaitForExit(120_000);
-            output = p.ExitCode == 0 ? stdout.Result : stderr.Result;
-            return p.ExitCode == 0;
-        }
-        finally
-        {
-            File.Delete(file);
-        }
-    }
+    private static bool TryRun(string py, string code, string input, out string output) => Tangent.Tests.Python.Run(py, code, input, out output);
 }
