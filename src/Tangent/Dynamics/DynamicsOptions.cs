@@ -24,16 +24,57 @@ public enum CovarianceMode
     Full,
 }
 
-/// <summary>How the train-train kernel is inverted at t = ∞.</summary>
-public enum InfiniteTimeSolver
+/// <summary>
+/// How a regularized kernel system (K + λI)·α = B is solved: by kernel regression
+/// (<see cref="Models.KernelRegression"/>), Gaussian-process inference and the gradient-descent
+/// ensembles at t = ∞ (<see cref="DynamicsOptions.Solver"/>). One meaning of <see cref="Auto"/>
+/// everywhere: Cholesky when K + λI is positive definite, the pseudoinverse otherwise.
+/// </summary>
+public enum Solver
 {
-    /// <summary>Cholesky; when the kernel is not positive definite, the eigendecomposition pseudoinverse.</summary>
+    /// <summary>Cholesky of K + λI; when it is not positive definite (a singular kernel without
+    /// ridge, duplicated inputs), the eigendecomposition pseudoinverse (the minimum-norm solution).</summary>
     Auto,
-    /// <summary>Cholesky only; a kernel that is not positive definite throws
+    /// <summary>Cholesky only; a K + λI that is not positive definite throws
     /// <see cref="NotPositiveDefiniteException"/> (which suggests a ridge).</summary>
     Cholesky,
-    /// <summary>The minimum-norm (pseudoinverse) solution through the eigendecomposition.</summary>
+    /// <summary>Always the eigendecomposition: α = (K + λI)⁺·B, the minimum-norm solution when singular.</summary>
     PseudoInverse,
+}
+
+/// <summary>The one implementation of <see cref="Solver"/>'s choice between Cholesky and the pseudoinverse.</summary>
+internal static class SolverChoice
+{
+    /// <summary>
+    /// The Cholesky factor of <paramref name="regularized"/> (= K + λI) for <paramref name="solver"/>, or
+    /// null when the pseudoinverse is to be used: always for <see cref="Solver.PseudoInverse"/>; for
+    /// <see cref="Solver.Auto"/> when DPOTRF fails or a pivot² is at or below n·ε·max diag (a numerically
+    /// singular matrix, e.g. duplicated inputs without ridge, whose "successful" factor would give a
+    /// meaningless huge solution instead of the minimum-norm one); <see cref="Solver.Cholesky"/> throws.
+    /// </summary>
+    /// <exception cref="NotPositiveDefiniteException"><see cref="Solver.Cholesky"/> and DPOTRF failed.</exception>
+    public static Cholesky? Factor(Matrix regularized, Solver solver, ILinearAlgebraProvider? provider)
+    {
+        switch (solver)
+        {
+            case Solver.PseudoInverse: return null;
+            case Solver.Cholesky: return Cholesky.Compute(regularized, provider);
+            case Solver.Auto:
+                var chol = Cholesky.TryCompute(regularized, out _, provider);
+                if (chol is null) return null;
+                int n = regularized.Rows;
+                double maxDiagonal = 0, minPivotSquared = double.PositiveInfinity;
+                for (int i = 0; i < n; i++)
+                {
+                    maxDiagonal = Math.Max(maxDiagonal, regularized[i, i]);
+                    double p = chol.Factor[i, i];
+                    minPivotSquared = Math.Min(minPivotSquared, p * p);
+                }
+                return n > 0 && minPivotSquared <= n * 2.220446049250313e-16 * maxDiagonal ? null : chol;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(solver), solver, "Unknown solver; use Auto, Cholesky or PseudoInverse.");
+        }
+    }
 }
 
 /// <summary>
@@ -89,8 +130,8 @@ public sealed record DynamicsOptions
     /// formulas still hold; discrete gradient descent would diverge).</summary>
     public bool AllowUnstableLearningRate { get; init; }
 
-    /// <summary>How the kernel is inverted at t = ∞.</summary>
-    public InfiniteTimeSolver InfiniteTimeSolver { get; init; } = InfiniteTimeSolver.Auto;
+    /// <summary>How K + λI is inverted at t = ∞.</summary>
+    public Solver Solver { get; init; } = Solver.Auto;
 
     /// <summary>Eigenvalues at or below this count as zero (their directions do not move and are
     /// dropped, as in a pseudoinverse). Null: n·ε·λ_max (NumPy's <c>pinv</c> convention).</summary>

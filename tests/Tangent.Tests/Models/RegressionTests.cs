@@ -1,3 +1,4 @@
+using Tangent.Dynamics;
 using Tangent.Kernels;
 using Tangent.Models;
 using Tangent.Numerics;
@@ -28,7 +29,7 @@ public sealed class RegressionTests
         Assert.True(model.Predict(xs).MaxAbsDifference(TestData.FromMathNet(expected)) < 1e-10);
 
         // The eigen solver gives the same answer as Cholesky.
-        var viaEigen = new KernelRegression(kernel) { Ridge = 0.1, Solver = KernelSolver.PseudoInverse }.Fit(x, y);
+        var viaEigen = new KernelRegression(kernel) { Ridge = 0.1, Solver = Solver.PseudoInverse }.Fit(x, y);
         Assert.True(viaEigen.Predict(xs).MaxAbsDifference(model.Predict(xs)) < 1e-10);
     }
 
@@ -57,8 +58,37 @@ public sealed class RegressionTests
         var kp = TestData.ToMathNet(kernel.Compute(x)).PseudoInverse();
         var alpha = TestData.FromMathNet(kp * TestData.ToMathNet(y));
         Assert.True(model.Coefficients.MaxAbsDifference(alpha) < 1e-8);
-        var e = Assert.Throws<NotPositiveDefiniteException>(() => new KernelRegression(kernel) { Solver = KernelSolver.Cholesky }.Fit(x, y));
+        var e = Assert.Throws<NotPositiveDefiniteException>(() => new KernelRegression(kernel) { Solver = Solver.Cholesky }.Fit(x, y));
         Assert.Contains("ridge", e.Message);
+    }
+
+    [Fact]
+    public void AutoMeansCholeskyWhenPositiveDefiniteElseThePseudoinverseAsInTheDynamics()
+    {
+        // Positive definite: Auto is the Cholesky solve (same α as the explicit Cholesky solver).
+        var x = TestData.Random(15, 3, 21);
+        var y = TestData.Random(15, 2, 22);
+        var kernel = ClassicalKernel.Gaussian(0.5);
+        var auto = new KernelRegression(kernel).Fit(x, y).Coefficients;
+        var chol = new KernelRegression(kernel) { Solver = Solver.Cholesky }.Fit(x, y).Coefficients;
+        Assert.True(auto.MaxAbsDifference(chol) < 1e-12 * (1 + chol.FrobeniusNorm()));
+
+        // Duplicated inputs without ridge: numerically singular, Auto gives the minimum-norm α = K⁺Y
+        // (finite, equal on the duplicates), exactly as Gaussian-process inference's Auto does.
+        var dup = new Matrix(16, 3);
+        for (int i = 0; i < 15; i++) for (int j = 0; j < 3; j++) dup[i, j] = x[i, j];
+        for (int j = 0; j < 3; j++) dup[15, j] = x[0, j];
+        var ydup = new Matrix(16, 1);
+        for (int i = 0; i < 15; i++) ydup[i, 0] = y[i, 0];
+        ydup[15, 0] = y[0, 0];
+        var kd = kernel.Compute(dup);
+        var expected = TestData.FromMathNet(TestData.ToMathNet(kd).PseudoInverse() * TestData.ToMathNet(ydup));
+        var alpha = new KernelRegression(kernel).Fit(dup, ydup).Coefficients;
+        Assert.True(alpha.MaxAbsDifference(expected) < 1e-8 * (1 + expected.FrobeniusNorm()), $"max |Δα| = {alpha.MaxAbsDifference(expected)}");
+        Assert.Equal(alpha[0, 0], alpha[15, 0], 10);
+        var gp = new GaussianProcessInference(kd, ydup);
+        Assert.True(gp.UsesPseudoInverse);
+        Assert.True(gp.DualCoefficients.MaxAbsDifference(alpha) < 1e-8 * (1 + expected.FrobeniusNorm()));
     }
 
     [Fact]
