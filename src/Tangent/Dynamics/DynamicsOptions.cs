@@ -100,15 +100,22 @@ public readonly record struct Ridge(double Value, bool RelativeToMeanDiagonal)
     public double ValueFor(Matrix kernel)
     {
         ArgumentNullException.ThrowIfNull(kernel);
-        Check(Value);
-        if (!RelativeToMeanDiagonal || Value == 0) return Value;
         int n = Math.Min(kernel.Rows, kernel.Cols);
         double trace = 0;
         for (int i = 0; i < n; i++) trace += kernel[i, i];
-        return n == 0 ? 0 : Value * trace / n;
+        return ValueForTrace(trace, n);
     }
 
-    private static double Check(double v)
+    /// <summary>The absolute λ for a matrix of order <paramref name="order"/> and trace <paramref name="trace"/>
+    /// (e.g. XᵀX of linear regression, whose trace is ‖X‖²_F whichever Gram matrix is solved).</summary>
+    internal double ValueForTrace(double trace, int order)
+    {
+        Check(Value);
+        if (!RelativeToMeanDiagonal || Value == 0) return Value;
+        return order == 0 ? 0 : Value * trace / order;
+    }
+
+    internal static double Check(double v)
     {
         if (!(v >= 0) || !double.IsFinite(v))
             throw new ArgumentOutOfRangeException(nameof(Value), v, "The ridge must be a finite number ≥ 0 (e.g. 1e-6 absolute, or 1e-4 relative to the mean diagonal).");

@@ -13,11 +13,10 @@ namespace Tangent.Models;
 /// <param name="Kernel">The kernel: classical or an infinite-width network's NNGP/NTK.</param>
 public sealed record KernelRegression(IKernel Kernel)
 {
-    /// <summary>The ridge λ ≥ 0 (0: minimum-norm interpolation).</summary>
-    public double Ridge { get; init; }
-
-    /// <summary>When true, λ is multiplied by the mean of diag K (docs/MATH.md §4, "relative" ridge).</summary>
-    public bool RidgeRelative { get; init; }
+    /// <summary>The ridge added to K's diagonal: <see cref="Ridge.None"/> (the default) is minimum-norm
+    /// interpolation, <see cref="Ridge.Absolute"/> a fixed λ, <see cref="Ridge.Relative"/> a factor of
+    /// mean(diag K) (docs/MATH.md §4, "relative" ridge).</summary>
+    public Ridge Ridge { get; init; } = Ridge.None;
 
     /// <summary>How K + λI is solved (<see cref="Solver.Auto"/>: Cholesky when it is positive definite,
     /// else the pseudoinverse, the minimum-norm interpolant for a singular K without ridge).</summary>
@@ -55,7 +54,7 @@ public sealed record KernelRegression(IKernel Kernel)
     public double EffectiveRidge(Matrix k)
     {
         ArgumentNullException.ThrowIfNull(k);
-        return new Ridge(Ridge, RidgeRelative).ValueFor(k);
+        return Ridge.ValueFor(k);
     }
 }
 
