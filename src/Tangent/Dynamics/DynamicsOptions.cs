@@ -2,17 +2,6 @@ using Tangent.Numerics;
 
 namespace Tangent.Dynamics;
 
-/// <summary>Which infinite ensemble is trained (Neural Tangents' <c>get='ntk'</c> / <c>get='nngp'</c>).</summary>
-public enum EnsembleKind
-{
-    /// <summary>All layers trained: the dynamics follow the NTK Θ, the randomness of the initial
-    /// outputs follows the NNGP K (docs/MATH.md §4; Roberts &amp; Yaida eqs. 10.39-10.41).</summary>
-    Ntk,
-    /// <summary>Only the last layer trained: the NTK reduces to the NNGP K, and at t = ∞ the
-    /// ensemble is exact Bayesian GP inference with K (Lee et al. 2019, §2.3.1).</summary>
-    Nngp,
-}
-
 /// <summary>How much of the test-output covariance to compute.</summary>
 public enum CovarianceMode
 {
