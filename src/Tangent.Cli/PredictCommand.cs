@@ -41,8 +41,8 @@ internal static class PredictCommand
         {
             // Everything is checked and read before the work, and every output is written last (docs/RELIABILITY.md).
             var architecture = Architecture.Parse(r.GetValue(arch)!);
-            var kind = KernelOptions.ParseGet(r.GetValue(get)) == KernelOutputs.Ntk ? EnsembleKind.Ntk : EnsembleKind.Nngp;
-            if (kind == EnsembleKind.Ntk && !architecture.HasNtk)
+            var kind = KernelOptions.ParseGet(r.GetValue(get));
+            if (kind == KernelOutputs.Ntk && !architecture.HasNtk)
                 throw new CliError($"--get ntk: '{architecture}' has no NTK (sign's derivative is a Dirac delta), so its networks cannot be trained by gradient descent.",
                     "use --get nngp (last-layer training, exact GP inference at t = ∞), or a smooth stand-in for sign such as erf(b=10).");
             var times = ParseTimes(r.GetValue(time)!);
@@ -79,7 +79,7 @@ internal static class PredictCommand
             var model = CliProgress.Run($"train kernels {x.Rows}×{x.Rows}", p => config.Fit(x, y, p, token));
             var test = CliProgress.Run($"test kernels {xs.Rows}×{x.Rows}", p => model.TestKernelsFor(xs, effectiveMode, p, token));
             var trajectory = model.Ensemble.PredictTrajectory(times, test, effectiveMode, null, token);
-            output.WriteLine($"{(kind == EnsembleKind.Ntk ? "NTK" : "NNGP")} ensemble of {architecture}: {x.Rows} train, {xs.Rows} test, η = {config.LearningRate:G6} (stable below {model.MaxLearningRate:G6}), λ = {model.Ensemble.RidgeValue:G6}");
+            output.WriteLine($"{(kind == KernelOutputs.Ntk ? "NTK" : "NNGP")} ensemble of {architecture}: {x.Rows} train, {xs.Rows} test, η = {config.LearningRate:G6} (stable below {model.MaxLearningRate:G6}), λ = {model.Ensemble.RidgeValue:G6}");
 
             var table = new Table();
             table.AddColumns("t", "τ = ηt/N");

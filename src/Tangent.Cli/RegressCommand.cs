@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Tangent.Data;
+using Tangent.Dynamics;
 using Tangent.Models;
 using Tangent.Numerics;
 
@@ -14,7 +15,7 @@ internal static class RegressCommand
         var kernel = new KernelOptions(allowNone: true);
         kernel.AddTo(cmd);
         var ridge = CliOptions.Number("--ridge", "Ridge λ ≥ 0 (0: minimum-norm interpolation).", 0.0, NumberRange.NonNegative);
-        var relative = new Option<bool>("--ridge-relative") { Description = "λ is relative to the mean diagonal of the kernel matrix." };
+        var relative = new Option<bool>("--ridge-relative") { Description = "λ is relative to the mean diagonal of the kernel matrix (of XᵀX with --kernel none)." };
         var data = new TrainTestOptions();
         var outFile = new Option<FileInfo>("--out") { Description = "Predictions file (.csv or .npy).", Required = true };
         var standardize = new Option<bool>("--standardize") { Description = "Standardize features (mean 0, std 1, fitted on the training inputs)." };
@@ -54,10 +55,11 @@ internal static class RegressCommand
             if (k is null)
             {
                 var lin = new LinearRegression { FitIntercept = r.GetValue(intercept) };
+                var lambda = r.GetValue(relative) ? Ridge.Relative(r.GetValue(ridge)) : Ridge.Absolute(r.GetValue(ridge));
                 double? eta = r.GetValue(lr);
                 lin = eta is { } e
                     ? lin with { Method = LinearMethod.GradientDescent, LearningRate = e, MaxSteps = r.GetValue(steps), AllowUnstableLearningRate = r.GetValue(force) }
-                    : r.GetValue(ridge) > 0 ? lin with { Method = LinearMethod.Ridge, Ridge = r.GetValue(ridge) } : lin;
+                    : r.GetValue(ridge) > 0 ? lin with { Method = LinearMethod.Ridge, Ridge = lambda } : lin;
                 var model = lin.Fit(x, y);
                 token.ThrowIfCancellationRequested();
                 if (model.Trace is { } t)
@@ -67,7 +69,7 @@ internal static class RegressCommand
             }
             else
             {
-                var reg = new KernelRegression(k) { Ridge = r.GetValue(ridge), RidgeRelative = r.GetValue(relative) };
+                var reg = new KernelRegression(k) { Ridge = r.GetValue(relative) ? Ridge.Relative(r.GetValue(ridge)) : Ridge.Absolute(r.GetValue(ridge)) };
                 var model = CliProgress.Run($"fit {k.Describe()}", p => reg.Fit(x, y, p, token));
                 pred = CliProgress.Run("predict", p => model.Predict(xs, p, token));
                 output.WriteLine($"kernel regression with {k.Describe()}, λ = {model.Ridge:G6}, on {x.Rows} samples");

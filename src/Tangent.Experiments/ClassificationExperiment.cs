@@ -74,7 +74,7 @@ public static class ClassificationExperiment
         rows.Add(new Row($"NTK regression ({settings.Architecture}, t = ∞)", Metrics.Accuracy(pTrain, lTrain), Metrics.Accuracy(pTest, lTest), clock.Elapsed.TotalSeconds));
 
         clock.Restart();
-        var gauss = new KernelRegression(ClassicalKernel.Gaussian(1.0 / xTrain.Cols)) { Ridge = 1e-8, RidgeRelative = true }.Fit(xTrain, yTr);
+        var gauss = new KernelRegression(ClassicalKernel.Gaussian(1.0 / xTrain.Cols)) { Ridge = Ridge.Relative(1e-8) }.Fit(xTrain, yTr);
         rows.Add(new Row($"Gaussian kernel regression (γ = 1/{xTrain.Cols})", Metrics.Accuracy(gauss.Predict(xTrain), lTrain), Metrics.Accuracy(gauss.Predict(xTest), lTest), clock.Elapsed.TotalSeconds));
 
         clock.Restart();

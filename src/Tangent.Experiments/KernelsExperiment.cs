@@ -1,3 +1,4 @@
+using Tangent.Dynamics;
 using Tangent.Kernels;
 using Tangent.Models;
 using Tangent.Numerics;
@@ -72,7 +73,7 @@ public static class KernelsExperiment
                 foreach (double lambda in new[] { 0.0, settings.Ridge })
                 {
                     var kernel = new ClassicalKernel(kind, g);
-                    var model = new KernelRegression(kernel) { Ridge = lambda }.Fit(xTrain, yTrain);
+                    var model = new KernelRegression(kernel) { Ridge = Ridge.Absolute(lambda) }.Fit(xTrain, yTrain);
                     var curve = model.Predict(xGrid).Data;
                     double train = Metrics.MeanSquaredError(model.Predict(xTrain), yTrain);
                     double test = 0;

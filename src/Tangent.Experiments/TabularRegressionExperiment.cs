@@ -1,4 +1,5 @@
 using Tangent.Data;
+using Tangent.Dynamics;
 using Tangent.Kernels;
 using Tangent.Models;
 using Tangent.Numerics;
@@ -57,7 +58,7 @@ public static class TabularRegressionExperiment
                  })
             foreach (double lambda in new[] { 0.0, 0.1, 1.0 })
             {
-                var m = new KernelRegression(kernel) { Ridge = lambda, RidgeRelative = true }.Fit(xTrain, yTrain);
+                var m = new KernelRegression(kernel) { Ridge = Ridge.Relative(lambda) }.Fit(xTrain, yTrain);
                 Add($"{label}, λ={lambda:G3}·mean diag{(lambda == 0 ? " (interpolation)" : "")}", x => m.Predict(x));
             }
         return new Result(data.Name, xTrain.Rows, xTest.Rows, d, rows, yTest.Data);

@@ -2,17 +2,6 @@ using Tangent.Numerics;
 
 namespace Tangent.Dynamics;
 
-/// <summary>Which infinite ensemble is trained (Neural Tangents' <c>get='ntk'</c> / <c>get='nngp'</c>).</summary>
-public enum EnsembleKind
-{
-    /// <summary>All layers trained: the dynamics follow the NTK Θ, the randomness of the initial
-    /// outputs follows the NNGP K (docs/MATH.md §4; Roberts &amp; Yaida eqs. 10.39-10.41).</summary>
-    Ntk,
-    /// <summary>Only the last layer trained: the NTK reduces to the NNGP K, and at t = ∞ the
-    /// ensemble is exact Bayesian GP inference with K (Lee et al. 2019, §2.3.1).</summary>
-    Nngp,
-}
-
 /// <summary>How much of the test-output covariance to compute.</summary>
 public enum CovarianceMode
 {
@@ -24,16 +13,57 @@ public enum CovarianceMode
     Full,
 }
 
-/// <summary>How the train-train kernel is inverted at t = ∞.</summary>
-public enum InfiniteTimeSolver
+/// <summary>
+/// How a regularized kernel system (K + λI)·α = B is solved: by kernel regression
+/// (<see cref="Models.KernelRegression"/>), Gaussian-process inference and the gradient-descent
+/// ensembles at t = ∞ (<see cref="DynamicsOptions.Solver"/>). One meaning of <see cref="Auto"/>
+/// everywhere: Cholesky when K + λI is positive definite, the pseudoinverse otherwise.
+/// </summary>
+public enum Solver
 {
-    /// <summary>Cholesky; when the kernel is not positive definite, the eigendecomposition pseudoinverse.</summary>
+    /// <summary>Cholesky of K + λI; when it is not positive definite (a singular kernel without
+    /// ridge, duplicated inputs), the eigendecomposition pseudoinverse (the minimum-norm solution).</summary>
     Auto,
-    /// <summary>Cholesky only; a kernel that is not positive definite throws
+    /// <summary>Cholesky only; a K + λI that is not positive definite throws
     /// <see cref="NotPositiveDefiniteException"/> (which suggests a ridge).</summary>
     Cholesky,
-    /// <summary>The minimum-norm (pseudoinverse) solution through the eigendecomposition.</summary>
+    /// <summary>Always the eigendecomposition: α = (K + λI)⁺·B, the minimum-norm solution when singular.</summary>
     PseudoInverse,
+}
+
+/// <summary>The one implementation of <see cref="Solver"/>'s choice between Cholesky and the pseudoinverse.</summary>
+internal static class SolverChoice
+{
+    /// <summary>
+    /// The Cholesky factor of <paramref name="regularized"/> (= K + λI) for <paramref name="solver"/>, or
+    /// null when the pseudoinverse is to be used: always for <see cref="Solver.PseudoInverse"/>; for
+    /// <see cref="Solver.Auto"/> when DPOTRF fails or a pivot² is at or below n·ε·max diag (a numerically
+    /// singular matrix, e.g. duplicated inputs without ridge, whose "successful" factor would give a
+    /// meaningless huge solution instead of the minimum-norm one); <see cref="Solver.Cholesky"/> throws.
+    /// </summary>
+    /// <exception cref="NotPositiveDefiniteException"><see cref="Solver.Cholesky"/> and DPOTRF failed.</exception>
+    public static Cholesky? Factor(Matrix regularized, Solver solver, ILinearAlgebraProvider? provider)
+    {
+        switch (solver)
+        {
+            case Solver.PseudoInverse: return null;
+            case Solver.Cholesky: return Cholesky.Compute(regularized, provider);
+            case Solver.Auto:
+                var chol = Cholesky.TryCompute(regularized, out _, provider);
+                if (chol is null) return null;
+                int n = regularized.Rows;
+                double maxDiagonal = 0, minPivotSquared = double.PositiveInfinity;
+                for (int i = 0; i < n; i++)
+                {
+                    maxDiagonal = Math.Max(maxDiagonal, regularized[i, i]);
+                    double p = chol.Factor[i, i];
+                    minPivotSquared = Math.Min(minPivotSquared, p * p);
+                }
+                return n > 0 && minPivotSquared <= n * 2.220446049250313e-16 * maxDiagonal ? null : chol;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(solver), solver, "Unknown solver; use Auto, Cholesky or PseudoInverse.");
+        }
+    }
 }
 
 /// <summary>
@@ -59,15 +89,22 @@ public readonly record struct Ridge(double Value, bool RelativeToMeanDiagonal)
     public double ValueFor(Matrix kernel)
     {
         ArgumentNullException.ThrowIfNull(kernel);
-        Check(Value);
-        if (!RelativeToMeanDiagonal || Value == 0) return Value;
         int n = Math.Min(kernel.Rows, kernel.Cols);
         double trace = 0;
         for (int i = 0; i < n; i++) trace += kernel[i, i];
-        return n == 0 ? 0 : Value * trace / n;
+        return ValueForTrace(trace, n);
     }
 
-    private static double Check(double v)
+    /// <summary>The absolute λ for a matrix of order <paramref name="order"/> and trace <paramref name="trace"/>
+    /// (e.g. XᵀX of linear regression, whose trace is ‖X‖²_F whichever Gram matrix is solved).</summary>
+    internal double ValueForTrace(double trace, int order)
+    {
+        Check(Value);
+        if (!RelativeToMeanDiagonal || Value == 0) return Value;
+        return order == 0 ? 0 : Value * trace / order;
+    }
+
+    internal static double Check(double v)
     {
         if (!(v >= 0) || !double.IsFinite(v))
             throw new ArgumentOutOfRangeException(nameof(Value), v, "The ridge must be a finite number ≥ 0 (e.g. 1e-6 absolute, or 1e-4 relative to the mean diagonal).");
@@ -89,8 +126,8 @@ public sealed record DynamicsOptions
     /// formulas still hold; discrete gradient descent would diverge).</summary>
     public bool AllowUnstableLearningRate { get; init; }
 
-    /// <summary>How the kernel is inverted at t = ∞.</summary>
-    public InfiniteTimeSolver InfiniteTimeSolver { get; init; } = InfiniteTimeSolver.Auto;
+    /// <summary>How K + λI is inverted at t = ∞.</summary>
+    public Solver Solver { get; init; } = Solver.Auto;
 
     /// <summary>Eigenvalues at or below this count as zero (their directions do not move and are
     /// dropped, as in a pseudoinverse). Null: n·ε·λ_max (NumPy's <c>pinv</c> convention).</summary>

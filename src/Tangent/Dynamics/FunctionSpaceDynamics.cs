@@ -9,7 +9,8 @@ public enum FunctionSpaceLoss
     MeanSquaredError,
     /// <summary>L = −(1/N)·Σᵢ Σ_c y_ic·log softmax(fᵢ)_c, N = n·k entries: the mean over all entries,
     /// as in Neural Tangents' examples (<c>-np.mean(log_softmax(fx) * y)</c>), so that η has the same
-    /// scale as for the MSE. ∇_{fᵢ} L = (softmax(fᵢ)·Σ_c y_ic − yᵢ)/N. Multiply η by k to get the
+    /// scale as for the MSE. ∇_{fᵢ} L = (softmax(fᵢ)·Σ_c y_ic − yᵢ)/N. The finite networks'
+    /// <see cref="Networks.Loss.SoftmaxCrossEntropy"/> is this same function. Multiply η by k to get the
     /// per-sample-mean convention 1/n.</summary>
     SoftmaxCrossEntropy,
 }

@@ -30,12 +30,12 @@ public sealed class GaussianProcessInference
     /// <exception cref="ArgumentException">Shapes disagree, or values are not finite.</exception>
     /// <exception cref="NotPositiveDefiniteException"><paramref name="solver"/> is Cholesky and K + λI is not positive definite.</exception>
     public GaussianProcessInference(Matrix kernelTrainTrain, Matrix yTrain, Ridge ridge = default,
-        InfiniteTimeSolver solver = InfiniteTimeSolver.Auto, ILinearAlgebraProvider? provider = null, string kernelName = "kernel")
+        Solver solver = Solver.Auto, ILinearAlgebraProvider? provider = null, string kernelName = "kernel")
     {
         Shapes.RequireKernel(kernelTrainTrain, nameof(kernelTrainTrain));
         Shapes.RequireRows(yTrain, kernelTrainTrain.Rows, nameof(yTrain), "training targets, one row per training input");
         _flow = new KernelFlow(kernelTrainTrain, yTrain.Rows * yTrain.Cols,
-            new DynamicsOptions { Ridge = ridge, InfiniteTimeSolver = solver, Provider = provider, AllowUnstableLearningRate = true },
+            new DynamicsOptions { Ridge = ridge, Solver = solver, Provider = provider, AllowUnstableLearningRate = true },
             $"train-train {kernelName}");
         _y = yTrain.Clone();
         _alpha = _flow.SolveAtInfinity(_y);

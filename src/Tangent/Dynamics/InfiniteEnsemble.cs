@@ -1,4 +1,5 @@
 using Tangent.Engine;
+using Tangent.Layers;
 using Tangent.Numerics;
 
 namespace Tangent.Dynamics;
@@ -28,7 +29,7 @@ public sealed class InfiniteEnsemble
     private readonly Lazy<Matrix> _yEigen;     // VᵀY
     private readonly Lazy<Matrix> _nngpEigen;  // VᵀKₓₓV (NTK ensemble)
 
-    private InfiniteEnsemble(EnsembleKind kind, KernelFlow flow, Matrix? nngpTrainTrain, Matrix y)
+    private InfiniteEnsemble(KernelOutputs kind, KernelFlow flow, Matrix? nngpTrainTrain, Matrix y)
     {
         Kind = kind;
         _flow = flow;
@@ -62,7 +63,7 @@ public sealed class InfiniteEnsemble
             Shapes.Require(nngpTrainTrain, n, n, nameof(nngpTrainTrain), "train-train NNGP, the same inputs as the NTK");
         }
         var flow = new KernelFlow(ntkTrainTrain, yTrain.Rows * yTrain.Cols, options ?? DynamicsOptions.Default, "train-train NTK");
-        return new InfiniteEnsemble(EnsembleKind.Ntk, flow, nngpTrainTrain?.Clone(), yTrain.Clone());
+        return new InfiniteEnsemble(KernelOutputs.Ntk, flow, nngpTrainTrain?.Clone(), yTrain.Clone());
     }
 
     /// <summary>The ensemble in which only the last layer is trained (dynamics by the NNGP); at t = ∞
@@ -76,11 +77,15 @@ public sealed class InfiniteEnsemble
         Shapes.RequireKernel(nngpTrainTrain, nameof(nngpTrainTrain));
         Shapes.RequireRows(yTrain, nngpTrainTrain.Rows, nameof(yTrain), "training targets, one row per training input");
         var flow = new KernelFlow(nngpTrainTrain, yTrain.Rows * yTrain.Cols, options ?? DynamicsOptions.Default, "train-train NNGP");
-        return new InfiniteEnsemble(EnsembleKind.Nngp, flow, null, yTrain.Clone());
+        return new InfiniteEnsemble(KernelOutputs.Nngp, flow, null, yTrain.Clone());
     }
 
-    /// <summary>Which ensemble this is.</summary>
-    public EnsembleKind Kind { get; }
+    /// <summary>Which ensemble this is (Neural Tangents' <c>get='ntk'</c> / <c>get='nngp'</c>):
+    /// <see cref="KernelOutputs.Ntk"/> when all layers are trained (the dynamics follow the NTK Θ, the
+    /// randomness of the initial outputs the NNGP K; docs/MATH.md §4, Roberts &amp; Yaida eqs. 10.39-10.41),
+    /// <see cref="KernelOutputs.Nngp"/> when only the last layer is (the NTK reduces to K, and at t = ∞ the
+    /// ensemble is exact Bayesian GP inference with K; Lee et al. 2019, §2.3.1). Never <see cref="KernelOutputs.Both"/>.</summary>
+    public KernelOutputs Kind { get; }
 
     /// <summary>n, the number of training inputs.</summary>
     public int TrainCount => _flow.Order;
@@ -133,7 +138,7 @@ public sealed class InfiniteEnsemble
             var v = _flow.Eigen.Vectors;
             var yv = _yEigen.Value;
             var driveV = DenseOps.Mul(drive, v, p);                                   // Θ*ₓV or K*ₓV
-            Matrix? noiseV = mode == CovarianceMode.None || Kind == EnsembleKind.Nngp ? null : DenseOps.Mul(noise!, v, p); // K*ₓV
+            Matrix? noiseV = mode == CovarianceMode.None || Kind == KernelOutputs.Nngp ? null : DenseOps.Mul(noise!, v, p); // K*ₓV
             Matrix? mEigen = noiseV is null ? null : _nngpEigen.Value;
             for (int q = 0; q < times.Count; q++)
             {
@@ -144,7 +149,7 @@ public sealed class InfiniteEnsemble
                 var g = _flow.Growth(tau);
                 var mean = DenseOps.Mul(driveV, DenseOps.ScaleRows(yv, g), p);
                 if (mode == CovarianceMode.None) { results[q] = new EnsemblePrediction(t, mean, null, null); Report(); continue; }
-                if (Kind == EnsembleKind.Nngp)
+                if (Kind == KernelOutputs.Nngp)
                 {
                     var h = _flow.Growth(tau, 2);
                     var rh = DenseOps.ScaleColumns(driveV, h);
@@ -209,7 +214,7 @@ public sealed class InfiniteEnsemble
 
     private EnsemblePrediction AtInfinity(Matrix drive, Matrix? noise, Matrix? priorFull, double[]? priorDiag, CovarianceMode mode)
     {
-        if (Kind == EnsembleKind.Nngp)
+        if (Kind == KernelOutputs.Nngp)
             return new GaussianProcessInference(_flow, _y, "NNGP").Posterior(drive, priorFull, priorDiag, mode);
 
         // Eq. 10.41: μ = Θ*ₓΘ⁻¹Y; Σ = K** + Θ*ₓΘ⁻¹KₓₓΘ⁻¹Θₓ* − (Θ*ₓΘ⁻¹Kₓ* + transpose).
@@ -238,7 +243,7 @@ public sealed class InfiniteEnsemble
     private (Matrix Drive, Matrix? Noise, int TestCount) Validate(TestKernels test, CovarianceMode mode)
     {
         int n = _flow.Order;
-        if (Kind == EnsembleKind.Nngp)
+        if (Kind == KernelOutputs.Nngp)
         {
             if (test.NngpTestTrain is null)
                 throw new ArgumentException($"The NNGP ensemble needs the test-train NNGP K(X*, X) (n*×{n}); set TestKernels.NngpTestTrain.", nameof(test));

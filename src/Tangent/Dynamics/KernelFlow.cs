@@ -66,7 +66,7 @@ internal sealed class KernelFlow
     public double MaxLearningRate => LearningRateBound.FromLargestEigenvalue(LargestEigenvalue, TargetEntries);
 
     /// <summary>True when t = ∞ uses the pseudoinverse (asked for, or Cholesky failed in Auto).</summary>
-    public bool UsesPseudoInverseAtInfinity => _options.InfiniteTimeSolver == InfiniteTimeSolver.PseudoInverse || _cholesky.Value is null;
+    public bool UsesPseudoInverseAtInfinity => _options.Solver == Solver.PseudoInverse || _cholesky.Value is null;
 
     /// <summary>τ = η·t/N.</summary>
     public double Tau(double t)
@@ -107,7 +107,7 @@ internal sealed class KernelFlow
         return e;
     }
 
-    /// <summary>(K + λI)⁻¹·B by Cholesky, or (K + λI)⁺·B (see <see cref="InfiniteTimeSolver"/>).</summary>
+    /// <summary>(K + λI)⁻¹·B by Cholesky, or (K + λI)⁺·B (see <see cref="Solver"/>).</summary>
     public Matrix SolveAtInfinity(Matrix b)
     {
         if (!UsesPseudoInverseAtInfinity) return _cholesky.Value!.Solve(b);
@@ -141,15 +141,7 @@ internal sealed class KernelFlow
 
     private SymmetricEigen ComputeEigen() => SymmetricEigen.Compute(Regularized, Provider);
 
-    private Cholesky? ComputeCholesky()
-    {
-        switch (_options.InfiniteTimeSolver)
-        {
-            case InfiniteTimeSolver.PseudoInverse: return null;
-            case InfiniteTimeSolver.Cholesky: return Cholesky.Compute(Regularized, Provider);
-            default: return Cholesky.TryCompute(Regularized, out _, Provider);
-        }
-    }
+    private Cholesky? ComputeCholesky() => SolverChoice.Factor(Regularized, _options.Solver, Provider);
 
     /// <summary>e^x − 1 without cancellation for small |x| (Kahan's trick: (u − 1)·x/log u, u = e^x).</summary>
     internal static double ExpM1(double x)

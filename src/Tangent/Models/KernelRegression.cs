@@ -1,19 +1,9 @@
+using Tangent.Dynamics;
 using Tangent.Engine;
 using Tangent.Kernels;
 using Tangent.Numerics;
 
 namespace Tangent.Models;
-
-/// <summary>How the kernel system is solved.</summary>
-public enum KernelSolver
-{
-    /// <summary>Cholesky when λ > 0, else the eigendecomposition (pseudoinverse).</summary>
-    Auto,
-    /// <summary>Cholesky of K + λI (fails with a clear error if not positive definite).</summary>
-    Cholesky,
-    /// <summary>Eigendecomposition: α = (K + λI)⁺·Y, the minimum-norm solution when singular.</summary>
-    PseudoInverse,
-}
 
 /// <summary>
 /// Kernel regression (docs/MATH.md §1; course lecture 3): α = K⁺·Y (the minimum-norm interpolant) when
@@ -23,18 +13,18 @@ public enum KernelSolver
 /// <param name="Kernel">The kernel: classical or an infinite-width network's NNGP/NTK.</param>
 public sealed record KernelRegression(IKernel Kernel)
 {
-    /// <summary>The ridge λ ≥ 0 (0: minimum-norm interpolation).</summary>
-    public double Ridge { get; init; }
+    /// <summary>The ridge added to K's diagonal: <see cref="Ridge.None"/> (the default) is minimum-norm
+    /// interpolation, <see cref="Ridge.Absolute"/> a fixed λ, <see cref="Ridge.Relative"/> a factor of
+    /// mean(diag K) (docs/MATH.md §4, "relative" ridge).</summary>
+    public Ridge Ridge { get; init; } = Ridge.None;
 
-    /// <summary>When true, λ is multiplied by the mean of diag K (docs/MATH.md §4, "relative" ridge).</summary>
-    public bool RidgeRelative { get; init; }
-
-    /// <summary>The solver.</summary>
-    public KernelSolver Solver { get; init; } = KernelSolver.Auto;
+    /// <summary>How K + λI is solved (<see cref="Solver.Auto"/>: Cholesky when it is positive definite,
+    /// else the pseudoinverse, the minimum-norm interpolant for a singular K without ridge).</summary>
+    public Solver Solver { get; init; } = Solver.Auto;
 
     /// <summary>Fits on inputs X (n×d) and targets Y (n×k).</summary>
     /// <exception cref="ArgumentException">Shapes disagree or inputs are not finite.</exception>
-    /// <exception cref="NotPositiveDefiniteException">Cholesky was chosen and K + λI is not positive definite.</exception>
+    /// <exception cref="NotPositiveDefiniteException"><see cref="Solver.Cholesky"/> was chosen and K + λI is not positive definite.</exception>
     public KernelRegressionModel Fit(Matrix x, Matrix y, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
     {
         Validate.TrainingPair(x, y);
@@ -52,20 +42,11 @@ public sealed record KernelRegression(IKernel Kernel)
         if (k.Rows != x.Rows || k.Cols != x.Rows)
             throw new ArgumentException($"The kernel matrix is {k.Shape}; expected {x.Rows}×{x.Rows} for {x.Rows} training inputs.");
         double lambda = EffectiveRidge(k);
-        var solver = Solver == KernelSolver.Auto ? (lambda > 0 ? KernelSolver.Cholesky : KernelSolver.PseudoInverse) : Solver;
-        Matrix alpha;
-        if (solver == KernelSolver.Cholesky)
-        {
-            var kr = k.Clone();
-            kr.AddToDiagonal(lambda);
-            // Rasmussen & Williams, Alg. 2.1: L = cholesky(K + λI); α = Lᵀ \ (L \ y).
-            alpha = Cholesky.Compute(kr).Solve(y);
-        }
-        else
-        {
-            var eig = SymmetricEigen.Compute(k);
-            alpha = lambda > 0 ? eig.Apply(l => 1.0 / (l + lambda), y) : eig.PseudoInverseApply(y);
-        }
+        var kr = k.Clone();
+        kr.AddToDiagonal(lambda);
+        // Rasmussen & Williams, Alg. 2.1: L = cholesky(K + λI); α = Lᵀ \ (L \ y); else α = (K + λI)⁺·Y.
+        var chol = SolverChoice.Factor(kr, Solver, null);
+        var alpha = chol is not null ? chol.Solve(y) : SymmetricEigen.Compute(kr).PseudoInverseApply(y);
         return new KernelRegressionModel(Kernel, x.Clone(), alpha, lambda);
     }
 
@@ -73,7 +54,7 @@ public sealed record KernelRegression(IKernel Kernel)
     public double EffectiveRidge(Matrix k)
     {
         ArgumentNullException.ThrowIfNull(k);
-        return new Dynamics.Ridge(Ridge, RidgeRelative).ValueFor(k);
+        return Ridge.ValueFor(k);
     }
 }
 

@@ -1,3 +1,4 @@
+using Tangent.Dynamics;
 using Tangent.Numerics;
 
 namespace Tangent.Models;
@@ -23,8 +24,9 @@ public sealed record LinearRegression
     /// <summary>The fitting method.</summary>
     public LinearMethod Method { get; init; } = LinearMethod.MinimumNorm;
 
-    /// <summary>λ for <see cref="LinearMethod.Ridge"/>.</summary>
-    public double Ridge { get; init; }
+    /// <summary>The ridge for <see cref="LinearMethod.Ridge"/>: <see cref="Ridge.Absolute"/> λ, or
+    /// <see cref="Ridge.Relative"/> to the mean diagonal of XᵀX (‖X‖²_F/d, after centring with an intercept).</summary>
+    public Ridge Ridge { get; init; } = Ridge.None;
 
     /// <summary>Learning rate η for gradient descent; null means 1/σ₁² (half the stable bound).</summary>
     public double? LearningRate { get; init; }
@@ -75,8 +77,9 @@ public sealed record LinearRegression
                 w = MinimumNorm(x, y, 0);
                 break;
             case LinearMethod.Ridge:
-                if (Ridge == 0) throw new ArgumentException("Ridge regression needs λ > 0; use the minimum-norm method for λ = 0.");
-                w = MinimumNorm(x, y, Ridge);
+                double lambda = Ridge.ValueForTrace(SquaredFrobeniusNorm(x), x.Cols);
+                if (lambda == 0) throw new ArgumentException("Ridge regression needs λ > 0; use the minimum-norm method for λ = 0.");
+                w = MinimumNorm(x, y, lambda);
                 break;
             default:
                 (w, trace) = GradientDescent(x, y);
@@ -91,6 +94,13 @@ public sealed record LinearRegression
                 intercept[c] = s;
             }
         return new LinearRegressionModel(w, intercept, trace);
+    }
+
+    private static double SquaredFrobeniusNorm(Matrix x)
+    {
+        double s = 0;
+        foreach (double v in x.Data) s += v * v;
+        return s;
     }
 
     // Through the smaller Gram matrix: n ≥ d → (XᵀX + λI)⁺XᵀY; n < d → Xᵀ(XXᵀ + λI)⁺Y. Both are X⁺Y at λ = 0.

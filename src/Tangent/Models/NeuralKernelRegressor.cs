@@ -8,16 +8,17 @@ namespace Tangent.Models;
 /// <summary>
 /// The prediction of an infinite ensemble of networks of a given architecture trained by gradient
 /// descent on MSE (docs/MATH.md §4; Roberts &amp; Yaida ch. 10; Neural Tangents'
-/// <c>gradient_descent_mse_ensemble</c>): with <see cref="EnsembleKind.Ntk"/> all layers are trained
-/// (mean Θ*ₓΘ⁻¹(I − e^{−Θτ})Y), with <see cref="EnsembleKind.Nngp"/> only the last layer (at t = ∞:
+/// <c>gradient_descent_mse_ensemble</c>): with <see cref="KernelOutputs.Ntk"/> all layers are trained
+/// (mean Θ*ₓΘ⁻¹(I − e^{−Θτ})Y), with <see cref="KernelOutputs.Nngp"/> only the last layer (at t = ∞:
 /// exact GP inference with the NNGP). This object is the configuration; <see cref="Fit"/> computes
 /// the train-train kernels and returns the fitted model.
 /// </summary>
 /// <param name="Architecture">The network.</param>
 public sealed record NeuralKernelRegressor(Architecture Architecture)
 {
-    /// <summary>Which layers are trained: all (NTK) or the last (NNGP).</summary>
-    public EnsembleKind Kernel { get; init; } = EnsembleKind.Ntk;
+    /// <summary>Which layers are trained: all (<see cref="KernelOutputs.Ntk"/>, the default) or the last
+    /// (<see cref="KernelOutputs.Nngp"/>); exactly one of the two (Neural Tangents' <c>get</c>).</summary>
+    public KernelOutputs Kernel { get; init; } = KernelOutputs.Ntk;
 
     /// <summary>Training time t in steps of gradient descent (continuous); ∞ by default.</summary>
     public double Time { get; init; } = double.PositiveInfinity;
@@ -35,15 +36,18 @@ public sealed record NeuralKernelRegressor(Architecture Architecture)
     public static NeuralKernelRegressor Parse(string spec) => new(Architecture.Parse(spec));
 
     /// <summary>Computes the train-train kernels and prepares the ensemble.</summary>
-    /// <exception cref="ArgumentException">Shapes disagree, inputs are not finite, or (at a finite time) η exceeds the stable bound.</exception>
+    /// <exception cref="ArgumentException">Shapes disagree, inputs are not finite, <see cref="Kernel"/> is not exactly
+    /// one of Ntk and Nngp, or (at a finite time) η exceeds the stable bound.</exception>
     public NeuralKernelRegressorModel Fit(Matrix x, Matrix y, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
     {
         Validate.TrainingPair(x, y);
+        if (Kernel is not (KernelOutputs.Ntk or KernelOutputs.Nngp))
+            throw new ArgumentException($"NeuralKernelRegressor.Kernel is {Kernel}; it must be exactly one ensemble: KernelOutputs.Ntk (all layers trained) or KernelOutputs.Nngp (last layer only).", nameof(Kernel));
         if (!(Time >= 0)) throw new ArgumentOutOfRangeException(nameof(Time), Time, "The training time must be ≥ 0 (or ∞).");
-        var outputs = Kernel == EnsembleKind.Ntk ? KernelOutputs.Both : KernelOutputs.Nngp;
+        var outputs = Kernel == KernelOutputs.Ntk ? KernelOutputs.Both : KernelOutputs.Nngp;
         var k = Architecture.ComputeKernels(x, null, outputs, progress, cancellationToken);
         var options = new DynamicsOptions { LearningRate = LearningRate, Ridge = Ridge, AllowUnstableLearningRate = AllowUnstableLearningRate };
-        var ensemble = Kernel == EnsembleKind.Ntk
+        var ensemble = Kernel == KernelOutputs.Ntk
             ? InfiniteEnsemble.Ntk(k.Ntk, k.NngpOrNull, y, options)
             : InfiniteEnsemble.Nngp(k.Nngp, y, options);
         return new NeuralKernelRegressorModel(this, x.Clone(), ensemble);
@@ -94,7 +98,7 @@ public sealed class NeuralKernelRegressorModel
     public TestKernels TestKernelsFor(Matrix x, CovarianceMode mode, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
     {
         var arch = Configuration.Architecture;
-        bool ntk = Configuration.Kernel == EnsembleKind.Ntk;
+        bool ntk = Configuration.Kernel == KernelOutputs.Ntk;
         bool needNngpCross = !ntk || mode != CovarianceMode.None;
         var outputs = (ntk ? KernelOutputs.Ntk : 0) | (needNngpCross ? KernelOutputs.Nngp : 0);
         var cross = arch.ComputeKernels(x, _train, outputs, progress, cancellationToken);

@@ -31,9 +31,9 @@ internal static class Validate
         Finite(x, "The test inputs");
     }
 
-    public static void Ridge(double ridge)
+    public static void Ridge(Dynamics.Ridge ridge)
     {
-        if (!(ridge >= 0) || !double.IsFinite(ridge))
-            throw new ArgumentOutOfRangeException(nameof(ridge), ridge, "The ridge λ must be a finite number ≥ 0 (0 means the minimum-norm interpolant).");
+        if (!(ridge.Value >= 0) || !double.IsFinite(ridge.Value))
+            throw new ArgumentOutOfRangeException(nameof(ridge), ridge.Value, "The ridge λ must be a finite number ≥ 0 (Ridge.None means the minimum-norm interpolant; e.g. Ridge.Absolute(1e-6) or Ridge.Relative(1e-4)).");
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using Tangent.Dynamics;
 using Tangent.Layers;
 using Tangent.Numerics;
 
@@ -9,7 +10,9 @@ public enum Loss
 {
     /// <summary>L = 1/(2N)·Σ(f − y)², N = entries of Y (docs/MATH.md §4), so that GD time matches the kernel dynamics.</summary>
     MeanSquaredError,
-    /// <summary>L = −(1/n)·Σ_a Σ_c y_ac·log softmax(f_a)_c (Y one-hot rows).</summary>
+    /// <summary>L = −(1/N)·Σ_a Σ_c y_ac·log softmax(f_a)_c, N = n·k entries of Y (one-hot or probability
+    /// rows): the normalisation of the MSE above and of <see cref="FunctionSpaceLoss.SoftmaxCrossEntropy"/>,
+    /// whose implementation this is, so that the finite network and the function-space flow share η.</summary>
     SoftmaxCrossEntropy,
 }
 
@@ -153,10 +156,10 @@ public sealed partial class Network
     {
         if (y.Rows != f.Rows || y.Cols != f.Cols)
             throw new ArgumentException($"Targets are {y.Shape} but the network gives {f.Shape}: one row per input, one column per output.", nameof(y));
-        var delta = new Matrix(f.Rows, f.Cols);
-        double value = 0;
         if (loss == Networks.Loss.MeanSquaredError)
         {
+            var delta = new Matrix(f.Rows, f.Cols);
+            double value = 0;
             double n = f.Data.Length;
             for (int k = 0; k < f.Data.Length; k++)
             {
@@ -166,21 +169,9 @@ public sealed partial class Network
             }
             return (value / (2 * n), delta);
         }
-        for (int a = 0; a < f.Rows; a++)
-        {
-            var fr = f.Row(a); var yr = y.Row(a); var dr = delta.Row(a);
-            double max = double.NegativeInfinity;
-            foreach (double v in fr) max = Math.Max(max, v);
-            double z = 0;
-            foreach (double v in fr) z += Math.Exp(v - max);
-            double logZ = max + Math.Log(z);
-            for (int c = 0; c < fr.Length; c++)
-            {
-                value -= yr[c] * (fr[c] - logZ);
-                dr[c] = (Math.Exp(fr[c] - logZ) - yr[c]) / f.Rows;
-            }
-        }
-        return (value / f.Rows, delta);
+        // One implementation and one normalisation (1/N, N = n·k entries) with the function-space flow.
+        return (FunctionSpaceDynamics.Value(FunctionSpaceLoss.SoftmaxCrossEntropy, f, y),
+                FunctionSpaceDynamics.Gradient(FunctionSpaceLoss.SoftmaxCrossEntropy, f, y));
     }
 
     /// <summary>Forward pass; when <paramref name="cache"/> is given it receives every step's input.</summary>

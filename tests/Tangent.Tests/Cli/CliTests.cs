@@ -51,6 +51,25 @@ public sealed class CliTests : IDisposable
         Assert.True(nngp.MaxAbsDifference(arch.ComputeKernels(MatrixFile.Read(P("x.npy")), null, Tangent.Layers.KernelOutputs.Nngp).Nngp) < 1e-15);
     }
 
+    [Theory]
+    [InlineData("laplace", false)]
+    [InlineData("laplace", true)]
+    [InlineData("none", false)]
+    [InlineData("none", true)]
+    public void RidgeOptionsMapOntoTheOneRidgeType(string kernel, bool relative)
+    {
+        WriteData();
+        string[] args = ["regress", "--kernel", kernel, "--ridge", "0.3", "--x-train", P("x.npy"), "--y-train", P("y.csv"), "--x-test", P("xt.csv"), "--out", P("pred.csv")];
+        var (code, _, err) = Run(relative ? [.. args, "--ridge-relative"] : args);
+        Assert.True(code == 0, err);
+        var (x, y, xt) = (MatrixFile.Read(P("x.npy")), MatrixFile.Read(P("y.csv")), MatrixFile.Read(P("xt.csv")));
+        var ridge = relative ? Tangent.Dynamics.Ridge.Relative(0.3) : Tangent.Dynamics.Ridge.Absolute(0.3);
+        var expected = kernel == "none"
+            ? new Tangent.Models.LinearRegression { Method = Tangent.Models.LinearMethod.Ridge, Ridge = ridge }.Fit(x, y).Predict(xt)
+            : new Tangent.Models.KernelRegression(Tangent.Kernels.ClassicalKernel.Laplace(1.0 / 3)) { Ridge = ridge }.Fit(x, y).Predict(xt);
+        Assert.True(MatrixFile.Read(P("pred.csv")).MaxAbsDifference(expected) < 1e-12);
+    }
+
     [Fact]
     public void RegressAndPredictRunEndToEnd()
     {

@@ -81,7 +81,7 @@ public sealed class GradientDescentMseTests
         Near(T(projection), inf.TrainOutputs, 1e-8, "train outputs at ∞");
         Near(inf.TestOutputs!, gd.Predict(1e6, ntkTestTrain: thetaTest).TestOutputs!, 1e-6, "large t");
 
-        var strict = new GradientDescentMse(theta, y, new DynamicsOptions { InfiniteTimeSolver = InfiniteTimeSolver.Cholesky });
+        var strict = new GradientDescentMse(theta, y, new DynamicsOptions { Solver = Solver.Cholesky });
         var ex = Assert.Throws<NotPositiveDefiniteException>(() => strict.Predict(double.PositiveInfinity, ntkTestTrain: thetaTest));
         Assert.Contains("ridge", ex.Message);
     }

@@ -1,4 +1,5 @@
 using Tangent.Dynamics;
+using Tangent.Layers;
 using Tangent.Numerics;
 using static Tangent.Tests.Dynamics.DynamicsFixtures;
 using Dense = MathNet.Numerics.LinearAlgebra.Matrix<double>;
@@ -37,15 +38,15 @@ public sealed class InfiniteEnsembleTests
     }
 
     [Theory]
-    [InlineData(EnsembleKind.Ntk, 0.0)]
-    [InlineData(EnsembleKind.Ntk, 1e-3)]
-    [InlineData(EnsembleKind.Nngp, 0.0)]
-    [InlineData(EnsembleKind.Nngp, 1e-3)]
-    public void MeanAndCovarianceMatchTheDirectFormulas(EnsembleKind kind, double ridge)
+    [InlineData(KernelOutputs.Ntk, 0.0)]
+    [InlineData(KernelOutputs.Ntk, 1e-3)]
+    [InlineData(KernelOutputs.Nngp, 0.0)]
+    [InlineData(KernelOutputs.Nngp, 1e-3)]
+    public void MeanAndCovarianceMatchTheDirectFormulas(KernelOutputs kind, double ridge)
     {
         var k = Relu(n: 10, m: 5, k: 2, seed: 20);
         var options = new DynamicsOptions { LearningRate = 0.5, Ridge = Ridge.Absolute(ridge) };
-        var ensemble = kind == EnsembleKind.Ntk
+        var ensemble = kind == KernelOutputs.Ntk
             ? InfiniteEnsemble.Ntk(k.NtkTrainTrain, k.NngpTrainTrain, k.YTrain, options)
             : InfiniteEnsemble.Nngp(k.NngpTrainTrain, k.YTrain, options);
         double[] times = [0.0, 2.0, 15.0, 300.0];
@@ -54,7 +55,7 @@ public sealed class InfiniteEnsembleTests
         for (int q = 0; q < times.Length; q++)
         {
             double tau = 0.5 * times[q] / 20;
-            var (mean, cov) = kind == EnsembleKind.Ntk ? DirectNtk(k, tau, ridge) : DirectNngp(k, tau, ridge);
+            var (mean, cov) = kind == KernelOutputs.Ntk ? DirectNtk(k, tau, ridge) : DirectNngp(k, tau, ridge);
             Near(T(mean), full[q].Mean, 1e-9, $"mean t={times[q]}");
             Near(T(cov), full[q].Covariance!, 1e-9, $"cov t={times[q]}");
             Near(T(mean), diag[q].Mean, 1e-9, $"mean (diag mode) t={times[q]}");
@@ -65,12 +66,12 @@ public sealed class InfiniteEnsembleTests
     }
 
     [Theory]
-    [InlineData(EnsembleKind.Ntk)]
-    [InlineData(EnsembleKind.Nngp)]
-    public void TimeZeroGivesThePrior(EnsembleKind kind)
+    [InlineData(KernelOutputs.Ntk)]
+    [InlineData(KernelOutputs.Nngp)]
+    public void TimeZeroGivesThePrior(KernelOutputs kind)
     {
         var k = Relu(n: 8, m: 4, k: 3, seed: 21);
-        var ensemble = kind == EnsembleKind.Ntk
+        var ensemble = kind == KernelOutputs.Ntk
             ? InfiniteEnsemble.Ntk(k.NtkTrainTrain, k.NngpTrainTrain, k.YTrain, new DynamicsOptions { LearningRate = 0.1 })
             : InfiniteEnsemble.Nngp(k.NngpTrainTrain, k.YTrain, new DynamicsOptions { LearningRate = 0.1 });
         var p = ensemble.Predict(0, Test(k), CovarianceMode.Full);

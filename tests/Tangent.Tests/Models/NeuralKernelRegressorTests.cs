@@ -15,12 +15,24 @@ public sealed class NeuralKernelRegressorTests
         var x = TestData.Random(20, 4, 1);
         var y = TestData.Random(20, 2, 2);
         var xs = TestData.Random(6, 4, 3);
-        foreach (var (kind, get) in new[] { (EnsembleKind.Ntk, KernelOutputs.Ntk), (EnsembleKind.Nngp, KernelOutputs.Nngp) })
+        foreach (var kind in new[] { KernelOutputs.Ntk, KernelOutputs.Nngp })
         {
-            var mean = (NeuralKernelRegressor.Parse(Spec) with { Kernel = kind }).Fit(x, y).Predict(xs);
-            var reference = new KernelRegression(NeuralKernel.Parse(Spec, get)).Fit(x, y).Predict(xs);
+            var model = (NeuralKernelRegressor.Parse(Spec) with { Kernel = kind }).Fit(x, y);
+            Assert.Equal(kind, model.Ensemble.Kind);
+            var mean = model.Predict(xs);
+            var reference = new KernelRegression(NeuralKernel.Parse(Spec, kind)).Fit(x, y).Predict(xs);
             Assert.True(mean.MaxAbsDifference(reference) < 1e-8 * Math.Max(1, reference.FrobeniusNorm()), kind.ToString());
         }
+    }
+
+    [Theory]
+    [InlineData(KernelOutputs.Both)]
+    [InlineData((KernelOutputs)0)]
+    public void AnEnsembleKindThatIsNotExactlyNtkOrNngpIsRefused(KernelOutputs kind)
+    {
+        var e = Assert.Throws<ArgumentException>(() => (NeuralKernelRegressor.Parse(Spec) with { Kernel = kind }).Fit(TestData.Random(4, 3, 1), TestData.Random(4, 1, 2)));
+        Assert.Contains("KernelOutputs.Ntk", e.Message);
+        Assert.Contains(kind.ToString(), e.Message);
     }
 
     [Fact]

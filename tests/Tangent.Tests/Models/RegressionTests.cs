@@ -1,3 +1,4 @@
+using Tangent.Dynamics;
 using Tangent.Kernels;
 using Tangent.Models;
 using Tangent.Numerics;
@@ -22,13 +23,13 @@ public sealed class RegressionTests
         var y = TestData.Random(25, 1, 4);
         var xs = TestData.Random(7, 4, 5);
         var kernel = ClassicalKernel.Gaussian(0.2);
-        var model = new KernelRegression(kernel) { Ridge = 0.1 }.Fit(x, y);
+        var model = new KernelRegression(kernel) { Ridge = Ridge.Absolute(0.1) }.Fit(x, y);
         var k = TestData.ToMathNet(kernel.Compute(x)) + 0.1 * MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseIdentity(25);
         var expected = TestData.ToMathNet(kernel.Compute(xs, x)) * k.Inverse() * TestData.ToMathNet(y);
         Assert.True(model.Predict(xs).MaxAbsDifference(TestData.FromMathNet(expected)) < 1e-10);
 
         // The eigen solver gives the same answer as Cholesky.
-        var viaEigen = new KernelRegression(kernel) { Ridge = 0.1, Solver = KernelSolver.PseudoInverse }.Fit(x, y);
+        var viaEigen = new KernelRegression(kernel) { Ridge = Ridge.Absolute(0.1), Solver = Solver.PseudoInverse }.Fit(x, y);
         Assert.True(viaEigen.Predict(xs).MaxAbsDifference(model.Predict(xs)) < 1e-10);
     }
 
@@ -40,9 +41,9 @@ public sealed class RegressionTests
         var kernel = ClassicalKernel.Linear();
         var k = kernel.Compute(x);
         double mean = k.Diagonal().Average();
-        var rel = new KernelRegression(kernel) { Ridge = 0.5, RidgeRelative = true };
+        var rel = new KernelRegression(kernel) { Ridge = Ridge.Relative(0.5) };
         Assert.Equal(0.5 * mean, rel.EffectiveRidge(k), 1e-12);
-        var abs = new KernelRegression(kernel) { Ridge = 0.5 * mean };
+        var abs = new KernelRegression(kernel) { Ridge = Ridge.Absolute(0.5 * mean) };
         Assert.True(rel.Fit(x, y).Predict(x).MaxAbsDifference(abs.Fit(x, y).Predict(x)) < 1e-10);
     }
 
@@ -57,8 +58,37 @@ public sealed class RegressionTests
         var kp = TestData.ToMathNet(kernel.Compute(x)).PseudoInverse();
         var alpha = TestData.FromMathNet(kp * TestData.ToMathNet(y));
         Assert.True(model.Coefficients.MaxAbsDifference(alpha) < 1e-8);
-        var e = Assert.Throws<NotPositiveDefiniteException>(() => new KernelRegression(kernel) { Solver = KernelSolver.Cholesky }.Fit(x, y));
+        var e = Assert.Throws<NotPositiveDefiniteException>(() => new KernelRegression(kernel) { Solver = Solver.Cholesky }.Fit(x, y));
         Assert.Contains("ridge", e.Message);
+    }
+
+    [Fact]
+    public void AutoMeansCholeskyWhenPositiveDefiniteElseThePseudoinverseAsInTheDynamics()
+    {
+        // Positive definite: Auto is the Cholesky solve (same α as the explicit Cholesky solver).
+        var x = TestData.Random(15, 3, 21);
+        var y = TestData.Random(15, 2, 22);
+        var kernel = ClassicalKernel.Gaussian(0.5);
+        var auto = new KernelRegression(kernel).Fit(x, y).Coefficients;
+        var chol = new KernelRegression(kernel) { Solver = Solver.Cholesky }.Fit(x, y).Coefficients;
+        Assert.True(auto.MaxAbsDifference(chol) < 1e-12 * (1 + chol.FrobeniusNorm()));
+
+        // Duplicated inputs without ridge: numerically singular, Auto gives the minimum-norm α = K⁺Y
+        // (finite, equal on the duplicates), exactly as Gaussian-process inference's Auto does.
+        var dup = new Matrix(16, 3);
+        for (int i = 0; i < 15; i++) for (int j = 0; j < 3; j++) dup[i, j] = x[i, j];
+        for (int j = 0; j < 3; j++) dup[15, j] = x[0, j];
+        var ydup = new Matrix(16, 1);
+        for (int i = 0; i < 15; i++) ydup[i, 0] = y[i, 0];
+        ydup[15, 0] = y[0, 0];
+        var kd = kernel.Compute(dup);
+        var expected = TestData.FromMathNet(TestData.ToMathNet(kd).PseudoInverse() * TestData.ToMathNet(ydup));
+        var alpha = new KernelRegression(kernel).Fit(dup, ydup).Coefficients;
+        Assert.True(alpha.MaxAbsDifference(expected) < 1e-8 * (1 + expected.FrobeniusNorm()), $"max |Δα| = {alpha.MaxAbsDifference(expected)}");
+        Assert.Equal(alpha[0, 0], alpha[15, 0], 10);
+        var gp = new GaussianProcessInference(kd, ydup);
+        Assert.True(gp.UsesPseudoInverse);
+        Assert.True(gp.DualCoefficients.MaxAbsDifference(alpha) < 1e-8 * (1 + expected.FrobeniusNorm()));
     }
 
     [Fact]
@@ -73,7 +103,7 @@ public sealed class RegressionTests
         Assert.Contains("row 2, column 2", nan.Message);
         var model = kr.Fit(TestData.Random(4, 2, 1), TestData.Random(4, 1, 2));
         Assert.Throws<ArgumentException>(() => model.Predict(new Matrix(1, 3)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new KernelRegression(ClassicalKernel.Linear()) { Ridge = -1 }.Fit(TestData.Random(4, 2, 1), TestData.Random(4, 1, 2)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new KernelRegression(ClassicalKernel.Linear()) { Ridge = new Ridge(-1, false) }.Fit(TestData.Random(4, 2, 1), TestData.Random(4, 1, 2)));
     }
 
     [Theory]
@@ -94,10 +124,26 @@ public sealed class RegressionTests
     {
         var x = TestData.Random(15, 30, 12);
         var y = TestData.Random(15, 1, 13);
-        var w = new LinearRegression { Method = LinearMethod.Ridge, Ridge = 0.3 }.Fit(x, y).Weights;
+        var w = new LinearRegression { Method = LinearMethod.Ridge, Ridge = Ridge.Absolute(0.3) }.Fit(x, y).Weights;
         var X = TestData.ToMathNet(x);
         var expected = (X.Transpose() * X + 0.3 * MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseIdentity(30)).Inverse() * X.Transpose() * TestData.ToMathNet(y);
         Assert.True(TestData.RelativeError(w, TestData.FromMathNet(expected)) < 1e-9);
+    }
+
+    [Theory]
+    [InlineData(15, 30)]  // n < d: solved through XXᵀ
+    [InlineData(30, 6)]   // n ≥ d: solved through XᵀX
+    public void RelativeLinearRidgeIsAFactorOfTheMeanDiagonalOfXtX(int n, int d)
+    {
+        var x = TestData.Random(n, d, 16);
+        var y = TestData.Random(n, 2, 17);
+        double meanDiagonal = 0;
+        foreach (double v in x.Data) meanDiagonal += v * v;
+        meanDiagonal /= d;
+        var rel = new LinearRegression { Method = LinearMethod.Ridge, Ridge = Ridge.Relative(0.2) }.Fit(x, y).Weights;
+        var X = TestData.ToMathNet(x);
+        var expected = (X.Transpose() * X + 0.2 * meanDiagonal * MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseIdentity(d)).Inverse() * X.Transpose() * TestData.ToMathNet(y);
+        Assert.True(TestData.RelativeError(rel, TestData.FromMathNet(expected)) < 1e-9);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Tangent.Dynamics;
 using Tangent.Kernels;
 using Tangent.Models;
 
@@ -21,7 +22,7 @@ public sealed class SklearnCrossCheckTests
                      (ClassicalKernel.Polynomial(0.3, 1.5, 3), "kernel='poly', gamma=0.3, coef0=1.5, degree=3"),
                  })
         {
-            var ours = new KernelRegression(kernel) { Ridge = 0.25 }.Fit(x, y).Predict(xs);
+            var ours = new KernelRegression(kernel) { Ridge = Ridge.Absolute(0.25) }.Fit(x, y).Predict(xs);
             var theirs = Python.Evaluate($"""
                 from sklearn.kernel_ridge import KernelRidge
                 emit(KernelRidge(alpha=0.25, {skl}).fit(M['x'], M['y']).predict(M['xs']))
@@ -44,7 +45,7 @@ public sealed class SklearnCrossCheckTests
             emit(LinearRegression().fit(M['x'], M['y']).predict(M['xs']))
             """, input);
         Assert.True(ols.MaxAbsDifference(olsRef) < 1e-8);
-        var ridge = new LinearRegression { Method = LinearMethod.Ridge, Ridge = 2.0 }.Fit(x, y).Predict(xs);
+        var ridge = new LinearRegression { Method = LinearMethod.Ridge, Ridge = Ridge.Absolute(2.0) }.Fit(x, y).Predict(xs);
         var ridgeRef = Python.Evaluate("""
             from sklearn.linear_model import Ridge
             emit(Ridge(alpha=2.0, fit_intercept=False).fit(M['x'], M['y']).predict(M['xs']))

@@ -37,6 +37,27 @@ public class NetworkTests
         Assert.True(maxErr < 1e-6 * Math.Max(1, maxG), $"max |fd − backprop| = {maxErr}");
     }
 
+    [Theory]
+    [InlineData(Loss.MeanSquaredError, FunctionSpaceLoss.MeanSquaredError)]
+    [InlineData(Loss.SoftmaxCrossEntropy, FunctionSpaceLoss.SoftmaxCrossEntropy)]
+    public void Finite_network_loss_equals_the_function_space_loss_on_the_same_logits(Loss loss, FunctionSpaceLoss fsLoss)
+    {
+        var net = Network.Create(Architecture.Parse("dense(w=1.4,b=0.1) erf dense(w=1.1)"), inputs: 3, width: 6, outputs: 4, seed: 9);
+        var x = RandomMatrix(5, 3, 3);
+        var y = Tangent.Data.Preprocessing.OneHot([0, 3, 1, 2, 0], 4);
+        var f = net.Predict(x);
+        double expected = 0;
+        for (int a = 0; a < f.Rows; a++)
+        {
+            double lse = Math.Log(Enumerable.Range(0, f.Cols).Sum(c => Math.Exp(f[a, c])));
+            for (int c = 0; c < f.Cols; c++)
+                expected += loss == Loss.MeanSquaredError ? 0.5 * (f[a, c] - y[a, c]) * (f[a, c] - y[a, c]) : -y[a, c] * (f[a, c] - lse);
+        }
+        expected /= f.Rows * f.Cols; // N = n·k entries for both losses (docs/NETWORKS.md, docs/DYNAMICS.md)
+        Assert.Equal(expected, net.Loss(x, y, loss), 13);
+        Assert.Equal(expected, FunctionSpaceDynamics.Value(fsLoss, f, y), 13);
+    }
+
     [Fact]
     public void Empirical_ntk_equals_naive_jacobian_product()
     {
