@@ -193,6 +193,24 @@ public sealed class NewLayerTests
     }
 
     [Fact]
+    public void DropoutAfterTheImageReadoutScalesTheDiagonal()
+    {
+        const string spec = "conv(size=3,w=1.41) relu flatten dense(w=1.2) relu dropout(rate=0.5) dense(w=0.9)";
+        var sym = ImageKernels(spec);
+        var sep = ImageKernels(spec, Images.Clone());
+        var plain = ImageKernels(spec.Replace("dropout(rate=0.5) ", ""));
+        for (int i = 0; i < Images.Rows; i++)
+            for (int j = 0; j < Images.Rows; j++)
+            {
+                Assert.Equal(plain.Nngp[i, j], sep.Nngp[i, j], 1e-9 * Math.Abs(plain.Nngp[i, j]));
+                double g = i == j ? 2 : 1;
+                Assert.Equal(g * plain.Nngp[i, j], sym.Nngp[i, j], 1e-9 * Math.Abs(sym.Nngp[i, j]));
+                Assert.Equal(g * plain.Ntk[i, j], sym.Ntk[i, j], 1e-9 * Math.Abs(sym.Ntk[i, j]));
+            }
+        Assert.Contains("'dropout(rate=0.5)' cannot act on images", Assert.Throws<ArgumentException>(() => ImageKernels("conv(size=3) relu dropout(rate=0.5) flatten dense")).Message);
+    }
+
+    [Fact]
     public void SumPoolSpec()
     {
         Assert.Equal("conv(size=3,w=1) relu sum_pool(size=2,stride=1) global_sum_pool dense",
