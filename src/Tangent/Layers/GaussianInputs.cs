@@ -26,7 +26,8 @@ public sealed class NonGaussianInputException : ArgumentException
 /// (deterministic); dense and conv outputs are; identity, flatten and pooling keep what they get
 /// (pooling turns activation outputs into something no rule applies to); a sum is Gaussian iff every
 /// branch is; a concatenation is Gaussian per channel group; an activation needs a Gaussian input and
-/// gives a non-Gaussian output. Where an activation meets a non-Gaussian input the tree is rewritten into
+/// gives a non-Gaussian output; sum pooling behaves as average pooling; layer_norm needs a Gaussian input
+/// and gives one; dropout and a product of branches give non-Gaussian outputs. Where an activation meets a non-Gaussian input the tree is rewritten into
 /// an equivalent execution tree when an exact rule exists: φ2 right after φ1 becomes the single
 /// elementwise activation φ2∘φ1 (<see cref="ActivationComposition"/>); φ after concat{A | B} becomes
 /// concat{A φ | B φ}; φ after flatten is applied before it, per pixel. Anything else is refused with a

@@ -55,6 +55,37 @@ public sealed class NewLayerTests
             }
     }
 
+    /// <summary>The finite twins' backward passes: the empirical NTK equals J·Jᵀ from central differences
+    /// (dropout is left out: its mask is redrawn on every forward pass).</summary>
+    [Theory]
+    [InlineData("dense(w=1.3,b=0.2) layer_norm erf dense(w=0.7,b=0.5) layer_norm dense(w=1.1,b=0.1)", null)]
+    [InlineData("dense(w=1.2) erf product{dense(w=1.1,b=0.2) erf dense(w=0.9) | dense(w=1.3,b=0.1) | identity} dense", null)]
+    [InlineData("conv(size=2,w=1.2,b=0.1) erf sum_pool(size=2,stride=1) conv(size=2,w=0.8) erf global_sum_pool dense(w=0.5)", "4x4x1")]
+    public void EmpiricalNtkEqualsFiniteDifferenceJacobianProduct(string spec, string? shape)
+    {
+        var arch = Architecture.Parse(spec);
+        if (shape is not null) arch = arch.WithInputShape(ImageShape.Parse(shape));
+        int d = shape is null ? 3 : 16;
+        var net = arch.Initialize(d, 4, new Random(5));
+        var x = RandomInputs(4, d, 6);
+        var ntk = EmpiricalKernels.Compute(net, x, null, KernelOutputs.Ntk).Ntk;
+        var parameters = net.Parameters.ToList();
+        var jac = new Matrix(x.Rows, parameters.Sum(p => p.Data.Length));
+        int col = 0;
+        const double h = 1e-6;
+        foreach (var p in parameters)
+            for (int k = 0; k < p.Data.Length; k++, col++)
+            {
+                double keep = p.Data[k];
+                p.Data[k] = keep + h; var fp = net.Forward(x);
+                p.Data[k] = keep - h; var fm = net.Forward(x);
+                p.Data[k] = keep;
+                for (int i = 0; i < x.Rows; i++) jac[i, col] = (fp[i, 0] - fm[i, 0]) / (2 * h);
+            }
+        var expected = LinearAlgebra.Multiply(jac, jac, Op.None, Op.Transpose);
+        Assert.True(RelativeFrobenius(ntk, expected) < 1e-7, $"{spec}: backprop vs finite differences: {RelativeFrobenius(ntk, expected):G3}");
+    }
+
     // ---- dropout ----
 
     [Theory]
