@@ -56,11 +56,11 @@ public sealed class ConvolutionalKernel
         for (int i = 0; i < _stage.Count; i++)
         {
             _shapes[i] = s;
-            _geometry[i] = _stage[i] switch { Conv c => c.Geometry(s), AvgPool a => a.Geometry(s), _ => null };
+            _geometry[i] = _stage[i] switch { Conv c => c.Geometry(s), AvgPool a => a.Geometry(s), SumPool sp => sp.Geometry(s), _ => null };
             if (_stage[i] is ImageLayer il) s = il.OutputShape(s);
         }
         _shapes[^1] = s;
-        var needed = _stage.Any(l => l is AvgPool) || Readout is GlobalAvgPool ? CovarianceLayout.Full : CovarianceLayout.Diagonal;
+        var needed = _stage.Any(l => l is AvgPool or SumPool) || Readout is GlobalAvgPool or GlobalSumPool ? CovarianceLayout.Full : CovarianceLayout.Diagonal;
         if (layout == CovarianceLayout.Diagonal && needed == CovarianceLayout.Full)
             throw new ArgumentException($"'{architecture}' pools pixels (avg_pool or global_avg_pool) and needs the full covariance layout, not the diagonal one.");
         Layout = layout ?? needed;
@@ -90,14 +90,14 @@ public sealed class ConvolutionalKernel
         {
             var l = layers[k];
             if (l is ImageLayer { IsReadout: true }) { readout = l; k++; break; }
-            if (l is Conv or AvgPool or Activation) { stage.Add(l); continue; }
+            if (l is Conv or AvgPool or SumPool or Activation) { stage.Add(l); continue; }
             if (l is Dense)
             {
                 if (stage.Count == 0 || stage.All(s => s is Activation))
                     throw new ArgumentException($"'{architecture}': the first layer on images must be conv (or flatten to treat the image as a vector); dense acts on vectors. Use conv(size=1) for a per-pixel dense layer.");
                 break;  // implicit flatten before the first dense layer
             }
-            throw new ArgumentException($"'{architecture}': layer '{l}' cannot act on images here; the image part may hold conv, avg_pool and activations, followed by flatten or global_avg_pool.");
+            throw new ArgumentException($"'{architecture}': layer '{l}' cannot act on images here; the image part may hold conv, avg_pool, sum_pool and activations, followed by flatten, global_avg_pool or global_sum_pool.");
         }
         readout ??= new Flatten();
         var rest = layers.Skip(k).ToList();
@@ -150,12 +150,13 @@ public sealed class ConvolutionalKernel
                     c = cout;
                     break;
                 case AvgPool pool: parts.Add(new FiniteImageLayers.FiniteAvgPool(pool.Geometry(s), c)); break;
+                case SumPool pool: parts.Add(pool.InitializeFinite(s, c)); break;
                 default: parts.Add(layer.Initialize(s.Pixels * c, width, rng)); break;
             }
             if (layer is ImageLayer il) s = il.OutputShape(s);
         }
         int pr = s.Pixels;
-        parts.Add(readout is GlobalAvgPool ? new FiniteImageLayers.FiniteGlobalAvgPool(pr, c) : new FiniteImageLayers.FiniteFlatten(pr * c));
+        parts.Add(readout switch { GlobalAvgPool => new FiniteImageLayers.FiniteGlobalAvgPool(pr, c), GlobalSumPool => GlobalSumPool.InitializeFinite(pr, c), _ => new FiniteImageLayers.FiniteFlatten(pr * c) });
         if (tail is not null) parts.Add(tail.Initialize(parts[^1].OutputWidth, width, rng));
         return new FiniteImageLayers.FiniteChain(parts);
     }
@@ -351,7 +352,7 @@ public sealed class ConvolutionalKernel
                             k = o;
                             break;
                         }
-                        case AvgPool:
+                        case AvgPool or SumPool:
                         {
                             var g = _geometry[step]!;
                             int po = g.OutPixels, f = g.WindowSize;
@@ -366,7 +367,7 @@ public sealed class ConvolutionalKernel
                                         if (ip < 0) continue;
                                         for (int r = 0; r < f; r++) { int iq = g.Index[v * f + r]; if (iq >= 0) s += k[ip * pin + iq]; }
                                     }
-                                    o[u * po + v] = s / ((double)f * f);
+                                    o[u * po + v] = _stage[step] is SumPool ? s : s / ((double)f * f);
                                 }
                             k = o;
                             break;
@@ -389,7 +390,7 @@ public sealed class ConvolutionalKernel
                 }
                 int pr = _shapes[^1].Pixels;
                 double m = 0;
-                if (Readout is GlobalAvgPool) { foreach (double v in k) m += v; m /= (double)pr * pr; }
+                if (Readout is GlobalAvgPool or GlobalSumPool) { foreach (double v in k) m += v; if (Readout is GlobalAvgPool) m /= (double)pr * pr; }
                 else { for (int p = 0; p < pr; p++) m += full ? k[p * pr + p] : k[p]; m /= pr; }
                 readout[img] = m;
             });
@@ -452,7 +453,7 @@ public sealed class ConvolutionalKernel
                 switch (_stage[step])
                 {
                     case Conv conv: ConvStep(conv, _geometry[step]!, pin, len, buf, full); break;
-                    case AvgPool: PoolStep(_geometry[step]!, pin, len, buf); break;
+                    case AvgPool or SumPool: PoolStep(_geometry[step]!, pin, len, buf, sum: _stage[step] is SumPool); break;
                     case Activation phi:
                     {
                         double[] c1 = self1.Cov[a], r1 = self1.Sqrt[a], c2 = self2.Cov[a], r2 = self2.Sqrt[a];
@@ -478,9 +479,9 @@ public sealed class ConvolutionalKernel
             var outN = tail.Nngp.AsSpan(0, len);
             var outT = buf.WithNtk ? tail.Ntk.AsSpan(0, len) : Span<double>.Empty;
             outN.Clear(); outT.Clear();
-            if (Readout is GlobalAvgPool)
+            if (Readout is GlobalAvgPool or GlobalSumPool)
             {
-                double scale = 1.0 / ((double)pr * pr);
+                double scale = Readout is GlobalSumPool ? 1 : 1.0 / ((double)pr * pr);
                 for (int u = 0; u < pr * pr; u++)
                 {
                     Axpy(scale, buf.A.AsSpan(u * len, len), outN);
@@ -548,11 +549,12 @@ public sealed class ConvolutionalKernel
         buf.Swap();
     }
 
-    /// <summary>AvgPool rule, separably: pool the second pixel index, then the first (each divided by the window size).</summary>
-    private static void PoolStep(WindowGeometry g, int pin, int len, Buffers buf)
+    /// <summary>AvgPool rule, separably: pool the second pixel index, then the first (each divided by the window
+    /// size; not divided for SumPool, <paramref name="sum"/>).</summary>
+    private static void PoolStep(WindowGeometry g, int pin, int len, Buffers buf, bool sum = false)
     {
         int po = g.OutPixels, f = g.WindowSize;
-        double inv = 1.0 / f;
+        double inv = sum ? 1 : 1.0 / f;
         foreach (bool ntkPart in buf.WithNtk ? new[] { false, true } : [false])
         {
             var src = ntkPart ? buf.B : buf.A;

@@ -26,7 +26,8 @@ public sealed class NonGaussianInputException : ArgumentException
 /// (deterministic); dense and conv outputs are; identity, flatten and pooling keep what they get
 /// (pooling turns activation outputs into something no rule applies to); a sum is Gaussian iff every
 /// branch is; a concatenation is Gaussian per channel group; an activation needs a Gaussian input and
-/// gives a non-Gaussian output. Where an activation meets a non-Gaussian input the tree is rewritten into
+/// gives a non-Gaussian output; sum pooling behaves as average pooling; layer_norm needs a Gaussian input
+/// and gives one; dropout and a product of branches give non-Gaussian outputs. Where an activation meets a non-Gaussian input the tree is rewritten into
 /// an equivalent execution tree when an exact rule exists: φ2 right after φ1 becomes the single
 /// elementwise activation φ2∘φ1 (<see cref="ActivationComposition"/>); φ after concat{A | B} becomes
 /// concat{A φ | B φ}; φ after flatten is applied before it, per pixel. Anything else is refused with a
@@ -128,14 +129,46 @@ internal static class GaussianInputs
                     seq.Items.Add(new Item(layer, AfterFlatten(seq.Output, at), at, transparent: true));
                     break;
                 }
-                case AvgPool or GlobalAvgPool:
+                case AvgPool or GlobalAvgPool or SumPool or GlobalSumPool:
                 {
-                    _inImages = layer is AvgPool;
+                    _inImages = layer is AvgPool or SumPool;
                     string at = Leaf(layer);
                     var input = seq.Output;
                     var output = input.Kind is Kind.Gaussian or Kind.Raw ? input
                         : new Signal(Kind.Other, $"it is {at} of {Noun(input)}");
                     seq.Items.Add(new Item(layer, output, at));
+                    break;
+                }
+                case Dropout:
+                {
+                    string at = Leaf(layer);
+                    seq.Items.Add(new Item(layer, new Signal(Kind.Other, $"it is {at}, a random mask times its input"), at));
+                    break;
+                }
+                case LayerNorm:
+                {
+                    // Its rule divides by the per-input RMS, ignoring the mean it subtracts: exact for zero-mean Gaussian inputs only.
+                    string at = Leaf(layer);
+                    var input = seq.Output;
+                    if (input.Kind != Kind.Gaussian)
+                        throw new NonGaussianInputException(
+                            $"Architecture '{_spec}': {at} gets an input that is not a Gaussian pre-activation ({(input.Kind == Kind.Raw ? "the raw input" : Noun(input))}); its rule (divide by the per-input RMS) " +
+                            $"ignores the mean layer_norm subtracts and holds for zero-mean Gaussian inputs only; {Fix(at)}.");
+                    seq.Items.Add(new Item(layer, Signal.Gaussian, at));
+                    break;
+                }
+                case ProductFanIn product:
+                {
+                    var input = seq.Output;
+                    var branches = new List<Seq>();
+                    foreach (var b in product.Branches)
+                    {
+                        var s = new Seq(input);
+                        Compile(b, s);
+                        branches.Add(s);
+                    }
+                    seq.Items.Add(new Item(new ProductFanIn(branches.Select(b => b.ToLayer())),
+                        new Signal(Kind.Other, $"it is the product '{product}', and a product of Gaussians is not Gaussian"), $"'{product}'"));
                     break;
                 }
                 default:

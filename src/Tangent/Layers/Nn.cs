@@ -91,4 +91,19 @@ public static class Nn
 
     /// <summary><c>global_avg_pool</c>: the image readout averaging the pixels.</summary>
     public static Layer GlobalAvgPool() => new GlobalAvgPool();
+
+    /// <summary><c>sum_pool(size=…)</c>: avg_pool times the window's cell count.</summary>
+    public static Layer SumPool(int size = 2, int? stride = null, Padding padding = Padding.Valid, int dimensions = 2) => new SumPool(size, stride, padding, dimensions);
+
+    /// <summary><c>global_sum_pool</c>: the image readout summing the pixels.</summary>
+    public static Layer GlobalSumPool() => new GlobalSumPool();
+
+    /// <summary><c>dropout(rate=p)</c>: inverted dropout in training mode (units dropped with probability p, kept ones scaled by 1/(1−p)).</summary>
+    public static Layer Dropout(double rate) => new Dropout(rate);
+
+    /// <summary><c>layer_norm</c>: layer normalization over the features, no learned scale or shift.</summary>
+    public static Layer LayerNorm() => new LayerNorm();
+
+    /// <summary><c>product{…|…}</c>: the branches' outputs multiplied elementwise.</summary>
+    public static Layer Product(params Layer[] branches) => new ProductFanIn(branches);
 }

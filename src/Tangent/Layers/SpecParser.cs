@@ -31,6 +31,7 @@ internal sealed class SpecParser
         "gaussian", "hermite", "monomial", "polynomial", "sign", "rbf", "gabor", "rectified_monomial", "sigmoid_like",
         "tanh", "sigmoid", "softplus", "silu", "swish", "elu", "selu", "mish", "repeat", "parallel", "concat",
         "conv", "avg_pool", "flatten", "global_avg_pool",
+        "dropout", "layer_norm", "sum_pool", "global_sum_pool", "product",
     ];
 
     private static readonly Dictionary<string, string[]> Parameters = new()
@@ -45,6 +46,7 @@ internal sealed class SpecParser
         ["tanh"] = [], ["sigmoid"] = [], ["softplus"] = [], ["silu"] = [], ["swish"] = [], ["elu"] = ["alpha"], ["selu"] = [], ["mish"] = [],
         ["conv"] = ["size", "w", "b", "stride", "padding", "dims", "channels"], ["avg_pool"] = ["size", "stride", "padding", "dims"],
         ["flatten"] = [], ["global_avg_pool"] = [],
+        ["dropout"] = ["rate"], ["layer_norm"] = [], ["sum_pool"] = ["size", "stride", "padding", "dims"], ["global_sum_pool"] = [],
     };
 
     private readonly string _s;
@@ -76,6 +78,7 @@ internal sealed class SpecParser
         Serial s => s.Layers.Sum(UnrolledLayers),
         Repeat r => r.Count * UnrolledLayers(r.Body),
         ParallelBranches p => p.Branches.Sum(UnrolledLayers),
+        ProductFanIn p => p.Branches.Sum(UnrolledLayers),
         _ => 1,
     };
 
@@ -141,6 +144,7 @@ internal sealed class SpecParser
             }
             case "parallel":
             case "concat":
+            case "product":
             {
                 SkipSpace();
                 Enter(_pos);
@@ -149,7 +153,7 @@ internal sealed class SpecParser
                 while (Peek == '|') { _pos++; branches.Add(Sequence()); }
                 Expect('}');
                 _depth--;
-                try { return new ParallelBranches(name == "parallel" ? FanIn.Sum : FanIn.Concat, branches); }
+                try { return name == "product" ? new ProductFanIn(branches) : new ParallelBranches(name == "parallel" ? FanIn.Sum : FanIn.Concat, branches); }
                 catch (ArgumentException e) { throw Error(start, e.Message); }
             }
         }
@@ -287,7 +291,7 @@ internal sealed class SpecParser
             case "elu": return QuadratureActivation.Elu(Real("alpha", 1));
             case "selu": return QuadratureActivation.Selu();
             case "mish": return QuadratureActivation.Mish();
-            case "conv" or "avg_pool":
+            case "conv" or "avg_pool" or "sum_pool":
             {
                 var pad = name == "conv" ? Convolution.Padding.Same : Convolution.Padding.Valid;
                 if (a.TryGetValue("padding", out var pv))
@@ -295,11 +299,18 @@ internal sealed class SpecParser
                         _ => throw Error(pv.Column, $"padding must be same, valid or circular, got '{pv.Value}'.") };
                 if (name == "avg_pool")
                     return new Convolution.AvgPool(Int("size", 2, 1, int.MaxValue), a.ContainsKey("stride") ? Int("stride", 1, 1, int.MaxValue) : null, pad, Int("dims", 2, 1, 2));
+                if (name == "sum_pool")
+                    return new Convolution.SumPool(Int("size", 2, 1, int.MaxValue), a.ContainsKey("stride") ? Int("stride", 1, 1, int.MaxValue) : null, pad, Int("dims", 2, 1, 2));
                 return new Convolution.Conv(Int("size", 3, 1, int.MaxValue), Std("w", 1, "σw"), Std("b", 0, "σb"), Int("stride", 1, 1, int.MaxValue), pad,
                     Int("dims", 2, 1, 2), a.ContainsKey("channels") ? Int("channels", 1, 1, int.MaxValue) : null);
             }
             case "flatten": return new Convolution.Flatten();
             case "global_avg_pool": return new Convolution.GlobalAvgPool();
+            case "global_sum_pool": return new Convolution.GlobalSumPool();
+            case "layer_norm": return new LayerNorm();
+            case "dropout":
+                if (!a.ContainsKey("rate")) throw Error(_pos, "dropout needs its drop probability, e.g. dropout(rate=0.1).");
+                return new Dropout(Num("rate", 0, x => x >= 0 && x < 1, "a number in [0, 1) (the probability that a unit is dropped)"));
             default: throw UnknownLayer(_pos, name);
         }
     }

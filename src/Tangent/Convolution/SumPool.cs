@@ -1,0 +1,109 @@
+using Tangent.Layers;
+using Tangent.Numerics;
+
+namespace Tangent.Convolution;
+
+/// <summary>
+/// Sum pooling over k×k windows (Neural Tangents <c>stax.SumPool</c>; padded cells add 0):
+/// h'[q] = Σ_{p∈window(q)} h[p], i.e. avg_pool times the window's cell count |F| (k² in 2-D, k in 1-D).
+/// Kernel rule: both pixel indices are summed, K'[q, q'] = Σ_{p∈window(q), p'∈window(q')} K[p, p'] = |F|²·K'_avg
+/// (and Θ likewise) (docs/LAYERS.md, "Dropout, layer_norm, sum pooling, product"). Needs the full covariance.
+/// </summary>
+public sealed class SumPool : ImageLayer
+{
+    /// <summary>Creates a sum pooling layer.</summary>
+    /// <param name="size">Window k (k×k, or 1×k when <paramref name="dimensions"/> = 1).</param>
+    /// <param name="stride">Stride; null = the window size.</param>
+    /// <param name="padding">Border handling (default valid, as Neural Tangents).</param>
+    /// <param name="dimensions">1 or 2.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size or stride below 1, or dimensions other than 1 and 2.</exception>
+    public SumPool(int size = 2, int? stride = null, Padding padding = Padding.Valid, int dimensions = 2)
+    {
+        if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), $"sum_pool: size must be ≥ 1, got {size}.");
+        if (stride is < 1) throw new ArgumentOutOfRangeException(nameof(stride), $"sum_pool: stride must be ≥ 1, got {stride}.");
+        if (dimensions is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(dimensions), $"sum_pool: dims must be 1 or 2, got {dimensions}.");
+        Size = size; Stride = stride ?? size; Padding = padding; Dimensions = dimensions;
+    }
+
+    /// <summary>Window size.</summary>
+    public int Size { get; }
+    /// <summary>Stride.</summary>
+    public int Stride { get; }
+    /// <summary>Padding.</summary>
+    public Padding Padding { get; }
+    /// <summary>1 or 2.</summary>
+    public int Dimensions { get; }
+
+    /// <inheritdoc />
+    public override bool NeedsFullCovariance => true;
+
+    internal WindowGeometry Geometry(ImageShape input) => Dimensions == 2
+        ? new WindowGeometry(input.Height, input.Width, Size, Size, Stride, Stride, Padding, ToString())
+        : new WindowGeometry(input.Height, input.Width, 1, Size, 1, Stride, Padding, ToString());
+
+    /// <inheritdoc />
+    public override ImageShape OutputShape(ImageShape input)
+    {
+        var g = Geometry(input);
+        return new ImageShape(g.OutHeight, g.OutWidth, input.Channels);
+    }
+
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        var args = new List<string> { $"size={Size}" };
+        if (Stride != Size) args.Add($"stride={Stride}");
+        if (Padding != Padding.Valid) args.Add($"padding={Padding.ToString().ToLowerInvariant()}");
+        if (Dimensions != 2) args.Add($"dims={Dimensions}");
+        return $"sum_pool({string.Join(",", args)})";
+    }
+
+    /// <summary>The finite twin: the average pool of the same geometry times the window's cell count.</summary>
+    internal FiniteLayer InitializeFinite(ImageShape input, int channels)
+    {
+        var g = Geometry(input);
+        return new FiniteScaled(new FiniteImageLayers.FiniteAvgPool(g, channels), g.WindowSize);
+    }
+
+    /// <summary>A parameter-free finite layer times a constant (forward and backward).</summary>
+    internal sealed class FiniteScaled(FiniteLayer inner, double scale) : FiniteLayer
+    {
+        public override int OutputWidth => inner.OutputWidth;
+        public override IEnumerable<Matrix> Parameters => inner.Parameters;
+
+        public override Matrix Forward(Matrix h)
+        {
+            var y = inner.Forward(h);
+            for (int k = 0; k < y.Data.Length; k++) y.Data[k] *= scale;
+            return y;
+        }
+
+        public override Matrix Backward(Matrix delta, Matrix ntk)
+        {
+            var d = new Matrix(delta.Rows, delta.Cols);
+            for (int k = 0; k < d.Data.Length; k++) d.Data[k] = scale * delta.Data[k];
+            return inner.Backward(d, ntk);
+        }
+    }
+}
+
+/// <summary>
+/// Global sum pooling readout (Neural Tangents <c>stax.GlobalSumPool</c>): h'[c] = Σ_p h[p, c], global_avg_pool
+/// times the pixel count P. Kernel: the sum over all pixel pairs, K = Σ_{p, p'} K[p, p'] = P²·K_gap; needs the
+/// full P×P covariance.
+/// </summary>
+public sealed class GlobalSumPool : ImageLayer
+{
+    /// <inheritdoc />
+    public override bool IsReadout => true;
+    /// <inheritdoc />
+    public override bool NeedsFullCovariance => true;
+    /// <inheritdoc />
+    public override ImageShape OutputShape(ImageShape input) => new(1, 1, input.Channels);
+    /// <inheritdoc />
+    public override string ToString() => "global_sum_pool";
+
+    /// <summary>The finite twin on <paramref name="pixels"/> pixels of <paramref name="channels"/> channels.</summary>
+    internal static FiniteLayer InitializeFinite(int pixels, int channels) =>
+        new SumPool.FiniteScaled(new FiniteImageLayers.FiniteGlobalAvgPool(pixels, channels), pixels);
+}
