@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
-using Tangent.Convolution;
 using Tangent.Layers;
 using Tangent.Numerics;
 

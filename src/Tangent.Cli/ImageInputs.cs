@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Tangent.Convolution;
 using Tangent.Data;
+using Tangent.Layers;
 using Tangent.Numerics;
 
 namespace Tangent.Cli;

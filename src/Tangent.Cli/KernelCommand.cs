@@ -42,7 +42,7 @@ internal static class KernelCommand
     /// <summary>The hint for a kernel matrix that overflowed.</summary>
     internal const string KernelFix = "the kernel overflowed: scale the inputs (e.g. to unit variance), or lower --gamma, --degree or the σw of --arch.";
 
-    private static (Matrix A, Matrix? B, Convolution.ImageShape? Shape) Inputs(ParseResult r, ImageInputs images, Option<FileInfo?> x1, Option<FileInfo?> x2,
+    private static (Matrix A, Matrix? B, Layers.ImageShape? Shape) Inputs(ParseResult r, ImageInputs images, Option<FileInfo?> x1, Option<FileInfo?> x2,
         Option<string> split, CsvReadOptions csv)
     {
         string which = (r.GetValue(split) ?? "").Trim().ToLowerInvariant();

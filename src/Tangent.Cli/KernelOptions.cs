@@ -56,7 +56,7 @@ internal sealed class KernelOptions
     public void Validate(ParseResult r) => Resolve(r, features: 1);
 
     /// <summary>The kernel, or null for "none".</summary>
-    public IKernel? Resolve(ParseResult r, int features, Convolution.ImageShape? imageShape = null)
+    public IKernel? Resolve(ParseResult r, int features, ImageShape? imageShape = null)
     {
         string? arch = r.GetValue(Arch);
         string? kernelName = r.GetValue(Kernel);

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Tangent.Convolution;
 using Tangent.Data;
+using Tangent.Layers;
 using Tangent.Numerics;
 
 namespace Tangent.Cli;

@@ -41,13 +41,13 @@ public sealed class Architecture
     internal Layer Execution { get; }
 
     /// <summary>The image shape H×W×C of the inputs when the architecture has image layers (conv, pooling); null for vectors.</summary>
-    public Convolution.ImageShape? InputShape { get; init; }
+    public ImageShape? InputShape { get; init; }
 
     /// <summary>True when the architecture has image layers (conv, pooling, flatten): its kernels need <see cref="InputShape"/>.</summary>
-    public bool HasImageLayers => Convolution.ConvolutionalKernel.HasImageLayers(Root);
+    public bool HasImageLayers => ConvolutionalKernel.HasImageLayers(Root);
 
-    /// <summary>This architecture on images of the given shape (its kernels then go through <see cref="Convolution.ConvolutionalKernel"/>).</summary>
-    public Architecture WithInputShape(Convolution.ImageShape shape) => new(Root) { InputShape = shape };
+    /// <summary>This architecture on images of the given shape (its kernels then go through <see cref="ConvolutionalKernel"/>).</summary>
+    public Architecture WithInputShape(ImageShape shape) => new(Root) { InputShape = shape };
 
     /// <summary>True when the NTK is defined (no sign activation).</summary>
     public bool HasNtk => Root.HasNtk;
@@ -73,7 +73,7 @@ public sealed class Architecture
 
     /// <summary>The finite-width network of the given width (docs/MATH.md §3).</summary>
     public FiniteLayer Initialize(int inputWidth, int width, Random rng) =>
-        InputShape is { } shape && HasImageLayers ? new Convolution.ConvolutionalKernel(this, shape).Initialize(width, rng) : Root.Initialize(inputWidth, width, rng);
+        InputShape is { } shape && HasImageLayers ? new ConvolutionalKernel(this, shape).Initialize(width, rng) : Root.Initialize(inputWidth, width, rng);
 
     /// <summary>
     /// The NNGP and/or NTK matrices K(X1, X2) (n1×n2, float64). Pass <paramref name="x2"/> = null for
@@ -99,7 +99,7 @@ public sealed class Architecture
         ArgumentNullException.ThrowIfNull(x1);
         if (HasImageLayers)  // conv/pooling layers: the convolutional engine (a dense-only network sees images as flat vectors)
         {
-            var images = new Convolution.ConvolutionalKernel(this, InputShape ?? throw new InvalidOperationException($"'{this}' has image layers: give the image shape with Architecture.WithInputShape (HxWxC).")).Compute(x1, x2, outputs, progress, cancellationToken);
+            var images = new ConvolutionalKernel(this, InputShape ?? throw new InvalidOperationException($"'{this}' has image layers: give the image shape with Architecture.WithInputShape (HxWxC).")).Compute(x1, x2, outputs, progress, cancellationToken);
             KernelOverflow.ThrowIfOverflowed(this, x1, x2 is null || ReferenceEquals(x1, x2) ? null : x2, images);   // a scan is cheap beside the per-entry cost
             return images;
         }

@@ -1,5 +1,3 @@
-using Tangent.Convolution;
-
 namespace Tangent.Layers;
 
 /// <summary>

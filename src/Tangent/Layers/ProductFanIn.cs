@@ -28,7 +28,7 @@ public sealed class ProductFanIn : Layer
                 $"product{{…}} multiplies its branches, and the kernel of a product is the product of the kernels only for independent branches: " +
                 $"end all but one branch with a dense layer (e.g. product{{dense | dense erf dense}}). " +
                 $"Branches not ending with dense: {string.Join(", ", Branches.Where(b => !b.EndsWithDense).Select(b => "'" + b + "'"))}.", nameof(branches));
-        if (Branches.FirstOrDefault(Convolution.ConvolutionalKernel.HasImageLayers) is { } image)
+        if (Branches.FirstOrDefault(ConvolutionalKernel.HasImageLayers) is { } image)
             throw new ArgumentException(
                 $"product{{…}}: branch '{image}' has image layers (conv, pooling, flatten), which the product does not support; put the product after the readout (flatten or global_avg_pool).", nameof(branches));
     }

@@ -293,20 +293,20 @@ internal sealed class SpecParser
             case "mish": return QuadratureActivation.Mish();
             case "conv" or "avg_pool" or "sum_pool":
             {
-                var pad = name == "conv" ? Convolution.Padding.Same : Convolution.Padding.Valid;
+                var pad = name == "conv" ? Padding.Same : Padding.Valid;
                 if (a.TryGetValue("padding", out var pv))
-                    pad = pv.Value switch { "same" => Convolution.Padding.Same, "valid" => Convolution.Padding.Valid, "circular" => Convolution.Padding.Circular,
+                    pad = pv.Value switch { "same" => Padding.Same, "valid" => Padding.Valid, "circular" => Padding.Circular,
                         _ => throw Error(pv.Column, $"padding must be same, valid or circular, got '{pv.Value}'.") };
                 if (name == "avg_pool")
-                    return new Convolution.AvgPool(Int("size", 2, 1, int.MaxValue), a.ContainsKey("stride") ? Int("stride", 1, 1, int.MaxValue) : null, pad, Int("dims", 2, 1, 2));
+                    return new AvgPool(Int("size", 2, 1, int.MaxValue), a.ContainsKey("stride") ? Int("stride", 1, 1, int.MaxValue) : null, pad, Int("dims", 2, 1, 2));
                 if (name == "sum_pool")
-                    return new Convolution.SumPool(Int("size", 2, 1, int.MaxValue), a.ContainsKey("stride") ? Int("stride", 1, 1, int.MaxValue) : null, pad, Int("dims", 2, 1, 2));
-                return new Convolution.Conv(Int("size", 3, 1, int.MaxValue), Std("w", 1, "σw"), Std("b", 0, "σb"), Int("stride", 1, 1, int.MaxValue), pad,
+                    return new SumPool(Int("size", 2, 1, int.MaxValue), a.ContainsKey("stride") ? Int("stride", 1, 1, int.MaxValue) : null, pad, Int("dims", 2, 1, 2));
+                return new Conv(Int("size", 3, 1, int.MaxValue), Std("w", 1, "σw"), Std("b", 0, "σb"), Int("stride", 1, 1, int.MaxValue), pad,
                     Int("dims", 2, 1, 2), a.ContainsKey("channels") ? Int("channels", 1, 1, int.MaxValue) : null);
             }
-            case "flatten": return new Convolution.Flatten();
-            case "global_avg_pool": return new Convolution.GlobalAvgPool();
-            case "global_sum_pool": return new Convolution.GlobalSumPool();
+            case "flatten": return new Flatten();
+            case "global_avg_pool": return new GlobalAvgPool();
+            case "global_sum_pool": return new GlobalSumPool();
             case "layer_norm": return new LayerNorm();
             case "dropout":
                 if (!a.ContainsKey("rate")) throw Error(_pos, "dropout needs its drop probability, e.g. dropout(rate=0.1).");

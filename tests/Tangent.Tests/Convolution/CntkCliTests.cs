@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using Tangent.Cli;
-using Tangent.Convolution;
 using Tangent.Data;
 using Tangent.Layers;
 using Tangent.Numerics;

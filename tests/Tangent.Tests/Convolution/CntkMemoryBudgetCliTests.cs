@@ -1,7 +1,7 @@
 using Tangent.Cli;
-using Tangent.Convolution;
 using Tangent.Data;
 using static Tangent.Tests.Layers.LayerTestUtil;
+using Tangent.Layers;
 
 namespace Tangent.Tests.Convolution;
 

@@ -1,4 +1,3 @@
-using Tangent.Convolution;
 using Tangent.Layers;
 using Tangent.Networks;
 using Tangent.Numerics;

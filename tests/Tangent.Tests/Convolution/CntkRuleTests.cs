@@ -1,4 +1,3 @@
-using Tangent.Convolution;
 using Tangent.Layers;
 using Tangent.Numerics;
 using static Tangent.Tests.Layers.LayerTestUtil;

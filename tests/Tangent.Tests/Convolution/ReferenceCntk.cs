@@ -1,4 +1,3 @@
-using Tangent.Convolution;
 using Tangent.Layers;
 using Tangent.Numerics;
 
@@ -58,11 +57,11 @@ internal static class ReferenceCntk
     }
 
     /// <summary>Input coordinate of output coordinate o and window offset d along an axis (−1 = zero padding).</summary>
-    private static (int Out, Func<int, int, int> Map) Axis(int n, int k, int s, Tangent.Convolution.Padding pad)
+    private static (int Out, Func<int, int, int> Map) Axis(int n, int k, int s, Tangent.Layers.Padding pad)
     {
-        if (pad == Tangent.Convolution.Padding.Valid) return ((n - k) / s + 1, (o, d) => o * s + d);
+        if (pad == Tangent.Layers.Padding.Valid) return ((n - k) / s + 1, (o, d) => o * s + d);
         int outN = (n + s - 1) / s, before = Math.Max((outN - 1) * s + k - n, 0) / 2;
-        if (pad == Tangent.Convolution.Padding.Circular) return (outN, (o, d) => (((o * s - before + d) % n) + n) % n);
+        if (pad == Tangent.Layers.Padding.Circular) return (outN, (o, d) => (((o * s - before + d) % n) + n) % n);
         return (outN, (o, d) => { int y = o * s - before + d; return y < 0 || y >= n ? -1 : y; });
     }
 

@@ -1,4 +1,3 @@
-using Tangent.Convolution;
 using Tangent.Layers;
 
 namespace Tangent.Tests.Layers;

@@ -176,7 +176,7 @@ internal static class SuiteRunner
         {
             // --provider and --memory-budget are process-wide; put them back for the next case.
             Tangent.Numerics.LinearAlgebra.Use(Tangent.Numerics.ProviderKind.Auto);
-            Tangent.Convolution.ConvolutionalKernel.DefaultMemoryBudget = null;
+            Tangent.Layers.ConvolutionalKernel.DefaultMemoryBudget = null;
         }
     }
 

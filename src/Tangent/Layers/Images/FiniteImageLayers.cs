@@ -1,7 +1,6 @@
-using Tangent.Layers;
 using Tangent.Numerics;
 
-namespace Tangent.Convolution;
+namespace Tangent.Layers;
 
 /// <summary>Finite-width twins of the image layers (docs/MATH.md §3): rows are images, columns H·W·C features in H, W, C order.</summary>
 internal static class FiniteImageLayers

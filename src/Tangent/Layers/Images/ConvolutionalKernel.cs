@@ -1,10 +1,9 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using Tangent.Engine;
-using Tangent.Layers;
 using Tangent.Numerics;
 
-namespace Tangent.Convolution;
+namespace Tangent.Layers;
 
 /// <summary>How the pixel-pair covariance of a pair of images is stored (docs/CONVOLUTION.md).</summary>
 public enum CovarianceLayout

@@ -1,6 +1,5 @@
-using Tangent.Layers;
 
-namespace Tangent.Convolution;
+namespace Tangent.Layers;
 
 /// <summary>
 /// A layer that acts on images (H×W×C) rather than on vectors. Its kernel rule acts on the pixel-pair

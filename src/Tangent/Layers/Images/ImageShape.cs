@@ -1,4 +1,4 @@
-namespace Tangent.Convolution;
+namespace Tangent.Layers;
 
 /// <summary>The shape of one image, H×W×C, stored row-major in H, W, C order (channels last), as
 /// <see cref="Data.ImageSet"/> and Neural Tangents' NHWC layout. A 1-D signal of length L with C

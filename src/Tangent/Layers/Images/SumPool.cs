@@ -1,7 +1,6 @@
-using Tangent.Layers;
 using Tangent.Numerics;
 
-namespace Tangent.Convolution;
+namespace Tangent.Layers;
 
 /// <summary>
 /// Sum pooling over k×k windows (Neural Tangents <c>stax.SumPool</c>; padded cells add 0):
