@@ -242,6 +242,28 @@ public sealed class ComputeOptionsTests
     }
 
     [Fact]
+    public void TheCliPassesProviderAndBudgetInOptionsWithoutSettingTheStatics()
+    {
+        string dir = Directory.CreateTempSubdirectory("tangent-opts-").FullName;
+        try
+        {
+            string x = Path.Combine(dir, "x.csv"), k = Path.Combine(dir, "k.npy");
+            var rows = RandomInputs(400, 3, 31);
+            File.WriteAllLines(x, Enumerable.Range(0, rows.Rows).Select(i => string.Join(',', rows.Row(i).ToArray().Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))));
+            var before = LinearAlgebra.Provider;
+            string other = before is ManagedProvider && LinearAlgebra.Available().Count > 1 ? "native" : "managed";
+            var (code, _, err) = Tangent.Tests.Cli.CliRunner.Run("kernel", "--kernel", "gaussian", "--x1", x, "--out", k, "--provider", other, "--memory-budget", "4MB");
+            Assert.True(code == 0, err);
+            Assert.Same(before, LinearAlgebra.Provider);
+            // 1MB is too little for the 400×400 output: refused by the classical engine through the options.
+            (code, var output, err) = Tangent.Tests.Cli.CliRunner.Run("kernel", "--kernel", "gaussian", "--x1", x, "--out", k, "--memory-budget", "1MB");
+            Assert.Equal(2, code);
+            Assert.Contains("the memory budget is 1.00 MiB", Tangent.Tests.Cli.CliRunner.AssertErrorForm(err, output));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
     public void OutOfRangeSettingsAreRefusedWhenSet()
     {
         Assert.Contains("tile size", Assert.Throws<ArgumentOutOfRangeException>(() => new ComputeOptions { TileSize = 0 }).Message);
