@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Tangent.Engine;
 using Tangent.Numerics;
 
 namespace Tangent.Cli;
@@ -11,13 +12,35 @@ internal static class CommonOptions
         Description = "Linear-algebra provider: managed, native or auto (default: $TANGENT_PROVIDER, else auto).",
     };
 
+    /// <summary>Sets --provider as the process default: only for commands whose work takes no <see cref="ComputeOptions"/>
+    /// (info, demo, experiment, linear regression); kernel computations get it through <see cref="ComputeOptionsFrom"/>.</summary>
     public static void ApplyProvider(string? value)
     {
-        if (string.IsNullOrWhiteSpace(value)) return;
-        ProviderKind kind;
-        try { kind = LinearAlgebra.ParseKind(value); }
+        if (ParseProvider(value) is { } kind) LinearAlgebra.Use(kind);
+    }
+
+    /// <summary>The provider named by --provider, or null (the process default) when not given.</summary>
+    /// <exception cref="CliError">An unknown name.</exception>
+    /// <exception cref="InvalidOperationException">native was asked for and OpenBLAS is missing.</exception>
+    public static ILinearAlgebraProvider? ResolveProvider(string? value) => ParseProvider(value) is { } kind ? LinearAlgebra.Resolve(kind) : null;
+
+    /// <summary>
+    /// The one <see cref="ComputeOptions"/> of a command: the provider of --provider and the budget of
+    /// --memory-budget (each null when not given, i.e. the process default), and the run's cancellation token.
+    /// Commands add the progress sink with <c>options with { Progress = p }</c>.
+    /// </summary>
+    public static ComputeOptions ComputeOptionsFrom(ParseResult r, Option<string?> provider, ImageInputs? images) => new()
+    {
+        Provider = ResolveProvider(r.GetValue(provider)),
+        MemoryBudget = images?.MemoryBudgetValue(r),
+        CancellationToken = TangentCli.Cancellation,
+    };
+
+    private static ProviderKind? ParseProvider(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        try { return LinearAlgebra.ParseKind(value); }
         catch (ArgumentException) { throw new CliError($"--provider: unknown provider '{value}'; use managed, native or auto."); }
-        LinearAlgebra.Use(kind);
     }
 
     /// <summary>The command line as a user would type it again: "tangent" and every token, quoted for a POSIX shell where needed.</summary>

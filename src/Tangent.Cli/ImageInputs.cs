@@ -25,7 +25,7 @@ internal sealed class ImageInputs
     public Option<double> LabelShift { get; } = CliOptions.Number("--label-shift", "With --images: one-hot targets shifted by this value, a finite number (Arora et al. 2019 use -0.1).", 0.0, NumberRange.Finite);
     public Option<string?> ImageShapeOption { get; } = new("--image-shape") { Description = "Shape HxWxC of flat image rows (H, W, C order) when the inputs are CSV or 2-D .npy, e.g. 28x28x1." };
 
-    public Option<string?> MemoryBudget { get; } = new("--memory-budget") { Description = "Memory for convolutional kernels, e.g. 4GB or 512MB, from 1MB to the available memory (default: half of it); the computation is tiled to fit." };
+    public Option<string?> MemoryBudget { get; } = new("--memory-budget") { Description = "Memory budget for computing kernels, e.g. 4GB or 512MB, from 1MB to the available memory (default: half of it for convolutional kernels, all of it otherwise); convolutional kernels are tiled to fit, others refused beyond it." };
 
     public void AddTo(Command c, bool withLabels = true)
     {
@@ -35,12 +35,11 @@ internal sealed class ImageInputs
         if (withLabels) c.Options.Add(LabelShift);
     }
 
-    /// <summary>Applies --memory-budget (process-wide, as --provider).</summary>
-    public void ApplyMemoryBudget(ParseResult r)
-    {
-        if (r.GetValue(MemoryBudget) is not { } text) return;
-        ConvolutionalKernel.DefaultMemoryBudget = CliOptions.ParseSize("--memory-budget", text);
-    }
+    /// <summary>The bytes of --memory-budget, or null when not given (the engine's default); passed in the command's
+    /// <see cref="Tangent.Engine.ComputeOptions"/>, never set process-wide.</summary>
+    /// <exception cref="ArgumentException">Not a size, below 1MB or above the memory this process can use.</exception>
+    public long? MemoryBudgetValue(ParseResult r) =>
+        r.GetValue(MemoryBudget) is { } text ? CliOptions.ParseSize("--memory-budget", text) : null;
 
     /// <summary>A train/test split of images with one-hot targets.</summary>
     public sealed record Split(Matrix XTrain, Matrix YTrain, Matrix XTest, Matrix YTest, ImageShape Shape, string Description);
@@ -48,7 +47,7 @@ internal sealed class ImageInputs
     /// <summary>The --images data set, or null when not given.</summary>
     public Split? Load(ParseResult r)
     {
-        ApplyMemoryBudget(r);
+        MemoryBudgetValue(r);   // a bad --memory-budget is refused before any reading
         string? spec = r.GetValue(Images);
         if (spec is null)
         {
@@ -106,7 +105,7 @@ internal sealed class ImageInputs
     /// <summary>Reads an input file; a 3-D (n, H, W) or 4-D (n, H, W, C) .npy array gives its image shape, else --image-shape.</summary>
     public (Matrix X, ImageShape? Shape) ReadInputs(ParseResult r, string path, CsvReadOptions csv)
     {
-        ApplyMemoryBudget(r);
+        MemoryBudgetValue(r);   // a bad --memory-budget is refused before any reading
         ImageShape? shape = null;
         Matrix x;
         if (MatrixFile.FormatOf(path) == MatrixFileFormat.Npy)

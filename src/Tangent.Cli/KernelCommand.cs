@@ -28,10 +28,10 @@ internal static class KernelCommand
             var outputs = new OutputPlan();
             string path = outputs.Declare("--out", r.GetValue(outFile)!);
             kernel.Validate(r);
-            CommonOptions.ApplyProvider(r.GetValue(provider));
+            var compute = CommonOptions.ComputeOptionsFrom(r, provider, images);
             var (a, b, shape) = Inputs(r, images, x1, x2, split, CliOptions.Csv(r, header));
             var k = kernel.Resolve(r, a.Cols, shape)!;
-            var m = CliProgress.Run($"kernel {a.Rows}×{(b ?? a).Rows}", p => k.Compute(a, b, p, TangentCli.Cancellation));
+            var m = CliProgress.Run($"kernel {a.Rows}×{(b ?? a).Rows}", p => k.Compute(a, b, compute with { Progress = p }));
             outputs.AddMatrix("--out", path, m, $"{k.Describe()} kernel", KernelFix, r.GetValue(f32) ? NpyElementType.Float32 : NpyElementType.Float64);
             outputs.WriteAll(output);
             return TangentCli.Ok;

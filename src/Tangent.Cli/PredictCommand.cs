@@ -61,7 +61,7 @@ internal static class PredictCommand
             if (plotPath is not null && plotted.Count < 2)
                 throw new CliError($"--plot needs at least two finite, positive times in --time, not '{r.GetValue(time)}'.", "e.g. --time 1,10,100,1000,inf");
 
-            CommonOptions.ApplyProvider(r.GetValue(provider));
+            var compute = CommonOptions.ComputeOptionsFrom(r, provider, images);
             var (x, y, xs, truth, shape, _) = data.Read(r, images, output);
             if (shape is { } imageShape) architecture = architecture.WithInputShape(imageShape);
 
@@ -76,8 +76,8 @@ internal static class PredictCommand
             bool wantCov = covPaths is not null || truth is not null;
             var effectiveMode = wantCov ? mode : CovarianceMode.None;
             var token = TangentCli.Cancellation;
-            var model = CliProgress.Run($"train kernels {x.Rows}×{x.Rows}", p => config.Fit(x, y, p, token));
-            var test = CliProgress.Run($"test kernels {xs.Rows}×{x.Rows}", p => model.TestKernelsFor(xs, effectiveMode, p, token));
+            var model = CliProgress.Run($"train kernels {x.Rows}×{x.Rows}", p => config.Fit(x, y, compute with { Progress = p }));
+            var test = CliProgress.Run($"test kernels {xs.Rows}×{x.Rows}", p => model.TestKernelsFor(xs, effectiveMode, compute with { Progress = p }));
             var trajectory = model.Ensemble.PredictTrajectory(times, test, effectiveMode, null, token);
             output.WriteLine($"{(kind == KernelOutputs.Ntk ? "NTK" : "NNGP")} ensemble of {architecture}: {x.Rows} train, {xs.Rows} test, η = {config.LearningRate:G6} (stable below {model.MaxLearningRate:G6}), λ = {model.Ensemble.RidgeValue:G6}");
 

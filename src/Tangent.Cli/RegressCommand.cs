@@ -41,7 +41,7 @@ internal static class RegressCommand
                         throw new CliError($"{o.Name} applies only to linear regression (--kernel none).", "drop it, or give --kernel none.");
             if (r.GetValue(lr) is null && r.GetResult(steps) is { Implicit: false })
                 throw new CliError("--steps applies only to gradient descent; give --learning-rate too.", "e.g. --kernel none --learning-rate 0.01 --steps 5000");
-            CommonOptions.ApplyProvider(r.GetValue(provider));
+            var compute = CommonOptions.ComputeOptionsFrom(r, provider, images);
             var (x, y, xs, truth, shape, fromImages) = data.Read(r, images, output);
             if (r.GetValue(standardize))
             {
@@ -54,6 +54,7 @@ internal static class RegressCommand
             Matrix pred;
             if (k is null)
             {
+                CommonOptions.ApplyProvider(r.GetValue(provider));   // LinearRegression takes no ComputeOptions: it uses the process default
                 var lin = new LinearRegression { FitIntercept = r.GetValue(intercept) };
                 var lambda = r.GetValue(relative) ? Ridge.Relative(r.GetValue(ridge)) : Ridge.Absolute(r.GetValue(ridge));
                 double? eta = r.GetValue(lr);
@@ -70,8 +71,8 @@ internal static class RegressCommand
             else
             {
                 var reg = new KernelRegression(k) { Ridge = r.GetValue(relative) ? Ridge.Relative(r.GetValue(ridge)) : Ridge.Absolute(r.GetValue(ridge)) };
-                var model = CliProgress.Run($"fit {k.Describe()}", p => reg.Fit(x, y, p, token));
-                pred = CliProgress.Run("predict", p => model.Predict(xs, p, token));
+                var model = CliProgress.Run($"fit {k.Describe()}", p => reg.Fit(x, y, compute with { Progress = p }));
+                pred = CliProgress.Run("predict", p => model.Predict(xs, compute with { Progress = p }));
                 output.WriteLine($"kernel regression with {k.Describe()}, λ = {model.Ridge:G6}, on {x.Rows} samples");
             }
             outputs.AddMatrix("--out", path, pred, "predictions", PredictionFix);

@@ -68,6 +68,17 @@ public static class TileScheduler
         });
     }
 
+    /// <summary>
+    /// Runs <paramref name="compute"/> on every tile with the progress sink, cancellation token and
+    /// thread limit of <paramref name="options"/> (<see cref="ComputeOptions.MaxThreads"/>).
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The options' token was cancelled; tiles not yet started are skipped.</exception>
+    public static void Run(IReadOnlyList<Tile> tiles, Action<Tile> compute, string stage, ComputeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Run(tiles, compute, stage, options.Progress, options.CancellationToken, options.MaxThreads ?? -1);
+    }
+
     // Hand tiles out one at a time, in order, so that threads stay balanced.
     private static System.Collections.Concurrent.OrderablePartitioner<Tile> Partitioner(IReadOnlyList<Tile> tiles) =>
         System.Collections.Concurrent.Partitioner.Create(tiles as IList<Tile> ?? tiles.ToList(), loadBalance: true) as System.Collections.Concurrent.OrderablePartitioner<Tile>

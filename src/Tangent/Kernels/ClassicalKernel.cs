@@ -78,7 +78,7 @@ public sealed record ClassicalKernel : IKernel
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">An input is NaN or infinite.</exception>
-    /// <exception cref="KernelOverflowException">A value k(x, x) overflows (see <see cref="Compute"/>).</exception>
+    /// <exception cref="KernelOverflowException">A value k(x, x) overflows (see <see cref="Compute(Matrix, Matrix, ComputeOptions)"/>).</exception>
     public double[] Diagonal(Matrix x)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -113,9 +113,26 @@ public sealed record ClassicalKernel : IKernel
     /// An entry overflowed (an inner product, a squared norm or a power beyond ±1.8e308): the message
     /// names the first bad entry and what overflowed; rescale or standardize the inputs, or use a smaller degree or γ.
     /// </exception>
-    public Matrix Compute(Matrix x1, Matrix? x2 = null, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
+    public Matrix Compute(Matrix x1, Matrix? x2 = null, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default) =>
+        Compute(x1, x2, new ComputeOptions { Progress = progress, CancellationToken = cancellationToken });
+
+    /// <summary>
+    /// The kernel matrix K(X1, X2), as the other overload describes, with every setting from
+    /// <paramref name="options"/>: the provider for the GEMM of each block, the tile size (rows per block,
+    /// default <see cref="BlockRows"/>), the memory budget, the thread limit of the elementwise passes,
+    /// progress and cancellation.
+    /// </summary>
+    /// <param name="x1">n1×d inputs.</param>
+    /// <param name="x2">n2×d inputs, or null for X1 (then K is symmetric and computed by halves).</param>
+    /// <param name="options">How to compute; <see cref="ComputeOptions.Default"/> for the process defaults.</param>
+    /// <exception cref="ArgumentException">The inputs have different numbers of columns, or an input is NaN or infinite.</exception>
+    /// <exception cref="InsufficientMemoryException">The n1×n2 result exceeds the memory budget or the memory available; the message gives the size and how to fit.</exception>
+    /// <exception cref="KernelOverflowException">An entry overflowed (see the other overload).</exception>
+    /// <exception cref="OperationCanceledException">The options' token was cancelled.</exception>
+    public Matrix Compute(Matrix x1, Matrix? x2, ComputeOptions options)
     {
         ArgumentNullException.ThrowIfNull(x1);
+        ArgumentNullException.ThrowIfNull(options);
         bool symmetric = x2 is null;
         x2 ??= x1;
         if (x1.Cols != x2.Cols)
@@ -125,24 +142,26 @@ public sealed record ClassicalKernel : IKernel
         int n1 = x1.Rows, n2 = x2.Rows, d = x1.Cols;
         bool distances = Kind is KernelKind.Gaussian or KernelKind.Laplace;
         long bytes = 8L * n1 * n2 + (distances ? 8L * (n1 + (symmetric ? 0 : n2)) : 0);
-        MemoryGuard.Require(bytes, $"The {Describe()} kernel matrix {n1}×{n2}",
+        options.RequireMemory(bytes, $"The {Describe()} kernel matrix {n1}×{n2}",
             "compute it in blocks of fewer rows (K(X1 rows a..b, X2) for slices of X1) and use or save each block before the next, or use fewer samples");
         var k = new Matrix(n1, n2);
         if (n1 == 0 || n2 == 0) return k;
-        var provider = LinearAlgebra.Provider;
+        var provider = options.ProviderOrDefault;
+        var parallel = options.ParallelOptions;
+        int blockRows = options.TileSize ?? BlockRows;
         double[]? sq1 = null, sq2 = null;
         if (distances)
         {
-            sq1 = RowSquaredNorms(x1);
-            sq2 = symmetric ? sq1 : RowSquaredNorms(x2);
+            sq1 = RowSquaredNorms(x1, parallel);
+            sq2 = symmetric ? sq1 : RowSquaredNorms(x2, parallel);
             RequireFiniteNorms(sq1, sq2, x1, x2);
         }
 
         // Row blocks; in the symmetric case block b computes only columns ≥ its first row.
         var blocks = new List<Tile>();
-        for (int i0 = 0; i0 < n1; i0 += BlockRows)
+        for (int i0 = 0; i0 < n1; i0 += blockRows)
         {
-            int rows = Math.Min(BlockRows, n1 - i0);
+            int rows = Math.Min(blockRows, n1 - i0);
             int c0 = symmetric ? i0 : 0;
             blocks.Add(new Tile(i0, rows, c0, n2 - c0));
         }
@@ -156,8 +175,8 @@ public sealed record ClassicalKernel : IKernel
             var dst = k.Data.AsSpan(t.Row0 * n2 + t.Col0);
             provider.Gemm(Op.None, Op.Transpose, t.Rows, t.Cols, d, 1.0,
                 x1.Data.AsSpan(t.Row0 * d), Math.Max(d, 1), x2.Data.AsSpan(t.Col0 * d), Math.Max(d, 1), 0.0, dst, n2);
-            TransformBlock(k, t, x1, x2, sq1, sq2, bad);
-        }, $"{Describe()} kernel {n1}×{n2}", progress, cancellationToken, maxDegreeOfParallelism: 1);
+            TransformBlock(k, t, x1, x2, sq1, sq2, bad, parallel);
+        }, $"{Describe()} kernel {n1}×{n2}", options with { MaxThreads = 1 });
         if (bad.Found) throw Overflow(bad.Row, bad.Column, k[bad.Row, bad.Column], x1, x2);
 
         if (symmetric)
@@ -257,10 +276,10 @@ public sealed record ClassicalKernel : IKernel
 
     /// <summary>The elementwise pass over one block of inner products (in place), rows in parallel.</summary>
     /// <remarks>Each row is checked for non-finite entries while it is in cache; the first is recorded in <paramref name="bad"/>.</remarks>
-    internal void TransformBlock(Matrix k, Tile t, Matrix x1, Matrix x2, double[]? sq1, double[]? sq2, FirstBad? bad = null)
+    internal void TransformBlock(Matrix k, Tile t, Matrix x1, Matrix x2, double[]? sq1, double[]? sq2, FirstBad? bad = null, ParallelOptions? parallel = null)
     {
         int n2 = k.Cols;
-        Parallel.For(0, t.Rows, r =>
+        Parallel.For(0, t.Rows, parallel ?? new ParallelOptions(), r =>
         {
             int i = t.Row0 + r;
             var row = k.Data.AsSpan(i * n2 + t.Col0, t.Cols);
@@ -385,10 +404,10 @@ public sealed record ClassicalKernel : IKernel
         return r;
     }
 
-    internal static double[] RowSquaredNorms(Matrix x)
+    internal static double[] RowSquaredNorms(Matrix x, ParallelOptions? parallel = null)
     {
         var s = new double[x.Rows];
-        Parallel.For(0, x.Rows, i => s[i] = TensorPrimitives.Dot<double>(x.Row(i), x.Row(i)));
+        Parallel.For(0, x.Rows, parallel ?? new ParallelOptions(), i => s[i] = TensorPrimitives.Dot<double>(x.Row(i), x.Row(i)));
         return s;
     }
 }

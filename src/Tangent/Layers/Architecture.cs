@@ -7,7 +7,7 @@ namespace Tangent.Layers;
 
 /// <summary>
 /// A network architecture: a stack of layers with its infinite-width kernels
-/// (<see cref="ComputeKernels"/>) and its finite-width twin (<see cref="Initialize"/>). Built from C#
+/// (<see cref="ComputeKernels(Matrix, Matrix, KernelOutputs, ComputeOptions)"/>) and its finite-width twin (<see cref="Initialize"/>). Built from C#
 /// (<c>new Architecture(new Dense(1.5, 0.1), ABRelu.Relu(), new Dense(1.5))</c>) or from the spec
 /// text (<see cref="Parse"/>, docs/LAYERS.md); <see cref="ToString"/> prints the spec back.
 /// Construction checks, before any computation, that every activation is fed a Gaussian
@@ -96,10 +96,34 @@ public sealed class Architecture
         IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default,
         int tileSize = TileScheduler.DefaultTileSize, ILinearAlgebraProvider? provider = null)
     {
+        if (tileSize is < 1 or > 4096)
+            throw new ArgumentOutOfRangeException(nameof(tileSize), $"The tile size must be in 1..4096 (each thread holds a tileSize² buffer), got {tileSize}; {TileScheduler.DefaultTileSize} is a good default.");
+        return ComputeKernels(x1, x2, outputs, new ComputeOptions { Progress = progress, CancellationToken = cancellationToken, TileSize = tileSize, Provider = provider });
+    }
+
+    /// <summary>
+    /// The NNGP and/or NTK matrices K(X1, X2), computed as the other overload describes, with every
+    /// setting from <paramref name="options"/>: the provider for the GEMMs, the tile size (dense networks:
+    /// default <see cref="TileScheduler.DefaultTileSize"/>, at most 4096), the memory budget, the thread limit,
+    /// progress and cancellation. Networks with image layers go to the convolutional engine with the same options.
+    /// </summary>
+    /// <param name="x1">n1×d inputs, a row per sample.</param>
+    /// <param name="x2">n2×d inputs, or null for x1.</param>
+    /// <param name="outputs">Which matrices to compute.</param>
+    /// <param name="options">How to compute; <see cref="ComputeOptions.Default"/> for the process defaults.</param>
+    /// <exception cref="ArgumentException">Column counts differ, an input is NaN or infinite, or no outputs asked for.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A tile size above 4096 for a dense network.</exception>
+    /// <exception cref="NotSupportedException">NTK asked for an architecture with sign.</exception>
+    /// <exception cref="InvalidOperationException">A 'standard' layer whose input width is unknown.</exception>
+    /// <exception cref="InsufficientMemoryException">The outputs and buffers exceed the memory budget or the memory available.</exception>
+    /// <exception cref="OperationCanceledException">The options' token was cancelled.</exception>
+    public KernelResult ComputeKernels(Matrix x1, Matrix? x2, KernelOutputs outputs, ComputeOptions options)
+    {
         ArgumentNullException.ThrowIfNull(x1);
+        ArgumentNullException.ThrowIfNull(options);
         if (HasImageLayers)  // conv/pooling layers: the convolutional engine (a dense-only network sees images as flat vectors)
         {
-            var images = new ConvolutionalKernel(this, InputShape ?? throw new InvalidOperationException($"'{this}' has image layers: give the image shape with Architecture.WithInputShape (HxWxC).")).Compute(x1, x2, outputs, progress, cancellationToken);
+            var images = new ConvolutionalKernel(this, InputShape ?? throw new InvalidOperationException($"'{this}' has image layers: give the image shape with Architecture.WithInputShape (HxWxC).")).Compute(x1, x2, outputs, options);
             KernelOverflow.ThrowIfOverflowed(this, x1, x2 is null || ReferenceEquals(x1, x2) ? null : x2, images);   // a scan is cheap beside the per-entry cost
             return images;
         }
@@ -111,8 +135,9 @@ public sealed class Architecture
         if ((outputs & KernelOutputs.Both) == 0) throw new ArgumentException("Ask for at least one of Nngp and Ntk.", nameof(outputs));
         bool wantNngp = outputs.HasFlag(KernelOutputs.Nngp), wantNtk = outputs.HasFlag(KernelOutputs.Ntk);
         if (wantNtk && !HasNtk) throw Sign.NoNtk();
-        if (tileSize is < 1 or > 4096)
-            throw new ArgumentOutOfRangeException(nameof(tileSize), $"The tile size must be in 1..4096 (each thread holds a tileSize² buffer), got {tileSize}; {TileScheduler.DefaultTileSize} is a good default.");
+        int tileSize = options.TileSize ?? TileScheduler.DefaultTileSize;
+        if (tileSize > 4096)
+            throw new ArgumentOutOfRangeException(nameof(options), $"The tile size must be in 1..4096 (each thread holds a tileSize² buffer), got {tileSize}; {TileScheduler.DefaultTileSize} is a good default.");
         RequireFinite(x1, "X1");
         if (!symmetric) RequireFinite(x2, "X2");
 
@@ -121,17 +146,18 @@ public sealed class Architecture
         var slots2 = symmetric ? slots1 : Diagonals(x2);
 
         int kernels = (wantNngp ? 1 : 0) + (wantNtk ? 1 : 0);
-        MemoryGuard.Require(checked((long)n1 * n2 * kernels * sizeof(double)), $"the {(kernels == 2 ? "NNGP and NTK matrices" : wantNngp ? "NNGP matrix" : "NTK matrix")} of {n1}×{n2} inputs",
+        long perThread = ((long)tileSize * tileSize + 2L * tileSize) * sizeof(double);   // a RowPass: the tile's Gram block and two row buffers
+        options.RequireMemory(checked((long)n1 * n2 * kernels * sizeof(double) + options.Threads * perThread), $"the {(kernels == 2 ? "NNGP and NTK matrices" : wantNngp ? "NNGP matrix" : "NTK matrix")} of {n1}×{n2} inputs",
             "use fewer samples, ask for one kernel only, or compute the kernel in blocks of rows");
         var nngp = wantNngp ? new Matrix(n1, n2) : null;
         var ntk = wantNtk ? new Matrix(n1, n2) : null;
         if (nngp is not null) HugePages.Advise(nngp.Data);
         if (ntk is not null) HugePages.Advise(ntk.Data);
-        var p = provider ?? LinearAlgebra.Provider;
+        var p = options.ProviderOrDefault;
         var job = new TileJob(this, x1, x2, nngp, ntk, symmetric, p);
         var tiles = TileScheduler.Plan(n1, n2, symmetric, tileSize, tileSize);
         using var buffers = new ThreadLocal<RowPass>(() => new RowPass(slots1, slots2, tileSize, wantNtk));
-        TileScheduler.Run(tiles, t => job.Compute(t, buffers.Value!), $"kernel {n1}×{n2}", progress, cancellationToken);
+        TileScheduler.Run(tiles, t => job.Compute(t, buffers.Value!), $"kernel {n1}×{n2}", options);
         var result = new KernelResult(nngp, ntk);
         if (job.SawNonFinite) KernelOverflow.ThrowIfOverflowed(this, x1, symmetric ? null : x2, result);   // never a NaN/∞ kernel returned silently
         return result;

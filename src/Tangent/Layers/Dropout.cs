@@ -34,7 +34,7 @@ public sealed class Dropout : Layer
     private double Gain => 1.0 / (1 - Rate);
 
     /// <summary>The rule for two different samples (independent masks): q12 and Θ unchanged, the
-    /// variances divided by 1−p. <see cref="Architecture.ComputeKernels"/> also divides the diagonal of
+    /// variances divided by 1−p. <see cref="Architecture.ComputeKernels(Matrix, Matrix, KernelOutputs, Tangent.Engine.ComputeOptions)"/> also divides the diagonal of
     /// K(X, X) and Θ(X, X) by 1−p.</summary>
     public override KernelState Apply(KernelState state) =>
         state with { Cov1 = Gain * state.Cov1, Cov2 = Gain * state.Cov2, IsGaussian = false };

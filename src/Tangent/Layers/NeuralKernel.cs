@@ -34,9 +34,13 @@ public sealed class NeuralKernel : IKernel
     public static NeuralKernel Parse(string spec, KernelOutputs get) => new(Architecture.Parse(spec), get);
 
     /// <inheritdoc />
-    public Matrix Compute(Matrix x1, Matrix? x2 = null, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
+    public Matrix Compute(Matrix x1, Matrix? x2 = null, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default) =>
+        Compute(x1, x2, new ComputeOptions { Progress = progress, CancellationToken = cancellationToken });
+
+    /// <inheritdoc />
+    public Matrix Compute(Matrix x1, Matrix? x2, ComputeOptions options)
     {
-        var r = Architecture.ComputeKernels(x1, x2, Get, progress, cancellationToken);
+        var r = Architecture.ComputeKernels(x1, x2, Get, options);
         return (Get == KernelOutputs.Nngp ? r.Nngp : r.Ntk)!;
     }
 

@@ -8,7 +8,7 @@ namespace Tangent.Models;
 /// <summary>
 /// Kernel regression (docs/MATH.md §1; course lecture 3): α = K⁺·Y (the minimum-norm interpolant) when
 /// λ = 0, or α = (K + λI)⁻¹·Y (kernel ridge regression); the prediction is f(X*) = K(X*, X)·α.
-/// This object is the configuration; <see cref="Fit"/> returns the fitted, immutable model.
+/// This object is the configuration; <see cref="Fit(Matrix, Matrix, ComputeOptions)"/> returns the fitted, immutable model.
 /// </summary>
 /// <param name="Kernel">The kernel: classical or an infinite-width network's NNGP/NTK.</param>
 public sealed record KernelRegression(IKernel Kernel)
@@ -25,16 +25,27 @@ public sealed record KernelRegression(IKernel Kernel)
     /// <summary>Fits on inputs X (n×d) and targets Y (n×k).</summary>
     /// <exception cref="ArgumentException">Shapes disagree or inputs are not finite.</exception>
     /// <exception cref="NotPositiveDefiniteException"><see cref="Solver.Cholesky"/> was chosen and K + λI is not positive definite.</exception>
-    public KernelRegressionModel Fit(Matrix x, Matrix y, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
+    public KernelRegressionModel Fit(Matrix x, Matrix y, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default) =>
+        Fit(x, y, new ComputeOptions { Progress = progress, CancellationToken = cancellationToken });
+
+    /// <summary>Fits on inputs X (n×d) and targets Y (n×k), computing the kernel with <paramref name="options"/>
+    /// (whose provider also solves K + λI).</summary>
+    /// <exception cref="ArgumentException">Shapes disagree or inputs are not finite.</exception>
+    /// <exception cref="NotPositiveDefiniteException"><see cref="Solver.Cholesky"/> was chosen and K + λI is not positive definite.</exception>
+    /// <exception cref="OperationCanceledException">The options' token was cancelled.</exception>
+    public KernelRegressionModel Fit(Matrix x, Matrix y, ComputeOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         Validate.TrainingPair(x, y);
         Validate.Ridge(Ridge);
-        var k = Kernel.Compute(x, null, progress, cancellationToken);
-        return FitKernel(x, k, y);
+        var k = Kernel.Compute(x, null, options);
+        return FitKernel(x, k, y, options.Provider);
     }
 
     /// <summary>Fits from a precomputed train-train kernel matrix <paramref name="k"/> (it is not modified).</summary>
-    public KernelRegressionModel FitKernel(Matrix x, Matrix k, Matrix y)
+    public KernelRegressionModel FitKernel(Matrix x, Matrix k, Matrix y) => FitKernel(x, k, y, null);
+
+    private KernelRegressionModel FitKernel(Matrix x, Matrix k, Matrix y, ILinearAlgebraProvider? provider)
     {
         ArgumentNullException.ThrowIfNull(k);
         Validate.TrainingPair(x, y);
@@ -45,8 +56,8 @@ public sealed record KernelRegression(IKernel Kernel)
         var kr = k.Clone();
         kr.AddToDiagonal(lambda);
         // Rasmussen & Williams, Alg. 2.1: L = cholesky(K + λI); α = Lᵀ \ (L \ y); else α = (K + λI)⁺·Y.
-        var chol = SolverChoice.Factor(kr, Solver, null);
-        var alpha = chol is not null ? chol.Solve(y) : SymmetricEigen.Compute(kr).PseudoInverseApply(y);
+        var chol = SolverChoice.Factor(kr, Solver, provider);
+        var alpha = chol is not null ? chol.Solve(y) : SymmetricEigen.Compute(kr, provider).PseudoInverseApply(y);
         return new KernelRegressionModel(Kernel, x.Clone(), alpha, lambda);
     }
 
@@ -85,11 +96,17 @@ public sealed class KernelRegressionModel
     public int Features => _train.Cols;
 
     /// <summary>f(X*) = K(X*, X)·α.</summary>
-    public Matrix Predict(Matrix x, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
+    public Matrix Predict(Matrix x, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default) =>
+        Predict(x, new ComputeOptions { Progress = progress, CancellationToken = cancellationToken });
+
+    /// <summary>f(X*) = K(X*, X)·α, computing K(X*, X) with <paramref name="options"/> (whose provider also does the product).</summary>
+    /// <exception cref="OperationCanceledException">The options' token was cancelled.</exception>
+    public Matrix Predict(Matrix x, ComputeOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         Validate.TestInputs(x, Features);
-        var kst = Kernel.Compute(x, _train, progress, cancellationToken);
-        return LinearAlgebra.Multiply(kst, _alpha);
+        var kst = Kernel.Compute(x, _train, options);
+        return LinearAlgebra.Multiply(kst, _alpha, provider: options.Provider);
     }
 
     /// <summary>f = K*·α from a precomputed test-train kernel K* (n*×n).</summary>

@@ -182,7 +182,7 @@ public sealed class ConvolutionalKernel
     private static long? _defaultBudget;
 
     /// <summary>
-    /// The process-wide memory budget used when <see cref="Compute"/> is given none (as
+    /// The process-wide memory budget used when <see cref="Compute(Matrix, Matrix, KernelOutputs, ComputeOptions)"/> is given none (as
     /// <see cref="LinearAlgebra.Provider"/> is process-wide): half of the memory available to the process
     /// unless set (the CLI's --memory-budget sets it). Set null to go back to half the memory.
     /// </summary>
@@ -212,9 +212,27 @@ public sealed class ConvolutionalKernel
     /// <exception cref="ArgumentException">Inputs do not have H·W·C columns or hold NaN/∞.</exception>
     /// <exception cref="InsufficientMemoryException">Even one column per segment does not fit the budget; the message gives the bytes needed and how to fit.</exception>
     public KernelResult Compute(Matrix x1, Matrix? x2 = null, KernelOutputs outputs = KernelOutputs.Both,
-        IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default, long? memoryBudget = null)
+        IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default, long? memoryBudget = null) =>
+        Compute(x1, x2, outputs, new ComputeOptions { Progress = progress, CancellationToken = cancellationToken, MemoryBudget = memoryBudget });
+
+    /// <summary>
+    /// The NNGP and/or NTK matrices of images, as the other overload describes, with every setting from
+    /// <paramref name="options"/>: the memory budget (null = <see cref="DefaultMemoryBudget"/>), the tile size
+    /// (the longest row segment, default 64, halved further until the computation fits the budget), the
+    /// thread limit (also used to size the per-thread buffers against the budget), progress and cancellation.
+    /// This engine does no GEMM (the pixel covariances are direct sums), so <see cref="ComputeOptions.Provider"/> is not used.
+    /// </summary>
+    /// <param name="x1">n1×(H·W·C) images.</param>
+    /// <param name="x2">n2×(H·W·C) images, or null.</param>
+    /// <param name="outputs">Which kernels.</param>
+    /// <param name="options">How to compute; <see cref="ComputeOptions.Default"/> for the process defaults.</param>
+    /// <exception cref="ArgumentException">Inputs do not have H·W·C columns or hold NaN/∞.</exception>
+    /// <exception cref="InsufficientMemoryException">Even one column per segment does not fit the budget; the message gives the bytes needed and how to fit.</exception>
+    /// <exception cref="OperationCanceledException">The options' token was cancelled.</exception>
+    public KernelResult Compute(Matrix x1, Matrix? x2, KernelOutputs outputs, ComputeOptions options)
     {
         ArgumentNullException.ThrowIfNull(x1);
+        ArgumentNullException.ThrowIfNull(options);
         bool symmetric = x2 is null || ReferenceEquals(x1, x2);
         x2 ??= x1;
         CheckInput(x1, "X1");
@@ -225,22 +243,22 @@ public sealed class ConvolutionalKernel
             throw new NotSupportedException($"The architecture '{Architecture}' has no NTK (sign); ask for the NNGP.");
 
         int n1 = x1.Rows, n2 = x2.Rows;
-        int threads = Environment.ProcessorCount;
-        long budget = memoryBudget ?? DefaultMemoryBudget!.Value;
+        int threads = options.Threads;
+        long budget = options.MemoryBudget ?? DefaultMemoryBudget!.Value;
         int kernels = (wantNngp ? 1 : 0) + (wantNtk ? 1 : 0);
-        int segment = Math.Min(64, Math.Max(n1, n2));   // no buffers wider than the inputs (a single pair needs 1 column)
+        int segment = Math.Min(options.TileSize ?? 64, Math.Max(n1, n2));   // no buffers wider than the inputs (a single pair needs 1 column)
         while (segment > 1 && MemoryNeeded(n1, n2, kernels, segment, threads) > budget) segment /= 2;
         long need = MemoryNeeded(n1, n2, kernels, segment, threads);
         if (need > budget)
             throw new InsufficientMemoryException(
                 $"The {Layout.ToString().ToLowerInvariant()}-layout kernel of '{Architecture}' on {n1}×{n2} images of {InputShape} needs {Mb(need)} " +
                 $"({Mb((long)n1 * n2 * kernels * 8)} for the output, {Mb((long)threads * PerThread(1))} for {threads} threads' pixel-pair buffers) but the budget is {Mb(budget)}. " +
-                "To fit: raise the budget (the memoryBudget argument, or DefaultMemoryBudget), compute the kernel in blocks of fewer rows/columns, ask for one kernel only (KernelOutputs.Nngp or Ntk), " +
+                "To fit: raise the budget (ComputeOptions.MemoryBudget, the memoryBudget argument, or DefaultMemoryBudget), use fewer threads (ComputeOptions.MaxThreads), compute the kernel in blocks of fewer rows/columns, ask for one kernel only (KernelOutputs.Nngp or Ntk), " +
                 (Layout == CovarianceLayout.Full ? "use a flatten readout instead of pooling (diagonal layout, P instead of P² numbers per pair), " : "") +
                 "or use smaller images.");
 
-        var self1 = SelfPass(x1);
-        var self2 = symmetric ? self1 : SelfPass(x2);
+        var self1 = SelfPass(x1, options.ParallelOptions);
+        var self2 = symmetric ? self1 : SelfPass(x2, options.ParallelOptions);
         var tail1 = TailSlots(self1.Readout);
         var tail2 = symmetric ? tail1 : TailSlots(self2.Readout);
 
@@ -249,7 +267,7 @@ public sealed class ConvolutionalKernel
         var tiles = TileScheduler.Plan(n1, n2, symmetric, segment, segment);
         using var buffers = new ThreadLocal<Buffers>(() => new Buffers(MaxPairs, segment, InputShape.Features, wantNtk, tail1, tail2));
         TileScheduler.Run(tiles, t => ComputeTile(t, buffers.Value!, x1, x2, self1, self2, nngp, ntk, symmetric),
-            $"cntk {n1}×{n2}", progress, cancellationToken);
+            $"cntk {n1}×{n2}", options);
         if (symmetric)
         {
             if (nngp is not null) TileScheduler.MirrorUpperToLower(nngp.Data, n1);
@@ -281,7 +299,7 @@ public sealed class ConvolutionalKernel
     }
 
     /// <summary>The self pass K(x, x) of every image, keeping each activation's input diagonal (O(n·P·|F|) or O(n·P²·|F|)).</summary>
-    private SelfState SelfPass(Matrix x)
+    private SelfState SelfPass(Matrix x, ParallelOptions parallel)
     {
         int n = x.Rows;
         var acts = _stage.Select((l, i) => (l, i)).Where(t => t.l is Activation).Select(t => t.i).ToArray();
@@ -289,7 +307,7 @@ public sealed class ConvolutionalKernel
         var readout = new double[n];
         try
         {
-            System.Threading.Tasks.Parallel.For(0, n, img =>
+            System.Threading.Tasks.Parallel.For(0, n, parallel, img =>
             {
                 var xs = x.Row(img);
                 int C = InputShape.Channels, P = InputShape.Pixels;

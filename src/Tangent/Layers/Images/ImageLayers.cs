@@ -4,7 +4,7 @@ namespace Tangent.Layers;
 /// <summary>
 /// A layer that acts on images (H×W×C) rather than on vectors. Its kernel rule acts on the pixel-pair
 /// covariances of <see cref="ConvolutionalKernel"/>, so the vector-state entry points of
-/// <see cref="Layer"/> throw and point there; <see cref="Architecture.ComputeKernels"/> hands
+/// <see cref="Layer"/> throw and point there; <see cref="Architecture.ComputeKernels(Tangent.Numerics.Matrix, Tangent.Numerics.Matrix, KernelOutputs, Tangent.Engine.ComputeOptions)"/> hands
 /// architectures containing image layers to <see cref="ConvolutionalKernel"/> when the architecture has an
 /// <see cref="Architecture.InputShape"/>.
 /// </summary>
