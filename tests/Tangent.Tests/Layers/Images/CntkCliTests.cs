@@ -6,7 +6,7 @@ using Tangent.Layers;
 using Tangent.Numerics;
 using static Tangent.Tests.Layers.LayerTestUtil;
 
-namespace Tangent.Tests.Convolution;
+namespace Tangent.Tests.Layers.Images;
 
 /// <summary>tangent kernel / regress / predict on image data: 4-D .npy inputs, --images npy:… and mnist:DIR (synthetic IDX files).</summary>
 public sealed class CntkCliTests : IDisposable

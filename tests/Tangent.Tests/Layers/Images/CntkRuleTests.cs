@@ -2,7 +2,7 @@ using Tangent.Layers;
 using Tangent.Numerics;
 using static Tangent.Tests.Layers.LayerTestUtil;
 
-namespace Tangent.Tests.Convolution;
+namespace Tangent.Tests.Layers.Images;
 
 /// <summary>The convolutional kernel engine against the plain reference (both layouts), hand cases and error paths.</summary>
 public sealed class CntkRuleTests

@@ -1,7 +1,7 @@
 using Tangent.Layers;
 using Tangent.Numerics;
 
-namespace Tangent.Tests.Convolution;
+namespace Tangent.Tests.Layers.Images;
 
 /// <summary>
 /// A deliberately plain re-derivation of the convolutional kernel rules for one pair of images, written

@@ -3,7 +3,7 @@ using Tangent.Data;
 using static Tangent.Tests.Layers.LayerTestUtil;
 using Tangent.Layers;
 
-namespace Tangent.Tests.Convolution;
+namespace Tangent.Tests.Layers.Images;
 
 /// <summary>Runs alone: --memory-budget sets the process-wide default budget of the convolutional engine.</summary>
 [CollectionDefinition(nameof(MemoryBudgetCollection), DisableParallelization = true)]

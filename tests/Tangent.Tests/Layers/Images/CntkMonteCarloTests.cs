@@ -3,7 +3,7 @@ using Tangent.Networks;
 using Tangent.Numerics;
 using static Tangent.Tests.Layers.LayerTestUtil;
 
-namespace Tangent.Tests.Convolution;
+namespace Tangent.Tests.Layers.Images;
 
 /// <summary>
 /// Every image layer against Monte-Carlo averages of finite-width CNNs (256 channels, 6×6 images), as
