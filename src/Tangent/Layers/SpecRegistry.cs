@@ -43,6 +43,13 @@ public sealed record SpecParameter(string Name, SpecParameterKind Kind, string D
     internal string? Missing { get; init; }
     /// <summary>A valid value as spec text, used when the parameter is required (docs and round-trip tests).</summary>
     internal string? Example { get; init; }
+
+    /// <summary>Equal when the name, kind, default and range are (the checks behind them follow from those).</summary>
+    public bool Equals(SpecParameter? other) =>
+        other is not null && (Name, Kind, Default, Range) == (other.Name, other.Kind, other.Default, other.Range);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Name, Kind, Default, Range);
 }
 
 /// <summary>

@@ -40,6 +40,7 @@ public sealed class SpecRegistryTests
         Assert.Equal(["w", "b", "param", "width"], dense.Select(p => p.Name));
         static (string, SpecParameterKind, string, string) Row(SpecParameter p) => (p.Name, p.Kind, p.Default, p.Range);
         Assert.Equal(("w", SpecParameterKind.Real, "1", "a finite number ≥ 0 (σw)"), Row(dense[0]));
+        Assert.Equal(new SpecParameter("w", SpecParameterKind.Real, "1", "a finite number ≥ 0 (σw)"), dense[0]);
         Assert.Equal(("param", SpecParameterKind.Enum, "ntk", "ntk or standard"), Row(dense[2]));
         Assert.Equal(("width", SpecParameterKind.Int, "none", "≥ 1"), Row(dense[3]));
         Assert.Equal(("n", "1", "in 0..30"), SpecRegistry.Describe("hermite").Select(p => (p.Name, p.Default, p.Range)).Single());
