@@ -24,30 +24,8 @@ internal sealed class SpecParser
     /// <summary>Most layers the network may have once every repeat is unrolled (each branch counted).</summary>
     public const int MaxLayers = 100_000;
 
-    /// <summary>Every layer name, for messages and suggestions.</summary>
-    public static readonly string[] KnownLayers =
-    [
-        "dense", "identity", "relu", "leaky_relu", "abrelu", "abs", "erf", "gelu", "sin", "cos", "exp",
-        "gaussian", "hermite", "monomial", "polynomial", "sign", "rbf", "gabor", "rectified_monomial", "sigmoid_like",
-        "tanh", "sigmoid", "softplus", "silu", "swish", "elu", "selu", "mish", "repeat", "parallel", "concat",
-        "conv", "avg_pool", "flatten", "global_avg_pool",
-        "dropout", "layer_norm", "sum_pool", "global_sum_pool", "product",
-    ];
-
-    private static readonly Dictionary<string, string[]> Parameters = new()
-    {
-        ["dense"] = ["w", "b", "param", "width"],
-        ["identity"] = [], ["relu"] = [], ["abs"] = [], ["gelu"] = [], ["sign"] = [],
-        ["leaky_relu"] = ["alpha"], ["abrelu"] = ["a", "b"],
-        ["erf"] = ["a", "b", "c"], ["sin"] = ["a", "b", "c"], ["cos"] = ["a", "b", "c"],
-        ["exp"] = ["a", "b"], ["gaussian"] = ["a", "b"],
-        ["hermite"] = ["n"], ["monomial"] = ["n"], ["polynomial"] = ["coef"],
-        ["rbf"] = ["gamma"], ["gabor"] = [], ["rectified_monomial"] = ["n"], ["sigmoid_like"] = [],
-        ["tanh"] = [], ["sigmoid"] = [], ["softplus"] = [], ["silu"] = [], ["swish"] = [], ["elu"] = ["alpha"], ["selu"] = [], ["mish"] = [],
-        ["conv"] = ["size", "w", "b", "stride", "padding", "dims", "channels"], ["avg_pool"] = ["size", "stride", "padding", "dims"],
-        ["flatten"] = [], ["global_avg_pool"] = [],
-        ["dropout"] = ["rate"], ["layer_norm"] = [], ["sum_pool"] = ["size", "stride", "padding", "dims"], ["global_sum_pool"] = [],
-    };
+    /// <summary>Every name of the spec language, for messages and suggestions (<see cref="SpecRegistry.Names"/>).</summary>
+    public static IReadOnlyList<string> KnownLayers => SpecRegistry.Names;
 
     private readonly string _s;
     private int _pos, _depth;
@@ -121,7 +99,7 @@ internal sealed class SpecParser
         }
         string name = Word();
         if (name.Length == 0) throw Error(start, $"Expected a layer name, got '{Peek}'. Known layers: {string.Join(", ", KnownLayers)}.");
-        if (!KnownLayers.Contains(name)) throw UnknownLayer(start, name);
+        if (!SpecRegistry.TryGet(name, out var entry)) throw UnknownLayer(start, name);
         switch (name)
         {
             case "repeat":
@@ -158,8 +136,8 @@ internal sealed class SpecParser
             }
         }
         var args = new Dictionary<string, (string Value, int Column)>();
-        if (Peek == '(') args = Arguments(name);
-        try { return Build(name, args); }
+        if (Peek == '(') args = Arguments(entry);
+        try { return entry.Factory!(Values(entry, args)); }
         catch (ArgumentException e) { throw Error(start, e.Message); }
     }
 
@@ -174,8 +152,9 @@ internal sealed class SpecParser
         return s;
     }
 
-    private Dictionary<string, (string, int)> Arguments(string layer)
+    private Dictionary<string, (string, int)> Arguments(SpecEntry entry)
     {
+        string layer = entry.Name;
         Expect('(');
         var args = new Dictionary<string, (string, int)>();
         SkipSpace();
@@ -185,10 +164,10 @@ internal sealed class SpecParser
             SkipSpace();
             int at = _pos;
             string key = Word();
-            var allowed = Parameters[layer];
-            if (key.Length == 0) throw Error(at, $"Expected a parameter name ({Allowed(layer)}).");
+            var allowed = entry.Parameters.Select(q => q.Name).ToArray();
+            if (key.Length == 0) throw Error(at, $"Expected a parameter name ({Allowed(entry)}).");
             if (!allowed.Contains(key))
-                throw Error(at, $"{layer} has no parameter '{key}'. {Allowed(layer)}{Suggest(key, allowed)}");
+                throw Error(at, $"{layer} has no parameter '{key}'. {Allowed(entry)}{Suggest(key, allowed)}");
             if (args.ContainsKey(key)) throw Error(at, $"Parameter '{key}' is given twice.");
             SkipSpace();
             Expect('=');
@@ -211,112 +190,72 @@ internal sealed class SpecParser
         }
     }
 
-    private static string Allowed(string layer) =>
-        Parameters[layer].Length == 0 ? $"{layer} takes no parameters." : $"{layer} takes: {string.Join(", ", Parameters[layer])}.";
+    private static string Allowed(SpecEntry entry) => entry.Parameters.Count == 0
+        ? $"{entry.Name} takes no parameters."
+        : $"{entry.Name} takes: {string.Join(", ", entry.Parameters.Select(q => q.Name))}.";
 
-    private Layer Build(string name, Dictionary<string, (string Value, int Column)> a)
+    /// <summary>
+    /// Checks every given value against its registry entry, where its column is known (the layers' own
+    /// checks would point at the layer), and fills in the defaults. Parameters are checked in the
+    /// registry's order; a required one that is absent is reported after the arguments.
+    /// </summary>
+    private SpecValues Values(SpecEntry entry, Dictionary<string, (string Value, int Column)> a)
     {
-        // Every number is checked here, where its column is known (the layers' own checks would point at the layer).
-        double Num(string key, double def, Func<double, bool> valid, string range)
+        string name = entry.Name;
+        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var q in entry.Parameters)
         {
-            if (!a.TryGetValue(key, out var v)) return def;
-            double x = ParseNumber(v.Value, v.Column, key);
-            if (!valid(x)) throw OutOfRange(name, key, v.Value, x, v.Column, range);
-            return x;
-        }
-        double Real(string key, double def) => Num(key, def, double.IsFinite, "a finite number");
-        double Std(string key, double def, string what) => Num(key, def, x => double.IsFinite(x) && x >= 0, $"a finite number ≥ 0 ({what})");
-        int Int(string key, int def, int min, int max)
-        {
-            if (!a.TryGetValue(key, out var v)) return def;
-            string range = max == int.MaxValue ? $"≥ {min}" : min == max - 1 ? $"{min} or {max}" : $"in {min}..{max}";
-            if (!int.TryParse(v.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int n) || n < min || n > max)
-                throw Error(v.Column, $"{name}: '{key}' must be a whole number {range}, got '{v.Value}'.");
-            return n;
-        }
-        switch (name)
-        {
-            case "dense":
+            string key = q.Name;
+            if (!a.TryGetValue(key, out var v))
             {
-                var param = Parameterization.Ntk;
-                if (a.TryGetValue("param", out var p))
-                    param = p.Value switch
-                    {
-                        "ntk" => Parameterization.Ntk,
-                        "standard" => Parameterization.Standard,
-                        _ => throw Error(p.Column, $"param must be ntk or standard, got '{p.Value}'."),
-                    };
-                int? width = a.ContainsKey("width") ? Int("width", 0, 1, int.MaxValue) : null;
-                return new Dense(Std("w", 1, "σw"), Std("b", 0, "σb"), param, width);
-            }
-            case "identity": return new Identity();
-            case "relu": return ABRelu.Relu();
-            case "abs": return ABRelu.Abs();
-            case "leaky_relu": return ABRelu.LeakyRelu(Real("alpha", 0.01));
-            case "abrelu": return new ABRelu(Real("a", 0), Real("b", 1));
-            case "erf": return new Erf(Real("a", 1), Real("b", 1), Real("c", 0));
-            case "gelu": return new Gelu();
-            case "sin": return new Sin(Real("a", 1), Real("b", 1), Real("c", 0));
-            case "cos": return Sin.Cos(Real("a", 1), Real("b", 1), Real("c", 0));
-            case "exp": return new Exp(Real("a", 1), Real("b", 1));
-            case "gaussian":
-                return new Gaussian(Real("a", 1), Num("b", -1, x => double.IsFinite(x) && x < 0, "a finite number < 0, so that a·exp(b·x²) decays (e.g. b=-1)"));
-            case "hermite": return new Hermite(Int("n", 1, 0, MaxDegree));
-            case "monomial": return new Monomial(Int("n", 1, 0, MaxDegree));
-            case "polynomial":
-            {
-                if (!a.TryGetValue("coef", out var c)) throw Error(_pos, "polynomial needs coefficients c0;c1;…, e.g. polynomial(coef=0;1;0.5).");
-                var parts = c.Value.Split(';');
-                if (parts.Length > MaxDegree + 1)
-                    throw Error(c.Column, $"polynomial: 'coef' has {parts.Length} coefficients (degree {parts.Length - 1}); at most {MaxDegree + 1} (degree {MaxDegree}) are supported.");
-                var coefs = new double[parts.Length];
-                int col = c.Column;
-                for (int i = 0; i < parts.Length; i++)
+                if (q.Missing is not null) throw Error(_pos, q.Missing);
+                values[key] = q.Kind switch
                 {
-                    coefs[i] = ParseNumber(parts[i], col, "coef");
-                    if (!double.IsFinite(coefs[i])) throw OutOfRange(name, $"coef (coefficient {i + 1})", parts[i], coefs[i], col, "a finite number");
-                    col += parts[i].Length + 1;
-                }
-                return new Polynomial(coefs);
+                    SpecParameterKind.Real => q.RealDefault,
+                    SpecParameterKind.Int => q.IntDefault,
+                    SpecParameterKind.Enum => q.Default,
+                    _ => throw new InvalidOperationException($"{name}: parameter '{key}' has no default."),
+                };
+                continue;
             }
-            case "sign": return new Sign();
-            case "rbf": return new Rbf(Num("gamma", 1, x => double.IsFinite(x) && x > 0, "a finite number > 0 (the inverse squared length-scale over 2, e.g. gamma=1)"));
-            case "gabor": return new Gabor();
-            case "rectified_monomial": return new RectifiedMonomial(Int("n", 1, 0, MaxDegree));
-            case "sigmoid_like": return new SigmoidLike();
-            case "tanh": return QuadratureActivation.Tanh();
-            case "sigmoid": return QuadratureActivation.Sigmoid();
-            case "softplus": return QuadratureActivation.Softplus();
-            case "silu" or "swish": return QuadratureActivation.Silu();
-            case "elu": return QuadratureActivation.Elu(Real("alpha", 1));
-            case "selu": return QuadratureActivation.Selu();
-            case "mish": return QuadratureActivation.Mish();
-            case "conv" or "avg_pool" or "sum_pool":
+            switch (q.Kind)
             {
-                var pad = name == "conv" ? Padding.Same : Padding.Valid;
-                if (a.TryGetValue("padding", out var pv))
-                    pad = pv.Value switch { "same" => Padding.Same, "valid" => Padding.Valid, "circular" => Padding.Circular,
-                        _ => throw Error(pv.Column, $"padding must be same, valid or circular, got '{pv.Value}'.") };
-                if (name == "avg_pool")
-                    return new AvgPool(Int("size", 2, 1, int.MaxValue), a.ContainsKey("stride") ? Int("stride", 1, 1, int.MaxValue) : null, pad, Int("dims", 2, 1, 2));
-                if (name == "sum_pool")
-                    return new SumPool(Int("size", 2, 1, int.MaxValue), a.ContainsKey("stride") ? Int("stride", 1, 1, int.MaxValue) : null, pad, Int("dims", 2, 1, 2));
-                return new Conv(Int("size", 3, 1, int.MaxValue), Std("w", 1, "σw"), Std("b", 0, "σb"), Int("stride", 1, 1, int.MaxValue), pad,
-                    Int("dims", 2, 1, 2), a.ContainsKey("channels") ? Int("channels", 1, 1, int.MaxValue) : null);
+                case SpecParameterKind.Real:
+                {
+                    double x = ParseNumber(v.Value, v.Column, key);
+                    if (!q.Valid(x)) throw OutOfRange(name, key, v.Value, x, v.Column, q.Range);
+                    values[key] = x;
+                    break;
+                }
+                case SpecParameterKind.Int:
+                    if (!int.TryParse(v.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int n) || n < q.Min || n > q.Max)
+                        throw Error(v.Column, $"{name}: '{key}' must be a whole number {q.Range}, got '{v.Value}'.");
+                    values[key] = n;
+                    break;
+                case SpecParameterKind.Enum:
+                    if (!q.Values.Contains(v.Value)) throw Error(v.Column, $"{key} must be {q.Range}, got '{v.Value}'.");
+                    values[key] = v.Value;
+                    break;
+                case SpecParameterKind.List:
+                {
+                    var parts = v.Value.Split(';');
+                    if (parts.Length > q.MaxCount)
+                        throw Error(v.Column, $"{name}: '{key}' has {parts.Length} coefficients (degree {parts.Length - 1}); at most {q.MaxCount} (degree {q.MaxCount - 1}) are supported.");
+                    var list = new double[parts.Length];
+                    int col = v.Column;
+                    for (int i = 0; i < parts.Length; i++)
+                    {
+                        list[i] = ParseNumber(parts[i], col, key);
+                        if (!double.IsFinite(list[i])) throw OutOfRange(name, $"{key} (coefficient {i + 1})", parts[i], list[i], col, "a finite number");
+                        col += parts[i].Length + 1;
+                    }
+                    values[key] = list;
+                    break;
+                }
             }
-            case "flatten": return new Flatten();
-            case "global_avg_pool": return new GlobalAvgPool();
-            case "global_sum_pool": return new GlobalSumPool();
-            case "layer_norm": return new LayerNorm();
-            case "dropout":
-                if (!a.ContainsKey("rate")) throw Error(_pos, "dropout needs its drop probability, e.g. dropout(rate=0.1).");
-                return new Dropout(Num("rate", 0, x => x >= 0 && x < 1, "a number in [0, 1) (the probability that a unit is dropped)"));
-            default: throw UnknownLayer(_pos, name);
         }
+        return new SpecValues(values);
     }
-
-    /// <summary>Highest degree of hermite, monomial, rectified_monomial and polynomial (their Gaussian moments stay exact in float64 up to here).</summary>
-    private const int MaxDegree = 30;
 
     private FormatException OutOfRange(string layer, string key, string text, double value, int column, string range)
     {
@@ -365,11 +304,7 @@ internal sealed class SpecParser
     private FormatException UnknownLayer(int column, string name) =>
         Error(column, $"Unknown layer '{name}'.{Suggest(name, KnownLayers)} Known layers: {string.Join(", ", KnownLayers)}.");
 
-    private static string Suggest(string word, IEnumerable<string> candidates)
-    {
-        var best = candidates.Select(c => (c, d: Distance(word, c))).OrderBy(t => t.d).FirstOrDefault();
-        return best.c is not null && best.d <= Math.Max(2, word.Length / 2) ? $" Did you mean '{best.c}'?" : "";
-    }
+    private static string Suggest(string word, IEnumerable<string> candidates) => SpecRegistry.Suggest(word, candidates);
 
     /// <summary>Levenshtein distance (<see cref="Diagnostics.Spelling.Distance"/>).</summary>
     internal static int Distance(string a, string b) => Diagnostics.Spelling.Distance(a, b);
