@@ -3,14 +3,14 @@ using Tangent.Numerics;
 namespace Tangent.Dynamics;
 
 /// <summary>The training loss whose gradient flow <see cref="FunctionSpaceDynamics"/> integrates.</summary>
-public enum FunctionSpaceLoss
+public enum Loss
 {
     /// <summary>L = 1/(2N)·Σ(f − y)², N = n·k entries (docs/MATH.md §4); ∇_f L = (f − y)/N.</summary>
     MeanSquaredError,
     /// <summary>L = −(1/N)·Σᵢ Σ_c y_ic·log softmax(fᵢ)_c, N = n·k entries: the mean over all entries,
     /// as in Neural Tangents' examples (<c>-np.mean(log_softmax(fx) * y)</c>), so that η has the same
     /// scale as for the MSE. ∇_{fᵢ} L = (softmax(fᵢ)·Σ_c y_ic − yᵢ)/N. The finite networks'
-    /// <see cref="Networks.Loss.SoftmaxCrossEntropy"/> is this same function. Multiply η by k to get the
+    /// finite networks train with this same enum and function. Multiply η by k to get the
     /// per-sample-mean convention 1/n.</summary>
     SoftmaxCrossEntropy,
 }
@@ -57,7 +57,7 @@ public sealed class FunctionSpaceDynamics
     /// <param name="options">Learning rate and ridge (added to Θ); null: the defaults.</param>
     /// <param name="ode">Solver tolerances; null: the defaults.</param>
     /// <exception cref="ArgumentException">A shape disagrees or a value is not finite.</exception>
-    public FunctionSpaceDynamics(Matrix ntkTrainTrain, Matrix yTrain, FunctionSpaceLoss loss, DynamicsOptions? options = null, OdeOptions? ode = null)
+    public FunctionSpaceDynamics(Matrix ntkTrainTrain, Matrix yTrain, Loss loss, DynamicsOptions? options = null, OdeOptions? ode = null)
     {
         Shapes.RequireKernel(ntkTrainTrain, nameof(ntkTrainTrain));
         Shapes.RequireRows(yTrain, ntkTrainTrain.Rows, nameof(yTrain), "training targets, one row per training input");
@@ -76,7 +76,7 @@ public sealed class FunctionSpaceDynamics
     }
 
     /// <summary>The loss.</summary>
-    public FunctionSpaceLoss Loss { get; }
+    public Loss Loss { get; }
 
     /// <summary>Learning rate and ridge.</summary>
     public DynamicsOptions Options { get; }
@@ -144,14 +144,14 @@ public sealed class FunctionSpaceDynamics
         return new FunctionSpaceTrajectory(snapshots, stats.Accepted, stats.Rejected, stats.Evaluations);
     }
 
-    /// <summary>The loss value L(f, Y) with the normalisation of <see cref="FunctionSpaceLoss"/>.</summary>
+    /// <summary>The loss value L(f, Y) with the normalisation of <see cref="Loss"/>.</summary>
     /// <exception cref="ArgumentException">The shapes differ.</exception>
-    public static double Value(FunctionSpaceLoss loss, Matrix outputs, Matrix targets)
+    public static double Value(Loss loss, Matrix outputs, Matrix targets)
     {
         ArgumentNullException.ThrowIfNull(outputs);
         ArgumentNullException.ThrowIfNull(targets);
         Shapes.Require(outputs, targets.Rows, targets.Cols, nameof(outputs), "outputs, shaped like the targets");
-        if (loss == FunctionSpaceLoss.MeanSquaredError) return GradientDescentMse.MseLoss(outputs, targets);
+        if (loss == Loss.MeanSquaredError) return GradientDescentMse.MseLoss(outputs, targets);
         int n = outputs.Rows, k = outputs.Cols;
         double s = 0;
         for (int i = 0; i < n; i++)
@@ -164,9 +164,9 @@ public sealed class FunctionSpaceDynamics
         return n * k == 0 ? 0 : s / (n * k);
     }
 
-    /// <summary>∇_f L(f, Y) with the normalisation of <see cref="FunctionSpaceLoss"/> (a new matrix).</summary>
+    /// <summary>∇_f L(f, Y) with the normalisation of <see cref="Loss"/> (a new matrix).</summary>
     /// <exception cref="ArgumentException">The shapes differ.</exception>
-    public static Matrix Gradient(FunctionSpaceLoss loss, Matrix outputs, Matrix targets)
+    public static Matrix Gradient(Loss loss, Matrix outputs, Matrix targets)
     {
         ArgumentNullException.ThrowIfNull(outputs);
         ArgumentNullException.ThrowIfNull(targets);
@@ -176,11 +176,11 @@ public sealed class FunctionSpaceDynamics
         return g;
     }
 
-    private static void Gradient(FunctionSpaceLoss loss, ReadOnlySpan<double> f, ReadOnlySpan<double> y, int k, Span<double> g)
+    private static void Gradient(Loss loss, ReadOnlySpan<double> f, ReadOnlySpan<double> y, int k, Span<double> g)
     {
         int nk = f.Length;
         double inv = nk == 0 ? 0 : 1.0 / nk;
-        if (loss == FunctionSpaceLoss.MeanSquaredError)
+        if (loss == Loss.MeanSquaredError)
         {
             for (int i = 0; i < nk; i++) g[i] = (f[i] - y[i]) * inv;
             return;

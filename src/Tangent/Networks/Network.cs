@@ -5,17 +5,6 @@ using Tangent.Numerics;
 
 namespace Tangent.Networks;
 
-/// <summary>The training loss of a finite network.</summary>
-public enum Loss
-{
-    /// <summary>L = 1/(2N)·Σ(f − y)², N = entries of Y (docs/MATH.md §4), so that GD time matches the kernel dynamics.</summary>
-    MeanSquaredError,
-    /// <summary>L = −(1/N)·Σ_a Σ_c y_ac·log softmax(f_a)_c, N = n·k entries of Y (one-hot or probability
-    /// rows): the normalisation of the MSE above and of <see cref="FunctionSpaceLoss.SoftmaxCrossEntropy"/>,
-    /// whose implementation this is, so that the finite network and the function-space flow share η.</summary>
-    SoftmaxCrossEntropy,
-}
-
 /// <summary>
 /// A finite-width fully connected network (docs/MATH.md §3) built from an <see cref="Architecture"/> made
 /// of <see cref="Dense"/> layers, elementwise <see cref="Activation"/>s and <see cref="Serial"/> /
@@ -130,10 +119,10 @@ public sealed partial class Network
     }
 
     /// <summary>The loss on (X, Y).</summary>
-    public double Loss(Matrix x, Matrix y, Loss loss = Networks.Loss.MeanSquaredError) => LossAndResidual(Predict(x), y, loss).Loss;
+    public double Loss(Matrix x, Matrix y, Loss loss = Dynamics.Loss.MeanSquaredError) => LossAndResidual(Predict(x), y, loss).Loss;
 
     /// <summary>The loss and its gradient with respect to all parameters (flat, the layout of <see cref="GetParameters"/>), by backpropagation.</summary>
-    public (double Loss, double[] Gradient) LossGradient(Matrix x, Matrix y, Loss loss = Networks.Loss.MeanSquaredError)
+    public (double Loss, double[] Gradient) LossGradient(Matrix x, Matrix y, Loss loss = Dynamics.Loss.MeanSquaredError)
     {
         var cache = new List<Matrix>();
         // Work buffers are reused between calls of the same shape (training loops): no 32 MB
@@ -156,7 +145,7 @@ public sealed partial class Network
     {
         if (y.Rows != f.Rows || y.Cols != f.Cols)
             throw new ArgumentException($"Targets are {y.Shape} but the network gives {f.Shape}: one row per input, one column per output.", nameof(y));
-        if (loss == Networks.Loss.MeanSquaredError)
+        if (loss == Dynamics.Loss.MeanSquaredError)
         {
             var delta = new Matrix(f.Rows, f.Cols);
             double value = 0;
@@ -170,8 +159,8 @@ public sealed partial class Network
             return (value / (2 * n), delta);
         }
         // One implementation and one normalisation (1/N, N = n·k entries) with the function-space flow.
-        return (FunctionSpaceDynamics.Value(FunctionSpaceLoss.SoftmaxCrossEntropy, f, y),
-                FunctionSpaceDynamics.Gradient(FunctionSpaceLoss.SoftmaxCrossEntropy, f, y));
+        return (FunctionSpaceDynamics.Value(Dynamics.Loss.SoftmaxCrossEntropy, f, y),
+                FunctionSpaceDynamics.Gradient(Dynamics.Loss.SoftmaxCrossEntropy, f, y));
     }
 
     /// <summary>Forward pass; when <paramref name="cache"/> is given it receives every step's input.</summary>

@@ -1,3 +1,4 @@
+using Tangent.Dynamics;
 using Tangent.Engine;
 using Tangent.Numerics;
 

@@ -14,7 +14,7 @@ public sealed class FunctionSpaceDynamicsTests
         var f0Test = RandomMatrix(4, 2, 52);
         var options = new DynamicsOptions { LearningRate = 0.8, Ridge = Ridge.Relative(1e-3) };
         double[] times = [0, 0.5, 4, 40, 400];
-        var ode = new FunctionSpaceDynamics(k.NtkTrainTrain, k.YTrain, FunctionSpaceLoss.MeanSquaredError, options,
+        var ode = new FunctionSpaceDynamics(k.NtkTrainTrain, k.YTrain, Loss.MeanSquaredError, options,
             new OdeOptions { RelativeTolerance = 1e-10, AbsoluteTolerance = 1e-12 }).Solve(times, f0, k.NtkTestTrain, f0Test);
         var exact = new GradientDescentMse(k.NtkTrainTrain, k.YTrain, options).Trajectory(times, f0, k.NtkTestTrain, f0Test);
         for (int q = 0; q < times.Length; q++)
@@ -31,17 +31,17 @@ public sealed class FunctionSpaceDynamicsTests
     {
         var f = RandomMatrix(4, 3, 53);
         var y = Matrix.FromRows([1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0], [0.2, 0.3, 0.5]);
-        var g = FunctionSpaceDynamics.Gradient(FunctionSpaceLoss.SoftmaxCrossEntropy, f, y);
+        var g = FunctionSpaceDynamics.Gradient(Loss.SoftmaxCrossEntropy, f, y);
         const double h = 1e-6;
         for (int i = 0; i < f.Data.Length; i++)
         {
             var fp = f.Clone(); fp.Data[i] += h;
             var fm = f.Clone(); fm.Data[i] -= h;
-            double fd = (FunctionSpaceDynamics.Value(FunctionSpaceLoss.SoftmaxCrossEntropy, fp, y) - FunctionSpaceDynamics.Value(FunctionSpaceLoss.SoftmaxCrossEntropy, fm, y)) / (2 * h);
+            double fd = (FunctionSpaceDynamics.Value(Loss.SoftmaxCrossEntropy, fp, y) - FunctionSpaceDynamics.Value(Loss.SoftmaxCrossEntropy, fm, y)) / (2 * h);
             Assert.Equal(fd, g.Data[i], 8);
         }
         // The normalisation: mean over all n·k entries (one-hot row i, all-zero outputs: loss log k / k per row).
-        Assert.Equal(Math.Log(3) / 3, FunctionSpaceDynamics.Value(FunctionSpaceLoss.SoftmaxCrossEntropy, new Matrix(3, 3), Matrix.FromRows([1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0])), 14);
+        Assert.Equal(Math.Log(3) / 3, FunctionSpaceDynamics.Value(Loss.SoftmaxCrossEntropy, new Matrix(3, 3), Matrix.FromRows([1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0])), 14);
     }
 
     [Fact]
@@ -50,7 +50,7 @@ public sealed class FunctionSpaceDynamicsTests
         var k = Relu(n: 10, m: 3, k: 1, seed: 54);
         var y = Matrix.Build(10, 3, (i, c) => c == i % 3 ? 1.0 : 0.0);
         const double eta = 2.0, horizon = 30;
-        var ode = new FunctionSpaceDynamics(k.NtkTrainTrain, y, FunctionSpaceLoss.SoftmaxCrossEntropy, new DynamicsOptions { LearningRate = eta });
+        var ode = new FunctionSpaceDynamics(k.NtkTrainTrain, y, Loss.SoftmaxCrossEntropy, new DynamicsOptions { LearningRate = eta });
         var traj = ode.Solve([0, 10, horizon], ntkTestTrain: k.NtkTestTrain);
 
         // Classical RK4 with a small fixed step on f and on z = ∫∇L.
@@ -58,7 +58,7 @@ public sealed class FunctionSpaceDynamicsTests
         var z = new Matrix(10, 3);
         const int steps = 6000;
         double h = horizon / steps;
-        Matrix Rhs(Matrix x) => FunctionSpaceDynamics.Gradient(FunctionSpaceLoss.SoftmaxCrossEntropy, x, y);
+        Matrix Rhs(Matrix x) => FunctionSpaceDynamics.Gradient(Loss.SoftmaxCrossEntropy, x, y);
         for (int s = 0; s < steps; s++)
         {
             var g1 = Rhs(f);
@@ -90,10 +90,10 @@ public sealed class FunctionSpaceDynamicsTests
     public void TimesMustBeAscendingAndFiniteAndStepLimitIsExplained()
     {
         var k = Relu(n: 5, m: 1, k: 1, seed: 55);
-        var ode = new FunctionSpaceDynamics(k.NtkTrainTrain, k.YTrain, FunctionSpaceLoss.MeanSquaredError);
+        var ode = new FunctionSpaceDynamics(k.NtkTrainTrain, k.YTrain, Loss.MeanSquaredError);
         Assert.Contains("ascending", Assert.Throws<ArgumentException>(() => ode.Solve([2, 1])).Message);
         Assert.Contains("GradientDescentMse", Assert.Throws<ArgumentException>(() => ode.Solve([double.PositiveInfinity])).Message);
-        var limited = new FunctionSpaceDynamics(k.NtkTrainTrain, k.YTrain, FunctionSpaceLoss.MeanSquaredError, ode: new OdeOptions { MaxSteps = 3 });
+        var limited = new FunctionSpaceDynamics(k.NtkTrainTrain, k.YTrain, Loss.MeanSquaredError, ode: new OdeOptions { MaxSteps = 3 });
         Assert.Contains("MaxSteps", Assert.Throws<InvalidOperationException>(() => limited.Solve([1e4])).Message);
     }
 }

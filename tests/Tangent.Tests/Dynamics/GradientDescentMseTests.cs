@@ -117,7 +117,7 @@ public sealed class GradientDescentMseTests
         for (int step = 0; step < 4000; step++)
         {
             // f ← f − η·Θ·∇L, ∇L = (f − y)/N.
-            var grad = Tangent.Dynamics.FunctionSpaceDynamics.Gradient(FunctionSpaceLoss.MeanSquaredError, f, k.YTrain);
+            var grad = Tangent.Dynamics.FunctionSpaceDynamics.Gradient(Loss.MeanSquaredError, f, k.YTrain);
             var update = LinearAlgebra.Multiply(k.NtkTrainTrain, grad);
             for (int i = 0; i < f.Data.Length; i++) f.Data[i] -= eta * update.Data[i];
         }

@@ -38,9 +38,9 @@ public class NetworkTests
     }
 
     [Theory]
-    [InlineData(Loss.MeanSquaredError, FunctionSpaceLoss.MeanSquaredError)]
-    [InlineData(Loss.SoftmaxCrossEntropy, FunctionSpaceLoss.SoftmaxCrossEntropy)]
-    public void Finite_network_loss_equals_the_function_space_loss_on_the_same_logits(Loss loss, FunctionSpaceLoss fsLoss)
+    [InlineData(Loss.MeanSquaredError, Loss.MeanSquaredError)]
+    [InlineData(Loss.SoftmaxCrossEntropy, Loss.SoftmaxCrossEntropy)]
+    public void Finite_network_loss_equals_the_function_space_loss_on_the_same_logits(Loss loss, Loss fsLoss)
     {
         var net = Network.Create(Architecture.Parse("dense(w=1.4,b=0.1) erf dense(w=1.1)"), inputs: 3, width: 6, outputs: 4, seed: 9);
         var x = RandomMatrix(5, 3, 3);
