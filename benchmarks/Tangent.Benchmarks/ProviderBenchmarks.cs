@@ -4,7 +4,7 @@ using Tangent.Numerics;
 
 namespace Tangent.Benchmarks;
 
-/// <summary>GEMM and Cholesky for each provider over a few sizes (STYLE.md: [Params] over size and provider).</summary>
+/// <summary>GEMM and Cholesky for each provider over a few sizes (BenchmarkDotNet [Params] over size and provider).</summary>
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 5)]
 public class ProviderBenchmarks

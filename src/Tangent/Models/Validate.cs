@@ -2,7 +2,7 @@ using Tangent.Numerics;
 
 namespace Tangent.Models;
 
-/// <summary>Boundary checks shared by the estimators; messages name the fix (STYLE.md, scikit-learn habit).</summary>
+/// <summary>Boundary checks shared by the estimators; messages name the fix, as scikit-learn's do.</summary>
 internal static class Validate
 {
     public static void Finite(Matrix m, string what)

@@ -23,7 +23,7 @@ public enum ProviderKind
 /// <summary>
 /// Dense linear algebra on row-major <see cref="double"/> storage. Each method names the BLAS or
 /// LAPACK routine it stands for, so the managed and the native implementation are interchangeable
-/// and are tested by the same tests (STYLE.md, Math.NET habit).
+/// and are tested by the same tests, as in Math.NET Numerics.
 /// </summary>
 /// <remarks>
 /// All matrices are row-major with a leading dimension (the distance between rows, ≥ the number

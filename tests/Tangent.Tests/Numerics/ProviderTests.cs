@@ -2,7 +2,7 @@ using Tangent.Numerics;
 
 namespace Tangent.Tests.Numerics;
 
-/// <summary>Every provider runs the same tests (STYLE.md: ILGPU habit).</summary>
+/// <summary>Every provider runs the same tests, as ILGPU tests its back ends.</summary>
 public sealed class ProviderTests
 {
     public static TheoryData<string> Providers()
