@@ -127,9 +127,9 @@ internal static class GaussianInputs
                     seq.Items.Add(new Item(layer, AfterFlatten(seq.Output, at), at, transparent: true));
                     break;
                 }
-                case AvgPool or GlobalAvgPool or SumPool or GlobalSumPool:
+                case WindowPool or GlobalAvgPool or GlobalSumPool:
                 {
-                    _inImages = layer is AvgPool or SumPool;
+                    _inImages = layer is WindowPool;
                     string at = Leaf(layer);
                     var input = seq.Output;
                     var output = input.Kind is Kind.Gaussian or Kind.Raw ? input

@@ -55,11 +55,11 @@ public sealed class ConvolutionalKernel
         for (int i = 0; i < _stage.Count; i++)
         {
             _shapes[i] = s;
-            _geometry[i] = _stage[i] switch { Conv c => c.Geometry(s), AvgPool a => a.Geometry(s), SumPool sp => sp.Geometry(s), _ => null };
+            _geometry[i] = _stage[i] switch { Conv c => c.Geometry(s), WindowPool p => p.Geometry(s), _ => null };
             if (_stage[i] is ImageLayer il) s = il.OutputShape(s);
         }
         _shapes[^1] = s;
-        var needed = _stage.Any(l => l is AvgPool or SumPool) || Readout is GlobalAvgPool or GlobalSumPool ? CovarianceLayout.Full : CovarianceLayout.Diagonal;
+        var needed = _stage.Any(l => l is WindowPool) || Readout is GlobalAvgPool or GlobalSumPool ? CovarianceLayout.Full : CovarianceLayout.Diagonal;
         if (layout == CovarianceLayout.Diagonal && needed == CovarianceLayout.Full)
             throw new ArgumentException($"'{architecture}' pools pixels (avg_pool or global_avg_pool) and needs the full covariance layout, not the diagonal one.");
         Layout = layout ?? needed;
@@ -89,7 +89,7 @@ public sealed class ConvolutionalKernel
         {
             var l = layers[k];
             if (l is ImageLayer { IsReadout: true }) { readout = l; k++; break; }
-            if (l is Conv or AvgPool or SumPool or Activation) { stage.Add(l); continue; }
+            if (l is Conv or WindowPool or Activation) { stage.Add(l); continue; }
             if (l is Dense)
             {
                 if (stage.Count == 0 || stage.All(s => s is Activation))
@@ -369,7 +369,7 @@ public sealed class ConvolutionalKernel
                             k = o;
                             break;
                         }
-                        case AvgPool or SumPool:
+                        case WindowPool pool:
                         {
                             var g = _geometry[step]!;
                             int po = g.OutPixels, f = g.WindowSize;
@@ -384,7 +384,7 @@ public sealed class ConvolutionalKernel
                                         if (ip < 0) continue;
                                         for (int r = 0; r < f; r++) { int iq = g.Index[v * f + r]; if (iq >= 0) s += k[ip * pin + iq]; }
                                     }
-                                    o[u * po + v] = _stage[step] is SumPool ? s : s / ((double)f * f);
+                                    o[u * po + v] = pool.Sums ? s : s / ((double)f * f);
                                 }
                             k = o;
                             break;
@@ -470,7 +470,7 @@ public sealed class ConvolutionalKernel
                 switch (_stage[step])
                 {
                     case Conv conv: ConvStep(conv, _geometry[step]!, pin, len, buf, full); break;
-                    case AvgPool or SumPool: PoolStep(_geometry[step]!, pin, len, buf, sum: _stage[step] is SumPool); break;
+                    case WindowPool pool: PoolStep(_geometry[step]!, pin, len, buf, sum: pool.Sums); break;
                     case Activation phi:
                     {
                         double[] c1 = self1.Cov[a], r1 = self1.Sqrt[a], c2 = self2.Cov[a], r2 = self2.Sqrt[a];

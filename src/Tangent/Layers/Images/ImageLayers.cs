@@ -108,23 +108,24 @@ public sealed class Conv : ImageLayer
 }
 
 /// <summary>
-/// Average pooling over k×k windows (Neural Tangents <c>stax.AvgPool</c>; padded cells count in the
-/// divisor): h'[q] = (1/k²)·Σ_{p∈window(q)} h[p]. Kernel rule: both pixel indices are pooled,
-/// K'[q, q'] = (1/k⁴)·Σ_{p∈window(q), p'∈window(q')} K[p, p'] (and Θ likewise). Needs the full covariance.
+/// Pooling over k×k windows (1×k for sequences): the geometry, parameters and spec text shared by
+/// <see cref="AvgPool"/> and <see cref="SumPool"/>, which differ only in whether the window's sum is
+/// divided by its cell count. Kernel rule: both pixel indices are pooled,
+/// K'[q, q'] = c²·Σ_{p∈window(q), p'∈window(q')} K[p, p'] (and Θ likewise) with c = 1/|F| for the average
+/// and 1 for the sum. Needs the full covariance.
 /// </summary>
-public sealed class AvgPool : ImageLayer
+public abstract class WindowPool : ImageLayer
 {
-    /// <summary>Creates an average pooling layer.</summary>
-    /// <param name="size">Window k (k×k, or 1×k when <paramref name="dimensions"/> = 1).</param>
-    /// <param name="stride">Stride; null = the window size.</param>
-    /// <param name="padding">Border handling (default valid, as Neural Tangents).</param>
-    /// <param name="dimensions">1 or 2.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A size or stride below 1.</exception>
-    public AvgPool(int size = 2, int? stride = null, Padding padding = Padding.Valid, int dimensions = 2)
+    private readonly string _name;
+
+    /// <summary>Checks and stores the window.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size or stride below 1, or dimensions other than 1 and 2.</exception>
+    private protected WindowPool(string name, int size, int? stride, Padding padding, int dimensions)
     {
-        if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), $"avg_pool: size must be ≥ 1, got {size}.");
-        if (stride is < 1) throw new ArgumentOutOfRangeException(nameof(stride), $"avg_pool: stride must be ≥ 1, got {stride}.");
-        if (dimensions is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(dimensions), $"avg_pool: dims must be 1 or 2, got {dimensions}.");
+        if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), $"{name}: size must be ≥ 1, got {size}.");
+        if (stride is < 1) throw new ArgumentOutOfRangeException(nameof(stride), $"{name}: stride must be ≥ 1, got {stride}.");
+        if (dimensions is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(dimensions), $"{name}: dims must be 1 or 2, got {dimensions}.");
+        _name = name;
         Size = size; Stride = stride ?? size; Padding = padding; Dimensions = dimensions;
     }
 
@@ -136,6 +137,9 @@ public sealed class AvgPool : ImageLayer
     public Padding Padding { get; }
     /// <summary>1 or 2.</summary>
     public int Dimensions { get; }
+
+    /// <summary>True when the window's sum is kept as it is (<see cref="SumPool"/>); false when it is divided by the cell count (<see cref="AvgPool"/>).</summary>
+    public abstract bool Sums { get; }
 
     /// <inheritdoc />
     public override bool NeedsFullCovariance => true;
@@ -158,8 +162,28 @@ public sealed class AvgPool : ImageLayer
         if (Stride != Size) args.Add($"stride={Stride}");
         if (Padding != Padding.Valid) args.Add($"padding={Padding.ToString().ToLowerInvariant()}");
         if (Dimensions != 2) args.Add($"dims={Dimensions}");
-        return $"avg_pool({string.Join(",", args)})";
+        return $"{_name}({string.Join(",", args)})";
     }
+}
+
+/// <summary>
+/// Average pooling over k×k windows (Neural Tangents <c>stax.AvgPool</c>; padded cells count in the
+/// divisor): h'[q] = (1/k²)·Σ_{p∈window(q)} h[p]. Kernel rule: both pixel indices are pooled,
+/// K'[q, q'] = (1/k⁴)·Σ_{p∈window(q), p'∈window(q')} K[p, p'] (and Θ likewise). Needs the full covariance.
+/// </summary>
+public sealed class AvgPool : WindowPool
+{
+    /// <summary>Creates an average pooling layer.</summary>
+    /// <param name="size">Window k (k×k, or 1×k when <paramref name="dimensions"/> = 1).</param>
+    /// <param name="stride">Stride; null = the window size.</param>
+    /// <param name="padding">Border handling (default valid, as Neural Tangents).</param>
+    /// <param name="dimensions">1 or 2.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size or stride below 1, or dimensions other than 1 and 2.</exception>
+    public AvgPool(int size = 2, int? stride = null, Padding padding = Padding.Valid, int dimensions = 2)
+        : base("avg_pool", size, stride, padding, dimensions) { }
+
+    /// <inheritdoc />
+    public override bool Sums => false;
 }
 
 /// <summary>

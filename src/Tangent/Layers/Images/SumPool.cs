@@ -8,7 +8,7 @@ namespace Tangent.Layers;
 /// Kernel rule: both pixel indices are summed, K'[q, q'] = Σ_{p∈window(q), p'∈window(q')} K[p, p'] = |F|²·K'_avg
 /// (and Θ likewise) (docs/LAYERS.md, "Dropout, layer_norm, sum pooling, product"). Needs the full covariance.
 /// </summary>
-public sealed class SumPool : ImageLayer
+public sealed class SumPool : WindowPool
 {
     /// <summary>Creates a sum pooling layer.</summary>
     /// <param name="size">Window k (k×k, or 1×k when <paramref name="dimensions"/> = 1).</param>
@@ -17,45 +17,10 @@ public sealed class SumPool : ImageLayer
     /// <param name="dimensions">1 or 2.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size or stride below 1, or dimensions other than 1 and 2.</exception>
     public SumPool(int size = 2, int? stride = null, Padding padding = Padding.Valid, int dimensions = 2)
-    {
-        if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), $"sum_pool: size must be ≥ 1, got {size}.");
-        if (stride is < 1) throw new ArgumentOutOfRangeException(nameof(stride), $"sum_pool: stride must be ≥ 1, got {stride}.");
-        if (dimensions is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(dimensions), $"sum_pool: dims must be 1 or 2, got {dimensions}.");
-        Size = size; Stride = stride ?? size; Padding = padding; Dimensions = dimensions;
-    }
-
-    /// <summary>Window size.</summary>
-    public int Size { get; }
-    /// <summary>Stride.</summary>
-    public int Stride { get; }
-    /// <summary>Padding.</summary>
-    public Padding Padding { get; }
-    /// <summary>1 or 2.</summary>
-    public int Dimensions { get; }
+        : base("sum_pool", size, stride, padding, dimensions) { }
 
     /// <inheritdoc />
-    public override bool NeedsFullCovariance => true;
-
-    internal WindowGeometry Geometry(ImageShape input) => Dimensions == 2
-        ? new WindowGeometry(input.Height, input.Width, Size, Size, Stride, Stride, Padding, ToString())
-        : new WindowGeometry(input.Height, input.Width, 1, Size, 1, Stride, Padding, ToString());
-
-    /// <inheritdoc />
-    public override ImageShape OutputShape(ImageShape input)
-    {
-        var g = Geometry(input);
-        return new ImageShape(g.OutHeight, g.OutWidth, input.Channels);
-    }
-
-    /// <inheritdoc />
-    public override string ToString()
-    {
-        var args = new List<string> { $"size={Size}" };
-        if (Stride != Size) args.Add($"stride={Stride}");
-        if (Padding != Padding.Valid) args.Add($"padding={Padding.ToString().ToLowerInvariant()}");
-        if (Dimensions != 2) args.Add($"dims={Dimensions}");
-        return $"sum_pool({string.Join(",", args)})";
-    }
+    public override bool Sums => true;
 
     /// <summary>The finite twin: the average pool of the same geometry times the window's cell count.</summary>
     internal FiniteLayer InitializeFinite(ImageShape input, int channels)
