@@ -18,22 +18,7 @@ public sealed class BackpropTests
         var x = RandomInputs(4, 3, 6);
         var ntk = EmpiricalKernels.Compute(net, x, null, KernelOutputs.Ntk).Ntk;
 
-        // J(x) row by row: ∂f(x)[0]/∂θ by central differences over every parameter entry.
-        var parameters = net.Parameters.ToList();
-        int count = parameters.Sum(p => p.Data.Length);
-        var jac = new Matrix(x.Rows, count);
-        int col = 0;
-        const double h = 1e-6;
-        foreach (var p in parameters)
-            for (int k = 0; k < p.Data.Length; k++, col++)
-            {
-                double keep = p.Data[k];
-                p.Data[k] = keep + h; var fp = net.Forward(x);
-                p.Data[k] = keep - h; var fm = net.Forward(x);
-                p.Data[k] = keep;
-                for (int i = 0; i < x.Rows; i++) jac[i, col] = (fp[i, 0] - fm[i, 0]) / (2 * h);
-            }
-        var expected = LinearAlgebra.Multiply(jac, jac, Op.None, Op.Transpose);
+        var expected = FiniteDifferenceJacobianGram(net, x);   // J(x) by central differences, then J·Jᵀ
         Assert.True(RelativeFrobenius(ntk, expected) < 1e-7, $"backprop vs finite differences: {RelativeFrobenius(ntk, expected):G3}");
     }
 

@@ -1,7 +1,4 @@
 using Tangent.Layers;
-using Tangent.Networks;
-using Tangent.Numerics;
-using static Tangent.Tests.Layers.LayerTestUtil;
 
 namespace Tangent.Tests.Layers;
 
@@ -11,15 +8,6 @@ namespace Tangent.Tests.Layers;
 /// </summary>
 public sealed class ExtraActivationMonteCarloTests
 {
-    private const int Width = 256, Samples = 64;
-
-    private static Matrix Inputs()
-    {
-        var x = RandomInputs(5, 3, 11);
-        x.Row(1).Fill(0); x[1, 0] = 1.2; x[1, 2] = -0.4;   // a second input of a different norm
-        return x;
-    }
-
     public static TheoryData<string, double> Activations() => new()
     {
         { "rbf(gamma=0.5)", 0.04 }, { "gabor", 0.04 }, { "rectified_monomial(n=2)", 0.04 },
@@ -29,23 +17,8 @@ public sealed class ExtraActivationMonteCarloTests
         { "elu", 0.04 }, { "elu(alpha=0.5)", 0.04 }, { "selu", 0.04 }, { "mish", 0.04 },
     };
 
-    private static void Check(string spec, KernelOutputs outputs, double tolerance)
-    {
-        var x = Inputs();
-        var arch = Architecture.Parse(spec);
-        var exact = arch.ComputeKernels(x, null, outputs);
-        var mc = EmpiricalKernels.MonteCarlo(arch, x, null, Width, Samples, seed: 1234, outputs);
-        if (outputs.HasFlag(KernelOutputs.Nngp))
-        {
-            double e = RelativeFrobenius(mc.Nngp!, exact.Nngp!);
-            Assert.True(e < tolerance, $"{spec}: NNGP relative Frobenius error {e:G3} ≥ {tolerance}");
-        }
-        if (outputs.HasFlag(KernelOutputs.Ntk))
-        {
-            double e = RelativeFrobenius(mc.Ntk!, exact.Ntk!);
-            Assert.True(e < tolerance, $"{spec}: NTK relative Frobenius error {e:G3} ≥ {tolerance}");
-        }
-    }
+    /// <summary>The check of <see cref="MonteCarloTests"/> (same inputs, width, samples and seed).</summary>
+    private static void Check(string spec, KernelOutputs outputs, double tolerance) => MonteCarloTests.Check(spec, outputs, tolerance);
 
     [Theory]
     [MemberData(nameof(Activations))]

@@ -5,6 +5,34 @@ namespace Tangent.Tests.Layers;
 
 internal static class LayerTestUtil
 {
+    /// <summary>The five 3-dimensional inputs of the Monte-Carlo tests: random, with a second input of a different norm.</summary>
+    public static Matrix MonteCarloInputs()
+    {
+        var x = RandomInputs(5, 3, 11);
+        x.Row(1).Fill(0); x[1, 0] = 1.2; x[1, 2] = -0.4;   // a second input of a different norm
+        return x;
+    }
+
+    /// <summary>J(x)·J(x)ᵀ with J(x) = ∂f(x)[0]/∂θ by central differences (h = 1e-6) over every parameter entry:
+    /// the reference the backpropagated empirical NTK is held against.</summary>
+    public static Matrix FiniteDifferenceJacobianGram(FiniteLayer net, Matrix x)
+    {
+        var parameters = net.Parameters.ToList();
+        var jac = new Matrix(x.Rows, parameters.Sum(p => p.Data.Length));
+        int col = 0;
+        const double h = 1e-6;
+        foreach (var p in parameters)
+            for (int k = 0; k < p.Data.Length; k++, col++)
+            {
+                double keep = p.Data[k];
+                p.Data[k] = keep + h; var fp = net.Forward(x);
+                p.Data[k] = keep - h; var fm = net.Forward(x);
+                p.Data[k] = keep;
+                for (int i = 0; i < x.Rows; i++) jac[i, col] = (fp[i, 0] - fm[i, 0]) / (2 * h);
+            }
+        return LinearAlgebra.Multiply(jac, jac, Op.None, Op.Transpose);
+    }
+
     public static Matrix RandomInputs(int n, int d, int seed)
     {
         var rng = new Random(seed);

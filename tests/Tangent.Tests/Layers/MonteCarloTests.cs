@@ -13,14 +13,8 @@ public sealed class MonteCarloTests
 {
     private const int Width = 256, Samples = 64;
 
-    private static readonly Matrix X = Inputs();
+    private static readonly Matrix X = MonteCarloInputs();
 
-    private static Matrix Inputs()
-    {
-        var x = RandomInputs(5, 3, 11);
-        x.Row(1).Fill(0); x[1, 0] = 1.2; x[1, 2] = -0.4;   // a second input of a different norm
-        return x;
-    }
 
     public static TheoryData<string> Activations() => new()
     {
@@ -37,7 +31,7 @@ public sealed class MonteCarloTests
     /// <param name="naiveOffBy">When given, the rules from before activations checked their input
     /// (<see cref="NaiveKernels"/>) must be at least this far from the Monte-Carlo average: the bias they
     /// had is visible at this sample size.</param>
-    private static void Check(string spec, KernelOutputs outputs, double tolerance, int width = Width, int samples = Samples, double? naiveOffBy = null)
+    internal static void Check(string spec, KernelOutputs outputs, double tolerance, int width = Width, int samples = Samples, double? naiveOffBy = null)
     {
         var arch = Architecture.Parse(spec);
         var exact = arch.ComputeKernels(X, null, outputs);

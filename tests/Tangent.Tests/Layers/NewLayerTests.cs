@@ -14,14 +14,8 @@ public sealed class NewLayerTests
 {
     private const int Width = 256, Samples = 64;
 
-    private static readonly Matrix X = Inputs();
+    private static readonly Matrix X = MonteCarloInputs();
 
-    private static Matrix Inputs()
-    {
-        var x = RandomInputs(5, 3, 11);
-        x.Row(1).Fill(0); x[1, 0] = 1.2; x[1, 2] = -0.4;   // a second input of a different norm
-        return x;
-    }
 
     /// <summary>Kernel against Monte Carlo; when <paramref name="without"/> is given, the kernel of the
     /// spec without that layer must be off by more than <paramref name="offBy"/> (the layer's effect is visible).</summary>
@@ -68,20 +62,7 @@ public sealed class NewLayerTests
         var net = arch.Initialize(d, 4, new Random(5));
         var x = RandomInputs(4, d, 6);
         var ntk = EmpiricalKernels.Compute(net, x, null, KernelOutputs.Ntk).Ntk;
-        var parameters = net.Parameters.ToList();
-        var jac = new Matrix(x.Rows, parameters.Sum(p => p.Data.Length));
-        int col = 0;
-        const double h = 1e-6;
-        foreach (var p in parameters)
-            for (int k = 0; k < p.Data.Length; k++, col++)
-            {
-                double keep = p.Data[k];
-                p.Data[k] = keep + h; var fp = net.Forward(x);
-                p.Data[k] = keep - h; var fm = net.Forward(x);
-                p.Data[k] = keep;
-                for (int i = 0; i < x.Rows; i++) jac[i, col] = (fp[i, 0] - fm[i, 0]) / (2 * h);
-            }
-        var expected = LinearAlgebra.Multiply(jac, jac, Op.None, Op.Transpose);
+        var expected = FiniteDifferenceJacobianGram(net, x);   // J(x) by central differences, then J·Jᵀ
         Assert.True(RelativeFrobenius(ntk, expected) < 1e-7, $"{spec}: backprop vs finite differences: {RelativeFrobenius(ntk, expected):G3}");
     }
 
