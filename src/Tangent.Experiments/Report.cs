@@ -168,7 +168,7 @@ public sealed class Report
         string marker = Path.Combine(dest, MarkerName);
         if (!File.Exists(marker))
             throw new IOException($"Cannot write a report to '{given}': the folder exists, is not empty and was not written by Tangent. Give a new or empty folder (e.g. --out {SuggestName(dest)}); Tangent replaces only report folders it wrote itself.");
-        var listed = new HashSet<string>(File.ReadAllLines(marker).Where(l => l.Length > 0 && l[0] != '#'), StringComparer.Ordinal) { MarkerName };
+        var listed = new HashSet<string>(MarkerEntries(marker), StringComparer.Ordinal) { MarkerName };
         foreach (string entry in Directory.EnumerateFileSystemEntries(dest))
         {
             string name = Path.GetFileName(entry);
@@ -182,11 +182,14 @@ public sealed class Report
     {
         string marker = Path.Combine(folder, MarkerName);
         if (File.Exists(marker))
-            foreach (string name in File.ReadAllLines(marker).Where(l => l.Length > 0 && l[0] != '#'))
+            foreach (string name in MarkerEntries(marker))
                 if (name.IndexOfAny(['/', '\\']) < 0 && name is not ("." or "..")) File.Delete(Path.Combine(folder, name));
         File.Delete(marker);
         if (!Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
     }
+
+    /// <summary>The file names a marker lists (its comment lines start with '#').</summary>
+    private static IEnumerable<string> MarkerEntries(string marker) => File.ReadAllLines(marker).Where(l => l.Length > 0 && l[0] != '#');
 
     private static string SuggestName(string dest)
     {

@@ -128,9 +128,9 @@ public sealed class ExtraActivationTests
             var arch = Architecture.Parse($"dense(w={w.ToString(CultureInfo.InvariantCulture)},b=0.1) {act} dense(w=1)");
             bool ntk = act != "rectified_monomial(n=0)";
             var k = arch.ComputeKernels(xx, null, ntk ? KernelOutputs.Both : KernelOutputs.Nngp);
-            Close(k.Nngp![0, 0], k.Nngp[0, 3], 1e-13, $"{act} w={w} nngp");
+            Close(k.Nngp[0, 0], k.Nngp[0, 3], 1e-13, $"{act} w={w} nngp");
             Close(k.Nngp[0, 0], k.Nngp[3, 3], 1e-13, $"{act} w={w} nngp diagonal");
-            if (ntk) Close(k.Ntk![0, 0], k.Ntk[0, 3], 1e-13, $"{act} w={w} ntk");
+            if (ntk) Close(k.Ntk[0, 0], k.Ntk[0, 3], 1e-13, $"{act} w={w} ntk");
             Assert.True(double.IsFinite(k.Nngp[1, 2]), $"{act} w={w}: off-diagonal entry not finite");
         }
     }
@@ -164,7 +164,7 @@ public sealed class ExtraActivationTests
     public void TanhWorksEndToEnd()
     {
         var k = Architecture.Parse("dense(w=1.5,b=0.1) tanh dense(w=1)").ComputeKernels(LayerTestUtil.RandomInputs(4, 3, 2));
-        Assert.True(k.Nngp![0, 0] > 0 && double.IsFinite(k.Ntk![1, 2]));
+        Assert.True(k.Nngp[0, 0] > 0 && double.IsFinite(k.Ntk[1, 2]));
     }
 
     public static TheoryData<string> Quadrature() => new() { "tanh", "sigmoid", "softplus", "silu", "elu", "selu", "mish" };
