@@ -213,13 +213,8 @@ public sealed record ClassicalKernel : IKernel
         }
     }
 
-    /// <summary>Inputs must be finite, as for the network kernels (Architecture.ComputeKernels).</summary>
-    private static void RequireFinite(Matrix x, string name)
-    {
-        if (x.FirstNonFinite() is var (i, j))
-            throw new ArgumentException(
-                $"{name} row {i + 1}, column {j + 1} is {Format(x[i, j])}: kernels need finite inputs. Remove or impute that value (rows and columns count from 1).");
-    }
+    /// <summary>Inputs must be finite, as for the network kernels (<see cref="KernelInputs.RequireFinite"/>).</summary>
+    private static void RequireFinite(Matrix x, string name) => KernelInputs.RequireFinite(x, name);
 
     /// <summary>
     /// The Gaussian and Laplace kernels use ‖x‖² + ‖x'‖² − 2·x·x', so every squared norm must be finite;

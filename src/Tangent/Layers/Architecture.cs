@@ -1,4 +1,4 @@
-using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using Tangent.Engine;
 using Tangent.Numerics;
@@ -194,7 +194,7 @@ public sealed class Architecture
                 arch.Execution.Row(pass);
                 if (nngp is not null) pass.NngpRow.CopyTo(nngp.Data.AsSpan(i * n2 + j0));
                 if (ntk is not null) pass.NtkRow.CopyTo(ntk.Data.AsSpan(i * n2 + j0));
-                if (!_sawNonFinite && !(AllFinite(pass.NngpRow) && AllFinite(pass.NtkRow))) _sawNonFinite = true;
+                if (!_sawNonFinite && !(TensorPrimitives.IsFiniteAll<double>(pass.NngpRow) && TensorPrimitives.IsFiniteAll<double>(pass.NtkRow))) _sawNonFinite = true;
             }
             if (symmetric)
             {
@@ -204,23 +204,7 @@ public sealed class Architecture
         }
     }
 
-    /// <summary>True when every value is finite: x·0 is 0 for finite x and NaN for NaN or ±∞, so one vectorised sum decides.</summary>
-    private static bool AllFinite(ReadOnlySpan<double> values)
-    {
-        var acc = Vector<double>.Zero;
-        int i = 0;
-        for (; i <= values.Length - Vector<double>.Count; i += Vector<double>.Count)
-            acc += new Vector<double>(values.Slice(i, Vector<double>.Count)) * Vector<double>.Zero;
-        double s = Vector.Sum(acc);
-        for (; i < values.Length; i++) s += values[i] * 0;
-        return s == 0;
-    }
-
-    private static void RequireFinite(Matrix x, string name)
-    {
-        if (x.FirstNonFinite() is var (i, j))
-            throw new ArgumentException($"{name} row {i + 1}, column {j + 1} is {x[i, j]}: kernels need finite inputs. Remove or impute that value.");
-    }
+    private static void RequireFinite(Matrix x, string name) => Kernels.KernelInputs.RequireFinite(x, name);
 
     /// <summary>
     /// The diagonal of the NNGP, K(x, x) for each row of <paramref name="x"/> (the prior variance of

@@ -283,8 +283,7 @@ public sealed class ConvolutionalKernel
         if (x.Cols != InputShape.Features)
             throw new ArgumentException($"{name} is {x.Shape} but images of {InputShape} have {InputShape.Features} features per row (H·W·C, in H, W, C order); check the image shape.");
         if (x.Rows == 0) throw new ArgumentException($"{name} has no images.");
-        if (x.FirstNonFinite() is var (i, j))
-            throw new ArgumentException($"{name} image {i + 1}, feature {j + 1} is {x[i, j]}: kernels need finite inputs. Remove or impute that value.");
+        Kernels.KernelInputs.RequireFinite(x, name, "image", "feature");
     }
 
     /// <summary>Per-image quantities: each activation's input pixel variances (pixel-major: [p·n + image]) and the readout variance.</summary>
