@@ -6,7 +6,7 @@ namespace Tangent.Tests.Data;
 public sealed class AtomicFileTests
 {
     [Fact]
-    public void FailedWrite_KeepsOldFile_AndLeavesNoTempFile()
+    public void FailedWriteKeepsOldFileAndLeavesNoTempFile()
     {
         using var t = new TempDir();
         string p = t.Write("out.csv", "old content\n");
@@ -21,7 +21,7 @@ public sealed class AtomicFileTests
     }
 
     [Fact]
-    public void FailedFirstWrite_LeavesNothing()
+    public void FailedFirstWriteLeavesNothing()
     {
         using var t = new TempDir();
         Assert.Throws<IOException>(() => AtomicFile.WriteText(t.File("new.txt"), w =>
@@ -33,7 +33,7 @@ public sealed class AtomicFileTests
     }
 
     [Fact]
-    public void Success_ReplacesFile_AndLeavesNoTempFile()
+    public void SuccessReplacesFileAndLeavesNoTempFile()
     {
         using var t = new TempDir();
         string p = t.Write("r.txt", "old");
@@ -44,7 +44,7 @@ public sealed class AtomicFileTests
     }
 
     [Fact]
-    public void MatrixWriters_AreAtomic_WhenTheMatrixIsRejectedMidway()
+    public void MatrixWritersAreAtomicWhenTheMatrixIsRejectedMidway()
     {
         using var t = new TempDir();
         string p = t.File("m.npy");
@@ -58,7 +58,7 @@ public sealed class AtomicFileTests
     }
 
     [Fact]
-    public void MissingDirectory_SaysSo()
+    public void MissingDirectorySaysSo()
     {
         using var t = new TempDir();
         var e = Assert.Throws<DirectoryNotFoundException>(() => AtomicFile.WriteAllText(Path.Combine(t.Path, "no", "x.txt"), "x"));

@@ -6,7 +6,7 @@ namespace Tangent.Tests.Data;
 public sealed class CsvFileTests
 {
     [Fact]
-    public void RoundTrip_IsBitExact_IncludingAwkwardValues()
+    public void RoundTripIsBitExactIncludingAwkwardValues()
     {
         using var t = new TempDir();
         var m = DataTestHelpers.Random(17, 5, 1);
@@ -18,7 +18,7 @@ public sealed class CsvFileTests
     }
 
     [Fact]
-    public void RoundTrip_WithHeader_KeepsNames_AndGzipWorks()
+    public void RoundTripWithHeaderKeepsNamesAndGzipWorks()
     {
         using var t = new TempDir();
         var m = DataTestHelpers.Random(4, 3, 2);
@@ -37,7 +37,7 @@ public sealed class CsvFileTests
     [InlineData("1\t2\t3\r\n4\t5\t6\r\n")]
     [InlineData("# comment\n\n1, 2 ,3\n\n4,5,6\n\n")]
     [InlineData("\"1\",\"2\",3\n4,5,6")]
-    public void DetectsDelimiter_WithoutHeader(string text)
+    public void DetectsDelimiterWithoutHeader(string text)
     {
         var t = CsvFile.Parse(new StringReader(text), "x");
         Assert.Null(t.ColumnNames);
@@ -45,7 +45,7 @@ public sealed class CsvFileTests
     }
 
     [Fact]
-    public void DetectsHeader_AndExplicitOptionsOverride()
+    public void DetectsHeaderAndExplicitOptionsOverride()
     {
         var auto = CsvFile.Parse(new StringReader("x1;x2;y\n1.5;2e3;-4\n"), "s");
         Assert.Equal(["x1", "x2", "y"], auto.ColumnNames!);
@@ -60,7 +60,7 @@ public sealed class CsvFileTests
     }
 
     [Fact]
-    public void TargetsByNameOrIndex_SplitOneFileIntoXAndY()
+    public void TargetsByNameOrIndexSplitOneFileIntoXAndY()
     {
         using var t = new TempDir();
         string p = t.Write("d.csv", "f1,label,f2\n1,10,2\n3,30,4\n5,50,6\n");
@@ -85,7 +85,7 @@ public sealed class CsvFileTests
     }
 
     [Fact]
-    public void RaggedRow_NamesFileRowAndFix()
+    public void RaggedRowNamesFileRowAndFix()
     {
         using var t = new TempDir();
         string p = t.Write("r.csv", "a,b,c\n1,2,3\n\n4,5\n");
@@ -100,7 +100,7 @@ public sealed class CsvFileTests
     }
 
     [Fact]
-    public void NonNumericCell_NamesRowAndColumn()
+    public void NonNumericCellNamesRowAndColumn()
     {
         var e = Assert.Throws<DataFormatException>(() => CsvFile.Parse(new StringReader("x,y\n1,2\n3,abc\n"), "f.csv"));
         Assert.Equal((3, 2), (e.Row, e.Column));
@@ -124,7 +124,7 @@ public sealed class CsvFileTests
     [InlineData("Infinity")]
     [InlineData("-Infinity")]
     [InlineData("1e400")]
-    public void NonFinite_IsRejected_UnlessAllowed(string cell)
+    public void NonFiniteIsRejectedUnlessAllowed(string cell)
     {
         string text = $"1,2\n3,{cell}\n";
         var e = Assert.Throws<DataFormatException>(() => CsvFile.Parse(new StringReader(text), "f.csv"));
@@ -135,7 +135,7 @@ public sealed class CsvFileTests
     }
 
     [Fact]
-    public void EmptyAndHeaderOnlyAndMissingFiles_SayWhatIsWrong()
+    public void EmptyAndHeaderOnlyAndMissingFilesSayWhatIsWrong()
     {
         using var t = new TempDir();
         var e = Assert.Throws<DataFormatException>(() => CsvFile.Read(t.Write("e.csv", "")));
@@ -150,7 +150,7 @@ public sealed class CsvFileTests
     }
 
     [Fact]
-    public void XAndYFromTwoFiles_RowMismatch_IsAShapeError()
+    public void XAndYFromTwoFilesRowMismatchIsAShapeError()
     {
         using var t = new TempDir();
         string x = t.Write("x.csv", "1,2\n3,4\n5,6\n");
@@ -166,7 +166,7 @@ public sealed class CsvFileTests
     }
 
     [Fact]
-    public void Writer_DelimitersAndTextWriter()
+    public void WriterDelimitersAndTextWriter()
     {
         var m = Matrix.FromRows([1.5, -2], [3, 4e-20]);
         var sw = new StringWriter();

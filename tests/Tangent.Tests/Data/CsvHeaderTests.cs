@@ -17,7 +17,7 @@ public sealed class CsvHeaderTests
     [InlineData("1,\u22122,3\n4,5,6\n", 2, "U+2212", "hyphen-minus '-'")]
     [InlineData("x,1\n2,3\n", 1, "'x' is not a number", "column 2 is '1'")]
     [InlineData("\"a\",2.5\n1,2\n", 1, "'a' is not a number", "other cells of it are numbers")]
-    public void HalfNumericFirstRow_IsRefused_NamingRow1TheCellAndTheFix(string text, int column, string what, string why)
+    public void HalfNumericFirstRowIsRefusedNamingRow1TheCellAndTheFix(string text, int column, string what, string why)
     {
         var e = Refused(text);
         Assert.Equal((1, column), (e.Row, e.Column));
@@ -29,7 +29,7 @@ public sealed class CsvHeaderTests
     }
 
     [Fact]
-    public void TheSameBadCell_IsRefusedInRow1AsInRow2()
+    public void TheSameBadCellIsRefusedInRow1AsInRow2()
     {
         foreach (string cell in new[] { "NA", "", "\u22122", "abc" })
         {
@@ -46,7 +46,7 @@ public sealed class CsvHeaderTests
     [InlineData("NA\n1\n2\n", "missing-value marker")]  // a one-column file whose first value is missing
     [InlineData("NA,NA\n1,2\n", "no column name")]
     [InlineData(",\n1,2\n", "the cell is empty")]
-    public void FirstRowWithoutNumbers_IsStillData_WhenItLooksLikeNumbersOrMissingValues(string text, string expected)
+    public void FirstRowWithoutNumbersIsStillDataWhenItLooksLikeNumbersOrMissingValues(string text, string expected)
     {
         var e = Refused(text);
         Assert.Equal(1, e.Row);
@@ -59,7 +59,7 @@ public sealed class CsvHeaderTests
     [InlineData("\"\",\"a\",\"b\"\n1,2,3\n", new[] { "", "a", "b" })]       // R's write.csv: an empty first name
     [InlineData("RI,Na,Mg\n1,2,3\n", new[] { "RI", "Na", "Mg" })]           // 'Na' (sodium) among real names
     [InlineData("# comment\n\nlabel;value\n1;2\n", new[] { "label", "value" })]
-    public void TextHeader_IsDetected(string text, string[] names)
+    public void TextHeaderIsDetected(string text, string[] names)
     {
         var t = Parse(text);
         Assert.Equal(names, t.ColumnNames!);
@@ -68,7 +68,7 @@ public sealed class CsvHeaderTests
     }
 
     [Fact]
-    public void HeaderPresent_ReadsRow1AsNames_WhateverItHolds()
+    public void HeaderPresentReadsRow1AsNamesWhateverItHolds()
     {
         var t = Parse("1,NA,\u22123\n4,5,6\n", CsvHeader.Present);
         Assert.Equal(["1", "NA", "\u22123"], t.ColumnNames!);
@@ -76,7 +76,7 @@ public sealed class CsvHeaderTests
     }
 
     [Fact]
-    public void HeaderAbsent_ReadsRow1AsData_AndRefusesANameInIt()
+    public void HeaderAbsentReadsRow1AsDataAndRefusesANameInIt()
     {
         var t = Parse("1,2\n3,4\n", CsvHeader.Absent);
         Assert.Null(t.ColumnNames);
@@ -88,7 +88,7 @@ public sealed class CsvHeaderTests
     }
 
     [Fact]
-    public void NumericFirstRow_WithNaN_IsData_AndTheNaNIsRefused()
+    public void NumericFirstRowWithNaNIsDataAndTheNaNIsRefused()
     {
         var e = Refused("1,NaN\n2,3\n");
         Assert.Equal((1, 2), (e.Row, e.Column));

@@ -29,7 +29,7 @@ public sealed class ImageReaderTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Mnist_SyntheticIdx_ReadsBack(bool gz)
+    public void MnistSyntheticIdxReadsBack(bool gz)
     {
         using var t = new TempDir();
         const int n = 5, H = 4, W = 3;
@@ -55,7 +55,7 @@ public sealed class ImageReaderTests
     }
 
     [Fact]
-    public void Mnist_BadFiles_GiveClearErrors()
+    public void MnistBadFilesGiveClearErrors()
     {
         using var t = new TempDir();
         string ip = t.File("i"), lp = t.File("l");
@@ -92,7 +92,7 @@ public sealed class ImageReaderTests
     }
 
     [Fact]
-    public void Cifar10_ChannelMajorBecomesHWC()
+    public void Cifar10ChannelMajorBecomesHWC()
     {
         using var t = new TempDir();
         WriteFile(t.File("a.bin"), CifarRecords(0, 3));
@@ -109,7 +109,7 @@ public sealed class ImageReaderTests
     }
 
     [Fact]
-    public void Cifar10_BadFiles_GiveClearErrors()
+    public void Cifar10BadFilesGiveClearErrors()
     {
         using var t = new TempDir();
         var rec = CifarRecords(0, 2);
@@ -130,7 +130,7 @@ public sealed class ImageReaderTests
     }
 
     [Fact]
-    public void ChannelNormalizer_FitsOnTrain_PerChannel()
+    public void ChannelNormalizerFitsOnTrainPerChannel()
     {
         using var t = new TempDir();
         WriteFile(t.File("a.bin"), CifarRecords(0, 6));
@@ -157,7 +157,7 @@ public sealed class ImageReaderTests
 public sealed class ImageSetFromNpyTests
 {
     [Fact]
-    public void FromNpy_ReadsChannelsLastImagesAndLabels()
+    public void FromNpyReadsChannelsLastImagesAndLabels()
     {
         using var t = new TempDir();
         var px = Tangent.Numerics.Matrix.Build(3, 2 * 2 * 3, (i, j) => i * 12 + j);

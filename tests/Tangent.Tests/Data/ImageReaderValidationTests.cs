@@ -40,7 +40,7 @@ public sealed class ImageReaderValidationTests
     }
 
     [Fact]
-    public void DimensionsWhoseProductOverflows_AreRefused()
+    public void DimensionsWhoseProductOverflowsAreRefused()
     {
         // 2^62 + 1 = 242243305 · 49477 · 384773: with 4 more the 64-bit product wraps to 4, the bytes stored.
         var wrap = Refused(Idx(0x08, [4, 242243305, 49477, 384773], new byte[4]));
@@ -53,7 +53,7 @@ public sealed class ImageReaderValidationTests
     }
 
     [Fact]
-    public void HeaderAndFileLength_MustAgreeExactly()
+    public void HeaderAndFileLengthMustAgreeExactly()
     {
         var shortFile = Refused(Idx(0x08, [2, 3, 3], new byte[17]));
         Assert.Contains("the file should have 34 bytes (16 of header, 18 of data), but it has 33", shortFile.Message);
@@ -75,7 +75,7 @@ public sealed class ImageReaderValidationTests
     }
 
     [Fact]
-    public void FloatIdx_WithNaN_IsRefused_NamingRowAndColumn()
+    public void FloatIdxWithNaNIsRefusedNamingRowAndColumn()
     {
         var data = new byte[16];
         BinaryPrimitives.WriteSingleBigEndian(data.AsSpan(12), float.NaN);
@@ -85,7 +85,7 @@ public sealed class ImageReaderValidationTests
     }
 
     [Fact]
-    public void Mnist_LabelsThatAreNotClassIndices_AreRefused()
+    public void MnistLabelsThatAreNotClassIndicesAreRefused()
     {
         using var t = new TempDir();
         string images = Write(t, "i", Idx(0x08, [2, 2, 2], new byte[8]));
@@ -98,7 +98,7 @@ public sealed class ImageReaderValidationTests
     }
 
     [Fact]
-    public void Cifar_FileThatIsNotAWholeNumberOfRecords_IsRefusedUpFront()
+    public void CifarFileThatIsNotAWholeNumberOfRecordsIsRefusedUpFront()
     {
         using var t = new TempDir();
         string p = Write(t, "b.bin", new byte[Cifar10.RecordSize * 2 + 100]);
@@ -113,7 +113,7 @@ public sealed class ImageReaderValidationTests
 
     /// <summary>Whatever header an IDX file has, reading ends in a value or a DataFormatException.</summary>
     [Fact]
-    public void Property_RandomIdxHeaders_OnlyEverGiveDataFormatException()
+    public void PropertyRandomIdxHeadersOnlyEverGiveDataFormatException()
     {
         using var t = new TempDir();
         Prop.ForAll(Gen.Choose(0, int.MaxValue).ToArbitrary(), seed =>

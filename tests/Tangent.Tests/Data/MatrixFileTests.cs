@@ -12,7 +12,7 @@ public sealed class MatrixFileTests
     [InlineData("m.txt")]
     [InlineData("m.npy")]
     [InlineData("M.NPY.GZ")]
-    public void RoundTrip_ByExtension(string name)
+    public void RoundTripByExtension(string name)
     {
         using var t = new TempDir();
         var m = DataTestHelpers.Random(9, 4, 7);
@@ -23,7 +23,7 @@ public sealed class MatrixFileTests
     }
 
     [Fact]
-    public void FormatOf_KnowsExtensions_AndRejectsOthers()
+    public void FormatOfKnowsExtensionsAndRejectsOthers()
     {
         Assert.Equal(MatrixFileFormat.Npy, MatrixFile.FormatOf("a/b.npy"));
         Assert.Equal(MatrixFileFormat.Csv, MatrixFile.FormatOf("b.CSV.gz"));
@@ -34,7 +34,7 @@ public sealed class MatrixFileTests
     }
 
     [Fact]
-    public void ReadXY_MixesFormats_AndChecksRows()
+    public void ReadXYMixesFormatsAndChecksRows()
     {
         using var t = new TempDir();
         MatrixFile.Write(t.File("x.npy"), DataTestHelpers.Random(5, 3, 1));
@@ -49,7 +49,7 @@ public sealed class MatrixFileTests
 public sealed class CsvEncodingTests
 {
     [Fact]
-    public void Utf8Bom_AndCrLf_AreHandled()
+    public void Utf8BomAndCrLfAreHandled()
     {
         using var t = new TempDir();
         string p = t.File("bom.csv");

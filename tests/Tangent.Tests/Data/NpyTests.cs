@@ -11,7 +11,7 @@ public sealed class NpyTests
     [InlineData(1, 1)]
     [InlineData(17, 5)]
     [InlineData(0, 3)]
-    public void Float64_2D_RoundTrip_IsBitExact(int r, int c)
+    public void Float642DRoundTripIsBitExact(int r, int c)
     {
         using var t = new TempDir();
         var m = DataTestHelpers.Random(r, c, 3);
@@ -26,7 +26,7 @@ public sealed class NpyTests
     }
 
     [Fact]
-    public void Float32_RoundTrip_RoundsToNearestFloat()
+    public void Float32RoundTripRoundsToNearestFloat()
     {
         using var t = new TempDir();
         var m = DataTestHelpers.Random(6, 7, 4);
@@ -40,7 +40,7 @@ public sealed class NpyTests
     }
 
     [Fact]
-    public void OneD_IsAColumn_And4D_IsNByRest_WithShape()
+    public void OneDIsAColumnAnd4DIsNByRestWithShape()
     {
         using var t = new TempDir();
         var v = Matrix.Column(1, 2, 3);
@@ -82,7 +82,7 @@ public sealed class NpyTests
     private static NpyArray ReadBytes(byte[] b) => Npy.Read(new MemoryStream(b), "mem.npy");
 
     [Fact]
-    public void ReadsIntegerAndOtherDtypes_AndVersions2And3()
+    public void ReadsIntegerAndOtherDtypesAndVersions2And3()
     {
         var i4 = new byte[12];
         for (int k = 0; k < 3; k++) BinaryPrimitives.WriteInt32LittleEndian(i4.AsSpan(4 * k), k - 1);
@@ -101,7 +101,7 @@ public sealed class NpyTests
     }
 
     [Fact]
-    public void FortranOrder_IsConvertedToCOrder()
+    public void FortranOrderIsConvertedToCOrder()
     {
         // A 2×3 matrix [[0,1,2],[3,4,5]] stored column-major: 0,3,1,4,2,5.
         double[] f = [0, 3, 1, 4, 2, 5];
@@ -118,7 +118,7 @@ public sealed class NpyTests
     }
 
     [Fact]
-    public void BadFiles_GiveClearErrors()
+    public void BadFilesGiveClearErrors()
     {
         Assert.Contains("not a NumPy .npy file", Assert.Throws<DataFormatException>(() => ReadBytes(Encoding.ASCII.GetBytes("1,2,3\n4,5,6\n"))).Message);
         Assert.Contains("'<c16' is not supported", Assert.Throws<DataFormatException>(() => ReadBytes(Handmade("<c16", false, "(1,)", new byte[16]))).Message);

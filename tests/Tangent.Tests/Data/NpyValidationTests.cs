@@ -54,7 +54,7 @@ public sealed class NpyValidationTests
     [InlineData(double.NaN, "NaN")]
     [InlineData(double.PositiveInfinity, "Infinity")]
     [InlineData(double.NegativeInfinity, "-Infinity")]
-    public void NonFiniteValues_AreRefused_InBothFloatTypes_NamingRowAndColumn(double bad, string text)
+    public void NonFiniteValuesAreRefusedInBothFloatTypesNamingRowAndColumn(double bad, string text)
     {
         foreach (var (descr, data) in new[] { ("<f8", F8(1, 2, 3, 4, 5, bad)), ("<f4", F4(1, 2, 3, 4, 5, (float)bad)) })
         {
@@ -74,7 +74,7 @@ public sealed class NpyValidationTests
     }
 
     [Fact]
-    public void IntegerAndHalfTypes_GoThroughTheSameCheck()
+    public void IntegerAndHalfTypesGoThroughTheSameCheck()
     {
         var i4 = new byte[8];
         BinaryPrimitives.WriteInt32LittleEndian(i4, int.MinValue);
@@ -85,7 +85,7 @@ public sealed class NpyValidationTests
     }
 
     [Fact]
-    public void ShapeProductOverflowingLong_IsADataFormatError_NotAnOverflowException()
+    public void ShapeProductOverflowingLongIsADataFormatErrorNotAnOverflowException()
     {
         string max = int.MaxValue.ToString();
         var e = Refused(Npy(Dict("<f8", $"({max}, {max}, {max})"), F8(1)));
@@ -94,7 +94,7 @@ public sealed class NpyValidationTests
     }
 
     [Fact]
-    public void ShapeThatWrapsAroundToTheStoredCount_IsRefused()
+    public void ShapeThatWrapsAroundToTheStoredCountIsRefused()
     {
         // 2^62 + 1 = 242243305 · 49477 · 384773, so 2 · 30 · that wraps modulo 2^64 to exactly 60 and the
         // unchecked row length 30 · (2^62 + 1) truncates to 30: a file holding a 2×30 matrix used to be read.
@@ -118,11 +118,11 @@ public sealed class NpyValidationTests
     [InlineData("[2, 3]", "'shape' is not a tuple")]
     [InlineData("(2, x)", "not a non-negative integer")]
     [InlineData("(2 3)", "not separated by ','")]
-    public void BadShapes_AreRefused(string shape, string expected) =>
+    public void BadShapesAreRefused(string shape, string expected) =>
         Assert.Contains(expected, Refused(Npy(Dict("<f8", shape), F8(new double[6]))).Message);
 
     [Fact]
-    public void TooManyAxes_AreRefused() =>
+    public void TooManyAxesAreRefused() =>
         Assert.Contains("more than 64 axes", Refused(Npy(Dict("<f8", "(" + string.Join(", ", Enumerable.Repeat("1", 65)) + ")"), F8(1))).Message);
 
     [Theory]
@@ -136,11 +136,11 @@ public sealed class NpyValidationTests
     [InlineData("{'descr': '<f8' 'fortran_order': False, 'shape': (1,)}", "not separated by ','")]
     [InlineData("('descr', '<f8')", "not a Python dict")]
     [InlineData("", "not a Python dict")]
-    public void BadHeaderFields_AreRefused(string dict, string expected) =>
+    public void BadHeaderFieldsAreRefused(string dict, string expected) =>
         Assert.Contains(expected, Refused(Npy(dict, F8(1))).Message);
 
     [Fact]
-    public void FortranOrder_IsCheckedAndConverted()
+    public void FortranOrderIsCheckedAndConverted()
     {
         var a = ReadFile(Npy(Dict("<f8", "(2, 3)", "True"), F8(0, 3, 1, 4, 2, 5)));
         Assert.Equal([0.0, 1, 2, 3, 4, 5], a.Values.Data);
@@ -150,7 +150,7 @@ public sealed class NpyValidationTests
     }
 
     [Fact]
-    public void WrongDataLength_NamesExpectedAndActualBytes()
+    public void WrongDataLengthNamesExpectedAndActualBytes()
     {
         var shortFile = Refused(Npy(Dict("<f8", "(2, 3)"), F8(new double[5])));
         Assert.Contains("needs 48 bytes of data, but the file has 40", shortFile.Message);
@@ -175,7 +175,7 @@ public sealed class NpyValidationTests
     }
 
     [Fact]
-    public void GzippedFile_ClaimingMoreThanDeflateCanHold_IsRefusedBeforeAllocating()
+    public void GzippedFileClaimingMoreThanDeflateCanHoldIsRefusedBeforeAllocating()
     {
         using var t = new TempDir();
         string p = t.File("huge.npy.gz");
@@ -187,7 +187,7 @@ public sealed class NpyValidationTests
     }
 
     [Fact]
-    public void ArrayThatDoesNotFitInMemory_IsRefusedBeforeAllocating()
+    public void ArrayThatDoesNotFitInMemoryIsRefusedBeforeAllocating()
     {
         var bytes = Npy(Dict("|u1", "(100, 10)"), new byte[1000]);   // 1000 bytes on disk, 8000 as doubles
         using (Tangent.Engine.MemoryGuard.OverrideAvailable(4000))
@@ -201,7 +201,7 @@ public sealed class NpyValidationTests
     }
 
     [Fact]
-    public void HeaderLongerThanTheFile_IsRefused()
+    public void HeaderLongerThanTheFileIsRefused()
     {
         var b = Npy(Dict("<f8", "(1,)"), F8(1), major: 2);
         BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(8), 1_000_000);
@@ -210,7 +210,7 @@ public sealed class NpyValidationTests
 
     /// <summary>Whatever follows a valid magic string, reading ends in a value or a DataFormatException.</summary>
     [Fact]
-    public void Property_RandomBytesAfterTheMagic_OnlyEverGiveDataFormatException()
+    public void PropertyRandomBytesAfterTheMagicOnlyEverGiveDataFormatException()
     {
         Prop.ForAll(Gen.Choose(0, int.MaxValue).ToArbitrary(), seed =>
         {

@@ -25,7 +25,7 @@ public sealed class NumpyCrossCheckTests
     private static bool HasNumpy(string dir) => File.Exists(Python) && RunPython("import numpy\n", dir).Code == 0;
 
     [SkippableFact]
-    public void NumpyWrites_WeRead()
+    public void NumpyWritesWeRead()
     {
         using var t = new TempDir();
         Skip.IfNot(HasNumpy(t.Path), $"{Python} with numpy is not available; the cross-check needs it.");
@@ -79,7 +79,7 @@ print('OK')
     }
 
     [SkippableFact]
-    public void WeWrite_NumpyReads()
+    public void WeWriteNumpyReads()
     {
         using var t = new TempDir();
         Skip.IfNot(HasNumpy(t.Path), $"{Python} with numpy is not available; the cross-check needs it.");

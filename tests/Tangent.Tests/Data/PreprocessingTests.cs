@@ -8,7 +8,7 @@ namespace Tangent.Tests.Data;
 public sealed class PreprocessingTests
 {
     [Fact]
-    public void Standardizer_GivesZeroMeanUnitVariance_OnTrain()
+    public void StandardizerGivesZeroMeanUnitVarianceOnTrain()
     {
         var x = DataTestHelpers.Random(50, 6, 11);
         var (f, z) = new Standardizer().FitTransform(x);
@@ -25,7 +25,7 @@ public sealed class PreprocessingTests
     }
 
     [Fact]
-    public void Standardizer_MatchesMathNet_AndAppliesTrainStatisticsToTest()
+    public void StandardizerMatchesMathNetAndAppliesTrainStatisticsToTest()
     {
         var train = Matrix.FromRows([1, 10], [2, 20], [3, 60]);
         var f = new Standardizer().Fit(train);
@@ -40,7 +40,7 @@ public sealed class PreprocessingTests
     }
 
     [Fact]
-    public void Standardizer_ConstantColumn_BecomesZeros_NotNaN()
+    public void StandardizerConstantColumnBecomesZerosNotNaN()
     {
         var x = Matrix.FromRows([5, 1], [5, 2], [5, 3]);
         var f = new Standardizer().Fit(x);
@@ -57,7 +57,7 @@ public sealed class PreprocessingTests
     }
 
     [Fact]
-    public void Standardizer_IsAffineInvariant_Property()
+    public void StandardizerIsAffineInvariantProperty()
     {
         // Standardising a·x + b (a > 0) gives the same result as standardising x.
         Prop.ForAll(Gen.Choose(2, 20).ToArbitrary(), Gen.Choose(1, 1000).ToArbitrary(), (n, seed) =>
@@ -73,7 +73,7 @@ public sealed class PreprocessingTests
     }
 
     [Fact]
-    public void ProjectToSphere_NormalisesRows_AndHandlesZeroRows()
+    public void ProjectToSphereNormalisesRowsAndHandlesZeroRows()
     {
         var x = Matrix.FromRows([3, 4], [0, 0], [-1, 0]);
         var e = Assert.Throws<ArgumentException>(() => Preprocessing.ProjectToSphere(x));
@@ -93,7 +93,7 @@ public sealed class PreprocessingTests
     }
 
     [Fact]
-    public void OneHot_WithShift_AndArgMaxInverts()
+    public void OneHotWithShiftAndArgMaxInverts()
     {
         int[] labels = [2, 0, 1, 2];
         var y = Preprocessing.OneHot(labels, shift: -0.1);
@@ -107,7 +107,7 @@ public sealed class PreprocessingTests
     }
 
     [Fact]
-    public void Split_IsSeeded_Disjoint_AndComplete()
+    public void SplitIsSeededDisjointAndComplete()
     {
         var (tr, te) = Preprocessing.SplitIndices(100, 0.25, seed: 42);
         Assert.Equal(25, te.Length);

@@ -6,7 +6,7 @@ namespace Tangent.Tests.Data;
 public sealed class RealImageDataTests
 {
     [SkippableFact]
-    public void Mnist_TestSet_FirstImages()
+    public void MnistTestSetFirstImages()
     {
         string? dir = Environment.GetEnvironmentVariable("TANGENT_MNIST_DIR");
         Skip.If(dir is null || !File.Exists(Path.Combine(dir, "t10k-images-idx3-ubyte")),
@@ -19,7 +19,7 @@ public sealed class RealImageDataTests
     }
 
     [SkippableFact]
-    public void FashionMnist_FromDebianPackage()
+    public void FashionMnistFromDebianPackage()
     {
         const string dir = "/usr/share/datasets/fashion-mnist";
         string images = Path.Combine(dir, "t10k-images-idx3-ubyte.gz");

@@ -23,7 +23,7 @@ public sealed class RoundTripPropertyTests
     }
 
     [Fact]
-    public void Csv_And_Npy_RoundTrip_AnyFiniteDouble_BitExact()
+    public void CsvAndNpyRoundTripAnyFiniteDoubleBitExact()
     {
         Prop.ForAll(Gen.Choose(0, int.MaxValue).ToArbitrary(), seed =>
         {

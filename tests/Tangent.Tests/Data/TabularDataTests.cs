@@ -5,7 +5,7 @@ namespace Tangent.Tests.Data;
 public sealed class TabularDataTests
 {
     [Fact]
-    public void EmbeddedSets_HaveTheirKnownShapes()
+    public void EmbeddedSetsHaveTheirKnownShapes()
     {
         var iris = EmbeddedData.Iris();
         Assert.Equal((150, 4, 3), (iris.Count, iris.Features, iris.ClassCount));
@@ -38,7 +38,7 @@ public sealed class TabularDataTests
     }
 
     [SkippableFact]
-    public void EmbeddedSets_EqualTheSharedFiles()
+    public void EmbeddedSetsEqualTheSharedFiles()
     {
         string? data = DataTestHelpers.SharedDataDirectory();
         Skip.If(data is null, "../shared/data (next to the repository root) is absent; this check compares the embedded copies with it.");
@@ -57,7 +57,7 @@ public sealed class TabularDataTests
     }
 
     [Fact]
-    public void TabularFile_ChecksHeaderAgainstRows()
+    public void TabularFileChecksHeaderAgainstRows()
     {
         using var t = new TempDir();
         var ok = TabularFile.ReadClassification(t.Write("ok.csv", "3,2,a,b\n1,2,0\n3,4,1\n5,6,1\n"));
@@ -81,7 +81,7 @@ public sealed class TabularDataTests
     }
 
     [Fact]
-    public void ReadRegression_ChecksRowCounts()
+    public void ReadRegressionChecksRowCounts()
     {
         using var t = new TempDir();
         string x = t.Write("x.txt", "1 2\n3 4\n");

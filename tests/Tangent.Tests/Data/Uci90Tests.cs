@@ -19,7 +19,7 @@ public sealed class Uci90Tests
     private const string Kfold = "0 1\n2 3\n1 2\n0 3\n2 3\n0 1\n0 3\n1 2\n";
 
     [Fact]
-    public void SyntheticFolder_LoadsFeaturesLabelsAndFolds()
+    public void SyntheticFolderLoadsFeaturesLabelsAndFolds()
     {
         using var t = new TempDir();
         MakeSet(t.Path, "toy", Data, "0 2 \n1 3\n", Kfold, "n_entradas= 2\nn_clases= 4\nfich1= toy_R.dat\n");
@@ -41,7 +41,7 @@ public sealed class Uci90Tests
     }
 
     [Fact]
-    public void BadFolders_GiveClearErrors()
+    public void BadFoldersGiveClearErrors()
     {
         using var t = new TempDir();
         MakeSet(t.Path, "idx", Data, "0 2\n1 9\n", Kfold);
@@ -61,7 +61,7 @@ public sealed class Uci90Tests
     }
 
     [SkippableFact]
-    public void RealArchive_IrisAndAbalone()
+    public void RealArchiveIrisAndAbalone()
     {
         string? data = DataTestHelpers.SharedDataDirectory();
         Skip.If(data is null, "../shared/data (next to the repository root) is absent; this test reads uci90.txz from it.");

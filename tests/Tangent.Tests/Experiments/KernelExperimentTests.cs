@@ -6,7 +6,7 @@ namespace Tangent.Tests.Experiments;
 public class KernelExperimentTests
 {
     [Fact]
-    public void Polation_passes_through_the_points_linear_extrapolates_straight_erf_saturates()
+    public void PolationPassesThroughThePointsLinearExtrapolatesStraightErfSaturates()
     {
         var s = new PolationSettings();
         var r = PolationExperiment.Run(s);
@@ -27,7 +27,7 @@ public class KernelExperimentTests
     }
 
     [Fact]
-    public void Depth_critical_erf_stays_flat_while_chaotic_grows()
+    public void DepthCriticalErfStaysFlatWhileChaoticGrows()
     {
         var s = new DepthSettings { Depths = [1, 8, 32], TrainPoints = 20, TestPoints = 60 };
         var r = DepthExperiment.Run(s);
@@ -41,7 +41,7 @@ public class KernelExperimentTests
     }
 
     [Fact]
-    public void Linear_test_error_peaks_at_d_equals_n_and_gd_matches_minimum_norm()
+    public void LinearTestErrorPeaksAtDEqualsNAndGdMatchesMinimumNorm()
     {
         var s = new LinearSettings { TrainPoints = 20, TotalFeatures = 80, Features = [5, 10, 18, 20, 22, 40, 80], Seeds = 4 };
         var r = LinearExperiment.Run(s);
@@ -51,7 +51,7 @@ public class KernelExperimentTests
     }
 
     [Fact]
-    public void Classification_on_wine_is_accurate_for_every_model()
+    public void ClassificationOnWineIsAccurateForEveryModel()
     {
         var r = ClassificationExperiment.Run(new ClassificationSettings { Width = 128, Steps = 200 });
         Assert.Equal(3, r.Rows.Count);
@@ -59,7 +59,7 @@ public class KernelExperimentTests
     }
 
     [Fact]
-    public void Experiment_command_writes_a_report_and_rejects_bad_widths()
+    public void ExperimentCommandWritesAReportAndRejectsBadWidths()
     {
         string dir = Path.Combine(Path.GetTempPath(), "tangent-exp-" + Guid.NewGuid().ToString("N"));
         try

@@ -5,7 +5,7 @@ namespace Tangent.Tests.Experiments;
 public class NetworkExperimentTests
 {
     [Fact]
-    public void Width_distance_to_the_ntk_prediction_shrinks_as_width_grows()
+    public void WidthDistanceToTheNtkPredictionShrinksAsWidthGrows()
     {
         var s = new WidthSettings { TrainPoints = 12, Widths = [16, 256, 4096], Steps = 300 };
         var r = WidthExperiment.Run(s);
@@ -19,7 +19,7 @@ public class NetworkExperimentTests
     }
 
     [Fact]
-    public void Double_descent_peaks_near_k_equals_n_and_approaches_the_nngp()
+    public void DoubleDescentPeaksNearKEqualsNAndApproachesTheNngp()
     {
         var s = new DoubleDescentSettings { TrainPoints = 30, TestPoints = 200, Seeds = 3, Features = [3, 10, 20, 28, 30, 32, 40, 80, 300, 2000] };
         var r = DoubleDescentExperiment.Run(s);

@@ -21,7 +21,7 @@ public sealed class ReportFolderTests : IDisposable
     }
 
     [Fact]
-    public void A_new_folder_gets_the_report_and_its_marker()
+    public void ANewFolderGetsTheReportAndItsMarker()
     {
         string readme = Sample("one").Save(P("rep"));
         Assert.Equal(Path.Combine(P("rep"), "README.md"), readme);
@@ -30,7 +30,7 @@ public sealed class ReportFolderTests : IDisposable
     }
 
     [Fact]
-    public void A_report_folder_tangent_wrote_is_replaced_whole()
+    public void AReportFolderTangentWroteIsReplacedWhole()
     {
         Sample("one").Save(P("rep"));
         Sample("two").Save(P("rep"));
@@ -39,7 +39,7 @@ public sealed class ReportFolderTests : IDisposable
     }
 
     [Fact]
-    public void A_user_folder_is_refused_and_left_untouched()
+    public void AUserFolderIsRefusedAndLeftUntouched()
     {
         Directory.CreateDirectory(P("thesis"));
         File.WriteAllText(Path.Combine(P("thesis"), "chapter1.tex"), "precious");
@@ -51,7 +51,7 @@ public sealed class ReportFolderTests : IDisposable
     }
 
     [Fact]
-    public void A_report_folder_with_a_file_added_by_the_user_is_refused()
+    public void AReportFolderWithAFileAddedByTheUserIsRefused()
     {
         Sample("one").Save(P("rep"));
         File.WriteAllText(Path.Combine(P("rep"), "my-notes.txt"), "mine");
@@ -62,7 +62,7 @@ public sealed class ReportFolderTests : IDisposable
     }
 
     [Fact]
-    public void An_empty_folder_is_filled_in_place()
+    public void AnEmptyFolderIsFilledInPlace()
     {
         Directory.CreateDirectory(P("empty"));
         Sample("one").Save(P("empty"));
@@ -72,7 +72,7 @@ public sealed class ReportFolderTests : IDisposable
     }
 
     [Fact]
-    public void A_file_in_the_way_is_refused()
+    public void AFileInTheWayIsRefused()
     {
         File.WriteAllText(P("f"), "data");
         Assert.Throws<IOException>(() => Sample("x").Save(P("f")));
@@ -82,7 +82,7 @@ public sealed class ReportFolderTests : IDisposable
     [Theory]
     [InlineData("experiment", "linear")]
     [InlineData("demo", null)]
-    public void The_commands_refuse_a_user_folder_with_exit_2(string command, string? name)
+    public void TheCommandsRefuseAUserFolderWithExit2(string command, string? name)
     {
         Directory.CreateDirectory(P("user"));
         File.WriteAllText(Path.Combine(P("user"), "keep.txt"), "keep");
@@ -96,7 +96,7 @@ public sealed class ReportFolderTests : IDisposable
     }
 
     [Fact]
-    public void Settings_record_the_command_that_was_run()
+    public void SettingsRecordTheCommandThatWasRun()
     {
         var err = new StringWriter();
         int code = TangentCli.Run(["experiment", "linear", "--out", P("lin"), "--seed", "3"], new StringWriter(), err);

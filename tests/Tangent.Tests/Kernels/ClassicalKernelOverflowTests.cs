@@ -9,7 +9,7 @@ namespace Tangent.Tests.Kernels;
 public sealed class ClassicalKernelOverflowTests
 {
     [Fact]
-    public void Linear_InputsAt1e160_Overflow_WithTheEntryAndTheFix()
+    public void LinearInputsAt1e160OverflowWithTheEntryAndTheFix()
     {
         var x = Matrix.FromRows([1.0, 2], [1e160, 0], [3, 4]);
         var e = Assert.Throws<KernelOverflowException>(() => ClassicalKernel.Linear().Compute(x));
@@ -25,7 +25,7 @@ public sealed class ClassicalKernelOverflowTests
     [Theory]
     [InlineData(KernelKind.Gaussian, "exp(-γ‖x−x'‖²)")]
     [InlineData(KernelKind.Laplace, "exp(-γ‖x−x'‖)")]
-    public void DistanceKernels_InputsAt1e160_Overflow_NamingTheRowWhoseNormOverflowed(KernelKind kind, string formula)
+    public void DistanceKernelsInputsAt1e160OverflowNamingTheRowWhoseNormOverflowed(KernelKind kind, string formula)
     {
         var k = new ClassicalKernel(kind, gamma: 0.5);
         var x = Matrix.FromRows([1.0, 2], [1e160, 0], [3, 4]);
@@ -48,7 +48,7 @@ public sealed class ClassicalKernelOverflowTests
     private static (int, int) Pos(KernelOverflowException e) => (e.Row, e.Column);
 
     [Fact]
-    public void Polynomial_Degree2000_Overflows_NamingTheBaseAndTheFix()
+    public void PolynomialDegree2000OverflowsNamingTheBaseAndTheFix()
     {
         var x = Matrix.FromRows([0.1, 0.2], [3, 1.5], [0.2, 0.1]);
         var k = ClassicalKernel.Polynomial(1.0, 1.0, 2000);
@@ -70,7 +70,7 @@ public sealed class ClassicalKernelOverflowTests
     }
 
     [Fact]
-    public void NonFiniteInputs_AreRefused_AsForNetworkKernels()
+    public void NonFiniteInputsAreRefusedAsForNetworkKernels()
     {
         var good = Matrix.FromRows([1.0, 2], [3, 4]);
         var bad = Matrix.FromRows([1.0, 2], [3, double.NaN]);
@@ -89,7 +89,7 @@ public sealed class ClassicalKernelOverflowTests
     /// meet, so the first non-finite entry is known; the exception must name it, for any block size.
     /// </summary>
     [Fact]
-    public void Property_TheReportedEntry_IsTheFirstNonFiniteOne()
+    public void PropertyTheReportedEntryIsTheFirstNonFiniteOne()
     {
         Prop.ForAll(Gen.Choose(0, int.MaxValue).ToArbitrary(), seed =>
         {

@@ -9,7 +9,7 @@ namespace Tangent.Tests.Kernels;
 public sealed class MemoryGuardTests
 {
     [Fact]
-    public void Kernel_UnderATinyLimit_IsRefusedBeforeAllocating_WithSizeLimitAndFix()
+    public void KernelUnderATinyLimitIsRefusedBeforeAllocatingWithSizeLimitAndFix()
     {
         var x = TestData.Random(100, 3, 1);
         using (MemoryGuard.OverrideAvailable(50_000))
@@ -28,7 +28,7 @@ public sealed class MemoryGuardTests
     }
 
     [Fact]
-    public void AvailableBytes_IsPositiveAndBelowTheGcLimit_AndHugeRequestsAreRefused()
+    public void AvailableBytesIsPositiveAndBelowTheGcLimitAndHugeRequestsAreRefused()
     {
         long available = MemoryGuard.AvailableBytes;
         Assert.InRange(available, 1, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
@@ -45,11 +45,11 @@ public sealed class MemoryGuardTests
     [InlineData(1536L, "1.50 KiB")]
     [InlineData(16_928_000_000L, "15.8 GiB")]
     [InlineData(3L << 40, "3.00 TiB")]
-    public void FormatBytes_UsesBinaryUnits(long bytes, string text) => Assert.Equal(text, MemoryGuard.FormatBytes(bytes));
+    public void FormatBytesUsesBinaryUnits(long bytes, string text) => Assert.Equal(text, MemoryGuard.FormatBytes(bytes));
 
     /// <summary>A real DOTNET_GCHeapHardLimit: the command line refuses a kernel that does not fit, with exit code 2.</summary>
     [SkippableFact]
-    public void RealHeapHardLimit_InAChildProcess_RefusesTheKernelWithExitCode2()
+    public void RealHeapHardLimitInAChildProcessRefusesTheKernelWithExitCode2()
     {
         string cli = Path.Combine(AppContext.BaseDirectory, "Tangent.Cli.dll");
         Skip.IfNot(File.Exists(cli), "Tangent.Cli.dll is not next to the tests");

@@ -38,7 +38,7 @@ public sealed class ClosedFormTests
     [InlineData("abs")]
     [InlineData("leaky_relu(alpha=0.2)")]
     [InlineData("abrelu(a=-0.3,b=1.4)")]
-    public void NtkFactorIsTheDerivativeOfTheNngpInQ12_PricesTheorem(string spec)
+    public void NtkFactorIsTheDerivativeOfTheNngpInQ12PricesTheorem(string spec)
     {
         var a = Act(spec);
         foreach (var (q11, q12raw, q22) in Covariances)

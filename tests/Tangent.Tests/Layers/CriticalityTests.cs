@@ -80,7 +80,7 @@ public sealed class CriticalityTests
     }
 
     [Fact]
-    public void GeluAtZeroBiasHasNoCriticalWeight_ChiPerpJumpsAcrossOne()
+    public void GeluAtZeroBiasHasNoCriticalWeightChiPerpJumpsAcrossOne()
     {
         var s = Criticality.FindCriticalWeightStd(new Gelu());
         Assert.Null(s.WeightStd);
@@ -126,7 +126,7 @@ public sealed class CriticalityTests
     }
 
     [Fact]
-    public void CubeHasNoCriticalWeight_ChiPerpJumpsFromZeroToInfinity()
+    public void CubeHasNoCriticalWeightChiPerpJumpsFromZeroToInfinity()
     {
         var s = Criticality.FindCriticalWeightStd(new Monomial(3));
         Assert.Null(s.WeightStd);

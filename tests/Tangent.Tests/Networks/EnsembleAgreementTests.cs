@@ -10,7 +10,7 @@ namespace Tangent.Tests.Networks;
 public class EnsembleAgreementTests
 {
     [Fact]
-    public void Trained_ensemble_matches_the_infinite_ensemble_mean_and_covariance()
+    public void TrainedEnsembleMatchesTheInfiniteEnsembleMeanAndCovariance()
     {
         // 512 erf networks of width 512, 100 full-batch GD steps at η = 0.3·2N/λ_max(Θ): the
         // Monte-Carlo error of a 3×3 covariance from 512 draws is about √(2/512) ≈ 6 %.

@@ -17,7 +17,7 @@ public class NetworkTests
     [InlineData("dense(w=1.5,b=0.2) relu dense(w=1.3,b=0.1) erf dense(w=1,b=0.5)", Loss.MeanSquaredError)]
     [InlineData("dense(w=1.2,b=0.3,param=standard) gelu dense(w=1,b=0.1,param=standard)", Loss.MeanSquaredError)]
     [InlineData("dense(w=1.4,b=0.1) erf dense(w=1.1)", Loss.SoftmaxCrossEntropy)]
-    public void Backpropagation_matches_finite_differences(string spec, Loss loss)
+    public void BackpropagationMatchesFiniteDifferences(string spec, Loss loss)
     {
         var net = Network.Create(Architecture.Parse(spec), inputs: 3, width: 7, outputs: 3, seed: 5);
         var x = RandomMatrix(5, 3, 1);
@@ -40,7 +40,7 @@ public class NetworkTests
     [Theory]
     [InlineData(Loss.MeanSquaredError, Loss.MeanSquaredError)]
     [InlineData(Loss.SoftmaxCrossEntropy, Loss.SoftmaxCrossEntropy)]
-    public void Finite_network_loss_equals_the_function_space_loss_on_the_same_logits(Loss loss, Loss fsLoss)
+    public void FiniteNetworkLossEqualsTheFunctionSpaceLossOnTheSameLogits(Loss loss, Loss fsLoss)
     {
         var net = Network.Create(Architecture.Parse("dense(w=1.4,b=0.1) erf dense(w=1.1)"), inputs: 3, width: 6, outputs: 4, seed: 9);
         var x = RandomMatrix(5, 3, 3);
@@ -59,7 +59,7 @@ public class NetworkTests
     }
 
     [Fact]
-    public void Empirical_ntk_equals_naive_jacobian_product()
+    public void EmpiricalNtkEqualsNaiveJacobianProduct()
     {
         var net = Network.Create(Architecture.Parse("dense(w=1.5,b=0.2) relu dense(w=1.2,b=0.1) erf dense(w=1,b=0.3)"), 4, 9, outputs: 2, seed: 3);
         var x1 = RandomMatrix(6, 4, 7);
@@ -76,7 +76,7 @@ public class NetworkTests
     }
 
     [Fact]
-    public void Jacobian_matches_finite_differences_of_the_outputs()
+    public void JacobianMatchesFiniteDifferencesOfTheOutputs()
     {
         var net = Network.Create(Architecture.Parse("dense(w=1.3,b=0.4) erf dense(w=1,b=0.2)"), 2, 5, outputs: 2, seed: 11);
         var x = RandomMatrix(3, 2, 4);
@@ -93,7 +93,7 @@ public class NetworkTests
     }
 
     [Fact]
-    public void Empirical_kernels_converge_to_the_infinite_width_kernels()
+    public void EmpiricalKernelsConvergeToTheInfiniteWidthKernels()
     {
         var arch = Architecture.Parse("dense(w=1.5,b=0.1) relu dense(w=1.5,b=0.1)");
         var x = RandomMatrix(5, 3, 9);
@@ -112,7 +112,7 @@ public class NetworkTests
     }
 
     [Fact]
-    public void Agrees_with_the_layers_finite_twin_on_the_ntk()
+    public void AgreesWithTheLayersFiniteTwinOnTheNtk()
     {
         // Same seed, same draw order: Network and Architecture.Initialize hold identical parameters.
         var arch = Architecture.Parse("dense(w=1.5,b=0.2) relu dense(w=1.1,b=0.3) relu dense(w=1,b=0.1)");
@@ -123,7 +123,7 @@ public class NetworkTests
     }
 
     [Fact]
-    public void Gradient_descent_reaches_zero_training_loss_and_sgd_lowers_it()
+    public void GradientDescentReachesZeroTrainingLossAndSgdLowersIt()
     {
         var arch = Architecture.Parse("dense(w=1.5,b=0.1) relu dense(w=1.5,b=0.1)");
         var x = RandomMatrix(12, 3, 2);
@@ -144,7 +144,7 @@ public class NetworkTests
     }
 
     [Fact]
-    public void Too_large_learning_rate_fails_with_advice()
+    public void TooLargeLearningRateFailsWithAdvice()
     {
         var net = Network.Create(Architecture.Parse("dense relu dense"), 2, 64, 1, seed: 1);
         var x = RandomMatrix(6, 2, 2);
@@ -155,7 +155,7 @@ public class NetworkTests
     }
 
     [Fact]
-    public void Linearized_network_tracks_the_wide_network_and_follows_the_empirical_ntk_flow()
+    public void LinearizedNetworkTracksTheWideNetworkAndFollowsTheEmpiricalNtkFlow()
     {
         var arch = Architecture.Parse("dense(w=1.5,b=0.1) erf dense(w=1.5,b=0.1)");
         var x = RandomMatrix(6, 2, 5);
