@@ -122,7 +122,7 @@ public abstract class Activation : Layer
             return y;
         }
 
-        public override Matrix Backward(Matrix delta, Matrix ntk)
+        public override Matrix Backward(Matrix delta, Backprop into)
         {
             var h = _input ?? throw new InvalidOperationException("Backward before Forward.");
             var d = new Matrix(delta.Rows, delta.Cols);

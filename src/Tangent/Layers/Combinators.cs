@@ -64,9 +64,9 @@ public sealed class Serial : Layer
         public override int OutputWidth => outWidth;
         public override IEnumerable<Matrix> Parameters => parts.SelectMany(p => p.Parameters);
         public override Matrix Forward(Matrix h) { foreach (var p in parts) h = p.Forward(h); return h; }
-        public override Matrix Backward(Matrix delta, Matrix ntk)
+        public override Matrix Backward(Matrix delta, Backprop into)
         {
-            for (int i = parts.Count - 1; i >= 0; i--) delta = parts[i].Backward(delta, ntk);
+            for (int i = parts.Count - 1; i >= 0; i--) delta = parts[i].Backward(delta, into);
             return delta;
         }
     }
@@ -264,13 +264,13 @@ public sealed class ParallelBranches : Layer
             return y;
         }
 
-        public override Matrix Backward(Matrix delta, Matrix ntk)
+        public override Matrix Backward(Matrix delta, Backprop into)
         {
             Matrix? dIn = null;
             for (int b = 0; b < parts.Count; b++)
             {
                 var d = fanIn == FanIn.Sum ? delta : delta.SelectColumns(Enumerable.Range(b * _w, _w).ToArray());
-                var di = parts[b].Backward(d, ntk);
+                var di = parts[b].Backward(d, into);
                 if (dIn is null) dIn = di;
                 else for (int k = 0; k < di.Data.Length; k++) dIn.Data[k] += di.Data[k];
             }

@@ -186,14 +186,31 @@ public sealed class Dense : Layer
             return z;
         }
 
-        public override Matrix Backward(Matrix delta, Matrix ntk)
+        public override Matrix Backward(Matrix delta, Backprop into)
         {
             var h = _input ?? throw new InvalidOperationException("Backward before Forward.");
-            // ∂f/∂W = scale·δ·hᵀ, ∂f/∂b = biasScale·δ: the NTK gains scale²·(h·h')(δ·δ') + biasScale²·(δ·δ').
-            var dd = LinearAlgebra.Multiply(delta, delta, Op.None, Op.Transpose);
-            var hh = LinearAlgebra.Multiply(h, h, Op.None, Op.Transpose);
-            double s2 = _scale * _scale, b2 = _b is null ? 0 : _biasScale * _biasScale;
-            for (int k = 0; k < ntk.Data.Length; k++) ntk.Data[k] += (s2 * hh.Data[k] + b2) * dd.Data[k];
+            if (into.Ntk is { } ntk)
+            {
+                // ∂f/∂W = scale·δ·hᵀ, ∂f/∂b = biasScale·δ: the NTK gains scale²·(h·h')(δ·δ') + biasScale²·(δ·δ').
+                var dd = LinearAlgebra.Multiply(delta, delta, Op.None, Op.Transpose);
+                var hh = LinearAlgebra.Multiply(h, h, Op.None, Op.Transpose);
+                double s2 = _scale * _scale, b2 = _b is null ? 0 : _biasScale * _biasScale;
+                for (int k = 0; k < ntk.Data.Length; k++) ntk.Data[k] += (s2 * hh.Data[k] + b2) * dd.Data[k];
+            }
+            if (into.Gradient(_w) is { } gw)
+            {
+                // ∂L/∂W = scale·δᵀ·h (n_out × n_in), accumulated.
+                LinearAlgebra.Provider.Gemm(Op.Transpose, Op.None, _w.Rows, _w.Cols, delta.Rows, _scale, delta.Data, Math.Max(delta.Cols, 1),
+                    h.Data, Math.Max(h.Cols, 1), 1, gw.Data, Math.Max(_w.Cols, 1));
+            }
+            if (_b is not null && into.Gradient(_b) is { } gb)
+            {
+                for (int a = 0; a < delta.Rows; a++)
+                {
+                    var row = delta.Row(a);
+                    for (int j = 0; j < row.Length; j++) gb.Data[j] += _biasScale * row[j];
+                }
+            }
             var dIn = LinearAlgebra.Multiply(delta, _w);
             for (int k = 0; k < dIn.Data.Length; k++) dIn.Data[k] *= _scale;
             return dIn;

@@ -88,7 +88,7 @@ public sealed class Dropout : Layer
             return y;
         }
 
-        public override Matrix Backward(Matrix delta, Matrix ntk)
+        public override Matrix Backward(Matrix delta, Backprop into)
         {
             var mask = _mask ?? throw new InvalidOperationException("Backward before Forward.");
             var d = new Matrix(delta.Rows, delta.Cols);

@@ -56,11 +56,47 @@ public abstract class FiniteLayer
     public abstract Matrix Forward(Matrix h);
 
     /// <summary>
-    /// Backward pass: given δ = ∂f/∂(output) (n×n_out, one output f per sample), returns ∂f/∂(input)
-    /// and adds to <paramref name="ntk"/> this layer's parameter contribution Σ_θ ∂f(x_a)/∂θ·∂f(x_b)/∂θ
-    /// (the empirical NTK, docs/MATH.md §3). Uses the batch of the last <see cref="Forward"/>.
+    /// Backward pass over the batch of the last <see cref="Forward"/>: given δ = ∂(·)/∂(output) (n×n_out),
+    /// returns ∂(·)/∂(input) and, into <paramref name="into"/>, adds what was asked for: the gradient of
+    /// every parameter it holds (Σ over the batch; δ = ∂L/∂f for training) and this layer's contribution
+    /// Σ_θ ∂f(x_a)/∂θ·∂f(x_b)/∂θ to the empirical NTK (δ = ∂f/∂output, one scalar f per sample; docs/MATH.md §3).
     /// </summary>
-    public abstract Matrix Backward(Matrix delta, Matrix ntk);
+    public abstract Matrix Backward(Matrix delta, Backprop into);
+}
+
+/// <summary>
+/// What a backward pass accumulates (<see cref="FiniteLayer.Backward"/>): the gradients of chosen
+/// parameters (accumulators keyed by the parameter matrix itself, so that composite layers need no
+/// bookkeeping) and/or the empirical NTK of the batch.
+/// </summary>
+public sealed class Backprop
+{
+    private readonly Dictionary<Matrix, Matrix>? _gradients;
+
+    /// <summary>Asks for the NTK (n×n, accumulated into) and/or the gradients of <paramref name="parameters"/>
+    /// (zeroed accumulators of their shapes are created; read them with <see cref="Gradient"/>).</summary>
+    public Backprop(Matrix? ntk = null, IEnumerable<Matrix>? parameters = null)
+    {
+        Ntk = ntk;
+        if (parameters is not null)
+            _gradients = parameters.ToDictionary<Matrix, Matrix, Matrix>(m => m, m => new Matrix(m.Rows, m.Cols), ReferenceEqualityComparer.Instance);
+    }
+
+    /// <summary>The NTK accumulator, or null when not asked for.</summary>
+    public Matrix? Ntk { get; }
+
+    /// <summary>True when gradients are asked for.</summary>
+    public bool WantsGradients => _gradients is not null;
+
+    /// <summary>The gradient accumulator of a parameter, or null when its gradient is not asked for.</summary>
+    public Matrix? Gradient(Matrix parameter) => _gradients is not null && _gradients.TryGetValue(parameter, out var g) ? g : null;
+
+    /// <summary>Zeroes every gradient accumulator (between training steps).</summary>
+    public void ClearGradients()
+    {
+        if (_gradients is null) return;
+        foreach (var g in _gradients.Values) Array.Clear(g.Data);
+    }
 }
 
 /// <summary>A recorded diagonal (one per layer, in traversal order): the layer's input variance

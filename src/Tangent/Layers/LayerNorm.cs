@@ -91,7 +91,7 @@ public sealed class LayerNorm : Layer
         }
 
         /// <summary>∂h = (1/σ)·(δ − mean(δ) − y·mean(δ∘y)) per sample, y the normalized output.</summary>
-        public override Matrix Backward(Matrix delta, Matrix ntk)
+        public override Matrix Backward(Matrix delta, Backprop into)
         {
             var y = _y ?? throw new InvalidOperationException("Backward before Forward.");
             int n = delta.Rows, d = delta.Cols;

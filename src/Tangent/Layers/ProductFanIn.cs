@@ -135,7 +135,7 @@ public sealed class ProductFanIn : Layer
         }
 
         /// <summary>∂(Π_c h_c)/∂h_b = Π_{c≠b} h_c: each branch gets δ times the other branches' outputs.</summary>
-        public override Matrix Backward(Matrix delta, Matrix ntk)
+        public override Matrix Backward(Matrix delta, Backprop into)
         {
             if (_outs.Count != parts.Count) throw new InvalidOperationException("Backward before Forward.");
             Matrix? dIn = null;
@@ -148,7 +148,7 @@ public sealed class ProductFanIn : Layer
                     for (int c = 0; c < parts.Count; c++) if (c != b) v *= _outs[c].Data[k];
                     d.Data[k] = v;
                 }
-                var di = parts[b].Backward(d, ntk);
+                var di = parts[b].Backward(d, into);
                 if (dIn is null) dIn = di;
                 else for (int k = 0; k < di.Data.Length; k++) dIn.Data[k] += di.Data[k];
             }

@@ -34,7 +34,7 @@ public static class EmpiricalKernels
             var delta = new Matrix(x.Rows, f.Cols);
             for (int i = 0; i < x.Rows; i++) delta[i, 0] = 1;
             var full = new Matrix(x.Rows, x.Rows);
-            network.Backward(delta, full);
+            network.Backward(delta, new Backprop(ntk: full));
             ntk = Matrix.Build(n1, n2, (i, j) => full[i, off + j]);
         }
         return new KernelResult(nngp, ntk);

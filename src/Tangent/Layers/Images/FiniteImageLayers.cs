@@ -83,25 +83,37 @@ internal static class FiniteImageLayers
             return new Matrix(h.Rows, OutputWidth, z.Data);                  // rows already in H, W, C order
         }
 
-        public override Matrix Backward(Matrix delta, Matrix ntk)
+        public override Matrix Backward(Matrix delta, Backprop into)
         {
             var p = _patches ?? throw new InvalidOperationException("Backward before Forward.");
             int n = delta.Rows, po = _g.OutPixels, fc = _g.WindowSize * _cin;
             var d = new Matrix(n * po, _cout, delta.Data);                  // (n·P_out) × C_out
-            // ∂f_a/∂W = scale·P_aᵀ·D_a; the NTK gains scale²·⟨G_a, G_b⟩ + σb²·⟨Σ_p D_a, Σ_p D_b⟩.
-            var g = new Matrix(n, fc * _cout);
-            var bsum = new Matrix(n, _cout);
-            for (int a = 0; a < n; a++)
+            if (into.Ntk is { } ntk)
             {
-                var pa = new Matrix(po, fc, p.Data.AsSpan(a * po * fc, po * fc).ToArray());
-                var da = new Matrix(po, _cout, d.Data.AsSpan(a * po * _cout, po * _cout).ToArray());
-                LinearAlgebra.Multiply(pa, da, Op.Transpose).Data.CopyTo(g.Row(a));
-                for (int o = 0; o < po; o++) for (int j = 0; j < _cout; j++) bsum[a, j] += da[o, j];
+                // ∂f_a/∂W = scale·P_aᵀ·D_a; the NTK gains scale²·⟨G_a, G_b⟩ + σb²·⟨Σ_p D_a, Σ_p D_b⟩.
+                var g = new Matrix(n, fc * _cout);
+                var bsum = new Matrix(n, _cout);
+                for (int a = 0; a < n; a++)
+                {
+                    var pa = new Matrix(po, fc, p.Data.AsSpan(a * po * fc, po * fc).ToArray());
+                    var da = new Matrix(po, _cout, d.Data.AsSpan(a * po * _cout, po * _cout).ToArray());
+                    LinearAlgebra.Multiply(pa, da, Op.Transpose).Data.CopyTo(g.Row(a));
+                    for (int o = 0; o < po; o++) for (int j = 0; j < _cout; j++) bsum[a, j] += da[o, j];
+                }
+                var gg = LinearAlgebra.Multiply(g, g, Op.None, Op.Transpose);
+                var bb = LinearAlgebra.Multiply(bsum, bsum, Op.None, Op.Transpose);
+                double s2 = _scale * _scale, b2 = _b is null ? 0 : _biasScale * _biasScale;
+                for (int k = 0; k < ntk.Data.Length; k++) ntk.Data[k] += s2 * gg.Data[k] + b2 * bb.Data[k];
             }
-            var gg = LinearAlgebra.Multiply(g, g, Op.None, Op.Transpose);
-            var bb = LinearAlgebra.Multiply(bsum, bsum, Op.None, Op.Transpose);
-            double s2 = _scale * _scale, b2 = _b is null ? 0 : _biasScale * _biasScale;
-            for (int k = 0; k < ntk.Data.Length; k++) ntk.Data[k] += s2 * gg.Data[k] + b2 * bb.Data[k];
+            if (into.Gradient(_w) is { } gw)
+            {
+                // ∂L/∂W = scale·Pᵀ·D over every image and output pixel ((|F|·C_in) × C_out), accumulated.
+                LinearAlgebra.Provider.Gemm(Op.Transpose, Op.None, fc, _cout, n * po, _scale, p.Data, Math.Max(fc, 1), d.Data, Math.Max(_cout, 1), 1, gw.Data, Math.Max(_cout, 1));
+            }
+            if (_b is not null && into.Gradient(_b) is { } gb)
+            {
+                for (int r = 0; r < n * po; r++) for (int j = 0; j < _cout; j++) gb.Data[j] += _biasScale * d.Data[r * _cout + j];
+            }
             var dp = LinearAlgebra.Multiply(d, _w, Op.None, Op.Transpose);   // (n·P_out) × (|F|·C_in)
             for (int k = 0; k < dp.Data.Length; k++) dp.Data[k] *= _scale;
             return Scatter(dp, _g, _cin, n);
@@ -128,7 +140,7 @@ internal static class FiniteImageLayers
             return y;
         }
 
-        public override Matrix Backward(Matrix delta, Matrix ntk)
+        public override Matrix Backward(Matrix delta, Backprop into)
         {
             int n = delta.Rows, po = g.OutPixels, f = g.WindowSize;
             var dp = new Matrix(n * po, f * c);
@@ -152,7 +164,7 @@ internal static class FiniteImageLayers
             return y;
         }
 
-        public override Matrix Backward(Matrix delta, Matrix ntk)
+        public override Matrix Backward(Matrix delta, Backprop into)
         {
             var d = new Matrix(delta.Rows, pixels * c);
             for (int a = 0; a < delta.Rows; a++)
@@ -167,7 +179,7 @@ internal static class FiniteImageLayers
         public override int OutputWidth => width;
         public override IEnumerable<Matrix> Parameters => [];
         public override Matrix Forward(Matrix h) => h;
-        public override Matrix Backward(Matrix delta, Matrix ntk) => delta;
+        public override Matrix Backward(Matrix delta, Backprop into) => delta;
     }
 
     /// <summary>Layers in sequence.</summary>
@@ -176,9 +188,9 @@ internal static class FiniteImageLayers
         public override int OutputWidth => parts[^1].OutputWidth;
         public override IEnumerable<Matrix> Parameters => parts.SelectMany(p => p.Parameters);
         public override Matrix Forward(Matrix h) { foreach (var p in parts) h = p.Forward(h); return h; }
-        public override Matrix Backward(Matrix delta, Matrix ntk)
+        public override Matrix Backward(Matrix delta, Backprop into)
         {
-            for (int i = parts.Count - 1; i >= 0; i--) delta = parts[i].Backward(delta, ntk);
+            for (int i = parts.Count - 1; i >= 0; i--) delta = parts[i].Backward(delta, into);
             return delta;
         }
     }

@@ -42,11 +42,11 @@ public sealed class SumPool : WindowPool
             return y;
         }
 
-        public override Matrix Backward(Matrix delta, Matrix ntk)
+        public override Matrix Backward(Matrix delta, Backprop into)
         {
             var d = new Matrix(delta.Rows, delta.Cols);
             for (int k = 0; k < d.Data.Length; k++) d.Data[k] = scale * delta.Data[k];
-            return inner.Backward(d, ntk);
+            return inner.Backward(d, into);
         }
     }
 }
