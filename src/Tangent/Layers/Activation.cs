@@ -86,6 +86,72 @@ public abstract class Activation : Layer
         }
     }
 
+    // ---- the image rule: elementwise, per pixel pair (docs/CONVOLUTION.md, "The layer contract") ----
+
+    internal override bool ActsOnImages => true;
+    internal override int ImageSlots => 1;
+
+    /// <summary>
+    /// The rule on a pair of images, per pixel pair (p, p'): K'[p, p'] = E[φ(u)φ(v)] with the variances
+    /// K11[p, p] and K22[p', p'], Θ'[p, p'] = Θ[p, p']·E[φ'(u)φ'(v)], and the self covariances likewise.
+    /// </summary>
+    /// <exception cref="NonGaussianInputException">The images are not Gaussian pre-activations.</exception>
+    internal override ImageKernelState ApplyImage(ImageKernelState s)
+    {
+        if (this is Identity) return s;
+        if (!s.IsGaussian) throw NonGaussianInputException.ForState(this);
+        int P = s.Pixels, n = s.Pairs;
+        bool full = s.IsFull;
+        double[] nngp = new double[n], ntk = new double[n], cov1 = new double[n], cov2 = new double[n];
+        for (int u = 0; u < n; u++)
+        {
+            int p = full ? u / P : u, q = full ? u % P : u;
+            int pp = full ? p * P + p : p, qq = full ? q * P + q : q;
+            nngp[u] = Nngp(s.Cov1[pp], s.Nngp[u], s.Cov2[qq]);
+            ntk[u] = HasNtk ? s.Ntk[u] * NtkFactor(s.Cov1[pp], s.Nngp[u], s.Cov2[qq]) : double.NaN;
+            cov1[u] = p == q ? Variance(s.Cov1[pp]) : Nngp(s.Cov1[pp], s.Cov1[u], s.Cov1[qq]);
+            cov2[u] = p == q ? Variance(s.Cov2[pp]) : Nngp(s.Cov2[pp], s.Cov2[u], s.Cov2[qq]);
+        }
+        return s with { Nngp = nngp, Ntk = ntk, Cov1 = cov1, Cov2 = cov2, IsGaussian = false };
+    }
+
+    /// <summary>The self pass: checks and records the pixel variances, then maps K(x, x) per pixel pair.</summary>
+    internal override void SelfStep(ImageSelfPass pass)
+    {
+        int P = pass.Pixels;
+        var variances = new double[P];
+        pass.Diagonal(variances);
+        CheckInputVariances(variances);   // a composed activation refuses variances it cannot integrate, before integrating
+        pass.Record(variances);
+        var k = pass.K;
+        if (!pass.Full) { for (int p = 0; p < P; p++) k[p] = Variance(k[p]); return; }
+        var o = new double[P * P];
+        for (int p = 0; p < P; p++)
+            for (int q = 0; q < P; q++)
+                o[p * P + q] = p == q ? Variance(k[p * P + p]) : Nngp(k[p * P + p], k[p * P + q], k[q * P + q]);
+        pass.K = o;
+    }
+
+    /// <summary>The tile pass: <see cref="RowKernel"/> on each pixel pair's segment, in place.</summary>
+    internal override void TileStep(ImageTilePass pass)
+    {
+        int a = pass.Slot++, pin = pass.Pixels, len = pass.Len, j0 = pass.J0;
+        double[] c1 = pass.Cov1[a], r1 = pass.Sqrt1[a], c2 = pass.Cov2[a], r2 = pass.Sqrt2[a];
+        int n1 = pass.N1, n2 = pass.N2, i = pass.I;
+        bool full = pass.Full;
+        for (int p = 0; p < pin; p++)
+        {
+            double cp = c1[p * n1 + i], sp = r1[p * n1 + i];
+            int qs = full ? 0 : p, qe = full ? pin : p + 1;
+            for (int q = qs; q < qe; q++)
+            {
+                int u = full ? p * pin + q : p;
+                RowKernel(pass.A.AsSpan(u * len, len), pass.WithNtk ? pass.B.AsSpan(u * len, len) : Span<double>.Empty,
+                    cp, sp, c2.AsSpan(q * n2 + j0, len), r2.AsSpan(q * n2 + j0, len));
+            }
+        }
+    }
+
     /// <summary>
     /// The correlation q12/√(q11·q22) clipped into [−1, 1] (no NaN for identical or antipodal inputs
     /// after rounding) and snapped to ±1 within <see cref="SnapTolerance"/> of it, so that identical

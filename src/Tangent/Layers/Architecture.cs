@@ -20,10 +20,14 @@ public sealed class Architecture
     /// pre-activation (the raw input; the output of an activation through pooling or a sum; an activation
     /// right after another one when their composition has no exact or accurate rule). The message names the
     /// layer (spec text, 1-based position) and the fix.</exception>
+    /// <exception cref="ArgumentException">Image layers placed where the convolutional engine cannot take them: a vector
+    /// layer (dropout, layer_norm, …) between image layers, an image layer after the readout or inside parallel
+    /// branches, a dense layer before any conv.</exception>
     public Architecture(Layer root)
     {
         Root = root ?? throw new ArgumentNullException(nameof(root));
         Execution = GaussianInputs.Plan(root);
+        if (HasImageLayers) ConvolutionalKernel.CheckStructure(this);   // a vector layer in the image part is refused here, not at compute time
     }
 
     /// <summary>Serial composition of <paramref name="layers"/>.</summary>

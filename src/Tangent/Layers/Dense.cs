@@ -69,6 +69,9 @@ public sealed class Dense : Layer
     internal override bool EndsWithDense => true;
 
     /// <inheritdoc />
+    internal override bool StartsWithDense => true;
+
+    /// <inheritdoc />
     internal override void Diagonal(DiagonalPass pass)
     {
         pass.Record();

@@ -81,6 +81,10 @@ public static class Nn
     public static Layer Conv(int size = 3, double weightStd = 1, double biasStd = 0, int stride = 1, Padding padding = Padding.Same, int dimensions = 2) =>
         new Conv(size, weightStd, biasStd, stride, padding, dimensions);
 
+    /// <summary><c>conv_transpose(size=…,w=…,b=…,stride=…,padding=…)</c>: the transposed convolution (upsampling by the stride; padding valid by default).</summary>
+    public static Layer ConvTranspose(int size = 3, double weightStd = 1, double biasStd = 0, int stride = 1, Padding padding = Padding.Valid, int dimensions = 2) =>
+        new ConvTranspose(size, weightStd, biasStd, stride, padding, dimensions);
+
     /// <summary><c>avg_pool(size=…)</c>.</summary>
     public static Layer AvgPool(int size = 2, int? stride = null, Padding padding = Padding.Valid, int dimensions = 2) => new AvgPool(size, stride, padding, dimensions);
 

@@ -167,6 +167,8 @@ public static class SpecRegistry
         new SpecEntry("concat", [], "concat{identity | dense relu}"),
         Leaf("conv", v => new Conv(v.Int("size"), v.Real("w"), v.Real("b"), v.Int("stride"), PaddingOf(v.Word("padding")), v.Int("dims"), v.IntOrNone("channels")),
             Int("size", 3, 1), Std("w", "σw"), Std("b", "σb"), Int("stride", 1, 1), PaddingParam("same"), Int("dims", 2, 1, 2), Int("channels", null, 1)),
+        Leaf("conv_transpose", v => new ConvTranspose(v.Int("size"), v.Real("w"), v.Real("b"), v.Int("stride"), PaddingOf(v.Word("padding")), v.Int("dims"), v.IntOrNone("channels")),
+            Int("size", 3, 1), Std("w", "σw"), Std("b", "σb"), Int("stride", 1, 1), EnumParam("padding", "valid", "same", "valid"), Int("dims", 2, 1, 2), Int("channels", null, 1)),
         Leaf("avg_pool", v => new AvgPool(v.Int("size"), v.IntOrNone("stride"), PaddingOf(v.Word("padding")), v.Int("dims")),
             Int("size", 2, 1), Int("stride", null, 1) with { Default = "size" }, PaddingParam("valid"), Int("dims", 2, 1, 2)),
         Leaf("flatten", _ => new Flatten()),

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using Tangent.Engine;
 using Tangent.Numerics;
@@ -27,9 +26,10 @@ public enum CovarianceLayout
 /// </summary>
 public sealed class ConvolutionalKernel
 {
-    private readonly List<Layer> _stage;           // Conv, AvgPool or Activation
-    private readonly ImageShape[] _shapes;         // input shape of each stage step, plus the shape at the readout
-    private readonly WindowGeometry?[] _geometry;
+    private readonly List<Layer> _stage;           // the image steps: layers with ActsOnImages, the readout last
+    private readonly ImageShape[] _shapes;         // input shape of each step, plus the (one-pixel) shape after the readout
+    private readonly WindowGeometry?[] _geometry;  // each step's window on its input shape (Layer.Window)
+    private readonly int[] _slotPixels;            // pixels of each recorded variance slot (activations), in order
     private readonly Layer? _tail;
 
     /// <summary>Prepares the kernel of <paramref name="architecture"/> on images of <paramref name="shape"/>.</summary>
@@ -48,20 +48,24 @@ public sealed class ConvolutionalKernel
         // The kernels follow the execution tree (an activation after flatten moved before it, consecutive
         // activations composed: docs/LAYERS.md, "Gaussian pre-activations"); the finite twin follows the spec as written.
         (_stage, Readout, _tail) = Split(architecture, architecture.Execution);
+        _stage.Add(Readout);
 
         _shapes = new ImageShape[_stage.Count + 1];
         _geometry = new WindowGeometry?[_stage.Count];
+        var slots = new List<int>();
         var s = shape;
         for (int i = 0; i < _stage.Count; i++)
         {
             _shapes[i] = s;
-            _geometry[i] = _stage[i] switch { Conv c => c.Geometry(s), WindowPool p => p.Geometry(s), _ => null };
-            if (_stage[i] is ImageLayer il) s = il.OutputShape(s);
+            _geometry[i] = _stage[i].Window(s);
+            for (int k = 0; k < _stage[i].ImageSlots; k++) slots.Add(s.Pixels);
+            s = _stage[i].ImageOutputShape(s);
         }
         _shapes[^1] = s;
-        var needed = _stage.Any(l => l is WindowPool) || Readout is GlobalAvgPool or GlobalSumPool ? CovarianceLayout.Full : CovarianceLayout.Diagonal;
+        _slotPixels = [.. slots];
+        var needed = _stage.Any(l => l.NeedsFullImageCovariance) ? CovarianceLayout.Full : CovarianceLayout.Diagonal;
         if (layout == CovarianceLayout.Diagonal && needed == CovarianceLayout.Full)
-            throw new ArgumentException($"'{architecture}' pools pixels (avg_pool or global_avg_pool) and needs the full covariance layout, not the diagonal one.");
+            throw new ArgumentException($"'{architecture}' pools pixels ({string.Join(", ", _stage.Where(l => l.NeedsFullImageCovariance).Select(l => $"'{l}'"))}) and needs the full covariance layout, not the diagonal one.");
         Layout = layout ?? needed;
     }
 
@@ -77,8 +81,10 @@ public sealed class ConvolutionalKernel
     /// <summary>The covariance layout the architecture needs: full with pooling, else diagonal.</summary>
     public CovarianceLayout Layout { get; }
 
-    /// <summary>Cuts a layer tree into the image part (conv, avg_pool, activations), the readout (an implied
-    /// flatten when there is none before the first dense layer or the end) and the vector tail.</summary>
+    /// <summary>Cuts a layer tree into the image part (the layers that act on images: <see cref="Layer.ActsOnImages"/>),
+    /// the readout (an implied flatten when there is none before the first dense layer or the end) and the vector tail.</summary>
+    /// <exception cref="ArgumentException">A vector layer inside the image part, an image layer after the readout or
+    /// inside parallel branches, or a dense layer before any image layer.</exception>
     private static (List<Layer> Stage, Layer Readout, Layer? Tail) Split(Architecture architecture, Layer root)
     {
         var stage = new List<Layer>();
@@ -88,15 +94,15 @@ public sealed class ConvolutionalKernel
         for (; k < layers.Count; k++)
         {
             var l = layers[k];
-            if (l is ImageLayer { IsReadout: true }) { readout = l; k++; break; }
-            if (l is Conv or WindowPool or Activation) { stage.Add(l); continue; }
-            if (l is Dense)
+            if (l.IsImageReadout) { readout = l; k++; break; }
+            if (l.ActsOnImages) { stage.Add(l); continue; }
+            if (l.StartsWithDense)
             {
-                if (stage.Count == 0 || stage.All(s => s is Activation))
+                if (!stage.Any(s => s is ImageLayer))
                     throw new ArgumentException($"'{architecture}': the first layer on images must be conv (or flatten to treat the image as a vector); dense acts on vectors. Use conv(size=1) for a per-pixel dense layer.");
                 break;  // implicit flatten before the first dense layer
             }
-            throw new ArgumentException($"'{architecture}': layer '{l}' cannot act on images here; the image part may hold conv, avg_pool, sum_pool and activations, followed by flatten, global_avg_pool or global_sum_pool.");
+            throw new ArgumentException($"'{architecture}': layer '{l}' cannot act on images here; the image part may hold conv, conv_transpose, avg_pool, sum_pool and activations, followed by flatten, global_avg_pool or global_sum_pool.");
         }
         readout ??= new Flatten();
         var rest = layers.Skip(k).ToList();
@@ -104,6 +110,15 @@ public sealed class ConvolutionalKernel
         if (bad is not null)
             throw new ArgumentException($"'{architecture}': '{bad}' comes after the readout '{readout}'; image layers must come before flatten/global_avg_pool.");
         return (stage, readout, rest.Count == 0 ? null : new Serial(rest));
+    }
+
+    /// <summary>Checks, when an architecture with image layers is built, that its layers fit the image engine
+    /// (<see cref="Split"/> of the tree as written and as executed), so a misplaced vector layer is refused before any computation.</summary>
+    /// <exception cref="ArgumentException">As <see cref="Split"/>.</exception>
+    internal static void CheckStructure(Architecture architecture)
+    {
+        Split(architecture, architecture.Root);
+        Split(architecture, architecture.Execution);
     }
 
     private static IEnumerable<Layer> Flat(Layer l) => l switch
@@ -137,27 +152,14 @@ public sealed class ConvolutionalKernel
         ArgumentNullException.ThrowIfNull(rng);
         var (stage, readout, tail) = Split(Architecture, Architecture.Root);
         var parts = new List<FiniteLayer>();
-        int c = InputShape.Channels;
-        var s = InputShape;
-        foreach (var layer in stage)
+        var shape = InputShape;   // the finite shape: channels are the finite network's
+        foreach (var layer in stage.Append(readout))
         {
-            switch (layer)
-            {
-                case Conv conv:
-                    int cout = conv.Channels ?? width;
-                    parts.Add(new FiniteImageLayers.FiniteConv(conv, conv.Geometry(s), c, cout, rng));
-                    c = cout;
-                    break;
-                case AvgPool pool: parts.Add(new FiniteImageLayers.FiniteAvgPool(pool.Geometry(s), c)); break;
-                case SumPool pool: parts.Add(pool.InitializeFinite(s, c)); break;
-                default: parts.Add(layer.Initialize(s.Pixels * c, width, rng)); break;
-            }
-            if (layer is ImageLayer il) s = il.OutputShape(s);
+            (var finite, shape) = layer.InitializeImage(shape, width, rng);
+            parts.Add(finite);
         }
-        int pr = s.Pixels;
-        parts.Add(readout switch { GlobalAvgPool => new FiniteImageLayers.FiniteGlobalAvgPool(pr, c), GlobalSumPool => GlobalSumPool.InitializeFinite(pr, c), _ => new FiniteImageLayers.FiniteFlatten(pr * c) });
         if (tail is not null) parts.Add(tail.Initialize(parts[^1].OutputWidth, width, rng));
-        return new FiniteImageLayers.FiniteChain(parts);
+        return new FiniteChain(parts);
     }
 
     private int PairsAt(int step) => Layout == CovarianceLayout.Full ? _shapes[step].Pixels * _shapes[step].Pixels : _shapes[step].Pixels;
@@ -171,7 +173,7 @@ public sealed class ConvolutionalKernel
     public long MemoryNeeded(int n1, int n2, int kernels, int segment, int threads)
     {
         long outputs = (long)n1 * n2 * kernels * 8;
-        long slots = (long)(n1 + n2) * _stage.Where(l => l is Activation).Count() * MaxPixels() * 2 * 8;
+        long slots = (long)(n1 + n2) * _slotPixels.Length * MaxPixels() * 2 * 8;
         return outputs + slots + (long)threads * PerThread(segment);
     }
 
@@ -265,8 +267,8 @@ public sealed class ConvolutionalKernel
         var nngp = wantNngp ? new Matrix(n1, n2) : null;
         var ntk = wantNtk ? new Matrix(n1, n2) : null;
         var tiles = TileScheduler.Plan(n1, n2, symmetric, segment, segment);
-        using var buffers = new ThreadLocal<Buffers>(() => new Buffers(MaxPairs, segment, InputShape.Features, wantNtk, tail1, tail2));
-        TileScheduler.Run(tiles, t => ComputeTile(t, buffers.Value!, x1, x2, self1, self2, nngp, ntk, symmetric),
+        using var buffers = new ThreadLocal<Buffers>(() => new Buffers(MaxPairs, segment, InputShape.Features, wantNtk, tail1, tail2, self1, self2, n1, n2, Layout == CovarianceLayout.Full));
+        TileScheduler.Run(tiles, t => ComputeTile(t, buffers.Value!, x1, x2, nngp, ntk, symmetric),
             $"cntk {n1}×{n2}", options);
         if (symmetric)
         {
@@ -301,114 +303,22 @@ public sealed class ConvolutionalKernel
     private SelfState SelfPass(Matrix x, ParallelOptions parallel)
     {
         int n = x.Rows;
-        var acts = _stage.Select((l, i) => (l, i)).Where(t => t.l is Activation).Select(t => t.i).ToArray();
-        var cov = acts.Select(i => new double[_shapes[i].Pixels * n]).ToArray();
+        var cov = _slotPixels.Select(p => new double[p * n]).ToArray();
         var readout = new double[n];
+        bool full = Layout == CovarianceLayout.Full;
         try
         {
             System.Threading.Tasks.Parallel.For(0, n, parallel, img =>
             {
                 var xs = x.Row(img);
-                int C = InputShape.Channels, P = InputShape.Pixels;
-                bool full = Layout == CovarianceLayout.Full;
-                double[] k;
-                if (full)
-                {
-                    k = new double[P * P];
-                    for (int p = 0; p < P; p++)
-                        for (int q = 0; q < P; q++)
-                        {
-                            double s = 0;
-                            for (int c = 0; c < C; c++) s += xs[p * C + c] * xs[q * C + c];
-                            k[p * P + q] = s / C;
-                        }
-                }
-                else
-                {
-                    k = new double[P];
-                    for (int p = 0; p < P; p++)
-                    {
-                        double s = 0;
-                        for (int c = 0; c < C; c++) s += xs[p * C + c] * xs[p * C + c];
-                        k[p] = s / C;
-                    }
-                }
-                int a = 0;
+                var pass = new ImageSelfPass(ImageKernelState.InputCovariance(xs, xs, InputShape, full), InputShape, full, cov, img, n);
                 for (int step = 0; step < _stage.Count; step++)
                 {
-                    int pin = _shapes[step].Pixels;
-                    switch (_stage[step])
-                    {
-                        case Conv conv:
-                        {
-                            var g = _geometry[step]!;
-                            int po = g.OutPixels, f = g.WindowSize;
-                            double w2 = conv.WeightStd * conv.WeightStd / f, b2 = conv.BiasStd * conv.BiasStd;
-                            var o = new double[full ? po * po : po];
-                            for (int u = 0; u < po; u++)
-                            {
-                                if (!full)
-                                {
-                                    double s = 0;
-                                    for (int t = 0; t < f; t++) { int ip = g.Index[u * f + t]; if (ip >= 0) s += k[ip]; }
-                                    o[u] = w2 * s + b2;
-                                    continue;
-                                }
-                                for (int v = 0; v < po; v++)
-                                {
-                                    double s = 0;
-                                    for (int t = 0; t < f; t++)
-                                    {
-                                        int ip = g.Index[u * f + t], iq = g.Index[v * f + t];
-                                        if (ip >= 0 && iq >= 0) s += k[ip * pin + iq];
-                                    }
-                                    o[u * po + v] = w2 * s + b2;
-                                }
-                            }
-                            k = o;
-                            break;
-                        }
-                        case WindowPool pool:
-                        {
-                            var g = _geometry[step]!;
-                            int po = g.OutPixels, f = g.WindowSize;
-                            var o = new double[po * po];
-                            for (int u = 0; u < po; u++)
-                                for (int v = 0; v < po; v++)
-                                {
-                                    double s = 0;
-                                    for (int t = 0; t < f; t++)
-                                    {
-                                        int ip = g.Index[u * f + t];
-                                        if (ip < 0) continue;
-                                        for (int r = 0; r < f; r++) { int iq = g.Index[v * f + r]; if (iq >= 0) s += k[ip * pin + iq]; }
-                                    }
-                                    o[u * po + v] = pool.Sums ? s : s / ((double)f * f);
-                                }
-                            k = o;
-                            break;
-                        }
-                        case Activation phi:
-                        {
-                            var slot = cov[a++];
-                            var variances = new double[pin];
-                            for (int p = 0; p < pin; p++) slot[p * n + img] = variances[p] = full ? k[p * pin + p] : k[p];
-                            phi.CheckInputVariances(variances);   // a composed activation refuses variances it cannot integrate, before integrating
-                            if (!full) { for (int p = 0; p < pin; p++) k[p] = phi.Variance(k[p]); break; }
-                            var o = new double[pin * pin];
-                            for (int p = 0; p < pin; p++)
-                                for (int q = 0; q < pin; q++)
-                                    o[p * pin + q] = p == q ? phi.Variance(k[p * pin + p]) : phi.Nngp(k[p * pin + p], k[p * pin + q], k[q * pin + q]);
-                            k = o;
-                            break;
-                        }
-                    }
+                    pass.Shape = _shapes[step];
+                    pass.Window = _geometry[step];
+                    _stage[step].SelfStep(pass);
                 }
-                int pr = _shapes[^1].Pixels;
-                double m = 0;
-                if (Readout is GlobalAvgPool or GlobalSumPool) { foreach (double v in k) m += v; if (Readout is GlobalAvgPool) m /= (double)pr * pr; }
-                else { for (int p = 0; p < pr; p++) m += full ? k[p * pr + p] : k[p]; m /= pr; }
-                readout[img] = m;
+                readout[img] = pass.K[0];   // one pixel after the readout
             });
         }
         catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(inner => inner is NonGaussianInputException) is { } refusal)
@@ -419,23 +329,29 @@ public sealed class ConvolutionalKernel
         return new SelfState(cov, sqrt, readout);
     }
 
-    /// <summary>Per-thread state buffers for one row segment: pixel-pair-major, segment-minor ([pair·len + j]).</summary>
-    private sealed class Buffers(int pairs, int segment, int features, bool withNtk, IReadOnlyList<DiagonalSlot> tail1, IReadOnlyList<DiagonalSlot> tail2)
+    /// <summary>Per-thread buffers: the tile pass (state buffers of one row segment), X2 of the tile feature-major, and the vector tail's row pass.</summary>
+    private sealed class Buffers
     {
-        public double[] A = new double[pairs * segment], B = withNtk ? new double[pairs * segment] : [];
-        public double[] A2 = new double[pairs * segment], B2 = withNtk ? new double[pairs * segment] : [];
-        public readonly double[] X2T = new double[features * segment];
-        public readonly bool WithNtk = withNtk;
-        public readonly RowPass Tail = new(tail1, tail2, segment, withNtk);
-        private double[] _temp = [];
-        public void Swap() { (A, A2) = (A2, A); (B, B2) = (B2, B); }
-        public double[] Temp(int size) => _temp.Length >= size ? _temp : _temp = new double[size];
+        public readonly ImageTilePass Pass;
+        public readonly double[] X2T;
+        public readonly RowPass Tail;
+
+        public Buffers(int pairs, int segment, int features, bool withNtk, IReadOnlyList<DiagonalSlot> tail1, IReadOnlyList<DiagonalSlot> tail2,
+            SelfState self1, SelfState self2, int n1, int n2, bool full)
+        {
+            Pass = new ImageTilePass(pairs, segment, withNtk)
+            {
+                Full = full, N1 = n1, N2 = n2, Cov1 = self1.Cov, Sqrt1 = self1.Sqrt, Cov2 = self2.Cov, Sqrt2 = self2.Sqrt,
+            };
+            X2T = new double[features * segment];
+            Tail = new RowPass(tail1, tail2, segment, withNtk);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ComputeTile(Tile t, Buffers buf, Matrix x1, Matrix x2, SelfState self1, SelfState self2, Matrix? nngp, Matrix? ntk, bool symmetric)
+    private void ComputeTile(Tile t, Buffers buf, Matrix x1, Matrix x2, Matrix? nngp, Matrix? ntk, bool symmetric)
     {
-        int F = InputShape.Features, C = InputShape.Channels, P0 = InputShape.Pixels, n1 = x1.Rows, n2 = x2.Rows;
+        int F = InputShape.Features, C = InputShape.Channels, P0 = InputShape.Pixels, n2 = x2.Rows;
         int cols = t.Cols;
         // X2 of this tile, feature-major: X2T[f·cols + j].
         for (int j = 0; j < cols; j++)
@@ -443,7 +359,8 @@ public sealed class ConvolutionalKernel
             var row = x2.Row(t.Col0 + j);
             for (int f = 0; f < F; f++) buf.X2T[f * cols + j] = row[f];
         }
-        bool full = Layout == CovarianceLayout.Full;
+        var pass = buf.Pass;
+        bool full = pass.Full;
         for (int i = t.Row0; i < t.Row0 + t.Rows; i++)
         {
             int j0 = symmetric ? Math.Max(t.Col0, i) : t.Col0, j1 = t.Col0 + cols;
@@ -452,68 +369,29 @@ public sealed class ConvolutionalKernel
             var xi = x1.Row(i);
             // Input state K[p, p'] = Σ_c x1[p, c]·x2[p', c] / C; Θ = 0.
             int pairs = full ? P0 * P0 : P0;
-            var A = buf.A;
+            var A = pass.A;
             for (int u = 0; u < pairs; u++)
             {
                 int p = full ? u / P0 : u, q = full ? u % P0 : u;
                 var dst = A.AsSpan(u * len, len);
                 dst.Clear();
                 for (int c = 0; c < C; c++)
-                    Axpy(xi[p * C + c] / C, buf.X2T.AsSpan((q * C + c) * cols + off, len), dst);
+                    ImageMath.Axpy(xi[p * C + c] / C, buf.X2T.AsSpan((q * C + c) * cols + off, len), dst);
             }
-            if (buf.WithNtk) buf.B.AsSpan(0, pairs * len).Clear();
-            int a = 0;
+            if (pass.WithNtk) pass.B.AsSpan(0, pairs * len).Clear();
+            pass.I = i; pass.J0 = j0; pass.Len = len; pass.Slot = 0;
             for (int step = 0; step < _stage.Count; step++)
             {
-                int pin = _shapes[step].Pixels;
-                switch (_stage[step])
-                {
-                    case Conv conv: ConvStep(conv, _geometry[step]!, pin, len, buf, full); break;
-                    case WindowPool pool: PoolStep(_geometry[step]!, pin, len, buf, sum: pool.Sums); break;
-                    case Activation phi:
-                    {
-                        double[] c1 = self1.Cov[a], r1 = self1.Sqrt[a], c2 = self2.Cov[a], r2 = self2.Sqrt[a];
-                        a++;
-                        for (int p = 0; p < pin; p++)
-                        {
-                            double cp = c1[p * n1 + i], sp = r1[p * n1 + i];
-                            int qs = full ? 0 : p, qe = full ? pin : p + 1;
-                            for (int q = qs; q < qe; q++)
-                            {
-                                int u = full ? p * pin + q : p;
-                                phi.RowKernel(buf.A.AsSpan(u * len, len), buf.WithNtk ? buf.B.AsSpan(u * len, len) : Span<double>.Empty,
-                                    cp, sp, c2.AsSpan(q * n2 + j0, len), r2.AsSpan(q * n2 + j0, len));
-                            }
-                        }
-                        break;
-                    }
-                }
+                pass.Shape = _shapes[step];
+                pass.Window = _geometry[step];
+                _stage[step].TileStep(pass);
             }
-            // Readout.
-            int pr = _shapes[^1].Pixels;
+            // After the readout: one pixel, the segment in A[0..len) (and B).
             var tail = buf.Tail;
             var outN = tail.Nngp.AsSpan(0, len);
-            var outT = buf.WithNtk ? tail.Ntk.AsSpan(0, len) : Span<double>.Empty;
-            outN.Clear(); outT.Clear();
-            if (Readout is GlobalAvgPool or GlobalSumPool)
-            {
-                double scale = Readout is GlobalSumPool ? 1 : 1.0 / ((double)pr * pr);
-                for (int u = 0; u < pr * pr; u++)
-                {
-                    Axpy(scale, buf.A.AsSpan(u * len, len), outN);
-                    if (buf.WithNtk) Axpy(scale, buf.B.AsSpan(u * len, len), outT);
-                }
-            }
-            else
-            {
-                double scale = 1.0 / pr;
-                for (int p = 0; p < pr; p++)
-                {
-                    int u = full ? p * pr + p : p;
-                    Axpy(scale, buf.A.AsSpan(u * len, len), outN);
-                    if (buf.WithNtk) Axpy(scale, buf.B.AsSpan(u * len, len), outT);
-                }
-            }
+            var outT = pass.WithNtk ? tail.Ntk.AsSpan(0, len) : Span<double>.Empty;
+            pass.A.AsSpan(0, len).CopyTo(outN);
+            if (pass.WithNtk) pass.B.AsSpan(0, len).CopyTo(outT);
             if (_tail is not null)
             {
                 tail.I = i; tail.J0 = j0; tail.Len = len; tail.Slot = 0;
@@ -522,101 +400,5 @@ public sealed class ConvolutionalKernel
             if (nngp is not null) outN.CopyTo(nngp.Data.AsSpan(i * n2 + j0));
             if (ntk is not null) outT.CopyTo(ntk.Data.AsSpan(i * n2 + j0));
         }
-    }
-
-    /// <summary>Conv rule: K'[o, o'] = σw²/|F|·Σ_δ K[o+δ, o'+δ] + σb²; Θ' = K' + σw²/|F|·Σ_δ Θ[o+δ, o'+δ].</summary>
-    private static void ConvStep(Conv conv, WindowGeometry g, int pin, int len, Buffers buf, bool full)
-    {
-        int po = g.OutPixels, f = g.WindowSize;
-        double w2 = conv.WeightStd * conv.WeightStd / f, b2 = conv.BiasStd * conv.BiasStd;
-        int outPairs = full ? po * po : po;
-        for (int u = 0; u < outPairs; u++)
-        {
-            int o1 = full ? u / po : u, o2 = full ? u % po : u;
-            var dn = buf.A2.AsSpan(u * len, len);
-            var dt = buf.WithNtk ? buf.B2.AsSpan(u * len, len) : Span<double>.Empty;
-            dn.Clear(); dt.Clear();
-            for (int k = 0; k < f; k++)
-            {
-                int ip = g.Index[o1 * f + k], iq = g.Index[o2 * f + k];
-                if (ip < 0 || iq < 0) continue;
-                int src = (full ? ip * pin + iq : ip) * len;
-                Add(buf.A.AsSpan(src, len), dn);
-                if (buf.WithNtk) Add(buf.B.AsSpan(src, len), dt);
-            }
-            int j = 0;
-            if (Vector.IsHardwareAccelerated)
-            {
-                var vw = new Vector<double>(w2); var vb = new Vector<double>(b2);
-                for (; j + Vector<double>.Count <= len; j += Vector<double>.Count)
-                {
-                    var kn = vw * new Vector<double>(dn[j..]) + vb;
-                    kn.CopyTo(dn[j..]);
-                    if (buf.WithNtk) (kn + vw * new Vector<double>(dt[j..])).CopyTo(dt[j..]);
-                }
-            }
-            for (; j < len; j++)
-            {
-                double kn = w2 * dn[j] + b2;
-                dn[j] = kn;
-                if (buf.WithNtk) dt[j] = kn + w2 * dt[j];
-            }
-        }
-        buf.Swap();
-    }
-
-    /// <summary>AvgPool rule, separably: pool the second pixel index, then the first (each divided by the window
-    /// size; not divided for SumPool, <paramref name="sum"/>).</summary>
-    private static void PoolStep(WindowGeometry g, int pin, int len, Buffers buf, bool sum = false)
-    {
-        int po = g.OutPixels, f = g.WindowSize;
-        double inv = sum ? 1 : 1.0 / f;
-        foreach (bool ntkPart in buf.WithNtk ? new[] { false, true } : [false])
-        {
-            var src = ntkPart ? buf.B : buf.A;
-            var dst = ntkPart ? buf.B2 : buf.A2;
-            // T[p, v] = (1/f)·Σ_r K[p, idx(v, r)], stored in dst (pin·po ≤ pin² pairs).
-            var tmp = buf.Temp(pin * po * len);
-            tmp.AsSpan(0, pin * po * len).Clear();
-            for (int p = 0; p < pin; p++)
-                for (int v = 0; v < po; v++)
-                {
-                    var d = tmp.AsSpan((p * po + v) * len, len);
-                    for (int r = 0; r < f; r++) { int iq = g.Index[v * f + r]; if (iq >= 0) Axpy(inv, src.AsSpan((p * pin + iq) * len, len), d); }
-                }
-            for (int u = 0; u < po; u++)
-                for (int v = 0; v < po; v++)
-                {
-                    var d = dst.AsSpan((u * po + v) * len, len);
-                    d.Clear();
-                    for (int t = 0; t < f; t++) { int ip = g.Index[u * f + t]; if (ip >= 0) Axpy(inv, tmp.AsSpan((ip * po + v) * len, len), d); }
-                }
-        }
-        buf.Swap();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Add(ReadOnlySpan<double> x, Span<double> y)
-    {
-        int j = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<double>.Count)
-        {
-            for (; j + Vector<double>.Count <= x.Length; j += Vector<double>.Count)
-                (new Vector<double>(x[j..]) + new Vector<double>(y[j..])).CopyTo(y[j..]);
-        }
-        for (; j < x.Length; j++) y[j] += x[j];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Axpy(double a, ReadOnlySpan<double> x, Span<double> y)
-    {
-        int j = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<double>.Count)
-        {
-            var va = new Vector<double>(a);
-            for (; j + Vector<double>.Count <= x.Length; j += Vector<double>.Count)
-                (va * new Vector<double>(x[j..]) + new Vector<double>(y[j..])).CopyTo(y[j..]);
-        }
-        for (; j < x.Length; j++) y[j] += a * x[j];
     }
 }

@@ -23,11 +23,8 @@ public sealed class SumPool : WindowPool
     public override bool Sums => true;
 
     /// <summary>The finite twin: the average pool of the same geometry times the window's cell count.</summary>
-    internal FiniteLayer InitializeFinite(ImageShape input, int channels)
-    {
-        var g = Geometry(input);
-        return new FiniteScaled(new FiniteImageLayers.FiniteAvgPool(g, channels), g.WindowSize);
-    }
+    internal override (FiniteLayer Layer, ImageShape Output) InitializeImage(ImageShape input, int width, Random rng) =>
+        (new FiniteScaled(FiniteAverage(input), Geometry(input).WindowSize), OutputShape(input));
 
     /// <summary>A parameter-free finite layer times a constant (forward and backward).</summary>
     internal sealed class FiniteScaled(FiniteLayer inner, double scale) : FiniteLayer
@@ -67,7 +64,20 @@ public sealed class GlobalSumPool : ImageLayer
     /// <inheritdoc />
     public override string ToString() => "global_sum_pool";
 
-    /// <summary>The finite twin on <paramref name="pixels"/> pixels of <paramref name="channels"/> channels.</summary>
-    internal static FiniteLayer InitializeFinite(int pixels, int channels) =>
-        new SumPool.FiniteScaled(new FiniteImageLayers.FiniteGlobalAvgPool(pixels, channels), pixels);
+    private protected override void Reduce(double[] k, int pixels, bool full, int len, Span<double> dst) =>
+        GlobalAvgPool.SumPairs(k, pixels, 1, len, dst);
+
+    /// <inheritdoc />
+    public override ImageKernelState Apply(ImageKernelState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return ApplyReadout(state, keepsGaussian: true);
+    }
+
+    internal override void SelfStep(ImageSelfPass pass) => SelfReadout(pass);
+    internal override void TileStep(ImageTilePass pass) => TileReadout(pass);
+
+    /// <summary>The finite twin: the global average pool times the pixel count.</summary>
+    internal override (FiniteLayer Layer, ImageShape Output) InitializeImage(ImageShape input, int width, Random rng) =>
+        (new SumPool.FiniteScaled(new GlobalAvgPool.FiniteGlobalAvgPool(input.Pixels, input.Channels), input.Pixels), OutputShape(input));
 }

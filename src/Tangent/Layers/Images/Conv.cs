@@ -1,0 +1,244 @@
+using System.Numerics;
+using Tangent.Numerics;
+
+namespace Tangent.Layers;
+
+/// <summary>
+/// Convolution (Neural Tangents <c>stax.Conv</c>, 'ntk' parameterization): z[p, c'] =
+/// σw/√(|F|·C)·Σ_{δ∈F, c} W[δ, c, c']·h[p·s + δ, c] + σb·b[c'], W, b ~ N(0, 1). Kernel rule on the
+/// pixel-pair covariance (Arora et al. 2019, eq. 7; Novak et al. 2019): K'[p, p'] =
+/// σw²·(1/|F|)·Σ_δ K[p + δ, p' + δ] + σb² (zero-padded terms count as 0), Θ'[p, p'] = K'[p, p'] +
+/// σw²·(1/|F|)·Σ_δ Θ[p + δ, p' + δ]. The rule is written once (<see cref="Map"/>) on the window's index
+/// table, so <see cref="ConvTranspose"/> is this layer with another table.
+/// </summary>
+public class Conv : ImageLayer
+{
+    private readonly string _name;
+
+    /// <summary>Creates a convolution.</summary>
+    /// <param name="size">Filter size k (k×k for 2-D, 1×k for 1-D).</param>
+    /// <param name="weightStd">σw ≥ 0.</param>
+    /// <param name="biasStd">σb ≥ 0.</param>
+    /// <param name="stride">Stride ≥ 1 along each convolved axis.</param>
+    /// <param name="padding">Border handling.</param>
+    /// <param name="dimensions">2 for images, 1 for signals (1×L×C: the filter runs along the width).</param>
+    /// <param name="channels">Output channels of the finite twin; null = the network width.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size, stride, σ or dimension out of range.</exception>
+    public Conv(int size = 3, double weightStd = 1, double biasStd = 0, int stride = 1, Padding padding = Padding.Same, int dimensions = 2, int? channels = null)
+        : this("conv", size, weightStd, biasStd, stride, padding, dimensions, channels) { }
+
+    /// <summary>Checks and stores the parameters; <paramref name="name"/> is the spec name the messages and <see cref="ToString"/> use.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size, stride, σ or dimension out of range.</exception>
+    private protected Conv(string name, int size, double weightStd, double biasStd, int stride, Padding padding, int dimensions, int? channels)
+    {
+        if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), $"{name}: size must be ≥ 1, got {size}.");
+        if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), $"{name}: stride must be ≥ 1, got {stride}.");
+        if (dimensions is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(dimensions), $"{name}: dims must be 1 or 2, got {dimensions}.");
+        if (!(weightStd >= 0) || !double.IsFinite(weightStd)) throw new ArgumentOutOfRangeException(nameof(weightStd), $"{name}: w (σw) must be a finite number ≥ 0, got {weightStd}.");
+        if (!(biasStd >= 0) || !double.IsFinite(biasStd)) throw new ArgumentOutOfRangeException(nameof(biasStd), $"{name}: b (σb) must be a finite number ≥ 0, got {biasStd}.");
+        if (channels is < 1) throw new ArgumentOutOfRangeException(nameof(channels), $"{name}: channels must be ≥ 1, got {channels}.");
+        _name = name;
+        Size = size; WeightStd = weightStd; BiasStd = biasStd; Stride = stride; Padding = padding; Dimensions = dimensions; Channels = channels;
+    }
+
+    /// <summary>Filter size k.</summary>
+    public int Size { get; }
+    /// <summary>σw.</summary>
+    public double WeightStd { get; }
+    /// <summary>σb.</summary>
+    public double BiasStd { get; }
+    /// <summary>Stride.</summary>
+    public int Stride { get; }
+    /// <summary>Padding.</summary>
+    public Padding Padding { get; }
+    /// <summary>1 or 2.</summary>
+    public int Dimensions { get; }
+    /// <summary>Output channels of the finite twin (null: the network width).</summary>
+    public int? Channels { get; }
+
+    internal override bool EndsWithDense => true;
+
+    /// <inheritdoc />
+    internal override int? OutputWidth(int? inputWidth) => Channels;
+
+    /// <summary>For each output pixel and tap, the input pixel read (−1: zero padding).</summary>
+    internal virtual WindowGeometry Geometry(ImageShape input) => Dimensions == 2
+        ? new WindowGeometry(input.Height, input.Width, Size, Size, Stride, Stride, Padding, ToString())
+        : new WindowGeometry(input.Height, input.Width, 1, Size, 1, Stride, Padding, ToString());
+
+    internal override WindowGeometry? Window(ImageShape input) => Geometry(input);
+
+    /// <inheritdoc />
+    public override ImageShape OutputShape(ImageShape input)
+    {
+        var g = Geometry(input);
+        return new ImageShape(g.OutHeight, g.OutWidth, Channels ?? input.Channels);
+    }
+
+    /// <inheritdoc />
+    public override ImageKernelState Apply(ImageKernelState s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        var g = Geometry(s.Shape);
+        int pairs = s.IsFull ? g.OutPixels * g.OutPixels : g.OutPixels;
+        double[] nngp = new double[pairs], ntk = new double[pairs], cov1 = new double[pairs], cov2 = new double[pairs];
+        Map(g, s.Pixels, s.IsFull, s.Nngp, s.Ntk, nngp, ntk, 1);
+        Map(g, s.Pixels, s.IsFull, s.Cov1, null, cov1, null, 1);
+        Map(g, s.Pixels, s.IsFull, s.Cov2, null, cov2, null, 1);
+        return new ImageKernelState(OutputShape(s.Shape), s.Layout, nngp, ntk, cov1, cov2, IsGaussian: true);
+    }
+
+    internal override void SelfStep(ImageSelfPass pass)
+    {
+        var g = pass.Window!;
+        var o = new double[pass.Full ? g.OutPixels * g.OutPixels : g.OutPixels];
+        Map(g, pass.Pixels, pass.Full, pass.K, null, o, null, 1);
+        pass.K = o;
+    }
+
+    internal override void TileStep(ImageTilePass pass)
+    {
+        Map(pass.Window!, pass.Pixels, pass.Full, pass.A, pass.WithNtk ? pass.B : null, pass.A2, pass.WithNtk ? pass.B2 : null, pass.Len);
+        pass.Swap();
+    }
+
+    /// <summary>
+    /// The conv rule, the only copy (reference, self pass and tile pass): for each output pair u = (o, o') and
+    /// segment position j, K'[u·len + j] = σw²/|F|·Σ_δ K[(i(o, δ), i(o', δ))·len + j] + σb² and, when
+    /// <paramref name="t"/> is given, Θ' = K' + σw²/|F|·Σ_δ Θ[…] (taps reading padding skipped).
+    /// </summary>
+    private void Map(WindowGeometry g, int pin, bool full, double[] k, double[]? t, double[] kOut, double[]? tOut, int len)
+    {
+        int po = g.OutPixels, f = g.WindowSize;
+        double w2 = WeightStd * WeightStd / f, b2 = BiasStd * BiasStd;
+        bool withNtk = t is not null;
+        int outPairs = full ? po * po : po;
+        for (int u = 0; u < outPairs; u++)
+        {
+            int o1 = full ? u / po : u, o2 = full ? u % po : u;
+            var dn = kOut.AsSpan(u * len, len);
+            var dt = withNtk ? tOut.AsSpan(u * len, len) : Span<double>.Empty;
+            dn.Clear(); dt.Clear();
+            for (int tap = 0; tap < f; tap++)
+            {
+                int ip = g.Index[o1 * f + tap], iq = g.Index[o2 * f + tap];
+                if (ip < 0 || iq < 0) continue;
+                int src = (full ? ip * pin + iq : ip) * len;
+                ImageMath.Add(k.AsSpan(src, len), dn);
+                if (withNtk) ImageMath.Add(t.AsSpan(src, len), dt);
+            }
+            int j = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                var vw = new Vector<double>(w2); var vb = new Vector<double>(b2);
+                for (; j + Vector<double>.Count <= len; j += Vector<double>.Count)
+                {
+                    var kn = vw * new Vector<double>(dn[j..]) + vb;
+                    kn.CopyTo(dn[j..]);
+                    if (withNtk) (kn + vw * new Vector<double>(dt[j..])).CopyTo(dt[j..]);
+                }
+            }
+            for (; j < len; j++)
+            {
+                double kn = w2 * dn[j] + b2;
+                dn[j] = kn;
+                if (withNtk) dt[j] = kn + w2 * dt[j];
+            }
+        }
+    }
+
+    internal override (FiniteLayer Layer, ImageShape Output) InitializeImage(ImageShape input, int width, Random rng)
+    {
+        var g = Geometry(input);
+        int cout = Channels ?? width;
+        return (new FiniteConv(this, g, input.Channels, cout, rng), new ImageShape(g.OutHeight, g.OutWidth, cout));
+    }
+
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        var args = new List<string> { $"size={Size}", $"w={Dense.Fmt(WeightStd)}" };
+        if (BiasStd != 0) args.Add($"b={Dense.Fmt(BiasStd)}");
+        if (Stride != 1) args.Add($"stride={Stride}");
+        if (Padding != DefaultPadding) args.Add($"padding={Padding.ToString().ToLowerInvariant()}");
+        if (Dimensions != 2) args.Add($"dims={Dimensions}");
+        if (Channels is int c) args.Add($"channels={c}");
+        return $"{_name}({string.Join(",", args)})";
+    }
+
+    /// <summary>The padding the spec text leaves out (same for conv, valid for conv_transpose, as Neural Tangents).</summary>
+    private protected virtual Padding DefaultPadding => Padding.Same;
+
+    /// <summary>z[p, c'] = σw/√(|F|·C)·Σ W[δ, c, c']·h[p + δ, c] + σb·b[c'], W, b ~ N(0, 1) ('ntk' parameterization).</summary>
+    internal sealed class FiniteConv : FiniteLayer
+    {
+        private readonly WindowGeometry _g;
+        private readonly int _cin, _cout;
+        private readonly Matrix _w;       // (|F|·C_in) × C_out
+        private readonly Matrix? _b;      // 1 × C_out
+        private readonly double _scale, _biasScale;
+        private Matrix? _patches;
+    
+        public FiniteConv(Conv layer, WindowGeometry g, int cin, int cout, Random rng)
+        {
+            _g = g; _cin = cin; _cout = cout;
+            _w = new Matrix(g.WindowSize * cin, cout);
+            Dense.FillGaussian(_w.Data, 1, rng);
+            if (layer.BiasStd != 0) { _b = new Matrix(1, cout); Dense.FillGaussian(_b.Data, 1, rng); }
+            _scale = layer.WeightStd / Math.Sqrt(g.WindowSize * cin);
+            _biasScale = layer.BiasStd;
+        }
+    
+        public override int OutputWidth => _g.OutPixels * _cout;
+        public override IEnumerable<Matrix> Parameters => _b is null ? [_w] : [_w, _b];
+    
+        public override Matrix Forward(Matrix h)
+        {
+            _patches = WindowGeometry.Patches(h, _g, _cin);
+            var z = LinearAlgebra.Multiply(_patches, _w);                    // (n·P_out) × C_out
+            for (int r = 0; r < z.Rows; r++)
+            {
+                var row = z.Row(r);
+                for (int j = 0; j < _cout; j++) row[j] = _scale * row[j] + (_b is null ? 0 : _biasScale * _b.Data[j]);
+            }
+            return new Matrix(h.Rows, OutputWidth, z.Data);                  // rows already in H, W, C order
+        }
+    
+        public override Matrix Backward(Matrix delta, Backprop into)
+        {
+            var p = _patches ?? throw new InvalidOperationException("Backward before Forward.");
+            int n = delta.Rows, po = _g.OutPixels, fc = _g.WindowSize * _cin;
+            var d = new Matrix(n * po, _cout, delta.Data);                  // (n·P_out) × C_out
+            if (into.Ntk is { } ntk)
+            {
+                // ∂f_a/∂W = scale·P_aᵀ·D_a; the NTK gains scale²·⟨G_a, G_b⟩ + σb²·⟨Σ_p D_a, Σ_p D_b⟩.
+                var g = new Matrix(n, fc * _cout);
+                var bsum = new Matrix(n, _cout);
+                for (int a = 0; a < n; a++)
+                {
+                    var pa = new Matrix(po, fc, p.Data.AsSpan(a * po * fc, po * fc).ToArray());
+                    var da = new Matrix(po, _cout, d.Data.AsSpan(a * po * _cout, po * _cout).ToArray());
+                    LinearAlgebra.Multiply(pa, da, Op.Transpose).Data.CopyTo(g.Row(a));
+                    for (int o = 0; o < po; o++) for (int j = 0; j < _cout; j++) bsum[a, j] += da[o, j];
+                }
+                var gg = LinearAlgebra.Multiply(g, g, Op.None, Op.Transpose);
+                var bb = LinearAlgebra.Multiply(bsum, bsum, Op.None, Op.Transpose);
+                double s2 = _scale * _scale, b2 = _b is null ? 0 : _biasScale * _biasScale;
+                for (int k = 0; k < ntk.Data.Length; k++) ntk.Data[k] += s2 * gg.Data[k] + b2 * bb.Data[k];
+            }
+            if (into.Gradient(_w) is { } gw)
+            {
+                // ∂L/∂W = scale·Pᵀ·D over every image and output pixel ((|F|·C_in) × C_out), accumulated.
+                LinearAlgebra.Provider.Gemm(Op.Transpose, Op.None, fc, _cout, n * po, _scale, p.Data, Math.Max(fc, 1), d.Data, Math.Max(_cout, 1), 1, gw.Data, Math.Max(_cout, 1));
+            }
+            if (_b is not null && into.Gradient(_b) is { } gb)
+            {
+                for (int r = 0; r < n * po; r++) for (int j = 0; j < _cout; j++) gb.Data[j] += _biasScale * d.Data[r * _cout + j];
+            }
+            var dp = LinearAlgebra.Multiply(d, _w, Op.None, Op.Transpose);   // (n·P_out) × (|F|·C_in)
+            for (int k = 0; k < dp.Data.Length; k++) dp.Data[k] *= _scale;
+            return WindowGeometry.Scatter(dp, _g, _cin, n);
+        }
+    }
+    
+}
