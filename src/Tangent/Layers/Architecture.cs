@@ -72,12 +72,19 @@ public sealed class Architecture
     /// <summary>The spec text; <see cref="Parse"/> reads it back to an equal architecture.</summary>
     public override string ToString() => Root.ToString();
 
-    /// <summary>The kernel state of one pair of inputs after the whole network (the plain recursion, no tiling).</summary>
-    public KernelState Kernel(ReadOnlySpan<double> x1, ReadOnlySpan<double> x2) => Execution.Apply(KernelState.FromInputs(x1, x2));
+    /// <summary>The kernel state of one pair of inputs after the whole network (the plain recursion, no tiling);
+    /// for image layers the per-pair image recursion of <see cref="ConvolutionalKernel.Kernel"/> on <see cref="InputShape"/>.</summary>
+    /// <exception cref="InvalidOperationException">Image layers without <see cref="InputShape"/>.</exception>
+    public KernelState Kernel(ReadOnlySpan<double> x1, ReadOnlySpan<double> x2) =>
+        HasImageLayers ? new ConvolutionalKernel(this, RequireShape()).Kernel(x1, x2) : Execution.Apply(KernelState.FromInputs(x1, x2));
 
-    /// <summary>The finite-width network of the given width (docs/MATH.md §3).</summary>
+    /// <summary>The finite-width network of the given width (docs/MATH.md §3); with image layers, the finite CNN on <see cref="InputShape"/>.</summary>
+    /// <exception cref="InvalidOperationException">Image layers without <see cref="InputShape"/>.</exception>
     public FiniteLayer Initialize(int inputWidth, int width, Random rng) =>
-        InputShape is { } shape && HasImageLayers ? new ConvolutionalKernel(this, shape).Initialize(width, rng) : Root.Initialize(inputWidth, width, rng);
+        HasImageLayers ? new ConvolutionalKernel(this, RequireShape()).Initialize(width, rng) : Root.Initialize(inputWidth, width, rng);
+
+    private ImageShape RequireShape() => InputShape ?? throw new InvalidOperationException(
+        $"'{this}' has image layers: give the image shape with Architecture.WithInputShape(new ImageShape(H, W, C)) (--image-shape HxWxC on the command line).");
 
     /// <summary>
     /// The NNGP and/or NTK matrices K(X1, X2) (n1×n2, float64). Pass <paramref name="x2"/> = null for
@@ -127,7 +134,7 @@ public sealed class Architecture
         ArgumentNullException.ThrowIfNull(options);
         if (HasImageLayers)  // conv/pooling layers: the convolutional engine (a dense-only network sees images as flat vectors)
         {
-            var images = new ConvolutionalKernel(this, InputShape ?? throw new InvalidOperationException($"'{this}' has image layers: give the image shape with Architecture.WithInputShape (HxWxC).")).Compute(x1, x2, outputs, options);
+            var images = new ConvolutionalKernel(this, RequireShape()).Compute(x1, x2, outputs, options);
             KernelOverflow.ThrowIfOverflowed(this, x1, x2 is null || ReferenceEquals(x1, x2) ? null : x2, images);   // a scan is cheap beside the per-entry cost
             return images;
         }

@@ -162,6 +162,22 @@ public sealed class ConvolutionalKernel
         return new FiniteChain(parts);
     }
 
+    /// <summary>
+    /// The kernel state of one pair of images after the whole network by the plain recursion (no tiling, no
+    /// fused passes): <see cref="ImageKernelState.FromImages"/> in <see cref="Layout"/>, every image layer's
+    /// rule on it (<see cref="ImageLayer.Apply(ImageKernelState)"/>, activations per pixel pair), the readout,
+    /// then the vector layers (<see cref="Layer.Apply(KernelState)"/>). The reference that
+    /// <see cref="Compute(Matrix, Matrix, KernelOutputs, ComputeOptions)"/> is tested against.
+    /// </summary>
+    /// <exception cref="ArgumentException">An image does not have H·W·C values.</exception>
+    public KernelState Kernel(ReadOnlySpan<double> x1, ReadOnlySpan<double> x2)
+    {
+        var s = ImageKernelState.FromImages(x1, x2, InputShape, Layout);
+        foreach (var layer in _stage) s = layer.ApplyImage(s);
+        var v = s.ToVector(null);
+        return _tail is null ? v : _tail.Apply(v);
+    }
+
     private int PairsAt(int step) => Layout == CovarianceLayout.Full ? _shapes[step].Pixels * _shapes[step].Pixels : _shapes[step].Pixels;
 
     private int MaxPairs => Enumerable.Range(0, _shapes.Length).Max(PairsAt);

@@ -38,6 +38,14 @@ public sealed class CntkMonteCarloTests
     [InlineData("conv(size=3,w=1.3,b=0.2) flatten erf dense(w=1.2)")]             // erf per pixel, before the flatten
     public void OneConvLayer(string spec) => Check(spec, 16, 0.05, 0.08);
 
+    // conv_transpose (Neural Tangents stax.ConvTranspose): the finite twin scales by σw/√(|F|·C) as the
+    // kernel rule divides σw² by |F|, although an output pixel meets only ~|F|/s² input pixels.
+    [Theory]
+    [InlineData("conv_transpose(size=3,w=1.41,b=0.1,stride=2) relu flatten dense(w=1)")]
+    [InlineData("conv_transpose(size=2,w=1.3,stride=2,padding=same) erf global_avg_pool dense(w=1.2)")]
+    [InlineData("conv_transpose(size=3,w=1.3,b=0.2,stride=3,dims=1) relu flatten dense(w=1)")]
+    public void ConvTransposeLayer(string spec) => Check(spec, 16, 0.05, 0.08);
+
     // Two 256-channel conv layers cost ~0.3 GFlop per network: the NTK averages 6 networks (forward and
     // backward), the NNGP 16 (forward only).
     [Fact]

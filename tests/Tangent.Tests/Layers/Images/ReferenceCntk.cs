@@ -35,6 +35,7 @@ internal static class ReferenceCntk
             if (l is Flatten or GlobalAvgPool or Dense) break;
             st = l switch
             {
+                ConvTranspose => throw new NotSupportedException("the plain reference reads conv geometry from 2-D coordinates; conv_transpose has its own tests"),
                 Conv c => ConvRule(st, c),
                 AvgPool a => PoolRule(st, a),
                 Activation phi => ActRule(st, phi),
