@@ -113,6 +113,27 @@ public class Conv : ImageLayer
         double w2 = WeightStd * WeightStd / f, b2 = BiasStd * BiasStd;
         bool withNtk = t is not null;
         int outPairs = full ? po * po : po;
+        if (len == 1)
+        {
+            // One value per pair (the reference and the self pass): the same sums without spans.
+            for (int u = 0; u < outPairs; u++)
+            {
+                int o1 = full ? u / po : u, o2 = full ? u % po : u;
+                double sk = 0, st = 0;
+                for (int tap = 0; tap < f; tap++)
+                {
+                    int ip = g.Index[o1 * f + tap], iq = g.Index[o2 * f + tap];
+                    if (ip < 0 || iq < 0) continue;
+                    int src = full ? ip * pin + iq : ip;
+                    sk += k[src];
+                    if (withNtk) st += t![src];
+                }
+                double kn = w2 * sk + b2;
+                kOut[u] = kn;
+                if (withNtk) tOut![u] = kn + w2 * st;
+            }
+            return;
+        }
         for (int u = 0; u < outPairs; u++)
         {
             int o1 = full ? u / po : u, o2 = full ? u % po : u;
