@@ -18,11 +18,14 @@ public enum CovarianceLayout
 /// <summary>
 /// The infinite-width NNGP and NTK of a convolutional architecture on images (the CNTK of Arora et al.
 /// 2019 and Neural Tangents' <c>stax.Conv</c>/<c>AvgPool</c>/<c>GlobalAvgPool</c>/<c>Flatten</c> kernel
-/// rules, Novak et al. 2019, 2020). The architecture is cut into an image part (conv, elementwise
-/// activations, avg_pool), a readout (flatten or global_avg_pool; a flatten is implied when the image
-/// part ends without one) and a vector part (dense, activations, …) that reuses the fused row engine of
-/// <see cref="Architecture"/>. For a pair of images the state is the covariance of pixel pre-activations;
-/// the input state is K[p, p'] = Σ_c x1[p, c]·x2[p', c]/C (docs/MATH.md §2, last item).
+/// rules, Novak et al. 2019, 2020). The architecture is cut into an image part (the layers that act on
+/// images: conv, conv_transpose, pooling, elementwise activations), a readout (flatten or a global pool; a
+/// flatten is implied when the image part ends without one) and a vector part (dense, activations, …) that
+/// reuses the fused row engine of <see cref="Architecture"/>. For a pair of images the state is the
+/// covariance of pixel pre-activations; the input state is K[p, p'] = Σ_c x1[p, c]·x2[p', c]/C
+/// (docs/MATH.md §2, last item). The engine plans tiles, buffers, the memory budget and progress; the
+/// rules are the layers' own (<see cref="Layer"/>'s image members, docs/CONVOLUTION.md "The layer
+/// contract"), called without knowing their types; <see cref="Kernel"/> is the plain per-pair recursion.
 /// </summary>
 public sealed class ConvolutionalKernel
 {

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Tangent.Engine;
 using Tangent.Layers;
 using Tangent.Numerics;
@@ -293,5 +294,23 @@ public sealed class ImageLayerContractTests
     {
         var e = Assert.ThrowsAny<Exception>(() => Architecture.Parse(spec));
         Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void TheEngineNeverAsksForAConcreteLayerType()
+    {
+        // The rules are the layers' own: ConvolutionalKernel may switch on the combinators (Serial, Repeat,
+        // ParallelBranches: structure) and test for the ImageLayer base, never for a concrete layer.
+        string path = "";
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null && path.Length == 0; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "src", "Tangent", "Layers", "Images", "ConvolutionalKernel.cs");
+            if (File.Exists(candidate)) path = candidate;
+        }
+        Assert.True(path.Length > 0, "src/Tangent/Layers/Images/ConvolutionalKernel.cs not found above the test binaries");
+        string code = string.Join("\n", File.ReadAllLines(path).Select(l => Regex.Replace(l, "//.*$", "")));
+        const string Concrete = "Conv|ConvTranspose|AvgPool|SumPool|WindowPool|Flatten|GlobalAvgPool|GlobalSumPool|Activation|Identity|Dense|Dropout|LayerNorm|ProductFanIn";
+        var hits = Regex.Matches(code, $@"\b(is|case|as)\s+(not\s+)?({Concrete})\b|\b({Concrete})\s+\w*\s*=>|\bor\s+({Concrete})\b").Select(m => m.Value).ToList();
+        Assert.True(hits.Count == 0, "ConvolutionalKernel asks for concrete layer types: " + string.Join(", ", hits));
     }
 }
