@@ -105,7 +105,7 @@ public sealed class ConvolutionalKernel
                     throw new ArgumentException($"'{architecture}': the first layer on images must be conv (or flatten to treat the image as a vector); dense acts on vectors. Use conv(size=1) for a per-pixel dense layer.");
                 break;  // implicit flatten before the first dense layer
             }
-            throw new ArgumentException($"'{architecture}': layer '{l}' cannot act on images here; the image part may hold conv, conv_transpose, avg_pool, sum_pool and activations, followed by flatten, global_avg_pool or global_sum_pool.");
+            throw new ArgumentException($"'{architecture}': layer '{l}' cannot act on images here; the image part may hold conv, conv_transpose, avg_pool, sum_pool and activations, followed by flatten, global_avg_pool or global_sum_pool: move '{l}' after the readout.");
         }
         readout ??= new Flatten();
         var rest = layers.Skip(k).ToList();
