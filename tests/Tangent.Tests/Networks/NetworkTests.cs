@@ -7,7 +7,7 @@ namespace Tangent.Tests.Networks;
 
 public class NetworkTests
 {
-    private static Matrix RandomMatrix(int r, int c, int seed)
+    internal static Matrix RandomMatrix(int r, int c, int seed)
     {
         var rng = new Random(seed);
         return Matrix.Build(r, c, (_, _) => rng.NextDouble() * 2 - 1);
