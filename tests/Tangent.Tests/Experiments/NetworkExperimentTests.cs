@@ -19,6 +19,23 @@ public class NetworkExperimentTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
+    public void CnnDistanceToTheCntkPredictionFallsAsChannelsGrow()
+    {
+        var s = new WidthSettings { Architecture = "conv(size=3,w=1.41,b=0.1) relu flatten dense(w=1)", TrainPoints = 24, TestPoints = 40, Widths = [4, 64], Steps = 150 };
+        var r = WidthExperiment.Run(s);
+        Assert.True(r.Images);
+        Assert.Equal(40, r.TestY.Length);
+        Assert.All(r.TestY, t => Assert.True(t is 1 or -1));
+        var d = r.Rows.Select(w => w.DistanceToNtk).ToArray();
+        Assert.True(d[1] < 0.6 * d[0], $"distances to the CNTK prediction {string.Join(", ", d)}");
+        var report = new Report("width");
+        WidthExperiment.AddTo(report, r, s);
+        Assert.Contains("width-distance.png", report.Files);
+        Assert.Contains(report.Files, f => f == "width-fits.png");
+    }
+
+    [Fact]
     public void DoubleDescentPeaksNearKEqualsNAndApproachesTheNngp()
     {
         var s = new DoubleDescentSettings { TrainPoints = 30, TestPoints = 200, Seeds = 3, Features = [3, 10, 20, 28, 30, 32, 40, 80, 300, 2000] };
