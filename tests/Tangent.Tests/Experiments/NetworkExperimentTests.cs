@@ -1,3 +1,4 @@
+using Tangent.Cli;
 using Tangent.Experiments;
 
 namespace Tangent.Tests.Experiments;
@@ -33,6 +34,30 @@ public class NetworkExperimentTests
         WidthExperiment.AddTo(report, r, s);
         Assert.Contains("width-distance.png", report.Files);
         Assert.Contains(report.Files, f => f == "width-fits.png");
+    }
+
+    [Fact]
+    public void WidthCommandTakesAnImageArchitectureAndRefusesABadOne()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "tangent-width-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var o = new StringWriter(); var e = new StringWriter();
+            int rc = TangentCli.Run(["experiment", "width", "--arch", "conv(size=3,w=1.41,b=0.1) relu flatten dense(w=1)", "--widths", "2,4", "--steps", "5", "--train", "6", "--out", dir], o, e);
+            Assert.True(rc == 0, e.ToString());
+            Assert.Contains("channels      4:", o.ToString());
+            Assert.Contains("distance to CNTK", o.ToString());
+            Assert.Contains("8×8 digits", File.ReadAllText(Path.Combine(dir, "README.md")));
+
+            e = new StringWriter();
+            rc = TangentCli.Run(["experiment", "width", "--arch", "conv(size=3) relu flaten dense", "--out", dir], o, e);
+            Assert.Equal(2, rc);
+            Assert.Contains("flaten", e.ToString());
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
     }
 
     [Fact]
