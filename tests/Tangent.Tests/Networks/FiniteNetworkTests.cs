@@ -123,6 +123,26 @@ public class FiniteNetworkTests
     }
 
     [Fact]
+    public void TrainingStepsAllocateNoBatchByWidthMatricesAndPredictionsStayValid()
+    {
+        const int n = 200, width = 512;
+        var net = Network.Create(Architecture.Parse("dense(w=1.4,b=0.1) relu dense(w=1.4,b=0.1) erf dense(w=1.2,b=0.1)"), 10, width, 1, seed: 1);
+        var x = NetworkTests.RandomMatrix(n, 10, 2);
+        var y = NetworkTests.RandomMatrix(n, 1, 3);
+        var kept = net.Predict(x);
+        var copy = kept.Clone();
+        net.LossGradient(x, y);   // the first step allocates the work matrices
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        const int steps = 5;
+        for (int s = 0; s < steps; s++) net.LossGradient(x, y);
+        // What a step may allocate: the flat gradient it returns (P values) and small change, not an n×width matrix.
+        long perStep = (GC.GetAllocatedBytesForCurrentThread() - before) / steps - (long)net.ParameterCount * sizeof(double);
+        Assert.True(perStep < n * width * sizeof(double) / 4, $"{perStep} bytes per step besides the gradient (an n×width matrix is {n * width * sizeof(double)})");
+        Assert.Equal(copy.Data, kept.Data);   // a prediction is not a work matrix
+        Assert.NotSame(kept, net.Predict(x));
+    }
+
+    [Fact]
     public void CloneIsAnIndependentCopy()
     {
         var (net, x) = Build("conv(size=3,w=1.4,b=0.1) relu flatten dense(w=1.2)", "4x4x1", n: 6);
