@@ -20,7 +20,6 @@ public class NetworkExperimentTests
     }
 
     [Fact]
-    [Trait("Category", "Slow")]
     public void CnnDistanceToTheCntkPredictionFallsAsChannelsGrow()
     {
         var s = new WidthSettings { Architecture = "conv(size=3,w=1.41,b=0.1) relu flatten dense(w=1)", TrainPoints = 24, TestPoints = 40, Widths = [4, 64], Steps = 150 };

@@ -105,7 +105,6 @@ public class FiniteNetworkTests
     }
 
     [Fact]
-    [Trait("Category", "Slow")]
     public void GradientDescentAndSgdReduceTheLossOfASmallCnn()
     {
         var arch = Architecture.Parse("conv(size=3,w=1.41,b=0.1) relu flatten dense(w=1)").WithInputShape(new ImageShape(5, 5, 1));
