@@ -191,7 +191,6 @@ public sealed class Dense : Layer
             if (_b is null) return z;
             var bias = _bias!;
             TensorPrimitives.Multiply(_b.Data, _biasScale, bias);
-            int cols = z.Cols;
             System.Threading.Tasks.Parallel.For(0, z.Rows, FiniteScope.ParallelOptionsFor(z.Data.Length), a =>
             {
                 var r = z.Row(a);
