@@ -10,19 +10,28 @@ internal static class ExperimentCommand
     public static Command Create(TextWriter output)
     {
         var cmd = new Command("experiment", "Run one of the experiments and write its report folder (README.md with PNG plots, CSV numbers, settings.txt).");
-        cmd.Subcommands.Add(Make(output, "width", "Networks of growing width trained by gradient descent against the NTK prediction (inputs on the unit circle, g(s) = s + sin(10s), s = θ/π).",
+        cmd.Subcommands.Add(Make(output, "width", "Networks of growing width trained by gradient descent against the NTK prediction (inputs on the unit circle, g(s) = s + sin(10s), s = θ/π); with an --arch holding conv layers, CNNs of growing channel count against the CNTK prediction on the embedded 8×8 digits.",
             (c, seed, add) =>
             {
-                var widths = new Option<string>("--widths") { Description = "Comma-separated hidden widths.", DefaultValueFactory = _ => "8,32,128,512,2048,8192" };
+                var widths = new Option<string?>("--widths") { Description = "Comma-separated hidden widths (conv channels for image architectures); default 8,32,128,512,2048,8192, or 8,32,128 for image architectures." };
                 var steps = CliOptions.Int("--steps", "Gradient-descent steps, 1 to 10000000.", 400, 1, 10_000_000);
-                var train = CliOptions.Int("--train", "Training points on the circle, 2 to 100000.", 30, 2, 100_000);
-                c.Options.Add(widths); c.Options.Add(steps); c.Options.Add(train);
+                var train = CliOptions.Int("--train", "Training points on the circle (default 30) or training images (default 48), 2 to 100000.", 30, 2, 100_000);
+                var arch = new Option<string?>("--arch") { Description = "The architecture (docs/LAYERS.md); default the one-hidden-layer ReLU network \"dense(w=1.5,b=0.1) relu dense(w=1.5,b=0.1)\". One with image layers, e.g. \"conv(size=3,w=1.41,b=0.1) relu flatten dense(w=1)\", runs on 8×8 digits." };
+                c.Options.Add(widths); c.Options.Add(steps); c.Options.Add(train); c.Options.Add(arch);
                 return (r, report) =>
                 {
-                    var s = new WidthSettings { Widths = ParseInts(r.GetValue(widths)!, "--widths"), Steps = r.GetValue(steps), TrainPoints = r.GetValue(train), Seed = r.GetValue(seed) + 1 };
+                    var s = new WidthSettings
+                    {
+                        Widths = r.GetValue(widths) is { } w ? ParseInts(w, "--widths") : null,
+                        Steps = r.GetValue(steps),
+                        TrainPoints = r.GetResult(train) is { Implicit: false } ? r.GetValue(train) : null,
+                        Seed = r.GetValue(seed) + 1,
+                    };
+                    if (r.GetValue(arch) is { } a) s = s with { Architecture = ArchitectureOf(a) };
                     var res = CliProgress.Run("width", p => WidthExperiment.Run(s, p, TangentCli.Cancellation));
                     WidthExperiment.AddTo(report, res, s);
-                    foreach (var w in res.Rows) output.WriteLine($"width {w.Width,6}: train loss {Report.Num(w.TrainLoss)}, test MSE {Report.Num(w.TestMse)}, distance to NTK {Report.Num(w.DistanceToNtk)}");
+                    string unit = res.Images ? "channels" : "width";
+                    foreach (var row in res.Rows) output.WriteLine($"{unit} {row.Width,6}: train loss {Report.Num(row.TrainLoss)}, test MSE {Report.Num(row.TestMse)}, distance to {(res.Images ? "CNTK" : "NTK")} {Report.Num(row.DistanceToNtk)}");
                 };
             }));
         cmd.Subcommands.Add(Make(output, "double-descent", "Random-features regression (last layer trained) as the width k sweeps across n, against the NNGP limit.",
@@ -106,6 +115,13 @@ internal static class ExperimentCommand
             return TangentCli.Ok;
         });
         return c;
+    }
+
+    /// <summary>The --arch text, parsed once here so that a typo fails before any work (as in `tangent predict`).</summary>
+    private static string ArchitectureOf(string text)
+    {
+        Tangent.Layers.Architecture.Parse(text);
+        return text;
     }
 
     private static int[] ParseInts(string text, string option)

@@ -1,3 +1,4 @@
+using Tangent.Data;
 using Tangent.Dynamics;
 using Tangent.Engine;
 using Tangent.Layers;
@@ -9,11 +10,15 @@ namespace Tangent.Experiments;
 /// <summary>Settings of <see cref="WidthExperiment"/>.</summary>
 public sealed record WidthSettings
 {
-    /// <summary>Training points on the unit circle.</summary>
-    public int TrainPoints { get; init; } = 30;
+    /// <summary>Training points on the unit circle, or training images for an architecture with image layers;
+    /// null: 30 points, 48 images.</summary>
+    public int? TrainPoints { get; init; }
 
-    /// <summary>Hidden widths.</summary>
-    public int[] Widths { get; init; } = [8, 32, 128, 512, 2048, 8192];
+    /// <summary>Test images (architectures with image layers; the circle's test grid is 200 angles).</summary>
+    public int TestPoints { get; init; } = 100;
+
+    /// <summary>Hidden widths (conv channels for image architectures); null: 8, 32, …, 8192 dense units, or 8, 32, 128 channels.</summary>
+    public int[]? Widths { get; init; }
 
     /// <summary>Full-batch gradient-descent steps.</summary>
     public int Steps { get; init; } = 400;
@@ -21,13 +26,14 @@ public sealed record WidthSettings
     /// <summary>Learning rate as a fraction of the infinite-width NTK's 2N/λ_max.</summary>
     public double LearningRateFraction { get; init; } = 0.5;
 
-    /// <summary>The one-hidden-layer ReLU architecture.</summary>
+    /// <summary>The architecture: by default the one-hidden-layer ReLU network; one with image layers
+    /// (e.g. "conv(size=3,w=1.41,b=0.1) relu flatten dense(w=1)") runs on the embedded 8×8 digits.</summary>
     public string Architecture { get; init; } = "dense(w=1.5,b=0.1) relu dense(w=1.5,b=0.1)";
 
     /// <summary>Networks per width (different initialisations); errors and distances are averaged over them.</summary>
     public int Repeats { get; init; } = 2;
 
-    /// <summary>Random seed (training angles and network draws).</summary>
+    /// <summary>Random seed (training angles or images, and network draws).</summary>
     public int Seed { get; init; } = 1;
 }
 
@@ -38,49 +44,88 @@ public sealed record WidthSettings
 /// the same training time (the infinite ensemble's mean, <see cref="InfiniteEnsemble"/>). The network is
 /// centred, f(x) − f(x; θ₀) (trained on Y + f₀(X)), so that its infinite-width limit is exactly that mean
 /// and not a random function; the distance to the NTK prediction then shrinks like 1/√width.
+/// With an architecture holding image layers the same comparison runs for CNNs of growing channel count
+/// against the CNTK prediction, on a small regression task from the embedded 8×8 digits (<see cref="DigitsTask"/>).
 /// </summary>
 public static class WidthExperiment
 {
     /// <summary>The target as a function of s = θ/π.</summary>
     public static double Target(double s) => s + Math.Sin(10 * s);
 
+    /// <summary>The image task, in words (for reports): what the inputs and the scalar target are.</summary>
+    public const string DigitsTask = "the embedded 8×8 digits (UCI optical digits), pixels scaled to [0, 1]; the target is +1 for an even digit and −1 for an odd one";
+
     /// <summary>One width's outcome.</summary>
-    /// <param name="Width">Hidden width.</param>
+    /// <param name="Width">Hidden width (conv channels for image architectures).</param>
     /// <param name="TrainLoss">Final training loss 1/(2N)·Σ(f − y)² (mean over repeats).</param>
-    /// <param name="TestMse">Test MSE against g on the grid (mean over repeats).</param>
-    /// <param name="DistanceToNtk">RMS distance between the network and the NTK prediction on the grid (mean over repeats).</param>
-    /// <param name="Curve">The first network's predictions on the grid.</param>
+    /// <param name="TestMse">Test MSE against the targets (mean over repeats).</param>
+    /// <param name="DistanceToNtk">RMS distance between the network and the NTK prediction on the test inputs (mean over repeats).</param>
+    /// <param name="Curve">The first network's predictions on the test inputs.</param>
     public sealed record WidthRow(int Width, double TrainLoss, double TestMse, double DistanceToNtk, double[] Curve);
 
     /// <summary>The results.</summary>
-    /// <param name="TrainS">Training s = θ/π.</param>
+    /// <param name="TrainS">Training s = θ/π (the circle), or the training images' indices in the digits set.</param>
     /// <param name="TrainY">Training targets.</param>
-    /// <param name="GridS">Test grid s.</param>
-    /// <param name="NtkCurve">NTK prediction at the same training time.</param>
+    /// <param name="GridS">Test grid s (the circle), or the test images' indices in the digits set.</param>
+    /// <param name="NtkCurve">NTK prediction at the same training time on the test inputs.</param>
     /// <param name="NtkTestMse">Its test MSE.</param>
     /// <param name="NtkRegressionTestMse">Test MSE of NTK kernel regression (t = ∞).</param>
     /// <param name="LearningRate">η used.</param>
     /// <param name="Rows">One row per width.</param>
+    /// <param name="TestY">Test targets (g on the grid, or the images' ±1).</param>
+    /// <param name="Images">True for the digits task (an architecture with image layers).</param>
     public sealed record Result(double[] TrainS, double[] TrainY, double[] GridS, double[] NtkCurve, double NtkTestMse,
-        double NtkRegressionTestMse, double LearningRate, IReadOnlyList<WidthRow> Rows);
+        double NtkRegressionTestMse, double LearningRate, IReadOnlyList<WidthRow> Rows, double[] TestY, bool Images);
 
     /// <summary>Points on the unit circle for angles s·π.</summary>
     public static Matrix Circle(IReadOnlyList<double> s) => Matrix.Build(s.Count, 2, (i, j) => j == 0 ? Math.Cos(Math.PI * s[i]) : Math.Sin(Math.PI * s[i]));
+
+    /// <summary>The widths run: the settings' own, or the task's default.</summary>
+    public static int[] WidthsOf(WidthSettings settings, bool images)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.Widths ?? (images ? [8, 32, 128] : [8, 32, 128, 512, 2048, 8192]);
+    }
 
     /// <summary>Runs the experiment.</summary>
     public static Result Run(WidthSettings settings, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (settings.TrainPoints < 2) throw new ArgumentOutOfRangeException(nameof(settings), $"At least 2 training points are needed, got {settings.TrainPoints}.");
-        if (settings.Widths.Length == 0 || settings.Widths.Any(w => w < 1)) throw new ArgumentOutOfRangeException(nameof(settings), "Widths must be ≥ 1 (e.g. 8,32,128,512).");
         var arch = Layers.Architecture.Parse(settings.Architecture);
+        bool images = arch.HasImageLayers;
+        int n = settings.TrainPoints ?? (images ? 48 : 30);
+        var widths = WidthsOf(settings, images);
+        if (n < 2) throw new ArgumentOutOfRangeException(nameof(settings), $"At least 2 training points are needed, got {n}.");
+        if (widths.Length == 0 || widths.Any(w => w < 1)) throw new ArgumentOutOfRangeException(nameof(settings), "Widths must be ≥ 1 (e.g. 8,32,128,512).");
         var rng = new Random(settings.Seed);
-        int n = settings.TrainPoints;
-        var s = Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 2 - 1).Order().ToArray();
-        var y = new Matrix(n, 1, s.Select(Target).ToArray());
-        var grid = Enumerable.Range(0, 200).Select(i => -1 + 2.0 * i / 200).ToArray();
-        var x = Circle(s);
-        var xt = Circle(grid);
+        double[] s, grid, testY;
+        Matrix x, xt, y;
+        if (images)
+        {
+            var digits = EmbeddedData.Digits();
+            if (settings.TestPoints < 1 || n + settings.TestPoints > digits.Count)
+                throw new ArgumentOutOfRangeException(nameof(settings), $"The digits set has {digits.Count} images: training ({n}) plus test ({settings.TestPoints}) images must fit, each at least 1.");
+            var order = Enumerable.Range(0, digits.Count).ToArray();
+            rng.Shuffle(order);
+            var trainIdx = order[..n];
+            var testIdx = order[n..(n + settings.TestPoints)];
+            arch = arch.InputShape is null ? arch.WithInputShape(new ImageShape(8, 8, 1)) : arch;
+            x = Pixels(digits.X.SelectRows(trainIdx));
+            xt = Pixels(digits.X.SelectRows(testIdx));
+            y = new Matrix(n, 1, trainIdx.Select(i => digits.Labels[i] % 2 == 0 ? 1.0 : -1.0).ToArray());
+            testY = testIdx.Select(i => digits.Labels[i] % 2 == 0 ? 1.0 : -1.0).ToArray();
+            s = trainIdx.Select(i => (double)i).ToArray();
+            grid = testIdx.Select(i => (double)i).ToArray();
+        }
+        else
+        {
+            s = Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 2 - 1).Order().ToArray();
+            y = new Matrix(n, 1, s.Select(Target).ToArray());
+            grid = Enumerable.Range(0, 200).Select(i => -1 + 2.0 * i / 200).ToArray();
+            testY = grid.Select(Target).ToArray();
+            x = Circle(s);
+            xt = Circle(grid);
+        }
 
         var train = arch.ComputeKernels(x);
         var cross = arch.ComputeKernels(xt, x);
@@ -93,15 +138,15 @@ public static class WidthExperiment
 
         var rows = new List<WidthRow>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        long total = settings.Widths.Sum(w => (long)w), done = 0; // progress weighted by width (the cost per step)
-        foreach (int width in settings.Widths)
+        long total = widths.Sum(w => (long)w), done = 0; // progress weighted by width (the cost per step)
+        foreach (int width in widths)
         {
             cancellationToken.ThrowIfCancellationRequested();
             double loss = 0, mse = 0, dist = 0;
             double[]? first = null;
             for (int rep = 0; rep < Math.Max(1, settings.Repeats); rep++)
             {
-                var net = Network.Create(arch, 2, width, 1, settings.Seed * 7919 + width * 31 + rep);
+                var net = Network.Create(arch, x.Cols, width, 1, settings.Seed * 7919 + width * 31 + rep);
                 var f0 = net.Predict(x);
                 var f0t = net.Predict(xt);
                 var target = new Matrix(n, 1);
@@ -111,17 +156,24 @@ public static class WidthExperiment
                 var curve = new double[grid.Length];
                 for (int i = 0; i < grid.Length; i++) curve[i] = ft.Data[i] - f0t.Data[i];
                 first ??= curve;
-                loss += trace.FinalLoss; mse += Mse(curve, grid); dist += Rms(curve, ntkCurve);
+                loss += trace.FinalLoss; mse += Mse(curve, testY); dist += Rms(curve, ntkCurve);
             }
             int reps = Math.Max(1, settings.Repeats);
             rows.Add(new WidthRow(width, loss / reps, mse / reps, dist / reps, first!));
             done += width;
             progress?.Report(new ProgressInfo(done, total, "width", clock.Elapsed));
         }
-        return new Result(s, y.Data, grid, ntkCurve, Mse(ntkCurve, grid), Mse(ntkInf, grid), eta, rows);
+        return new Result(s, y.Data, grid, ntkCurve, Mse(ntkCurve, testY), Mse(ntkInf, testY), eta, rows, testY, images);
     }
 
-    private static double Mse(double[] f, double[] grid) => grid.Select((g, i) => (f[i] - Target(g)) * (f[i] - Target(g))).Average();
+    /// <summary>The digits' pixel values 0..16 scaled to [0, 1] (in place).</summary>
+    private static Matrix Pixels(Matrix x)
+    {
+        foreach (ref double v in x.Data.AsSpan()) v /= 16;
+        return x;
+    }
+
+    private static double Mse(double[] f, double[] targets) => targets.Select((t, i) => (f[i] - t) * (f[i] - t)).Average();
 
     private static double Rms(double[] a, double[] b) => Math.Sqrt(a.Select((v, i) => (v - b[i]) * (v - b[i])).Average());
 
@@ -131,35 +183,62 @@ public static class WidthExperiment
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(r);
         ArgumentNullException.ThrowIfNull(s);
-        report.Paragraph($"Inputs on the unit circle x = (cos θ, sin θ); the coordinate of the target is s = θ/π ∈ [−1, 1), g(s) = s + sin(10s). " +
+        var widths = r.Rows.Select(w => w.Width).ToArray();
+        if (r.Images)
+            report.Paragraph($"Task: {DigitsTask}. {r.TrainS.Length} training images and {r.GridS.Length} test images drawn at random (a scalar regression). " +
+                             $"CNNs `{s.Architecture}` ('ntk' parameterization; conv layers without a channel count get the width) with {string.Join(", ", widths)} channels are trained by full-batch gradient descent on 1/(2N)·Σ(f − y)² for " +
+                             $"{s.Steps} steps ({s.Repeats} networks per width, errors averaged) at η = {Report.Num(r.LearningRate)} ({s.LearningRateFraction} × 2N/λ_max of the infinite-width CNTK). " +
+                             "Each network is centred (f(x) − f(x; θ₀)), so its infinite-channel limit is the CNTK prediction at the same time t, " +
+                             "Θ*ₓΘ⁻¹(I − e^{−ηtΘ/N})Y, with Θ the convolutional NTK (CNTK). What to see: the distance to the CNTK prediction falls as the channel count grows. The line marks the 1/√width rate of the fluctuations around the limit; with a few networks per width read the trend, not the slope.");
+        else
+            report.Paragraph($"Inputs on the unit circle x = (cos θ, sin θ); the coordinate of the target is s = θ/π ∈ [−1, 1), g(s) = s + sin(10s). " +
                          $"{r.TrainS.Length} training angles drawn uniformly; the test grid is 200 equally spaced angles. Networks `{s.Architecture}` " +
-                         $"('ntk' parameterization) of widths {string.Join(", ", s.Widths)} are trained by full-batch gradient descent on 1/(2N)·Σ(f − y)² for " +
+                         $"('ntk' parameterization) of widths {string.Join(", ", widths)} are trained by full-batch gradient descent on 1/(2N)·Σ(f − y)² for " +
                          $"{s.Steps} steps ({s.Repeats} networks per width, errors averaged) at η = {Report.Num(r.LearningRate)} ({s.LearningRateFraction} × 2N/λ_max of the infinite-width NTK). " +
                          "Each network is centred (f(x) − f(x; θ₀)), so its infinite-width limit is the NTK prediction at the same time t, " +
                          "Θ*ₓΘ⁻¹(I − e^{−ηtΘ/N})Y. What to see: the distance to the NTK prediction falls as the width grows. The line marks the 1/√width rate that the theory gives for the fluctuations of a network around its limit; with a few networks per width the measured decay can be slower and uneven (see the table), so read the trend, not the slope.");
+        string limit = r.Images ? "CNTK" : "NTK";
         report.Image($"{prefix}-distance.png",
-            Charts.Lines("Distance between the trained network and the NTK prediction", "log2(width)", "log10(RMS distance)",
+            Charts.Lines($"Distance between the trained network and the {limit} prediction", r.Images ? "log2(channels)" : "log2(width)", "log10(RMS distance)",
             [
-                new Series("network vs NTK (same t)", r.Rows.Select(w => Math.Log2(w.Width)).ToArray(), r.Rows.Select(w => Math.Log10(w.DistanceToNtk)).ToArray(), Points: true),
+                new Series($"network vs {limit} (same t)", r.Rows.Select(w => Math.Log2(w.Width)).ToArray(), r.Rows.Select(w => Math.Log10(w.DistanceToNtk)).ToArray(), Points: true),
                 new Series("slope −1/2 (1/√width)", r.Rows.Select(w => Math.Log2(w.Width)).ToArray(),
                     r.Rows.Select(w => Math.Log10(r.Rows[0].DistanceToNtk) - 0.5 * Math.Log10((double)w.Width / r.Rows[0].Width)).ToArray()),
-            ]), "distance to the NTK prediction against width");
-        var fits = new List<Series>
+            ]), $"distance to the {limit} prediction against width");
+        var shown = r.Rows.Where((_, i) => i == 0 || i == r.Rows.Count / 2 || i == r.Rows.Count - 1);
+        if (r.Images)
         {
-            new("target g", r.GridS, r.GridS.Select(Target).ToArray()),
-            new("training points", r.TrainS, r.TrainY, Points: true),
-            new("NTK prediction", r.GridS, r.NtkCurve),
-        };
-        foreach (var w in r.Rows.Where((_, i) => i == 0 || i == r.Rows.Count / 2 || i == r.Rows.Count - 1))
-            fits.Add(new Series($"width {w.Width}", r.GridS, w.Curve));
-        report.Image($"{prefix}-fits.png", Charts.Lines("Trained networks against the NTK prediction", "s = θ/π", "f", fits, (-3, 3)), "fits");
-        report.Table(["width", "train loss", "test MSE", "RMS distance to NTK"],
+            // Test images in the order of the CNTK prediction: the networks' predictions close in on its curve.
+            var rank = Enumerable.Range(0, r.NtkCurve.Length).OrderBy(i => r.NtkCurve[i]).ToArray();
+            var xs = rank.Select((_, k) => (double)k).ToArray();
+            var fits = new List<Series>
+            {
+                new("targets (±1)", xs, rank.Select(i => r.TestY[i]).ToArray(), Points: true),
+                new("CNTK prediction", xs, rank.Select(i => r.NtkCurve[i]).ToArray()),
+            };
+            foreach (var w in shown) fits.Add(new Series($"{w.Width} channels", xs, rank.Select(i => w.Curve[i]).ToArray()));
+            report.Image($"{prefix}-fits.png", Charts.Lines("Trained CNNs against the CNTK prediction on the test images", "test image (sorted by the CNTK prediction)", "f", fits, (-2.5, 2.5)), "fits");
+        }
+        else
+        {
+            var fits = new List<Series>
+            {
+                new("target g", r.GridS, r.GridS.Select(Target).ToArray()),
+                new("training points", r.TrainS, r.TrainY, Points: true),
+                new("NTK prediction", r.GridS, r.NtkCurve),
+            };
+            foreach (var w in shown) fits.Add(new Series($"width {w.Width}", r.GridS, w.Curve));
+            report.Image($"{prefix}-fits.png", Charts.Lines("Trained networks against the NTK prediction", "s = θ/π", "f", fits, (-3, 3)), "fits");
+        }
+        report.Table([r.Images ? "channels" : "width", "train loss", "test MSE", $"RMS distance to {limit}"],
             r.Rows.Select(w => (IReadOnlyList<string>)[w.Width.ToString(System.Globalization.CultureInfo.InvariantCulture), Report.Num(w.TrainLoss), Report.Num(w.TestMse), Report.Num(w.DistanceToNtk)]),
             $"{prefix}-results.csv");
-        report.Paragraph($"NTK prediction at the same time: test MSE {Report.Num(r.NtkTestMse)}; NTK kernel regression (t = ∞): test MSE {Report.Num(r.NtkRegressionTestMse)}.");
+        report.Paragraph($"{limit} prediction at the same time: test MSE {Report.Num(r.NtkTestMse)}; {limit} kernel regression (t = ∞): test MSE {Report.Num(r.NtkRegressionTestMse)}.");
         report.Setting($"{prefix}.architecture", s.Architecture);
-        report.Setting($"{prefix}.train_points", s.TrainPoints);
-        report.Setting($"{prefix}.widths", string.Join(",", s.Widths));
+        report.Setting($"{prefix}.task", r.Images ? "digits" : "circle");
+        report.Setting($"{prefix}.train_points", r.TrainS.Length);
+        if (r.Images) report.Setting($"{prefix}.test_points", r.GridS.Length);
+        report.Setting($"{prefix}.widths", string.Join(",", widths));
         report.Setting($"{prefix}.steps", s.Steps);
         report.Setting($"{prefix}.repeats", s.Repeats);
         report.Setting($"{prefix}.learning_rate", r.LearningRate);

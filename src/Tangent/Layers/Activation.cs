@@ -174,25 +174,53 @@ public abstract class Activation : Layer
     /// <inheritdoc />
     public override FiniteLayer Initialize(int inputWidth, int width, Random rng) => new FiniteActivation(this, inputWidth);
 
+    /// <summary>
+    /// The finite twin: φ elementwise, row-parallel on large batches, with a vectorised path for
+    /// (a,b)-ReLU. Inside a <see cref="FiniteScope"/> its output and input-gradient matrices are reused
+    /// between passes of the same shape; outside one every pass returns fresh matrices.
+    /// </summary>
     private sealed class FiniteActivation(Activation phi, int width) : FiniteLayer
     {
-        private Matrix? _input;
+        private Matrix? _input, _out, _dIn;
         public override int OutputWidth => width;
         public override IEnumerable<Matrix> Parameters => [];
 
         public override Matrix Forward(Matrix h)
         {
+            ArgumentNullException.ThrowIfNull(h);
             _input = h;
-            var y = new Matrix(h.Rows, h.Cols);
-            for (int k = 0; k < h.Data.Length; k++) y.Data[k] = phi.Phi(h.Data[k]);
-            return y;
+            var o = FiniteScope.Output(ref _out, h.Rows, h.Cols);
+            int cols = h.Cols;
+            if (phi is ABRelu r)
+            {
+                FiniteScope.AbRelu(h, o, r.A, r.B);
+                return o;
+            }
+            System.Threading.Tasks.Parallel.For(0, h.Rows, FiniteScope.ParallelOptionsFor(h.Data.Length), a =>
+            {
+                var hr = h.Row(a); var or = o.Row(a);
+                for (int j = 0; j < cols; j++) or[j] = phi.Phi(hr[j]);
+            });
+            return o;
         }
 
         public override Matrix Backward(Matrix delta, Backprop into)
         {
-            var h = _input ?? throw new InvalidOperationException("Backward before Forward.");
-            var d = new Matrix(delta.Rows, delta.Cols);
-            for (int k = 0; k < d.Data.Length; k++) d.Data[k] = delta.Data[k] * phi.Derivative(h.Data[k]);
+            ArgumentNullException.ThrowIfNull(delta);
+            var z = _input ?? throw new InvalidOperationException("Backward before Forward.");
+            // δ_in = δ ⊙ φ'(z), in one fused pass.
+            var d = FiniteScope.Output(ref _dIn, delta.Rows, delta.Cols);
+            int cols = z.Cols;
+            if (phi is ABRelu r)
+            {
+                FiniteScope.AbReluBackward(z, delta, d, r.A, r.B);
+                return d;
+            }
+            System.Threading.Tasks.Parallel.For(0, z.Rows, FiniteScope.ParallelOptionsFor(z.Data.Length), a =>
+            {
+                var zr = z.Row(a); var dr = delta.Row(a); var or = d.Row(a);
+                for (int j = 0; j < cols; j++) or[j] = dr[j] * phi.Derivative(zr[j]);
+            });
             return d;
         }
     }

@@ -148,6 +148,12 @@ public sealed class Dense : Layer
 
     internal static string Fmt(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// The finite twin: z = s·h·Wᵀ + sb·b with the scale folded into the GEMM's α (one GEMM per pass
+    /// through the provider). Inside a <see cref="FiniteScope"/> (a network's training step or NTK) its
+    /// output and input-gradient matrices are reused between passes of the same shape (no n×width
+    /// allocation per step) and the gradient with respect to the network's own input is not computed.
+    /// </summary>
     private sealed class FiniteDense : FiniteLayer
     {
         private readonly Dense _layer;
@@ -155,7 +161,8 @@ public sealed class Dense : Layer
         private readonly Matrix? _b;         // 1 × n_out
         private readonly double _scale;      // multiplies W·h: σw/√n_in ('ntk') or 1 ('standard')
         private readonly double _biasScale;  // multiplies b: σb ('ntk') or 1 ('standard')
-        private Matrix? _input;
+        private readonly double[]? _bias;    // σb·b, refreshed on every forward pass
+        private Matrix? _input, _out, _dIn;
 
         public FiniteDense(Dense layer, int nIn, int nOut, Random rng)
         {
@@ -166,7 +173,7 @@ public sealed class Dense : Layer
             _w = new Matrix(nOut, nIn);
             FillGaussian(_w.Data, wStd, rng);
             _b = layer.HasBias ? new Matrix(1, nOut) : null;
-            if (_b is not null) FillGaussian(_b.Data, bStd, rng);
+            if (_b is not null) { FillGaussian(_b.Data, bStd, rng); _bias = new double[nOut]; }
             _scale = standard ? 1 : layer.WeightStd / Math.Sqrt(nIn);
             _biasScale = standard ? 1 : layer.BiasStd;
         }
@@ -177,28 +184,37 @@ public sealed class Dense : Layer
 
         public override Matrix Forward(Matrix h)
         {
+            ArgumentNullException.ThrowIfNull(h);
             if (h.Cols != _w.Cols)
                 throw new ArgumentException($"{_layer}: expected inputs with {_w.Cols} columns, got {h.Shape}.", nameof(h));
             _input = h;
-            var z = LinearAlgebra.Multiply(h, _w, Op.None, Op.Transpose);
-            for (int i = 0; i < z.Rows; i++)
+            var z = FiniteScope.Output(ref _out, h.Rows, _w.Rows);
+            LinearAlgebra.Provider.Gemm(Op.None, Op.Transpose, h.Rows, _w.Rows, h.Cols, _scale, h.Data, Math.Max(h.Cols, 1),
+                _w.Data, Math.Max(_w.Cols, 1), 0, z.Data, Math.Max(_w.Rows, 1));
+            if (_b is null) return z;
+            var bias = _bias!;
+            TensorPrimitives.Multiply(_b.Data, _biasScale, bias);
+            System.Threading.Tasks.Parallel.For(0, z.Rows, FiniteScope.ParallelOptionsFor(z.Data.Length), a =>
             {
-                var row = z.Row(i);
-                for (int j = 0; j < row.Length; j++) row[j] = _scale * row[j] + (_b is null ? 0 : _biasScale * _b.Data[j]);
-            }
+                var r = z.Row(a);
+                TensorPrimitives.Add(r, bias, r);
+            });
             return z;
         }
 
         public override Matrix Backward(Matrix delta, Backprop into)
         {
+            ArgumentNullException.ThrowIfNull(delta);
+            ArgumentNullException.ThrowIfNull(into);
             var h = _input ?? throw new InvalidOperationException("Backward before Forward.");
             if (into.Ntk is { } ntk)
             {
                 // ∂f/∂W = scale·δ·hᵀ, ∂f/∂b = biasScale·δ: the NTK gains scale²·(h·h')(δ·δ') + biasScale²·(δ·δ').
-                var dd = LinearAlgebra.Multiply(delta, delta, Op.None, Op.Transpose);
-                var hh = LinearAlgebra.Multiply(h, h, Op.None, Op.Transpose);
+                var dd = LinearAlgebra.Gram(delta);
+                var hh = LinearAlgebra.Gram(h);
                 double s2 = _scale * _scale, b2 = _b is null ? 0 : _biasScale * _biasScale;
-                for (int k = 0; k < ntk.Data.Length; k++) ntk.Data[k] += (s2 * hh.Data[k] + b2) * dd.Data[k];
+                var t = ntk.Data; var hd = hh.Data; var ddd = dd.Data;
+                for (int k = 0; k < t.Length; k++) t[k] += (s2 * hd[k] + b2) * ddd[k];
             }
             if (into.Gradient(_w) is { } gw)
             {
@@ -208,14 +224,14 @@ public sealed class Dense : Layer
             }
             if (_b is not null && into.Gradient(_b) is { } gb)
             {
-                for (int a = 0; a < delta.Rows; a++)
-                {
-                    var row = delta.Row(a);
-                    for (int j = 0; j < row.Length; j++) gb.Data[j] += _biasScale * row[j];
-                }
+                var acc = gb.Data.AsSpan();
+                for (int a = 0; a < delta.Rows; a++) TensorPrimitives.MultiplyAdd(delta.Row(a), _biasScale, acc, acc);
             }
-            var dIn = LinearAlgebra.Multiply(delta, _w);
-            for (int k = 0; k < dIn.Data.Length; k++) dIn.Data[k] *= _scale;
+            // The network's own input needs no gradient: skip the n×n_out×n_in GEMM (zeros of the input's shape).
+            if (FiniteScope.IsNetworkInput(h)) return FiniteScope.Zeros(ref _dIn, h.Rows, h.Cols);
+            var dIn = FiniteScope.Output(ref _dIn, delta.Rows, _w.Cols);
+            LinearAlgebra.Provider.Gemm(Op.None, Op.None, delta.Rows, _w.Cols, _w.Rows, _scale, delta.Data, Math.Max(delta.Cols, 1),
+                _w.Data, Math.Max(_w.Cols, 1), 0, dIn.Data, Math.Max(_w.Cols, 1));
             return dIn;
         }
     }
@@ -251,4 +267,98 @@ public sealed class Dense : Layer
         double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
         return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
     }
+}
+
+/// <summary>
+/// One pass of a network over a batch (a training step, an empirical NTK) during which finite layers may
+/// reuse their work matrices (outputs, input gradients) between passes of the same shape, so that a
+/// training loop allocates no n×width matrix per step, and may skip the gradient with respect to the
+/// network's input. Outside a scope every pass returns fresh matrices (safe to keep). Per thread; a
+/// matrix returned inside a scope is valid until the same layer's next pass.
+/// </summary>
+internal sealed class FiniteScope : IDisposable
+{
+    [ThreadStatic] private static FiniteScope? t_current;
+    private readonly FiniteScope? _outer;
+    private readonly Matrix _input;
+
+    private FiniteScope(Matrix input) { _input = input; _outer = t_current; t_current = this; }
+
+    /// <summary>Opens a scope on this thread for a pass whose network input is <paramref name="input"/>.</summary>
+    public static FiniteScope Enter(Matrix input) => new(input);
+
+    /// <inheritdoc />
+    public void Dispose() => t_current = _outer;
+
+    /// <summary>True inside a scope.</summary>
+    public static bool Active => t_current is not null;
+
+    /// <summary>True when <paramref name="h"/> is the network's input of the current scope (its gradient is never read).</summary>
+    public static bool IsNetworkInput(Matrix h) => t_current is { } s && ReferenceEquals(s._input, h);
+
+    /// <summary>A rows×cols matrix to be overwritten entirely: inside a scope the cached one when its shape
+    /// fits (not zeroed), else a fresh one (cached when inside a scope).</summary>
+    public static Matrix Output(ref Matrix? cache, int rows, int cols)
+    {
+        if (!Active) return new Matrix(rows, cols);
+        if (cache is null || cache.Rows != rows || cache.Cols != cols)
+            cache = new Matrix(rows, cols, GC.AllocateUninitializedArray<double>(rows * cols));
+        return cache;
+    }
+
+    /// <summary>A zeroed rows×cols matrix (reused inside a scope).</summary>
+    public static Matrix Zeros(ref Matrix? cache, int rows, int cols)
+    {
+        var m = Output(ref cache, rows, cols);
+        if (Active) Array.Clear(m.Data);
+        return m;
+    }
+
+    /// <summary>o = a·min(h, 0) + b·max(h, 0), vectorised, row-parallel on large matrices.</summary>
+    public static void AbRelu(Matrix h, Matrix o, double a0, double b0)
+    {
+        int cols = h.Cols;
+        System.Threading.Tasks.Parallel.For(0, h.Rows, ParallelOptionsFor(h.Data.Length), a =>
+        {
+            var hr = h.Row(a); var or = o.Row(a);
+            int j = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var va = Vector256.Create(a0); var vb = Vector256.Create(b0);
+                for (; j + 4 <= cols; j += 4)
+                {
+                    var v = Vector256.Create<double>(hr.Slice(j, 4));
+                    Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<double>.Zero), va * v, vb * v).CopyTo(or.Slice(j, 4));
+                }
+            }
+            for (; j < cols; j++) { double v = hr[j]; or[j] = v < 0 ? a0 * v : b0 * v; }
+        });
+    }
+
+    /// <summary>d = δ ⊙ (z &lt; 0 ? a : b), the (a,b)-ReLU's backward pass in one fused, vectorised pass.</summary>
+    public static void AbReluBackward(Matrix z, Matrix delta, Matrix d, double a0, double b0)
+    {
+        int cols = z.Cols;
+        System.Threading.Tasks.Parallel.For(0, z.Rows, ParallelOptionsFor(z.Data.Length), a =>
+        {
+            var zr = z.Row(a); var dr = delta.Row(a); var or = d.Row(a);
+            int j = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var va = Vector256.Create(a0); var vb = Vector256.Create(b0);
+                for (; j + 4 <= cols; j += 4)
+                {
+                    var m = Vector256.LessThan(Vector256.Create<double>(zr.Slice(j, 4)), Vector256<double>.Zero);
+                    (Vector256.Create<double>(dr.Slice(j, 4)) * Vector256.ConditionalSelect(m, va, vb)).CopyTo(or.Slice(j, 4));
+                }
+            }
+            for (; j < cols; j++) or[j] = dr[j] * (zr[j] < 0 ? a0 : b0);
+        });
+    }
+
+    private static readonly ParallelOptions Serial1 = new() { MaxDegreeOfParallelism = 1 };
+    private static readonly ParallelOptions Many = new();
+
+    /// <summary>Row-parallel loops only pay off on large matrices.</summary>
+    public static ParallelOptions ParallelOptionsFor(int entries) => entries < 65536 ? Serial1 : Many;
 }

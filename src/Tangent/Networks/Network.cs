@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using Tangent.Dynamics;
 using Tangent.Layers;
 using Tangent.Numerics;
@@ -6,102 +5,162 @@ using Tangent.Numerics;
 namespace Tangent.Networks;
 
 /// <summary>
-/// A finite-width fully connected network (docs/MATH.md §3) built from an <see cref="Architecture"/> made
-/// of <see cref="Dense"/> layers, elementwise <see cref="Activation"/>s and <see cref="Serial"/> /
-/// <see cref="Repeat"/> combinators, with its parameters, a forward pass, backpropagation of a loss
-/// (gradients with respect to every parameter) and the empirical NTK J(x1)·J(x2)ᵀ. Parameters are drawn
-/// N(0, 1) in the 'ntk' parameterization (z = (σw/√n_in)·W·h + σb·b) and N(0, σw²/n_in), N(0, σb²) in
-/// the 'standard' one, exactly as the layers' finite twins. The last dense layer has as many units as
-/// the network has outputs unless its width is fixed; every other dense layer without a width gets
-/// <c>width</c>. Batched work goes through <see cref="LinearAlgebra"/> GEMMs.
+/// A finite-width network (docs/MATH.md §3, docs/NETWORKS.md): the layer tree's finite twins
+/// (<see cref="Architecture.Initialize"/>) with their parameters, a forward pass, backpropagation of a
+/// loss (gradients with respect to every parameter) and the empirical NTK J(x1)·J(x2)ᵀ contracted layer
+/// by layer through <see cref="Backprop"/>. Every architecture the kernels accept trains here: dense
+/// layers, activations, conv / pooling / flatten / global pooling on images (the architecture's
+/// <see cref="Architecture.InputShape"/>), parallel, concat and product branches, repeat, dropout and
+/// layer_norm. Parameters are drawn N(0, 1) in the 'ntk' parameterization (z = (σw/√n_in)·W·h + σb·b)
+/// and N(0, σw²/n_in), N(0, σb²) in the 'standard' one. The dense layer(s) that give the network its
+/// output get <c>outputs</c> units unless they fix their width; every other dense layer without a width,
+/// and every conv without a channel count, gets <c>width</c>. Dropout draws a fresh mask on every forward
+/// pass (also in training: one mask per step). Not safe for concurrent use (work buffers are reused).
 /// </summary>
 public sealed partial class Network
 {
-    private readonly Step[] _steps;
-    private Matrix?[]? _buffers;
+    private readonly Architecture _architecture;   // with the output layer sized
+    private readonly FiniteLayer _root;
+    private readonly Matrix[] _parameters;
+    private readonly int _width, _seed;
+    private Backprop? _gradients;
 
-    private Network(Step[] steps, int inputs, int outputs, string spec)
+    private Network(Architecture architecture, int inputs, int width, int seed, string spec)
     {
-        _steps = steps;
+        _architecture = architecture;
+        _width = width;
+        _seed = seed;
+        _root = architecture.Initialize(inputs, width, new Random(seed));
+        _parameters = [.. _root.Parameters];
         Inputs = inputs;
-        Outputs = outputs;
+        Outputs = _root.OutputWidth;
         Spec = spec;
+        ParameterCount = _parameters.Sum(p => p.Data.Length);
     }
 
-    /// <summary>Input dimension d.</summary>
+    /// <summary>Input dimension d (H·W·C for images, features in H, W, C order).</summary>
     public int Inputs { get; }
 
-    /// <summary>Number of outputs k.</summary>
+    /// <summary>Number of outputs k (the <c>outputs</c> asked for, unless the layers fix the output width).</summary>
     public int Outputs { get; }
 
     /// <summary>The architecture's spec text.</summary>
     public string Spec { get; }
 
     /// <summary>Total number of trainable parameters P.</summary>
-    public int ParameterCount => _steps.OfType<DenseStep>().Sum(s => s.W.Data.Length + (s.B?.Length ?? 0));
+    public int ParameterCount { get; }
 
-    /// <summary>Draws a network (deterministic for a given seed).</summary>
-    /// <param name="architecture">Dense layers and activations (serial/repeat allowed).</param>
-    /// <param name="inputs">Input dimension d.</param>
-    /// <param name="width">Width of hidden dense layers that do not fix their own.</param>
-    /// <param name="outputs">Units of the last dense layer (unless it fixes its width).</param>
+    /// <summary>Draws a network (deterministic for a given seed: the same parameters as
+    /// <c>Architecture.Initialize(inputs, width, new Random(seed))</c> on the architecture with its output layer sized).</summary>
+    /// <param name="architecture">Any architecture the kernels accept; image architectures need <see cref="Architecture.InputShape"/>.</param>
+    /// <param name="inputs">Input dimension d (H·W·C for images).</param>
+    /// <param name="width">Width of hidden dense layers and channels of conv layers that do not fix their own.</param>
+    /// <param name="outputs">Units of the dense layer(s) that end the network (unless they fix their width).
+    /// When no dense layer ends it (e.g. '… global_avg_pool'), the outputs are the last layer's units (<see cref="Outputs"/>).</param>
     /// <param name="seed">Random seed.</param>
-    /// <exception cref="NotSupportedException">The architecture holds a layer without a finite twin here (parallel, conv).</exception>
+    /// <exception cref="ArgumentException">The input dimension disagrees with the image shape, or the layers cannot be built.</exception>
+    /// <exception cref="InvalidOperationException">The architecture has image layers but no input shape.</exception>
     public static Network Create(Architecture architecture, int inputs, int width, int outputs = 1, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(architecture);
         ArgumentOutOfRangeException.ThrowIfLessThan(inputs, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(outputs, 1);
-        var flat = new List<Layer>();
-        Flatten(architecture.Root, flat);
-        int lastDense = flat.FindLastIndex(l => l is Dense);
-        if (lastDense < 0) throw new ArgumentException($"'{architecture}' has no dense layer: a finite network needs at least one (e.g. 'dense relu dense').", nameof(architecture));
-        var rng = new Random(seed);
-        var steps = new List<Step>();
-        int n = inputs;
-        for (int i = 0; i < flat.Count; i++)
+        if (architecture.HasImageLayers)
         {
-            if (flat[i] is Dense d)
-            {
-                int nOut = d.Width ?? (i == lastDense ? outputs : width);
-                steps.Add(new DenseStep(d, n, nOut, rng));
-                n = nOut;
-            }
-            else steps.Add(new ActivationStep((Activation)flat[i]));
+            var shape = architecture.InputShape ?? throw new InvalidOperationException(
+                $"'{architecture}' has image layers: give the image shape with Architecture.WithInputShape (HxWxC, e.g. 8x8x1).");
+            if (shape.Features != inputs)
+                throw new ArgumentException($"'{architecture}' takes {shape} images, i.e. {shape.Features} input columns, not {inputs}.", nameof(inputs));
         }
-        return new Network([.. steps], inputs, n, architecture.ToString());
+        return new Network(WithOutputs(architecture, outputs), inputs, width, seed, architecture.ToString());
     }
 
-    private static void Flatten(Layer layer, List<Layer> into)
+    /// <summary>The architecture with the dense layer(s) that end it given <paramref name="outputs"/> units.</summary>
+    private static Architecture WithOutputs(Architecture architecture, int outputs)
+    {
+        var (root, end) = SizeOutput(architecture.Root, outputs);
+        // A network that ends in width-preserving layers all the way to its input keeps its layers as written.
+        if (end != OutputEnd.Dense) return architecture;
+        return new Architecture(root) { InputShape = architecture.InputShape };
+    }
+
+    /// <summary>Who decides a layer's output width: a dense layer (now sized), another layer (conv, pooling,
+    /// concat: left alone), or its input (width-preserving layers: the layers before decide).</summary>
+    private enum OutputEnd { Dense, Other, Input }
+
+    /// <summary>Rewrites the layer tree so that its output has <paramref name="outputs"/> units where a dense layer decides it.</summary>
+    private static (Layer Layer, OutputEnd End) SizeOutput(Layer layer, int outputs)
     {
         switch (layer)
         {
-            case Serial s: foreach (var l in s.Layers) Flatten(l, into); break;
-            case Repeat r: for (int i = 0; i < r.Count; i++) Flatten(r.Body, into); break;
-            case Dense or Activation: into.Add(layer); break;
+            case Dense d:
+                return (d.Width is null ? new Dense(d.WeightStd, d.BiasStd, d.Parameterization, outputs) : d, OutputEnd.Dense);
+            case Activation or Dropout or LayerNorm:
+                return (layer, OutputEnd.Input);
+            case Serial s:
+            {
+                var layers = s.Layers.ToArray();
+                for (int i = layers.Length - 1; i >= 0; i--)
+                {
+                    var (l, end) = SizeOutput(layers[i], outputs);
+                    layers[i] = l;
+                    if (end == OutputEnd.Other) return (s, OutputEnd.Other);
+                    if (end == OutputEnd.Dense) return (new Serial(layers), OutputEnd.Dense);
+                }
+                return (new Serial(layers), OutputEnd.Input);
+            }
+            case Repeat r:
+            {
+                var (body, end) = SizeOutput(r.Body, outputs);
+                return end switch
+                {
+                    OutputEnd.Other => (r, OutputEnd.Other),
+                    // Only the last copy ends the network (same draw order: copies are initialised in turn).
+                    OutputEnd.Dense => (r.Count == 1 ? body : new Serial([new Repeat(r.Count - 1, r.Body), body]), OutputEnd.Dense),
+                    // A width-preserving body (a residual block): every copy maps outputs-wide inputs to outputs-wide outputs.
+                    _ => (new Repeat(r.Count, body), OutputEnd.Input),
+                };
+            }
+            case ParallelBranches { FanIn: FanIn.Sum } p:
+            {
+                var sized = p.Branches.Select(b => SizeOutput(b, outputs)).ToList();
+                if (sized.Any(b => b.End == OutputEnd.Other)) return (p, OutputEnd.Other);
+                return (new ParallelBranches(p.FanIn, sized.Select(b => b.Layer)), sized.Any(b => b.End == OutputEnd.Input) ? OutputEnd.Input : OutputEnd.Dense);
+            }
+            case ProductFanIn p:
+            {
+                var sized = p.Branches.Select(b => SizeOutput(b, outputs)).ToList();
+                if (sized.Any(b => b.End == OutputEnd.Other)) return (p, OutputEnd.Other);
+                return (new ProductFanIn(sized.Select(b => b.Layer)), sized.Any(b => b.End == OutputEnd.Input) ? OutputEnd.Input : OutputEnd.Dense);
+            }
             default:
-                throw new NotSupportedException($"Finite networks here support dense layers, activations, serial and repeat; '{layer}' is not one. " +
-                                                "Use Architecture.Initialize for other layers (forward pass and NTK only).");
+                return (layer, OutputEnd.Other);   // conv, pooling, flatten, concat: their width is not the outputs'
         }
     }
 
-    /// <summary>A deep copy (same parameters).</summary>
-    public Network Clone() => new(_steps.Select(s => s.Clone()).ToArray(), Inputs, Outputs, Spec);
+    /// <summary>A deep copy (same parameters; an independent dropout stream restarted from the seed).</summary>
+    public Network Clone()
+    {
+        var copy = new Network(_architecture, Inputs, _width, _seed, Spec);
+        for (int i = 0; i < _parameters.Length; i++) _parameters[i].Data.CopyTo(copy._parameters[i].Data, 0);
+        return copy;
+    }
 
-    /// <summary>The outputs f(X), n×k.</summary>
-    public Matrix Predict(Matrix x) => Forward(x, null);
+    /// <summary>The outputs f(X), n×k (a fresh matrix).</summary>
+    public Matrix Predict(Matrix x)
+    {
+        CheckInputs(x, nameof(x));
+        return _root.Forward(x);
+    }
 
-    /// <summary>All parameters, flattened (layer by layer: W row-major, then b).</summary>
+    /// <summary>All parameters, flattened: layer by layer in <see cref="FiniteLayer.Parameters"/> order, each
+    /// parameter matrix row-major (a dense layer: W (n_out × n_in), then b).</summary>
     public double[] GetParameters()
     {
         var p = new double[ParameterCount];
         int o = 0;
-        foreach (var s in _steps.OfType<DenseStep>())
-        {
-            s.W.Data.CopyTo(p, o); o += s.W.Data.Length;
-            if (s.B is not null) { s.B.CopyTo(p, o); o += s.B.Length; }
-        }
+        foreach (var m in _parameters) { m.Data.CopyTo(p, o); o += m.Data.Length; }
         return p;
     }
 
@@ -111,11 +170,7 @@ public sealed partial class Network
     {
         if (p.Length != ParameterCount) throw new ArgumentException($"Expected {ParameterCount} parameters, got {p.Length}.", nameof(p));
         int o = 0;
-        foreach (var s in _steps.OfType<DenseStep>())
-        {
-            p.Slice(o, s.W.Data.Length).CopyTo(s.W.Data); o += s.W.Data.Length;
-            if (s.B is not null) { p.Slice(o, s.B.Length).CopyTo(s.B); o += s.B.Length; }
-        }
+        foreach (var m in _parameters) { p.Slice(o, m.Data.Length).CopyTo(m.Data); o += m.Data.Length; }
     }
 
     /// <summary>The loss on (X, Y).</summary>
@@ -124,20 +179,19 @@ public sealed partial class Network
     /// <summary>The loss and its gradient with respect to all parameters (flat, the layout of <see cref="GetParameters"/>), by backpropagation.</summary>
     public (double Loss, double[] Gradient) LossGradient(Matrix x, Matrix y, Loss loss = Dynamics.Loss.MeanSquaredError)
     {
-        var cache = new List<Matrix>();
-        // Work buffers are reused between calls of the same shape (training loops): no 32 MB
-        // temporaries per step for a 1000×4096 layer. Hence a Network is not safe for concurrent training.
-        var buffers = _buffers ??= new Matrix?[3 * _steps.Length];
-        var f = Forward(x, cache, buffers);
+        CheckInputs(x, nameof(x));
+        ArgumentNullException.ThrowIfNull(y);
+        // Inside the scope the layers reuse their work matrices between calls of the same shape (training
+        // loops: no 32 MB temporaries per step for a 1000×4096 layer) and skip the gradient of x itself.
+        using var scope = FiniteScope.Enter(x);
+        var f = _root.Forward(x);
         var (value, delta) = LossAndResidual(f, y, loss);
-        var grads = Backward(delta, cache, buffers);
+        var into = _gradients ??= new Backprop(parameters: _parameters);
+        into.ClearGradients();
+        _root.Backward(delta, into);
         var g = new double[ParameterCount];
         int o = 0;
-        foreach (var (gw, gb) in grads)
-        {
-            gw.Data.CopyTo(g, o); o += gw.Data.Length;
-            if (gb is not null) { gb.CopyTo(g, o); o += gb.Length; }
-        }
+        foreach (var m in _parameters) { into.Gradient(m)!.Data.CopyTo(g, o); o += m.Data.Length; }
         return (value, g);
     }
 
@@ -163,67 +217,11 @@ public sealed partial class Network
                 FunctionSpaceDynamics.Gradient(Dynamics.Loss.SoftmaxCrossEntropy, f, y));
     }
 
-    /// <summary>Forward pass; when <paramref name="cache"/> is given it receives every step's input.</summary>
-    private Matrix Forward(Matrix x, List<Matrix>? cache, Matrix?[]? buffers = null)
+    private void CheckInputs(Matrix x, string name)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        if (x.Cols != Inputs) throw new ArgumentException($"The network takes {Inputs} input columns, got {x.Shape}.", nameof(x));
-        var h = x;
-        foreach (var s in _steps)
-        {
-            cache?.Add(h);
-            h = s.Forward(h, buffers?[Array.IndexOf(_steps, s)]);
-            if (buffers is not null) buffers[Array.IndexOf(_steps, s)] = h;
-        }
-        return h;
+        ArgumentNullException.ThrowIfNull(x, name);
+        if (x.Cols != Inputs) throw new ArgumentException($"The network takes {Inputs} input columns, got {x.Shape}.", name);
     }
-
-    /// <summary>Backpropagates δ = ∂L/∂f through the cached forward pass: per dense layer (∂L/∂W, ∂L/∂b).</summary>
-    private List<(Matrix W, double[]? B)> Backward(Matrix delta, List<Matrix> cache, Matrix?[]? buffers = null)
-    {
-        var grads = new List<(Matrix, double[]?)>();
-        for (int i = _steps.Length - 1; i >= 0; i--)
-        {
-            var h = cache[i];
-            switch (_steps[i])
-            {
-                case DenseStep d:
-                    // z = s·h·Wᵀ + sb·b: ∂L/∂W = s·δᵀ·h, ∂L/∂b = sb·Σ_a δ_a, ∂L/∂h = s·δ·W.
-                    var gw = Reuse(buffers?[_steps.Length + 2 * i], d.W.Rows, d.W.Cols);
-                    if (buffers is not null) buffers[_steps.Length + 2 * i] = gw;
-                    LinearAlgebra.Provider.Gemm(Op.Transpose, Op.None, d.W.Rows, d.W.Cols, delta.Rows, d.Scale, delta.Data, Math.Max(delta.Cols, 1), h.Data, Math.Max(h.Cols, 1), 0, gw.Data, Math.Max(d.W.Cols, 1));
-                    double[]? gb = null;
-                    if (d.B is not null)
-                    {
-                        gb = new double[d.B.Length];
-                        for (int a = 0; a < delta.Rows; a++)
-                        {
-                            var r = delta.Row(a);
-                            for (int j = 0; j < r.Length; j++) gb[j] += r[j];
-                        }
-                        for (int j = 0; j < gb.Length; j++) gb[j] *= d.BiasScale;
-                    }
-                    grads.Add((gw, gb));
-                    if (i > 0)
-                    {
-                        delta = d.BackInput(delta, buffers?[_steps.Length + 2 * i + 1]);
-                        if (buffers is not null) buffers[_steps.Length + 2 * i + 1] = delta;
-                    }
-                    break;
-                case ActivationStep act:
-                    delta = act.BackwardDelta(h, delta);
-                    break;
-            }
-        }
-        grads.Reverse();
-        return grads;
-    }
-
-    /// <summary>A matrix whose storage is not zeroed (for outputs that are overwritten entirely, e.g. GEMM with β = 0).</summary>
-    private static Matrix Reuse(Matrix? m, int rows, int cols) => m is not null && m.Rows == rows && m.Cols == cols ? m : Uninitialized(rows, cols);
-
-    /// <summary>A matrix whose storage is not zeroed.</summary>
-    internal static Matrix Uninitialized(int rows, int cols) => new(rows, cols, GC.AllocateUninitializedArray<double>(rows * cols));
 
     internal static void Scale(Matrix m, double s)
     {
@@ -231,145 +229,4 @@ public sealed partial class Network
         var data = m.Data;
         for (int k = 0; k < data.Length; k++) data[k] *= s;
     }
-
-    private abstract class Step
-    {
-        public abstract Matrix Forward(Matrix h, Matrix? into = null);
-        public abstract Step Clone();
-    }
-
-    private sealed class DenseStep : Step
-    {
-        public readonly Matrix W;          // n_out × n_in
-        public readonly double[]? B;       // n_out
-        public readonly double Scale, BiasScale;
-
-        public DenseStep(Dense layer, int nIn, int nOut, Random rng)
-        {
-            bool standard = layer.Parameterization == Parameterization.Standard;
-            W = new Matrix(nOut, nIn);
-            Dense.FillGaussian(W.Data, standard ? layer.WeightStd / Math.Sqrt(nIn) : 1, rng);
-            if (layer.HasBias)
-            {
-                B = new double[nOut];
-                Dense.FillGaussian(B, standard ? layer.BiasStd : 1, rng);
-            }
-            Scale = standard ? 1 : layer.WeightStd / Math.Sqrt(nIn);
-            BiasScale = standard ? 1 : layer.BiasStd;
-        }
-
-        private DenseStep(Matrix w, double[]? b, double scale, double biasScale) { W = w; B = b; Scale = scale; BiasScale = biasScale; }
-
-        public override Step Clone() => new DenseStep(W.Clone(), (double[]?)B?.Clone(), Scale, BiasScale);
-
-        /// <summary>∂/∂h = s·δ·W (a fresh matrix).</summary>
-        public Matrix BackInput(Matrix delta, Matrix? into = null)
-        {
-            var o = Reuse(into, delta.Rows, W.Cols);
-            LinearAlgebra.Provider.Gemm(Op.None, Op.None, delta.Rows, W.Cols, W.Rows, Scale, delta.Data, Math.Max(delta.Cols, 1), W.Data, Math.Max(W.Cols, 1), 0, o.Data, Math.Max(W.Cols, 1));
-            return o;
-        }
-
-        public override Matrix Forward(Matrix h, Matrix? into = null)
-        {
-            // z = s·h·Wᵀ (the scale folded into the GEMM's α), then + sb·b.
-            var z = Reuse(into, h.Rows, W.Rows);
-            LinearAlgebra.Provider.Gemm(Op.None, Op.Transpose, h.Rows, W.Rows, h.Cols, Scale, h.Data, Math.Max(h.Cols, 1), W.Data, Math.Max(W.Cols, 1), 0, z.Data, Math.Max(W.Rows, 1));
-            if (B is null) return z;
-            int cols = z.Cols;
-            var bias = new double[cols];
-            for (int j = 0; j < cols; j++) bias[j] = BiasScale * B[j];
-            System.Threading.Tasks.Parallel.For(0, z.Rows, ParallelOptionsFor(z.Data.Length), a =>
-            {
-                var r = z.Row(a);
-                int j = 0;
-                if (Vector256.IsHardwareAccelerated)
-                    for (; j + 4 <= cols; j += 4)
-                        (Vector256.Create<double>(r.Slice(j, 4)) + Vector256.Create<double>(bias.AsSpan(j, 4))).CopyTo(r.Slice(j, 4));
-                for (; j < cols; j++) r[j] += bias[j];
-            });
-            return z;
-        }
-    }
-
-    private sealed class ActivationStep(Activation phi) : Step
-    {
-        public override Step Clone() => this;
-
-        public override Matrix Forward(Matrix h, Matrix? into = null)
-        {
-            var o = Reuse(into, h.Rows, h.Cols);
-            if (phi is ABRelu r)
-            {
-                double a0 = r.A, b0 = r.B;
-                int cols = h.Cols;
-                System.Threading.Tasks.Parallel.For(0, h.Rows, ParallelOptionsFor(h.Data.Length), a =>
-                {
-                    var hr = h.Row(a); var or = o.Row(a);
-                    int j = 0;
-                    if (Vector256.IsHardwareAccelerated)
-                    {
-                        var va = Vector256.Create(a0); var vb = Vector256.Create(b0);
-                        for (; j + 4 <= cols; j += 4)
-                        {
-                            var v = Vector256.Create<double>(hr.Slice(j, 4));
-                            Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<double>.Zero), va * v, vb * v).CopyTo(or.Slice(j, 4));
-                        }
-                    }
-                    for (; j < cols; j++) { double v = hr[j]; or[j] = v < 0 ? a0 * v : b0 * v; }
-                });
-                return o;
-            }
-            ElementWise(h, o, phi.Phi);
-            return o;
-        }
-
-        /// <summary>δ_in = δ ⊙ φ'(z), z = this step's input; overwrites and returns <paramref name="delta"/>
-        /// (every δ handed here is a fresh matrix owned by the backward pass).</summary>
-        public Matrix BackwardDelta(Matrix z, Matrix delta)
-        {
-            int cols = z.Cols;
-            if (phi is ABRelu r)
-            {
-                double a0 = r.A, b0 = r.B;
-                System.Threading.Tasks.Parallel.For(0, z.Rows, ParallelOptionsFor(z.Data.Length), a =>
-                {
-                    var zr = z.Row(a); var dr = delta.Row(a);
-                    int j = 0;
-                    if (Vector256.IsHardwareAccelerated)
-                    {
-                        var va = Vector256.Create(a0); var vb = Vector256.Create(b0);
-                        for (; j + 4 <= cols; j += 4)
-                        {
-                            var m = Vector256.LessThan(Vector256.Create<double>(zr.Slice(j, 4)), Vector256<double>.Zero);
-                            (Vector256.Create<double>(dr.Slice(j, 4)) * Vector256.ConditionalSelect(m, va, vb)).CopyTo(dr.Slice(j, 4));
-                        }
-                    }
-                    for (; j < cols; j++) dr[j] *= zr[j] < 0 ? a0 : b0;
-                });
-                return delta;
-            }
-            System.Threading.Tasks.Parallel.For(0, z.Rows, ParallelOptionsFor(z.Data.Length), a =>
-            {
-                var zr = z.Row(a); var dr = delta.Row(a);
-                for (int j = 0; j < cols; j++) dr[j] *= phi.Derivative(zr[j]);
-            });
-            return delta;
-        }
-
-        private static void ElementWise(Matrix h, Matrix o, Func<double, double> f)
-        {
-            int cols = h.Cols;
-            System.Threading.Tasks.Parallel.For(0, h.Rows, ParallelOptionsFor(h.Data.Length), a =>
-            {
-                var hr = h.Row(a); var or = o.Row(a);
-                for (int j = 0; j < cols; j++) or[j] = f(hr[j]);
-            });
-        }
-    }
-
-    private static readonly System.Threading.Tasks.ParallelOptions Serial1 = new() { MaxDegreeOfParallelism = 1 };
-    private static readonly System.Threading.Tasks.ParallelOptions Many = new();
-
-    private static System.Threading.Tasks.ParallelOptions ParallelOptionsFor(int entries) => entries < 65536 ? Serial1 : Many;
 }

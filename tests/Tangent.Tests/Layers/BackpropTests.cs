@@ -16,7 +16,7 @@ public sealed class BackpropTests
         var arch = Architecture.Parse(spec);
         var net = arch.Initialize(3, 4, new Random(5));
         var x = RandomInputs(4, 3, 6);
-        var ntk = EmpiricalKernels.Compute(net, x, null, KernelOutputs.Ntk).Ntk;
+        var ntk = Network.Create(arch, 3, 4, outputs: 4, seed: 5).Ntk(x);   // the same parameters as net
 
         var expected = FiniteDifferenceJacobianGram(net, x);   // J(x) by central differences, then J·Jᵀ
         Assert.True(RelativeFrobenius(ntk, expected) < 1e-7, $"backprop vs finite differences: {RelativeFrobenius(ntk, expected):G3}");
@@ -29,7 +29,7 @@ public sealed class BackpropTests
         var net = arch.Initialize(2, 8, new Random(1));
         var x = RandomInputs(3, 2, 2);
         var f = net.Forward(x);
-        var k = EmpiricalKernels.Compute(net, x, RandomInputs(2, 2, 3), KernelOutputs.Nngp).Nngp;
+        var k = Network.Create(arch, 2, 8, outputs: 8, seed: 1).Nngp(x, RandomInputs(2, 2, 3));   // the same parameters as net
         Assert.Equal(3, k.Rows);
         Assert.Equal(2, k.Cols);
         var f2 = net.Forward(RandomInputs(2, 2, 3));

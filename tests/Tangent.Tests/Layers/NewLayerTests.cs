@@ -61,7 +61,7 @@ public sealed class NewLayerTests
         int d = shape is null ? 3 : 16;
         var net = arch.Initialize(d, 4, new Random(5));
         var x = RandomInputs(4, d, 6);
-        var ntk = EmpiricalKernels.Compute(net, x, null, KernelOutputs.Ntk).Ntk;
+        var ntk = Network.Create(arch, d, 4, outputs: 4, seed: 5).Ntk(x);   // the same parameters as net
         var expected = FiniteDifferenceJacobianGram(net, x);   // J(x) by central differences, then J·Jᵀ
         Assert.True(RelativeFrobenius(ntk, expected) < 1e-7, $"{spec}: backprop vs finite differences: {RelativeFrobenius(ntk, expected):G3}");
     }

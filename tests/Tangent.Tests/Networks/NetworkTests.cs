@@ -7,7 +7,7 @@ namespace Tangent.Tests.Networks;
 
 public class NetworkTests
 {
-    private static Matrix RandomMatrix(int r, int c, int seed)
+    internal static Matrix RandomMatrix(int r, int c, int seed)
     {
         var rng = new Random(seed);
         return Matrix.Build(r, c, (_, _) => rng.NextDouble() * 2 - 1);
@@ -112,14 +112,15 @@ public class NetworkTests
     }
 
     [Fact]
-    public void AgreesWithTheLayersFiniteTwinOnTheNtk()
+    public void HoldsTheSameParametersAsTheLayersFiniteTwin()
     {
         // Same seed, same draw order: Network and Architecture.Initialize hold identical parameters.
         var arch = Architecture.Parse("dense(w=1.5,b=0.2) relu dense(w=1.1,b=0.3) relu dense(w=1,b=0.1)");
         var x = RandomMatrix(5, 3, 1);
-        var twin = EmpiricalKernels.Compute(arch.Initialize(3, 6, new Random(4)), x, null, KernelOutputs.Ntk).Ntk;
+        var twin = arch.Initialize(3, 6, new Random(4));
         var net = Network.Create(arch, 3, 6, outputs: 6, seed: 4);
-        Assert.True(twin.MaxAbsDifference(net.Ntk(x)) < 1e-10);
+        Assert.Equal(twin.Parameters.SelectMany(p => p.Data).ToArray(), net.GetParameters());
+        Assert.True(twin.Forward(x).MaxAbsDifference(net.Predict(x)) < 1e-12);
     }
 
     [Fact]
