@@ -1,6 +1,5 @@
 using Tangent.Dynamics;
 using Tangent.Engine;
-using Tangent.Layers;
 using Tangent.Networks;
 using Tangent.Numerics;
 

@@ -173,7 +173,7 @@ public sealed partial class Network
         {
             cache?.Add(h);
             h = s.Forward(h, buffers?[Array.IndexOf(_steps, s)]);
-            if (buffers is not null) buffers[Array.IndexOf(_steps, s)] = h;
+            buffers?[Array.IndexOf(_steps, s)] = h;
         }
         return h;
     }
@@ -190,7 +190,7 @@ public sealed partial class Network
                 case DenseStep d:
                     // z = s·h·Wᵀ + sb·b: ∂L/∂W = s·δᵀ·h, ∂L/∂b = sb·Σ_a δ_a, ∂L/∂h = s·δ·W.
                     var gw = Reuse(buffers?[_steps.Length + 2 * i], d.W.Rows, d.W.Cols);
-                    if (buffers is not null) buffers[_steps.Length + 2 * i] = gw;
+                    buffers?[_steps.Length + 2 * i] = gw;
                     LinearAlgebra.Provider.Gemm(Op.Transpose, Op.None, d.W.Rows, d.W.Cols, delta.Rows, d.Scale, delta.Data, Math.Max(delta.Cols, 1), h.Data, Math.Max(h.Cols, 1), 0, gw.Data, Math.Max(d.W.Cols, 1));
                     double[]? gb = null;
                     if (d.B is not null)
@@ -207,7 +207,7 @@ public sealed partial class Network
                     if (i > 0)
                     {
                         delta = d.BackInput(delta, buffers?[_steps.Length + 2 * i + 1]);
-                        if (buffers is not null) buffers[_steps.Length + 2 * i + 1] = delta;
+                        buffers?[_steps.Length + 2 * i + 1] = delta;
                     }
                     break;
                 case ActivationStep act:

@@ -1,7 +1,6 @@
 using Tangent.Dynamics;
 using Tangent.Layers;
 using Tangent.Models;
-using Tangent.Numerics;
 
 namespace Tangent.Tests.Models;
 
