@@ -5,11 +5,14 @@
 # cross-check tests) are installed when running as root with apt; without them the native-provider
 # and cross-check tests are skipped, never failed.
 #   scripts/test.sh --fast   the edit-test loop: skips tests tagged [Trait("Category", "Slow")]
-#                            (child processes, signals) and the apt step; CI runs everything.
+#                            (child processes, signals), the apt step and the style check; CI runs everything.
+# The full run also checks the code style (`dotnet format --verify-no-changes`, docs/CONTRIBUTING.md "Style"); a
+# style difference counts as one failed test and names the fix (`dotnet format`).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 filter=()
-if [ "${1:-}" = "--fast" ]; then filter=(--filter "Category!=Slow"); export TANGENT_NO_APT=1; fi
+fast=0
+if [ "${1:-}" = "--fast" ]; then fast=1; filter=(--filter "Category!=Slow"); export TANGENT_NO_APT=1; fi
 
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && [ "${TANGENT_NO_APT:-}" != "1" ]; then
   need=()
@@ -38,5 +41,19 @@ for trx in "$results"/*.trx; do
 done
 rm -rf "$results"
 if [ "$rc" != "0" ] && [ "$failed" = "0" ]; then failed=1; echo "build or test host failed (exit $rc)"; fi
+
+if [ "$fast" = "0" ]; then
+  echo "checking the code style (dotnet format --verify-no-changes) ..."
+  style_log=$(mktemp)
+  if dotnet format Tangent.sln --verify-no-changes >"$style_log" 2>&1; then
+    echo "style: ok"
+  else
+    diffs=$(grep -E '(error|warning) ' "$style_log" | sed -E "s#^$PWD/##; s# \[[^]]*\]\$##")
+    if [ -n "$diffs" ]; then head -40 <<<"$diffs"; else tail -20 "$style_log"; fi
+    echo "style: the code differs from .editorconfig (above). Run 'dotnet format' at the repository root, review and commit the changes."
+    failed=$((failed + 1)); rc=1
+  fi
+  rm -f "$style_log"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = "0" ] && [ "$rc" = "0" ]

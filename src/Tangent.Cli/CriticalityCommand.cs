@@ -70,7 +70,7 @@ internal static class CriticalityCommand
     /// <summary>The value as the user typed it, with its meaning when that differs (1e400 = ∞).</summary>
     private static string Raw(ParseResult r, Option option, double value)
     {
-        string? typed = r.GetResult(option)?.Tokens.FirstOrDefault()?.Value;
+        string? typed = r.GetResult(option)?.Tokens is { Count: > 0 } tokens ? tokens[0].Value : null;
         string v = value.ToString(CultureInfo.InvariantCulture);
         return typed is null || typed == v ? v : $"{typed} (= {v})";
     }

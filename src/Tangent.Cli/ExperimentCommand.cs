@@ -46,8 +46,11 @@ internal static class ExperimentCommand
                     // the widest random-features matrix, (n + test points) × 75n doubles, must fit before anything runs
                     CliOptions.RequireMemory(checked(8L * (n + new DoubleDescentSettings().TestPoints) * 75 * n), $"--train {n}",
                         "give a smaller --train (the feature matrices grow as 75n²).");
-                    var s = new DoubleDescentSettings { TrainPoints = n, Seeds = r.GetValue(seeds), Seed = r.GetValue(seed),
-                        Features = new[] { 0.05, 0.125, 0.25, 0.5, 0.75, 0.875, 0.95, 1, 1.05, 1.125, 1.25, 1.5, 2, 3, 5, 10, 25, 75 }.Select(f => Math.Max(1, (int)Math.Round(f * n))).Distinct().ToArray() };
+                    var s = new DoubleDescentSettings
+                    {
+                        TrainPoints = n, Seeds = r.GetValue(seeds), Seed = r.GetValue(seed),
+                        Features = new[] { 0.05, 0.125, 0.25, 0.5, 0.75, 0.875, 0.95, 1, 1.05, 1.125, 1.25, 1.5, 2, 3, 5, 10, 25, 75 }.Select(f => Math.Max(1, (int)Math.Round(f * n))).Distinct().ToArray()
+                    };
                     var res = DoubleDescentExperiment.Run(s, TangentCli.Cancellation);
                     DoubleDescentExperiment.AddTo(report, res, s);
                     foreach (var p in res.Points) output.WriteLine($"k = {p.Features,5}: test MSE {Report.Num(p.TestMse)}");

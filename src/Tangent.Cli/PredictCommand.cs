@@ -128,7 +128,7 @@ internal static class PredictCommand
     internal const string PredictionFix = "the kernel solve or the time evolution overflowed: add a ridge (--ridge 1e-6 --ridge-relative), lower --learning-rate, or scale the inputs.";
 
     /// <summary>One path (one time, or all times stacked) or one per time with --per-time; each reserved in the plan.</summary>
-    private static List<string> Paths(OutputPlan outputs, string option, FileInfo file, IReadOnlyList<double> times, bool perTime)
+    private static List<string> Paths(OutputPlan outputs, string option, FileInfo file, List<double> times, bool perTime)
     {
         string full = outputs.Declare(option, file);
         if (!perTime) return [full];
@@ -143,7 +143,7 @@ internal static class PredictCommand
     }
 
     /// <summary>One matrix per path when there is a path per time (one time, or --per-time); else one stacked file.</summary>
-    private static void Add(OutputPlan outputs, string option, List<string> paths, List<Matrix> slices, IReadOnlyList<double> times, string what, IReadOnlyList<string> names)
+    private static void Add(OutputPlan outputs, string option, List<string> paths, List<Matrix> slices, List<double> times, string what, IReadOnlyList<string> names)
     {
         if (paths.Count == slices.Count)
         {

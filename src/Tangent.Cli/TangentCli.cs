@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Tangent.Dynamics;
 using Tangent.Data;
+using Tangent.Dynamics;
 using Tangent.Numerics;
 
 namespace Tangent.Cli;

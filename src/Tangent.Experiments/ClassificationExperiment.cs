@@ -74,8 +74,8 @@ public static class ClassificationExperiment
         rows.Add(new Row($"NTK regression ({settings.Architecture}, t = ∞)", Metrics.Accuracy(pTrain, lTrain), Metrics.Accuracy(pTest, lTest), clock.Elapsed.TotalSeconds));
 
         clock.Restart();
-        var gauss = new KernelRegression(ClassicalKernel.Gaussian(1.0 / xTrain.Cols)) { Ridge = Ridge.Relative(1e-8) }.Fit(xTrain, yTr);
-        rows.Add(new Row($"Gaussian kernel regression (γ = 1/{xTrain.Cols})", Metrics.Accuracy(gauss.Predict(xTrain), lTrain), Metrics.Accuracy(gauss.Predict(xTest), lTest), clock.Elapsed.TotalSeconds));
+        var gauss = new KernelRegression(ClassicalKernel.Gaussian(1.0 / xTrain.Cols)) { Ridge = Ridge.Relative(1e-8) }.Fit(xTrain, yTr, cancellationToken: cancellationToken);
+        rows.Add(new Row($"Gaussian kernel regression (γ = 1/{xTrain.Cols})", Metrics.Accuracy(gauss.Predict(xTrain, cancellationToken: cancellationToken), lTrain), Metrics.Accuracy(gauss.Predict(xTest, cancellationToken: cancellationToken), lTest), clock.Elapsed.TotalSeconds));
 
         clock.Restart();
         var net = Network.Create(arch, xTrain.Cols, settings.Width, k, settings.Seed + 1);

@@ -1,4 +1,3 @@
-using Tangent.Dynamics;
 using Tangent.Layers;
 using Tangent.Numerics;
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Tangent.Numerics;
 
@@ -10,6 +11,9 @@ namespace Tangent.Data;
 /// </summary>
 public static class CsvFile
 {
+    /// <summary>Typographic dashes that spreadsheets write where a minus sign is meant (U+2212, U+2012–U+2014, U+FE63, U+FF0D).</summary>
+    private static readonly SearchValues<char> TypographicMinus = SearchValues.Create("\u2212\u2012\u2013\u2014\uFE63\uFF0D");
+
     /// <summary>Reads a CSV file into a table of numbers.</summary>
     /// <param name="path">The file (<c>.gz</c>: gzipped).</param>
     /// <param name="options">Header and delimiter choices (default: detect both).</param>
@@ -214,7 +218,7 @@ public static class CsvFile
         string text = cell.ToString();
         if (text.Length == 0)
             throw new DataFormatException(source, row, col, "the cell is empty (a missing value). Fill it in or drop the row." + firstRowHint);
-        int dash = text.AsSpan().IndexOfAny("\u2212\u2012\u2013\u2014\uFE63\uFF0D");
+        int dash = text.AsSpan().IndexOfAny(TypographicMinus);
         string hint = dash >= 0
             ? $" It contains the Unicode character U+{(int)text[dash]:X4} ('{text[dash]}') where a minus sign is meant: numbers need the ASCII hyphen-minus '-' (spreadsheets and word processors sometimes write a typographic minus); replace it."
             : IsMissingMarker(cell)

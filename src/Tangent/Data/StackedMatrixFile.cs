@@ -1,7 +1,4 @@
-using System.Buffers.Binary;
 using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Text;
 using Tangent.Numerics;
 
 namespace Tangent.Data;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Tangent.Numerics;
 
 namespace Tangent.Data;
 

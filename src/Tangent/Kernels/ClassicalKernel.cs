@@ -325,11 +325,11 @@ public sealed record ClassicalKernel : IKernel
             var tol = Vector512.Create(NearDuplicateTolerance);
             for (; j <= row.Length - Vector512<double>.Count; j += Vector512<double>.Count)
             {
-                var g = Vector512.Create<double>(row.Slice(j));
-                var s = vi + Vector512.Create<double>(sqJ.Slice(j));
+                var g = Vector512.Create<double>(row[j..]);
+                var s = vi + Vector512.Create<double>(sqJ[j..]);
                 var d2 = Vector512.Max(Vector512.FusedMultiplyAdd(minus2, g, s), Vector512<double>.Zero);
                 var v = takeSqrt ? Vector512.Sqrt(d2) : d2;
-                (v * vs).CopyTo(row.Slice(j));
+                (v * vs).CopyTo(row[j..]);
                 if (Vector512.LessThanOrEqualAny(d2, tol * s))
                     for (int q = j; q < j + Vector512<double>.Count; q++) FixIfNear(row, q, sqI + sqJ[q], scale, takeSqrt, xi, x2, col0);
             }
@@ -342,11 +342,11 @@ public sealed record ClassicalKernel : IKernel
             var tol = Vector256.Create(NearDuplicateTolerance);
             for (; j <= row.Length - Vector256<double>.Count; j += Vector256<double>.Count)
             {
-                var g = Vector256.Create<double>(row.Slice(j));
-                var s = vi + Vector256.Create<double>(sqJ.Slice(j));
+                var g = Vector256.Create<double>(row[j..]);
+                var s = vi + Vector256.Create<double>(sqJ[j..]);
                 var d2 = Vector256.Max(Vector256.FusedMultiplyAdd(minus2, g, s), Vector256<double>.Zero);
                 var v = takeSqrt ? Vector256.Sqrt(d2) : d2;
-                (v * vs).CopyTo(row.Slice(j));
+                (v * vs).CopyTo(row[j..]);
                 if (Vector256.LessThanOrEqualAny(d2, tol * s))
                     for (int q = j; q < j + Vector256<double>.Count; q++) FixIfNear(row, q, sqI + sqJ[q], scale, takeSqrt, xi, x2, col0);
             }

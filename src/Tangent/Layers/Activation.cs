@@ -32,16 +32,16 @@ public abstract class Activation : Layer
     /// <exception cref="NonGaussianInputException">The state is not a Gaussian pre-activation
     /// (<see cref="KernelState.IsGaussian"/> false: the raw input, an activation's output, a concatenation);
     /// <see cref="Identity"/>, a linear map, accepts any state.</exception>
-    public override KernelState Apply(KernelState s)
+    public override KernelState Apply(KernelState state)
     {
-        if (this is Identity) return s;
-        if (!s.IsGaussian) throw NonGaussianInputException.ForState(this);
-        return s with
+        if (this is Identity) return state;
+        if (!state.IsGaussian) throw NonGaussianInputException.ForState(this);
+        return state with
         {
-            Nngp = Nngp(s.Cov1, s.Nngp, s.Cov2),
-            Ntk = HasNtk ? s.Ntk * NtkFactor(s.Cov1, s.Nngp, s.Cov2) : double.NaN,
-            Cov1 = Variance(s.Cov1),
-            Cov2 = Variance(s.Cov2),
+            Nngp = Nngp(state.Cov1, state.Nngp, state.Cov2),
+            Ntk = HasNtk ? state.Ntk * NtkFactor(state.Cov1, state.Nngp, state.Cov2) : double.NaN,
+            Cov1 = Variance(state.Cov1),
+            Cov2 = Variance(state.Cov2),
             IsGaussian = false,
         };
     }

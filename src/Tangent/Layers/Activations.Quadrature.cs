@@ -98,7 +98,7 @@ public sealed class QuadratureActivation : Activation
     public double Mean(double q) => Moment(_phi, q, 1);
 
     /// <summary>E[f(u)ᵖ], u ~ N(0, q), p = 1 or 2.</summary>
-    private double Moment(Func<double, double> f, double q, int power)
+    private static double Moment(Func<double, double> f, double q, int power)
     {
         double sigma = Math.Sqrt(Math.Max(q, 0));
         if (!(sigma > 0)) { double v = f(0); return power == 1 ? v : v * v; }

@@ -187,10 +187,10 @@ internal sealed class ComposedActivation : Activation
     }
 
     /// <inheritdoc />
-    public override KernelState Apply(KernelState s)
+    public override KernelState Apply(KernelState state)
     {
-        EnsureAccurate(Math.Max(s.Cov1, s.Cov2));
-        return base.Apply(s);
+        EnsureAccurate(Math.Max(state.Cov1, state.Cov2));
+        return base.Apply(state);
     }
 
     /// <inheritdoc />

@@ -48,14 +48,14 @@ public sealed class Dense : Layer
     public bool HasBias => BiasStd != 0;
 
     /// <inheritdoc />
-    public override KernelState Apply(KernelState s)
+    public override KernelState Apply(KernelState state)
     {
         double w2 = WeightStd * WeightStd, b2 = BiasStd * BiasStd;
-        double nngp = w2 * s.Nngp + b2;
+        double nngp = w2 * state.Nngp + b2;
         double ntk = Parameterization == Parameterization.Ntk
-            ? nngp + w2 * s.Ntk
-            : RequireInputWidth(s.Width) * s.Nngp + w2 * s.Ntk + (HasBias ? 1 : 0);
-        return s with { Nngp = nngp, Ntk = ntk, Cov1 = w2 * s.Cov1 + b2, Cov2 = w2 * s.Cov2 + b2, Width = Width, IsGaussian = true };
+            ? nngp + w2 * state.Ntk
+            : RequireInputWidth(state.Width) * state.Nngp + w2 * state.Ntk + (HasBias ? 1 : 0);
+        return state with { Nngp = nngp, Ntk = ntk, Cov1 = w2 * state.Cov1 + b2, Cov2 = w2 * state.Cov2 + b2, Width = Width, IsGaussian = true };
     }
 
     private int RequireInputWidth(int? width) => width ?? throw new InvalidOperationException(

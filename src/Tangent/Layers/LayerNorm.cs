@@ -22,14 +22,14 @@ public sealed class LayerNorm : Layer
 
     /// <inheritdoc />
     /// <exception cref="NonGaussianInputException">The state is not a Gaussian pre-activation.</exception>
-    public override KernelState Apply(KernelState s)
+    public override KernelState Apply(KernelState state)
     {
-        if (!s.IsGaussian)
+        if (!state.IsGaussian)
             throw new NonGaussianInputException(
                 "'layer_norm' was given a kernel state that is not a Gaussian pre-activation; its rule (divide by the per-input RMS) ignores the mean " +
                 "the layer subtracts and holds for zero-mean Gaussian inputs only: insert a dense layer (e.g. dense(w=1)) before 'layer_norm'.");
-        double r1 = InverseRms(s.Cov1), r2 = InverseRms(s.Cov2);
-        return s with { Nngp = s.Nngp * r1 * r2, Ntk = s.Ntk * r1 * r2, Cov1 = s.Cov1 > 0 ? 1 : 0, Cov2 = s.Cov2 > 0 ? 1 : 0 };
+        double r1 = InverseRms(state.Cov1), r2 = InverseRms(state.Cov2);
+        return state with { Nngp = state.Nngp * r1 * r2, Ntk = state.Ntk * r1 * r2, Cov1 = state.Cov1 > 0 ? 1 : 0, Cov2 = state.Cov2 > 0 ? 1 : 0 };
     }
 
     /// <inheritdoc />

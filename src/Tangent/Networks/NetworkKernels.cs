@@ -76,7 +76,7 @@ public sealed partial class Network
                 _root.Backward(delta, into);
                 var row = jac.Row(a * k + o);
                 int off = 0;
-                foreach (var m in _parameters) { into.Gradient(m)!.Data.CopyTo(row.Slice(off)); off += m.Data.Length; }
+                foreach (var m in _parameters) { into.Gradient(m)!.Data.CopyTo(row[off..]); off += m.Data.Length; }
             }
         }
         return jac;

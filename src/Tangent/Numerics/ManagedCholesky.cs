@@ -12,7 +12,7 @@ internal static unsafe class ManagedCholesky
 {
     /// <summary>Block size of the right-looking factorization (one KC-deep GEMM update per block);
     /// 0 (the default) selects the recursive algorithm, which measured faster here.</summary>
-    internal static int BlockSize = 0;
+    internal static int BlockSize;
 
     /// <summary>Triangles up to this order are solved by plain substitution.</summary>
     internal static int TrsmLeaf = 32;

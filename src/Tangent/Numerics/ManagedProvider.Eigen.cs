@@ -282,10 +282,10 @@ public sealed partial class ManagedProvider
         var vs = new Vector<double>(s);
         for (; k <= x.Length - w; k += w)
         {
-            var xv = new Vector<double>(x.Slice(k));
-            var yv = new Vector<double>(y.Slice(k));
-            (vs * xv + vc * yv).CopyTo(y.Slice(k));
-            (vc * xv - vs * yv).CopyTo(x.Slice(k));
+            var xv = new Vector<double>(x[k..]);
+            var yv = new Vector<double>(y[k..]);
+            (vs * xv + vc * yv).CopyTo(y[k..]);
+            (vc * xv - vs * yv).CopyTo(x[k..]);
         }
         for (; k < x.Length; k++)
         {
@@ -299,7 +299,7 @@ public sealed partial class ManagedProvider
     {
         int k = 0, w = Vector<double>.Count;
         var acc = Vector<double>.Zero;
-        for (; k <= x.Length - w; k += w) acc += new Vector<double>(x.Slice(k)) * new Vector<double>(y.Slice(k));
+        for (; k <= x.Length - w; k += w) acc += new Vector<double>(x[k..]) * new Vector<double>(y[k..]);
         double s = Vector.Sum(acc);
         for (; k < x.Length; k++) s += x[k] * y[k];
         return s;
@@ -309,7 +309,7 @@ public sealed partial class ManagedProvider
     {
         int k = 0, w = Vector<double>.Count;
         var va = new Vector<double>(a);
-        for (; k <= x.Length - w; k += w) (new Vector<double>(y.Slice(k)) + va * new Vector<double>(x.Slice(k))).CopyTo(y.Slice(k));
+        for (; k <= x.Length - w; k += w) (new Vector<double>(y[k..]) + va * new Vector<double>(x[k..])).CopyTo(y[k..]);
         for (; k < x.Length; k++) y[k] += a * x[k];
     }
 
@@ -320,7 +320,7 @@ public sealed partial class ManagedProvider
         var va = new Vector<double>(alpha);
         var vb = new Vector<double>(beta);
         for (; k <= x.Length - w; k += w)
-            (new Vector<double>(x.Slice(k)) + va * new Vector<double>(y.Slice(k)) + vb * new Vector<double>(z.Slice(k))).CopyTo(x.Slice(k));
+            (new Vector<double>(x[k..]) + va * new Vector<double>(y[k..]) + vb * new Vector<double>(z[k..])).CopyTo(x[k..]);
         for (; k < x.Length; k++) x[k] += alpha * y[k] + beta * z[k];
     }
 

@@ -1,6 +1,5 @@
 using Tangent.Cli;
 using Tangent.Data;
-using Tangent.Numerics;
 
 namespace Tangent.Tests.Cli;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Tangent.Cli;
 using Tangent.Data;
-using Tangent.Numerics;
 
 namespace Tangent.Tests.Cli;
 

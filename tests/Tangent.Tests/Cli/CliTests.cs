@@ -13,7 +13,7 @@ public sealed class CliTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    private (int Code, string Out, string Err) Run(params string[] args)
+    private static (int Code, string Out, string Err) Run(params string[] args)
     {
         var o = new StringWriter();
         var e = new StringWriter();

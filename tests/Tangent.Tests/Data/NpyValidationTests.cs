@@ -3,7 +3,6 @@ using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
 using Tangent.Data;
-using Tangent.Numerics;
 
 namespace Tangent.Tests.Data;
 

@@ -22,7 +22,7 @@ public sealed class ComputeOptionsTests
     /// <summary>A provider that counts its calls and forwards them to the managed one.</summary>
     private sealed class CountingProvider : ILinearAlgebraProvider
     {
-        private static ILinearAlgebraProvider Inner => ManagedProvider.Instance;
+        private static ManagedProvider Inner => ManagedProvider.Instance;
         private int _gemm, _other;
         public int GemmCalls => Volatile.Read(ref _gemm);
         public int OtherCalls => Volatile.Read(ref _other);

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Tangent.Engine;
 using Tangent.Kernels;
-using Tangent.Numerics;
 
 namespace Tangent.Tests.Kernels;
 

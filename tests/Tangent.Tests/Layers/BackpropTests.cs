@@ -1,6 +1,5 @@
 using Tangent.Layers;
 using Tangent.Networks;
-using Tangent.Numerics;
 using static Tangent.Tests.Layers.LayerTestUtil;
 
 namespace Tangent.Tests.Layers;

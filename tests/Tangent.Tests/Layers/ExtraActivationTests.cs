@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Tangent.Layers;
-using Tangent.Networks;
 using Tangent.Numerics;
 
 namespace Tangent.Tests.Layers;

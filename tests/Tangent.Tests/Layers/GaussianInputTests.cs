@@ -19,8 +19,8 @@ public sealed class GaussianInputTests
     private static Matrix Inputs()
     {
         var x = RandomInputs(7, 3, 17);
-        x.Row(2).Fill(0);                          // a zero input
-        x.Row(4).Fill(0); x[4, 0] = 2.5;           // a large one
+        x.Row(2).Clear();                          // a zero input
+        x.Row(4).Clear(); x[4, 0] = 2.5;           // a large one
         for (int k = 0; k < 3; k++) x[5, k] = -x[0, k];   // antipodal to row 0
         return x;
     }

@@ -9,7 +9,7 @@ internal static class LayerTestUtil
     public static Matrix MonteCarloInputs()
     {
         var x = RandomInputs(5, 3, 11);
-        x.Row(1).Fill(0); x[1, 0] = 1.2; x[1, 2] = -0.4;   // a second input of a different norm
+        x.Row(1).Clear(); x[1, 0] = 1.2; x[1, 2] = -0.4;   // a second input of a different norm
         return x;
     }
 

@@ -1,7 +1,6 @@
 using Tangent.Dynamics;
 using Tangent.Layers;
 using Tangent.Models;
-using Tangent.Numerics;
 
 namespace Tangent.Tests.Models;
 
@@ -75,7 +74,7 @@ public sealed class NngpDiagonalTests
     {
         var arch = Architecture.Parse(spec);
         var x = TestData.Random(9, 4, 21);
-        x.Row(3).Fill(0); // a zero input
+        x.Row(3).Clear(); // a zero input
         var full = arch.ComputeKernels(x, null, KernelOutputs.Nngp).Nngp.Diagonal();
         var diag = arch.NngpDiagonal(x);
         for (int i = 0; i < 9; i++) Assert.Equal(full[i], diag[i], 1e-12 * Math.Max(1, Math.Abs(full[i])));

@@ -34,20 +34,20 @@ internal static partial class Catalogue
 
     private static CliCase Case(string name, string[] args, Expect expect, string why, OutputSpec[] outputs, string[][]? mention = null,
         bool child = false, int timeout = 60, Dictionary<string, byte[]>? inputs = null, string about = "", Func<string, string?>? stdout = null, int? newFiles = null) => new()
-    {
-        Name = name,
-        Args = args,
-        Inputs = inputs ?? BaseInputs(),
-        About = about.Length > 0 ? about : "x.csv 6×3, y.csv 6×1, xt.csv 4×3, yt.csv 4×1 (valid, values in [-2, 2])",
-        Expect = expect,
-        Why = why,
-        Outputs = outputs,
-        MustMention = mention ?? [],
-        OutOfProcess = child,
-        TimeoutSeconds = timeout,
-        CheckStdout = stdout,
-        NewFileCount = newFiles,
-    };
+        {
+            Name = name,
+            Args = args,
+            Inputs = inputs ?? BaseInputs(),
+            About = about.Length > 0 ? about : "x.csv 6×3, y.csv 6×1, xt.csv 4×3, yt.csv 4×1 (valid, values in [-2, 2])",
+            Expect = expect,
+            Why = why,
+            Outputs = outputs,
+            MustMention = mention ?? [],
+            OutOfProcess = child,
+            TimeoutSeconds = timeout,
+            CheckStdout = stdout,
+            NewFileCount = newFiles,
+        };
 
     /// <summary>Criticality prints q*, χ∥ and χ⊥: on exit 0 they must be finite numbers.</summary>
     public static string? CriticalityFinite(string stdout)

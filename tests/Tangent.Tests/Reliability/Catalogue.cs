@@ -188,18 +188,18 @@ internal static partial class Catalogue
         Add("valid folder (control)", TI, ok, Expect.Succeed, why: "valid MNIST files");
         Add("valid folder (control)", TI, ok, Expect.Succeed, limit: false, why: "valid MNIST files");
         Add("bad magic", TI, [1, 0, .. ok[2..]]);
-        Add("type code 0x07", TI, Formats.Idx(0x07, [6, 4, 4], ok[16..]));
+        Add("type code 0x07", TI, Formats.Idx(0x07, [6, 4, 4], ok.AsSpan()[16..]));
         Add("rank 0", TI, Formats.Idx(0x08, [], []));
-        Add("negative axis", TI, Formats.Idx(0x08, [6, int.MinValue, 4], ok[16..]));
+        Add("negative axis", TI, Formats.Idx(0x08, [6, int.MinValue, 4], ok.AsSpan()[16..]));
         foreach (bool limit in new[] { true, false })
         {
-            Add("axes 2^31-1 ×3 (product overflows)", TI, Formats.Idx(0x08, [int.MaxValue, int.MaxValue, int.MaxValue], ok[16..]), limit: limit);
-            Add("claims 2,000,000 28×28 images, has 96 bytes", TI, Formats.Idx(0x08, [2_000_000, 28, 28], ok[16..]), limit: limit);
+            Add("axes 2^31-1 ×3 (product overflows)", TI, Formats.Idx(0x08, [int.MaxValue, int.MaxValue, int.MaxValue], ok.AsSpan()[16..]), limit: limit);
+            Add("claims 2,000,000 28×28 images, has 96 bytes", TI, Formats.Idx(0x08, [2_000_000, 28, 28], ok.AsSpan()[16..]), limit: limit);
         }
         // With --limit only the first records are read: a defect past them may go unnoticed; without it, it may not.
         Add("truncated pixels", TI, ok[..^5], Expect.Either, why: "the missing bytes lie past --limit");
         Add("truncated pixels", TI, ok[..^5], limit: false);
-        Add("rank 2 images", TI, Formats.Idx(0x08, [6, 16], ok[16..]));
+        Add("rank 2 images", TI, Formats.Idx(0x08, [6, 16], ok.AsSpan()[16..]));
         Add("7 labels for 6 images", TL, Labels(7), Expect.Either, why: "the extra label lies past --limit");
         Add("7 labels for 6 images", TL, Labels(7), limit: false);
         Add("label 255", TL, Formats.Idx(0x08, [6], [0, 1, 2, 255, 1, 0]), Expect.Either, why: "an odd class index (255): refuse, or one-hot with 256 classes");

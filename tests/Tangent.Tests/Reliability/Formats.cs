@@ -167,7 +167,7 @@ internal static partial class Formats
     }
 
     /// <summary>Non-finite tokens (NaN, Infinity, ∞) anywhere in a text file such as a report CSV.</summary>
-    public static int NonFiniteTokens(string text) => NonFiniteRegex().Matches(text).Count;
+    public static int NonFiniteTokens(string text) => NonFiniteRegex().Count(text);
 
     [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]
     private static partial Regex DescrRegex();

@@ -76,16 +76,16 @@ public class Conv : ImageLayer
     }
 
     /// <inheritdoc />
-    public override ImageKernelState Apply(ImageKernelState s)
+    public override ImageKernelState Apply(ImageKernelState state)
     {
-        ArgumentNullException.ThrowIfNull(s);
-        var g = Geometry(s.Shape);
-        int pairs = s.IsFull ? g.OutPixels * g.OutPixels : g.OutPixels;
+        ArgumentNullException.ThrowIfNull(state);
+        var g = Geometry(state.Shape);
+        int pairs = state.IsFull ? g.OutPixels * g.OutPixels : g.OutPixels;
         double[] nngp = new double[pairs], ntk = new double[pairs], cov1 = new double[pairs], cov2 = new double[pairs];
-        Map(g, s.Pixels, s.IsFull, s.Nngp, s.Ntk, nngp, ntk, 1);
-        Map(g, s.Pixels, s.IsFull, s.Cov1, null, cov1, null, 1);
-        Map(g, s.Pixels, s.IsFull, s.Cov2, null, cov2, null, 1);
-        return new ImageKernelState(OutputShape(s.Shape), s.Layout, nngp, ntk, cov1, cov2, IsGaussian: true);
+        Map(g, state.Pixels, state.IsFull, state.Nngp, state.Ntk, nngp, ntk, 1);
+        Map(g, state.Pixels, state.IsFull, state.Cov1, null, cov1, null, 1);
+        Map(g, state.Pixels, state.IsFull, state.Cov2, null, cov2, null, 1);
+        return new ImageKernelState(OutputShape(state.Shape), state.Layout, nngp, ntk, cov1, cov2, IsGaussian: true);
     }
 
     internal override void SelfStep(ImageSelfPass pass)
@@ -199,7 +199,7 @@ public class Conv : ImageLayer
         private readonly Matrix? _b;      // 1 × C_out
         private readonly double _scale, _biasScale;
         private Matrix? _patches;
-    
+
         public FiniteConv(Conv layer, WindowGeometry g, int cin, int cout, Random rng)
         {
             _g = g; _cin = cin; _cout = cout;
@@ -209,10 +209,10 @@ public class Conv : ImageLayer
             _scale = layer.WeightStd / Math.Sqrt(g.WindowSize * cin);
             _biasScale = layer.BiasStd;
         }
-    
+
         public override int OutputWidth => _g.OutPixels * _cout;
         public override IEnumerable<Matrix> Parameters => _b is null ? [_w] : [_w, _b];
-    
+
         public override Matrix Forward(Matrix h)
         {
             _patches = WindowGeometry.Patches(h, _g, _cin);
@@ -224,7 +224,7 @@ public class Conv : ImageLayer
             }
             return new Matrix(h.Rows, OutputWidth, z.Data);                  // rows already in H, W, C order
         }
-    
+
         public override Matrix Backward(Matrix delta, Backprop into)
         {
             var p = _patches ?? throw new InvalidOperationException("Backward before Forward.");
@@ -261,5 +261,5 @@ public class Conv : ImageLayer
             return WindowGeometry.Scatter(dp, _g, _cin, n);
         }
     }
-    
+
 }

@@ -310,7 +310,7 @@ public sealed class ConvolutionalKernel
     /// <summary>Per-image quantities: each activation's input pixel variances (pixel-major: [p·n + image]) and the readout variance.</summary>
     private sealed record SelfState(double[][] Cov, double[][] Sqrt, double[] Readout);
 
-    private IReadOnlyList<DiagonalSlot> TailSlots(double[] readout)
+    private List<DiagonalSlot> TailSlots(double[] readout)
     {
         if (_tail is null) return [];
         var pass = new DiagonalPass((double[])readout.Clone(), null);

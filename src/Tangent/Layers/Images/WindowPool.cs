@@ -45,18 +45,18 @@ public abstract class WindowPool : ImageLayer
     private double Scale(WindowGeometry g) => Sums ? 1 : 1.0 / g.WindowSize;
 
     /// <inheritdoc />
-    public override ImageKernelState Apply(ImageKernelState s)
+    public override ImageKernelState Apply(ImageKernelState state)
     {
-        ArgumentNullException.ThrowIfNull(s);
-        if (!s.IsFull) throw NeedsFull(s);
-        var g = Geometry(s.Shape);
+        ArgumentNullException.ThrowIfNull(state);
+        if (!state.IsFull) throw NeedsFull(state);
+        var g = Geometry(state.Shape);
         double[] Pool(double[] k)
         {
             var o = new double[g.OutPixels * g.OutPixels];
-            Map(g, s.Pixels, Scale(g), k, o, 1, new double[s.Pixels * g.OutPixels]);
+            Map(g, state.Pixels, Scale(g), k, o, 1, new double[state.Pixels * g.OutPixels]);
             return o;
         }
-        return new ImageKernelState(OutputShape(s.Shape), s.Layout, Pool(s.Nngp), Pool(s.Ntk), Pool(s.Cov1), Pool(s.Cov2), s.IsGaussian);
+        return new ImageKernelState(OutputShape(state.Shape), state.Layout, Pool(state.Nngp), Pool(state.Ntk), Pool(state.Cov1), Pool(state.Cov2), state.IsGaussian);
     }
 
     internal override void SelfStep(ImageSelfPass pass)

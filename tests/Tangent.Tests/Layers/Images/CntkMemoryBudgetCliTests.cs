@@ -1,7 +1,7 @@
 using Tangent.Cli;
 using Tangent.Data;
-using static Tangent.Tests.Layers.LayerTestUtil;
 using Tangent.Layers;
+using static Tangent.Tests.Layers.LayerTestUtil;
 
 namespace Tangent.Tests.Layers.Images;
 
