@@ -278,23 +278,23 @@ public sealed class Dense : Layer
 /// </summary>
 internal sealed class FiniteScope : IDisposable
 {
-    [ThreadStatic] private static FiniteScope? t_current;
+    [ThreadStatic] private static FiniteScope? _current;
     private readonly FiniteScope? _outer;
     private readonly Matrix _input;
 
-    private FiniteScope(Matrix input) { _input = input; _outer = t_current; t_current = this; }
+    private FiniteScope(Matrix input) { _input = input; _outer = _current; _current = this; }
 
     /// <summary>Opens a scope on this thread for a pass whose network input is <paramref name="input"/>.</summary>
     public static FiniteScope Enter(Matrix input) => new(input);
 
     /// <inheritdoc />
-    public void Dispose() => t_current = _outer;
+    public void Dispose() => _current = _outer;
 
     /// <summary>True inside a scope.</summary>
-    public static bool Active => t_current is not null;
+    public static bool Active => _current is not null;
 
     /// <summary>True when <paramref name="h"/> is the network's input of the current scope (its gradient is never read).</summary>
-    public static bool IsNetworkInput(Matrix h) => t_current is { } s && ReferenceEquals(s._input, h);
+    public static bool IsNetworkInput(Matrix h) => _current is { } s && ReferenceEquals(s._input, h);
 
     /// <summary>A rows×cols matrix to be overwritten entirely: inside a scope the cached one when its shape
     /// fits (not zeroed), else a fresh one (cached when inside a scope).</summary>
