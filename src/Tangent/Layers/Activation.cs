@@ -208,8 +208,9 @@ public abstract class Activation : Layer
         {
             ArgumentNullException.ThrowIfNull(delta);
             var z = _input ?? throw new InvalidOperationException("Backward before Forward.");
-            // δ_in = δ ⊙ φ'(z), in one fused pass.
-            var d = FiniteScope.Output(ref _dIn, delta.Rows, delta.Cols);
+            // δ_in = δ ⊙ φ'(z), in one fused pass; inside a network's pass in place (δ is the work matrix of the
+            // layer above, read by nothing after this; the sum fan-in hands each branch but the last a copy).
+            var d = FiniteScope.Active ? delta : FiniteScope.Output(ref _dIn, delta.Rows, delta.Cols);
             int cols = z.Cols;
             if (phi is ABRelu r)
             {

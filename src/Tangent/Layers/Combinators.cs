@@ -269,7 +269,9 @@ public sealed class ParallelBranches : Layer
             Matrix? dIn = null;
             for (int b = 0; b < parts.Count; b++)
             {
-                var d = fanIn == FanIn.Sum ? delta : delta.SelectColumns(Enumerable.Range(b * _w, _w).ToArray());
+                // Inside a network's pass a branch may overwrite the δ it gets (FiniteScope): all but the last get a copy.
+                var d = fanIn != FanIn.Sum ? delta.SelectColumns(Enumerable.Range(b * _w, _w).ToArray())
+                    : b < parts.Count - 1 && FiniteScope.Active ? delta.Clone() : delta;
                 var di = parts[b].Backward(d, into);
                 if (dIn is null) dIn = di;
                 else for (int k = 0; k < di.Data.Length; k++) dIn.Data[k] += di.Data[k];
