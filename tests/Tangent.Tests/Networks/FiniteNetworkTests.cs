@@ -92,16 +92,7 @@ public class FiniteNetworkTests
     public void JacobianOfACnnMatchesFiniteDifferencesOfTheOutputs()
     {
         var (net, x) = Build("conv(size=3,w=1.4,b=0.1) relu avg_pool(size=2,stride=1) flatten dense(w=1.2,b=0.3)", "4x4x1", n: 2);
-        var jac = net.Jacobian(x);
-        var theta = net.GetParameters();
-        const double h = 1e-6;
-        for (int k = 0; k < theta.Length; k++)
-        {
-            var t = (double[])theta.Clone();
-            t[k] += h; net.SetParameters(t); var fp = net.Predict(x);
-            t[k] -= 2 * h; net.SetParameters(t); var fm = net.Predict(x);
-            for (int r = 0; r < fp.Data.Length; r++) Assert.Equal((fp.Data[r] - fm.Data[r]) / (2 * h), jac[r, k], 6);
-        }
+        NetworkTests.AssertJacobianMatchesFiniteDifferences(net, x);
     }
 
     [Fact]

@@ -7,6 +7,21 @@ namespace Tangent.Tests.Networks;
 
 public class NetworkTests
 {
+    /// <summary>The Jacobian's column for each parameter equals the central difference of the outputs (step 1e-6, 6 digits).</summary>
+    internal static void AssertJacobianMatchesFiniteDifferences(Network net, Matrix x)
+    {
+        var jac = net.Jacobian(x);
+        var theta = net.GetParameters();
+        const double h = 1e-6;
+        for (int k = 0; k < theta.Length; k++)
+        {
+            var t = (double[])theta.Clone();
+            t[k] += h; net.SetParameters(t); var fp = net.Predict(x);
+            t[k] -= 2 * h; net.SetParameters(t); var fm = net.Predict(x);
+            for (int r = 0; r < fp.Data.Length; r++) Assert.Equal((fp.Data[r] - fm.Data[r]) / (2 * h), jac[r, k], 6);
+        }
+    }
+
     internal static Matrix RandomMatrix(int r, int c, int seed)
     {
         var rng = new Random(seed);
@@ -80,16 +95,7 @@ public class NetworkTests
     {
         var net = Network.Create(Architecture.Parse("dense(w=1.3,b=0.4) erf dense(w=1,b=0.2)"), 2, 5, outputs: 2, seed: 11);
         var x = RandomMatrix(3, 2, 4);
-        var jac = net.Jacobian(x);
-        var theta = net.GetParameters();
-        const double h = 1e-6;
-        for (int k = 0; k < theta.Length; k++)
-        {
-            var t = (double[])theta.Clone();
-            t[k] += h; net.SetParameters(t); var fp = net.Predict(x);
-            t[k] -= 2 * h; net.SetParameters(t); var fm = net.Predict(x);
-            for (int r = 0; r < fp.Data.Length; r++) Assert.Equal((fp.Data[r] - fm.Data[r]) / (2 * h), jac[r, k], 6);
-        }
+        AssertJacobianMatchesFiniteDifferences(net, x);
     }
 
     [Fact]
