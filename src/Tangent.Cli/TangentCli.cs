@@ -160,6 +160,7 @@ public static class TangentCli
     {
         var root = new RootCommand("Tangent: neural networks as kernel machines (NNGP/NTK kernels, kernel regression, infinite ensembles).");
         root.Subcommands.Add(InfoCommand.Create(output));
+        root.Subcommands.Add(DatasetCommand.Create(output));
         root.Subcommands.Add(KernelCommand.Create(output));
         root.Subcommands.Add(RegressCommand.Create(output));
         root.Subcommands.Add(PredictCommand.Create(output));
