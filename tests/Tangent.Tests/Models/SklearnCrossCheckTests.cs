@@ -1,6 +1,7 @@
 using Tangent.Dynamics;
 using Tangent.Kernels;
 using Tangent.Models;
+using Tangent.Numerics;
 
 namespace Tangent.Tests.Models;
 
@@ -57,5 +58,43 @@ public sealed class SklearnCrossCheckTests
         var minNorm = new LinearRegression().Fit(wide, yw).Weights;
         var lstsq = Python.Evaluate("emit(np.linalg.lstsq(M['x'], M['y'], rcond=None)[0])", Python.Encode(("x", wide), ("y", yw)));
         Assert.True(minNorm.MaxAbsDifference(lstsq) < 1e-8);
+    }
+
+    [SkippableFact]
+    public void MetricsAgreeWithScikitLearn()
+    {
+        Skip.If(Python.WithSklearn is null, Python.SkipMessage);
+        var truth = TestData.Random(50, 2, 21);
+        var prediction = TestData.Random(50, 2, 22, scale: 0.5);
+        var rng = new Random(23);
+        int[] labels = Enumerable.Range(0, 50).Select(_ => rng.Next(3)).ToArray();
+        int[] predicted = Enumerable.Range(0, 50).Select(i => rng.NextDouble() < 0.6 ? labels[i] : rng.Next(3)).ToArray();
+        var probabilities = Matrix.Build(50, 3, (_, _) => 0.05 + rng.NextDouble());
+        for (int i = 0; i < 50; i++)
+        {
+            double s = probabilities.Row(i).ToArray().Sum();
+            for (int j = 0; j < 3; j++) probabilities[i, j] /= s;
+        }
+        Matrix AsColumn(int[] v) => Matrix.Build(v.Length, 1, (i, _) => v[i]);
+        var input = Python.Encode(("t", truth), ("p", prediction), ("l", AsColumn(labels)), ("q", AsColumn(predicted)), ("pr", probabilities));
+        var scores = Python.Evaluate("""
+            from sklearn import metrics as m
+            l, q = M['l'].ravel().astype(int), M['q'].ravel().astype(int)
+            emit([m.mean_squared_error(M['t'], M['p']), m.r2_score(M['t'], M['p']), m.mean_absolute_error(M['t'], M['p']),
+                  m.accuracy_score(l, q), m.log_loss(l, M['pr'], labels=[0, 1, 2])])
+            """, input);
+        var r = Metrics.Regression(prediction, truth);
+        Assert.Equal(scores[0, 0], r.MeanSquaredError, 12);
+        Assert.Equal(scores[0, 1], r.RSquared, 12);
+        Assert.Equal(scores[0, 2], r.MeanAbsoluteError, 12);
+        Assert.Equal(scores[0, 3], Metrics.Accuracy(predicted, labels), 12);
+        Assert.Equal(scores[0, 4], Metrics.LogLoss(probabilities, labels), 12);
+        var confusion = Python.Evaluate("""
+            from sklearn.metrics import confusion_matrix
+            emit(confusion_matrix(M['l'].ravel().astype(int), M['q'].ravel().astype(int), labels=[0, 1, 2]))
+            """, input);
+        var ours = Metrics.ConfusionMatrix(labels, predicted, 3);
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) Assert.Equal(confusion[i, j], ours[i][j]);
     }
 }
