@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using Tangent.Cli;
+using Xunit.Abstractions;
 
 namespace Tangent.Tests;
 
@@ -14,7 +15,7 @@ namespace Tangent.Tests;
 /// built with <c>dotnet build -c Release</c> and run; <c>#line</c> directives make compiler errors and
 /// stack traces point at the Markdown file and line.
 /// </summary>
-public sealed partial class DocumentationTests
+public sealed partial class DocumentationTests(ITestOutputHelper output)
 {
     /// <summary>The documents whose C# blocks are compiled and run, relative to the repository root.</summary>
     private static readonly string[] Documents = ["README.md", Path.Combine("docs", "USER-GUIDE.md")];
@@ -67,10 +68,10 @@ public sealed partial class DocumentationTests
     [Fact]
     public void HelpShowsTheCommandAsTangent()
     {
-        var output = new StringWriter();
-        int code = TangentCli.Run(["--help"], output, new StringWriter());
+        var help = new StringWriter();
+        int code = TangentCli.Run(["--help"], help, new StringWriter());
         Assert.Equal(0, code);
-        string text = output.ToString();
+        string text = help.ToString();
         Assert.Contains("Usage:", text, StringComparison.Ordinal);
         Assert.Matches(new Regex(@"Usage:\s+tangent \[command\]"), text);
         var sub = new StringWriter();
@@ -112,6 +113,7 @@ public sealed partial class DocumentationTests
             var run = RunProcess(dir, RunTimeout, Path.Combine(dir, "bin", "Release", "net10.0", "DocExamples.dll"));
             Assert.False(run.TimedOut, $"The documentation's C# examples did not finish within {RunTimeout.TotalMinutes} minutes.");
             Assert.True(run.ExitCode == 0, $"The documentation's C# examples exited {run.ExitCode}:\n{Tail(run.Err, 4000)}\n{Tail(run.Out, 2000)}");
+            output.WriteLine(run.Out);
             foreach (var (doc, _) in classes)
                 Assert.Contains("ok " + doc, run.Out, StringComparison.Ordinal);
         }
