@@ -20,4 +20,16 @@ public static class Spelling
         }
         return prev[b.Length];
     }
+
+    /// <summary>The candidate closest to <paramref name="word"/> (case-insensitive), or null when none is within
+    /// <paramref name="maxDistance"/> edits (default: a third of the word's length, at least 2).</summary>
+    public static string? Nearest(string word, IEnumerable<string> candidates, int? maxDistance = null)
+    {
+        ArgumentNullException.ThrowIfNull(word);
+        ArgumentNullException.ThrowIfNull(candidates);
+        int limit = maxDistance ?? Math.Max(2, word.Length / 3);
+        string lower = word.ToLowerInvariant();
+        var best = candidates.Select(c => (c, d: Distance(lower, c.ToLowerInvariant()))).OrderBy(t => t.d).FirstOrDefault();
+        return best.c is not null && best.d <= limit ? best.c : null;
+    }
 }
