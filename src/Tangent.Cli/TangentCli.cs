@@ -156,9 +156,10 @@ public static class TangentCli
         }
     }
 
-    private static RootCommand Build(TextWriter output)
+    private static Command Build(TextWriter output)
     {
-        var root = new RootCommand("Tangent: neural networks as kernel machines (NNGP/NTK kernels, kernel regression, infinite ensembles).");
+        // Named "tangent" whatever the executable (a RootCommand takes the process's name: Tangent.Cli, testhost), so Usage: shows the command users type.
+        var root = new Command("tangent", "Tangent: neural networks as kernel machines (NNGP/NTK kernels, kernel regression, infinite ensembles).") { new System.CommandLine.Help.HelpOption(), new VersionOption() };
         root.Subcommands.Add(InfoCommand.Create(output));
         root.Subcommands.Add(DatasetCommand.Create(output));
         root.Subcommands.Add(KernelCommand.Create(output));
