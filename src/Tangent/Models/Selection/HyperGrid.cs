@@ -202,7 +202,7 @@ public sealed class HyperGrid
                 try { Architecture.Parse(value); }
                 catch (Exception e) when (e is ArgumentException or FormatException)
                 {
-                    throw new FormatException($"Grid axis 'arch': alternative '{value}' does not parse: {e.Message}", e);
+                    throw new FormatException($"Grid axis 'arch': alternative '{value}' does not parse: {e.Message.Split('\n', 2)[0].Trim()}", e);
                 }
                 break;
             case "gamma" when value.Equals("auto", StringComparison.OrdinalIgnoreCase):
