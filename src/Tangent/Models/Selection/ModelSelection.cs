@@ -301,17 +301,20 @@ public static class ModelSelection
             var test = ntk ? new TestKernels { NtkTestTrain = kvt } : new TestKernels { NngpTestTrain = kvt };
             foreach (var byRidge in Enumerable.Range(0, members.Length).GroupBy(i => members[i].Spec.Ridge))
             {
-                var idx = byRidge.ToArray();
-                try
+                var dyn = new DynamicsOptions { Ridge = byRidge.Key, Provider = options.Provider };
+                var ensemble = ntk ? InfiniteEnsemble.Ntk(ktt, null, ytr, dyn) : InfiniteEnsemble.Nngp(ktt, ytr, dyn);
+                // t = ∞ needs no stable learning rate; the finite times share one eigendecomposition and fail together.
+                foreach (var idx in byRidge.GroupBy(i => double.IsPositiveInfinity(members[i].Spec.Time)).Select(t => t.ToArray()))
                 {
-                    var dyn = new DynamicsOptions { Ridge = byRidge.Key, Provider = options.Provider };
-                    var ensemble = ntk ? InfiniteEnsemble.Ntk(ktt, null, ytr, dyn) : InfiniteEnsemble.Nngp(ktt, ytr, dyn);
-                    var preds = ensemble.PredictTrajectory(idx.Select(i => members[i].Spec.Time).ToArray(), test, CovarianceMode.None);
-                    for (int j = 0; j < idx.Length; j++) scores[idx[j]][f] = Score(preds[j].Mean, val, data, train, classes);
-                }
-                catch (ArgumentException e) when (e is UnstableLearningRateException)
-                {
-                    foreach (int i in idx) { scores[i][f] = double.NaN; lock (notes) notes[i] ??= e.Message; }
+                    try
+                    {
+                        var preds = ensemble.PredictTrajectory(idx.Select(i => members[i].Spec.Time).ToArray(), test, CovarianceMode.None);
+                        for (int j = 0; j < idx.Length; j++) scores[idx[j]][f] = Score(preds[j].Mean, val, data, train, classes);
+                    }
+                    catch (UnstableLearningRateException e)
+                    {
+                        foreach (int i in idx) { scores[i][f] = double.NaN; lock (notes) notes[i] ??= e.Message; }
+                    }
                 }
             }
         });

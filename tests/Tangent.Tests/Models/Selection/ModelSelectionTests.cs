@@ -148,6 +148,32 @@ public sealed class ModelSelectionTests
     }
 
     [Fact]
+    public void EvidenceOfAClassificationIsSummedOverTheOneHotColumns()
+    {
+        var data = Classification(30, 13);
+        var result = ModelSelection.Select(new ModelSpec { Architecture = Architecture.Parse("dense(w=1.5,b=0.1) relu dense"), Get = KernelOutputs.Nngp },
+            HyperGrid.Parse("w=1,2; ridge=0.1"), SelectionMethod.Evidence, data);
+        foreach (var row in result.Rows)
+        {
+            var k = row.Spec.Architecture!.ComputeKernels(data.X, null, KernelOutputs.Nngp).Nngp;
+            double sum = Enumerable.Range(0, 3).Sum(c => new GaussianProcessInference(k, data.Y.SelectColumns([c]), row.Spec.Ridge).LogMarginalLikelihood());
+            Assert.Equal(sum, row.Score, 9);
+        }
+    }
+
+    [Fact]
+    public void UnstableTimesAreScoredNaNWithANoteAndNeverSelected()
+    {
+        var data = Regression(40, 2, 14);
+        var spec = new ModelSpec { Architecture = Architecture.Parse("dense(w=3,b=1) relu dense(w=3,b=1)") };
+        var result = ModelSelection.Select(spec, HyperGrid.Parse("time=1000,inf; ridge=1e-2"), SelectionMethod.CrossValidation(2), data);
+        Assert.True(double.IsNaN(result.Rows[0].Score));
+        Assert.Contains("learning rate", result.Rows[0].Note!, StringComparison.OrdinalIgnoreCase);
+        Assert.True(double.IsPositiveInfinity(result.Best.Time));
+        Assert.Null(result.BestRow.Note);
+    }
+
+    [Fact]
     public void ProgressIsReportedOncePerKernelSetting()
     {
         var reports = new List<Tangent.Engine.ProgressInfo>();
