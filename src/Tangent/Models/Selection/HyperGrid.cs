@@ -1,0 +1,245 @@
+using System.Globalization;
+using Tangent.Diagnostics;
+using Tangent.Dynamics;
+using Tangent.Kernels;
+using Tangent.Layers;
+using Tangent.Numerics;
+
+namespace Tangent.Models;
+
+/// <summary>One axis of a <see cref="HyperGrid"/>: its name and its values as written.</summary>
+/// <param name="Name">The axis (lower case): kernel, arch, get, w, b, gamma, ridge, relridge or time.</param>
+/// <param name="Values">The values, in the order written.</param>
+public sealed record HyperAxis(string Name, IReadOnlyList<string> Values);
+
+/// <summary>One point of an expanded grid.</summary>
+/// <param name="Spec">The model with this point's hyperparameters.</param>
+/// <param name="Label">The values of the grid's axes at this point, e.g. "gamma=0.1 ridge=0.01".</param>
+/// <param name="KernelGroup">Points with the same group share one kernel matrix (they differ only in ridge and time).</param>
+/// <param name="Index">The point's position in the grid (0-based, the order of <see cref="HyperGrid.Expand"/>).</param>
+public sealed record HyperSetting(ModelSpec Spec, string Label, int KernelGroup, int Index);
+
+/// <summary>
+/// A grid of hyperparameters (docs/SELECTION.md): axes separated by <c>;</c>, each <c>name=v1,v2,…</c>;
+/// architecture alternatives are separated by <c>|</c> because they contain commas. Axes:
+/// <c>kernel</c> (gaussian|rbf, laplace, linear, polynomial|poly), <c>arch</c> (architecture specs),
+/// <c>get</c> (nngp, ntk), <c>w</c> and <c>b</c> (σw, σb of every dense and conv layer), <c>gamma</c>
+/// (γ of a classical kernel; <c>auto</c> = 1/(d·var X), scikit-learn's gamma='scale'), <c>ridge</c>
+/// (absolute λ), <c>relridge</c> (λ as a factor of mean(diag K)) and <c>time</c> (training time, <c>inf</c> = ∞).
+/// </summary>
+public sealed class HyperGrid
+{
+    /// <summary>The axis names, in the order <see cref="Expand"/> nests them (the first outermost).</summary>
+    public static IReadOnlyList<string> AxisNames { get; } = ["kernel", "arch", "get", "w", "b", "gamma", "ridge", "relridge", "time"];
+
+    private HyperGrid(IReadOnlyList<HyperAxis> axes) => Axes = axes;
+
+    /// <summary>The axes as written (in the order of <see cref="AxisNames"/>).</summary>
+    public IReadOnlyList<HyperAxis> Axes { get; }
+
+    /// <summary>The number of points.</summary>
+    public int Count => Axes.Aggregate(1, (p, a) => p * a.Values.Count);
+
+    /// <summary>The values of an axis, or null when the grid does not vary it.</summary>
+    public IReadOnlyList<string>? this[string name] => Axes.FirstOrDefault(a => a.Name == name)?.Values;
+
+    /// <summary>Reads a grid such as <c>ridge=1e-4,1e-2,1; gamma=0.1,1</c> or <c>arch=dense relu dense | dense erf dense; get=nngp,ntk</c>.</summary>
+    /// <exception cref="FormatException">An unknown axis (with the nearest name), an axis given twice, a part without '=',
+    /// an empty value, a number that does not parse or is out of range, an unknown kernel or get, or an architecture that does not parse.</exception>
+    public static HyperGrid Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var axes = new Dictionary<string, HyperAxis>(StringComparer.Ordinal);
+        foreach (var raw in text.Split(';'))
+        {
+            var part = raw.Trim();
+            if (part.Length == 0) continue;
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq < 0) throw new FormatException($"Grid part '{part}' has no '='; write name=value,value (e.g. ridge=1e-4,1e-2).");
+            string name = part[..eq].Trim().ToLowerInvariant();
+            if (!AxisNames.Contains(name))
+            {
+                var near = AxisNames.OrderBy(a => Spelling.Distance(a, name)).First();
+                string hint = Spelling.Distance(near, name) <= 2 ? $"did you mean '{near}'? " : "";
+                throw new FormatException($"Unknown grid axis '{name}': {hint}the axes are {string.Join(", ", AxisNames)}.");
+            }
+            if (axes.ContainsKey(name)) throw new FormatException($"Grid axis '{name}' is given twice; list all its values once, separated by {(name == "arch" ? "'|'" : "commas")}.");
+            var values = part[(eq + 1)..].Split(name == "arch" ? '|' : ',').Select(v => v.Trim()).ToArray();
+            for (int i = 0; i < values.Length; i++)
+            {
+                if (values[i].Length == 0)
+                    throw new FormatException($"Grid axis '{name}': value {i + 1} is empty; separate values by {(name == "arch" ? "'|'" : "commas")} with a value between each (e.g. {Example(name)}).");
+                CheckValue(name, values[i]);
+            }
+            axes[name] = new HyperAxis(name, values);
+        }
+        if (axes.Count == 0) throw new FormatException("The grid is empty; give at least one axis, e.g. ridge=1e-4,1e-2,1.");
+        if (axes.ContainsKey("ridge") && axes.ContainsKey("relridge"))
+            throw new FormatException("The grid has both 'ridge' (absolute λ) and 'relridge' (λ relative to mean(diag K)); keep one.");
+        if (axes.ContainsKey("kernel") && axes.ContainsKey("arch"))
+            throw new FormatException("The grid has both 'kernel' and 'arch'; a model has one kernel source, so select over one of them.");
+        return new HyperGrid(AxisNames.Where(axes.ContainsKey).Select(n => axes[n]).ToArray());
+    }
+
+    /// <summary>The grid's text, readable by <see cref="Parse"/>.</summary>
+    public override string ToString() => string.Join("; ", Axes.Select(a => a.Name + "=" + string.Join(a.Name == "arch" ? " | " : ",", a.Values)));
+
+    /// <summary>
+    /// Every point of the grid applied to <paramref name="baseSpec"/>, the first axis of <see cref="AxisNames"/>
+    /// outermost, so that points sharing a kernel matrix are adjacent (<see cref="HyperSetting.KernelGroup"/>).
+    /// </summary>
+    /// <param name="baseSpec">The model whose other fields every point keeps.</param>
+    /// <param name="features">The (preprocessed) training features: needed for gamma=auto and for the default γ of a
+    /// <c>kernel</c> axis when the base has no classical kernel (1/(d·var X)); without them that default is 1.</param>
+    /// <exception cref="ArgumentException">An axis that does not fit the model (gamma, or a kernel axis, with an architecture; arch-only
+    /// axes with a classical kernel; time with a classical kernel), or gamma=auto without features.</exception>
+    public IReadOnlyList<HyperSetting> Expand(ModelSpec baseSpec, Matrix? features = null)
+    {
+        ArgumentNullException.ThrowIfNull(baseSpec);
+        bool classical = this["kernel"] is not null || (this["arch"] is null && baseSpec.Kernel is not null);
+        foreach (var axis in new[] { "get", "w", "b", "time" })
+            if (classical && this[axis] is not null)
+                throw new ArgumentException($"Grid axis '{axis}' needs an architecture but the model uses a classical kernel; remove '{axis}' from the grid or select over arch=….");
+        if (!classical && this["gamma"] is not null)
+            throw new ArgumentException("Grid axis 'gamma' sets a classical kernel's γ but the model is an architecture; remove gamma, or vary w and b (σw, σb) instead.");
+        double? auto = features is null ? null : AutoGamma(features);
+
+        var sources = new List<(ModelSpec Spec, string Label)>();
+        if (this["kernel"] is { } kernels)
+        {
+            foreach (var k in kernels)
+            {
+                var kind = KindOf(k);
+                double gamma = baseSpec.Kernel?.Gamma ?? auto ?? 1.0;
+                var kernel = new ClassicalKernel(kind, gamma, baseSpec.Kernel?.Coef0 ?? 1.0, baseSpec.Kernel?.Degree ?? 3);
+                sources.Add((baseSpec with { Kernel = kernel, Architecture = null, Time = double.PositiveInfinity }, "kernel=" + k));
+            }
+        }
+        else if (this["arch"] is { } archs)
+        {
+            for (int i = 0; i < archs.Count; i++)
+                sources.Add((baseSpec with { Architecture = Architecture.Parse(archs[i]), Kernel = null }, archs.Count > 1 ? $"arch={i + 1}" : ""));
+        }
+        else sources.Add((baseSpec, ""));
+
+        if (this["gamma"] is not null && sources.All(s => s.Spec.Kernel!.Kind == KernelKind.Linear))
+            throw new ArgumentException("Grid axis 'gamma' has no effect on the linear kernel; remove gamma or choose kernel=gaussian,laplace,polynomial.");
+
+        var points = new List<HyperSetting>();
+        int group = 0;
+        foreach (var (source, sourceLabel) in sources)
+            foreach (var (getSpec, getLabel) in Vary(source, "get", (s, v) => s with { Get = v == "nngp" ? KernelOutputs.Nngp : KernelOutputs.Ntk }))
+                foreach (var (wSpec, wLabel) in Vary(getSpec, "w", (s, v) => s with { Architecture = ArchitectureScaling.WithStds(s.Architecture!, Number(v), null) }))
+                    foreach (var (bSpec, bLabel) in Vary(wSpec, "b", (s, v) => s with { Architecture = ArchitectureScaling.WithStds(s.Architecture!, null, Number(v)) }))
+                        foreach (var (gSpec, gLabel) in Vary(bSpec, "gamma", (s, v) => s.Kernel!.Kind == KernelKind.Linear ? s : s with { Kernel = WithGamma(s.Kernel!, v, auto) }))
+                        {
+                            foreach (var (rSpec, rLabel) in Vary(gSpec, this["ridge"] is null ? "relridge" : "ridge",
+                                         (s, v) => s with { Ridge = this["ridge"] is null ? Ridge.Relative(Number(v)) : Ridge.Absolute(Number(v)) }))
+                                foreach (var (tSpec, tLabel) in Vary(rSpec, "time", (s, v) => s with { Time = Number(v) }))
+                                {
+                                    tSpec.Validate();
+                                    string label = string.Join(" ", new[] { sourceLabel, getLabel, wLabel, bLabel, gLabel, rLabel, tLabel }.Where(l => l.Length > 0));
+                                    points.Add(new HyperSetting(tSpec, label.Length == 0 ? "base" : label, group, points.Count));
+                                }
+                            group++;
+                        }
+        return points;
+    }
+
+    /// <summary>γ = 1/(d·var X) over all entries of X (scikit-learn's gamma='scale'); 1 when X is constant.</summary>
+    public static double AutoGamma(Matrix features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        int n = features.Data.Length;
+        if (n == 0) return 1;
+        double mean = features.Data.Average(), ss = 0;
+        foreach (double v in features.Data) ss += (v - mean) * (v - mean);
+        double variance = ss / n;
+        return variance > 0 ? 1.0 / (features.Cols * variance) : 1.0;
+    }
+
+    private IEnumerable<(ModelSpec Spec, string Label)> Vary(ModelSpec spec, string axis, Func<ModelSpec, string, ModelSpec> apply)
+    {
+        if (this[axis] is not { } values) { yield return (spec, ""); yield break; }
+        foreach (var v in values) yield return (apply(spec, v), $"{axis}={v}");
+    }
+
+    private static ClassicalKernel WithGamma(ClassicalKernel k, string value, double? auto)
+    {
+        double gamma = value.Equals("auto", StringComparison.OrdinalIgnoreCase)
+            ? auto ?? throw new ArgumentException("gamma=auto needs the training features (1/(d·var X)); pass them to Expand, or give γ as numbers.")
+            : Number(value);
+        return new ClassicalKernel(k.Kind, gamma, k.Coef0, k.Degree) { BlockRows = k.BlockRows };
+    }
+
+    private static KernelKind KindOf(string name) => name.ToLowerInvariant() switch
+    {
+        "gaussian" or "rbf" => KernelKind.Gaussian,
+        "laplace" or "laplacian" => KernelKind.Laplace,
+        "linear" => KernelKind.Linear,
+        "polynomial" or "poly" => KernelKind.Polynomial,
+        _ => throw new FormatException($"Grid axis 'kernel': unknown kernel '{name}'; use gaussian, laplace, linear or polynomial."),
+    };
+
+    private static readonly string[] KernelNames = ["gaussian", "rbf", "laplace", "laplacian", "linear", "polynomial", "poly"];
+
+    private static void CheckValue(string axis, string value)
+    {
+        switch (axis)
+        {
+            case "kernel":
+                if (!KernelNames.Contains(value.ToLowerInvariant()))
+                {
+                    var near = KernelNames.OrderBy(k => Spelling.Distance(k, value.ToLowerInvariant())).First();
+                    throw new FormatException($"Grid axis 'kernel': unknown kernel '{value}'; did you mean '{near}'? The kernels are gaussian, laplace, linear, polynomial.");
+                }
+                break;
+            case "get":
+                if (value.ToLowerInvariant() is not ("nngp" or "ntk"))
+                    throw new FormatException($"Grid axis 'get': '{value}' is neither nngp nor ntk; write get=nngp,ntk.");
+                break;
+            case "arch":
+                try { Architecture.Parse(value); }
+                catch (Exception e) when (e is ArgumentException or FormatException)
+                {
+                    throw new FormatException($"Grid axis 'arch': alternative '{value}' does not parse: {e.Message.Split('\n', 2)[0].Trim()}", e);
+                }
+                break;
+            case "gamma" when value.Equals("auto", StringComparison.OrdinalIgnoreCase):
+                break;
+            default:
+                double v = TryNumber(value) ?? throw new FormatException($"Grid axis '{axis}': '{value}' is not a number; write e.g. {Example(axis)}.");
+                bool ok = axis switch
+                {
+                    "gamma" => v > 0 && double.IsFinite(v),
+                    "time" => v >= 0,
+                    _ => v >= 0 && double.IsFinite(v),
+                };
+                if (!ok)
+                    throw new FormatException($"Grid axis '{axis}': {value} is out of range; {axis} must be {(axis == "gamma" ? "> 0 and finite (or auto)" : axis == "time" ? "≥ 0 or inf" : "≥ 0 and finite")}.");
+                break;
+        }
+    }
+
+    private static string Example(string axis) => axis switch
+    {
+        "kernel" => "kernel=gaussian,laplace",
+        "arch" => "arch=dense relu dense | dense erf dense",
+        "get" => "get=nngp,ntk",
+        "w" => "w=1,1.41,2",
+        "b" => "b=0,0.1",
+        "gamma" => "gamma=0.1,1,auto",
+        "time" => "time=10,inf",
+        "relridge" => "relridge=1e-4,1e-2",
+        _ => "ridge=1e-4,1e-2,1",
+    };
+
+    private static double? TryNumber(string s)
+    {
+        var t = s.Trim().ToLowerInvariant();
+        if (t is "inf" or "+inf" or "infinity" or "∞") return double.PositiveInfinity;
+        return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && !double.IsNaN(v) ? v : null;
+    }
+
+    private static double Number(string s) => TryNumber(s) ?? throw new FormatException($"'{s}' is not a number.");
+}

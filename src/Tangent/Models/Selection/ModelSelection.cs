@@ -1,0 +1,402 @@
+using System.Globalization;
+using Tangent.Data;
+using Tangent.Dynamics;
+using Tangent.Engine;
+using Tangent.Layers;
+using Tangent.Numerics;
+
+namespace Tangent.Models;
+
+/// <summary>How a <see cref="ModelSelection"/> scores a setting.</summary>
+public enum SelectionKind
+{
+    /// <summary>K-fold cross-validation (stratified by class for classification).</summary>
+    CrossValidation,
+    /// <summary>One held-out fraction of the training set (stratified by class for classification).</summary>
+    Holdout,
+    /// <summary>The Gaussian-process log marginal likelihood of the whole training set (no split).</summary>
+    Evidence,
+}
+
+/// <summary>A selection method: <c>cv:K</c>, <c>holdout:F</c> or <c>evidence</c> (docs/SELECTION.md).</summary>
+/// <param name="Kind">The method.</param>
+/// <param name="Folds">K for cross-validation (≥ 2), else 0.</param>
+/// <param name="Fraction">The held-out fraction F for hold-out (0 &lt; F &lt; 1), else 0.</param>
+public sealed record SelectionMethod(SelectionKind Kind, int Folds = 0, double Fraction = 0)
+{
+    /// <summary>K-fold cross-validation.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">K &lt; 2.</exception>
+    public static SelectionMethod CrossValidation(int folds) => folds >= 2
+        ? new(SelectionKind.CrossValidation, folds)
+        : throw new ArgumentOutOfRangeException(nameof(folds), $"Cross-validation needs at least 2 folds, got {folds}; write e.g. cv:5.");
+
+    /// <summary>Hold out a fraction of the training set.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">F not strictly between 0 and 1.</exception>
+    public static SelectionMethod Holdout(double fraction) => fraction > 0 && fraction < 1
+        ? new(SelectionKind.Holdout, 0, fraction)
+        : throw new ArgumentOutOfRangeException(nameof(fraction), $"The held-out fraction must be between 0 and 1 (exclusive), got {fraction.ToString(CultureInfo.InvariantCulture)}; write e.g. holdout:0.2.");
+
+    /// <summary>The GP log marginal likelihood.</summary>
+    public static SelectionMethod Evidence { get; } = new(SelectionKind.Evidence);
+
+    /// <summary>Reads <c>cv:K</c>, <c>holdout:F</c> or <c>evidence</c>.</summary>
+    /// <exception cref="FormatException">Anything else, or a K or F out of range.</exception>
+    public static SelectionMethod Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var t = text.Trim().ToLowerInvariant();
+        int colon = t.IndexOf(':', StringComparison.Ordinal);
+        string name = colon < 0 ? t : t[..colon], arg = colon < 0 ? "" : t[(colon + 1)..].Trim();
+        try
+        {
+            switch (name)
+            {
+                case "evidence" when arg.Length == 0:
+                    return Evidence;
+                case "cv" when int.TryParse(arg, NumberStyles.None, CultureInfo.InvariantCulture, out int k):
+                    return CrossValidation(k);
+                case "holdout" when double.TryParse(arg, NumberStyles.Float, CultureInfo.InvariantCulture, out double f):
+                    return Holdout(f);
+            }
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new FormatException(e.Message.Split(" (Parameter", 2)[0], e);
+        }
+        throw new FormatException($"Unknown selection method '{text}'; use cv:K (e.g. cv:5), holdout:F (e.g. holdout:0.2) or evidence.");
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Kind switch
+    {
+        SelectionKind.CrossValidation => $"cv:{Folds}",
+        SelectionKind.Holdout => "holdout:" + Fraction.ToString("R", CultureInfo.InvariantCulture),
+        _ => "evidence",
+    };
+}
+
+/// <summary>The score of one grid point.</summary>
+/// <param name="Setting">The grid point.</param>
+/// <param name="Score">The mean over folds (cross-validation), the held-out score, or the log marginal likelihood; NaN when it could not be computed (<see cref="Note"/>).</param>
+/// <param name="FoldScores">The score of each fold (one for hold-out and evidence).</param>
+/// <param name="Note">Why the score is NaN (e.g. an unstable learning rate at a finite time, a singular kernel without ridge), else null.</param>
+public sealed record SelectionRow(HyperSetting Setting, double Score, IReadOnlyList<double> FoldScores, string? Note = null)
+{
+    /// <summary>The grid point's label.</summary>
+    public string Label => Setting.Label;
+
+    /// <summary>The grid point's model.</summary>
+    public ModelSpec Spec => Setting.Spec;
+}
+
+/// <summary>The outcome of a selection: the best model and every row of scores.</summary>
+/// <param name="Best">The selected model (gamma=auto resolved to its number).</param>
+/// <param name="Rows">One row per grid point, in grid order.</param>
+/// <param name="ScoreName">"mse", "accuracy" or "log marginal likelihood".</param>
+/// <param name="HigherIsBetter">True for accuracy and the evidence, false for MSE.</param>
+public sealed record SelectionResult(ModelSpec Best, IReadOnlyList<SelectionRow> Rows, string ScoreName, bool HigherIsBetter)
+{
+    /// <summary>The index in <see cref="Rows"/> of the selected row.</summary>
+    public int BestIndex { get; init; }
+
+    /// <summary>The selected row.</summary>
+    public SelectionRow BestRow => Rows[BestIndex];
+}
+
+/// <summary>
+/// Grid search over kernel models (docs/SELECTION.md). The kernel matrix of the whole (preprocessed) training
+/// set is computed once per setting that changes the kernel (kernel, arch, get, w, b, gamma); every ridge, time
+/// and fold reuses it (fold blocks are sliced from it). Features (and, for regression, targets when the spec
+/// asks) are standardized with statistics of the whole training set before the kernels — a small leakage from
+/// the validation folds into the preprocessing, which is what makes the reuse possible.
+/// </summary>
+public static class ModelSelection
+{
+    /// <summary>
+    /// Scores every point of <paramref name="grid"/> applied to <paramref name="baseSpec"/> and returns the best.
+    /// Score: MSE in the targets' original units (lower is better) for regression; accuracy of the one-hot kernel
+    /// regression decoded by argmax (higher is better) for classification; the log marginal likelihood (higher is better)
+    /// for <see cref="SelectionKind.Evidence"/>. Cross-validation averages the fold scores with equal weights (as
+    /// scikit-learn's GridSearchCV). Ties (scores within 1e-12 relative) go to the larger ridge, then to the earlier grid point.
+    /// </summary>
+    /// <param name="baseSpec">The model whose fields the grid does not vary are kept (preprocessing included).</param>
+    /// <param name="grid">The hyperparameter grid.</param>
+    /// <param name="method">Cross-validation, hold-out or evidence.</param>
+    /// <param name="train">The training set.</param>
+    /// <param name="seed">Seeds the fold assignment (the result is the same for the same seed).</param>
+    /// <param name="options">How the kernels are computed (provider, threads, memory, cancellation).</param>
+    /// <param name="progress">One report per kernel setting finished.</param>
+    /// <exception cref="ArgumentException">The grid does not fit the model, the data are too small for the method, or the
+    /// evidence is asked for an NTK model or a finite time.</exception>
+    /// <exception cref="InvalidOperationException">No grid point could be scored.</exception>
+    public static SelectionResult Select(ModelSpec baseSpec, HyperGrid grid, SelectionMethod method, LabeledData train, int seed = 0,
+        ComputeOptions? options = null, IProgress<ProgressInfo>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(baseSpec);
+        ArgumentNullException.ThrowIfNull(grid);
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(train);
+        baseSpec.Validate();
+        options ??= ComputeOptions.Default;
+        var kernelOptions = options with { Progress = null };
+        var prepared = Prepared.From(baseSpec, train);
+        var settings = grid.Expand(baseSpec, prepared.X);
+        bool classification = train.Task == TaskKind.Classification;
+        bool evidence = method.Kind == SelectionKind.Evidence;
+        if (evidence)
+            foreach (var s in settings) RequireGaussianProcess(s.Spec);
+        var folds = evidence ? null : Folds(train, method, seed);
+        int[]? classes = classification ? ClassIndices(train.Y) : null;
+
+        var rows = new SelectionRow[settings.Count];
+        var groups = settings.GroupBy(s => s.KernelGroup).ToArray();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int g = 0; g < groups.Length; g++)
+        {
+            options.CancellationToken.ThrowIfCancellationRequested();
+            var members = groups[g].ToArray();
+            var k = KernelMatrix(members[0].Spec, prepared.X, kernelOptions);
+            if (evidence)
+                foreach (var s in members) rows[s.Index] = EvidenceRow(s, k, prepared.Y, options.Provider);
+            else
+                ScoreFolds(members, k, prepared, train, folds!, classes, rows, options);
+            progress?.Report(new ProgressInfo(g + 1, groups.Length, $"selection: kernel setting {g + 1}/{groups.Length} ({members[0].Spec.DescribeKernel()})", clock.Elapsed));
+        }
+
+        bool higher = evidence || classification;
+        int best = -1;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if (!double.IsFinite(rows[i].Score)) continue;
+            if (best < 0 || Better(rows[i], rows[best], higher)) best = i;
+        }
+        if (best < 0)
+            throw new InvalidOperationException($"No grid point could be scored ({rows[0].Note ?? "every score is NaN"}); add a ridge (e.g. ridge=1e-4,1e-2) or remove finite times.");
+        string name = evidence ? "log marginal likelihood" : classification ? "accuracy" : "mse";
+        return new SelectionResult(rows[best].Spec, rows, name, higher) { BestIndex = best };
+    }
+
+    /// <summary>
+    /// The validation index sets of <paramref name="method"/> on <paramref name="data"/> (each sorted ascending; the
+    /// training indices of a fold are the rest). Cross-validation: the rows are shuffled with <paramref name="seed"/>
+    /// and cut into K folds, the first n mod K one row larger (scikit-learn's KFold sizes); for classification each
+    /// class's shuffled rows are dealt to the folds in turn, continuing where the previous class stopped (stratified).
+    /// Hold-out: one set of round(F·n) rows (for classification round(F·n_c) of each class c, at least one row in all).
+    /// </summary>
+    /// <exception cref="ArgumentException">Evidence (no folds), more folds than rows, or a hold-out that leaves no training row.</exception>
+    public static IReadOnlyList<int[]> Folds(LabeledData data, SelectionMethod method, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(method);
+        int n = data.Count;
+        var rng = new Random(seed);
+        IEnumerable<int[]> Strata()
+        {
+            if (data.Task != TaskKind.Classification) { yield return Shuffle(Enumerable.Range(0, n).ToArray(), rng); yield break; }
+            var cls = ClassIndices(data.Y);
+            foreach (var c in cls.Distinct().Order())
+                yield return Shuffle(Enumerable.Range(0, n).Where(i => cls[i] == c).ToArray(), rng);
+        }
+        switch (method.Kind)
+        {
+            case SelectionKind.CrossValidation:
+            {
+                int kf = method.Folds;
+                if (kf > n) throw new ArgumentException($"cv:{kf} needs at least {kf} training rows, got {n}; use fewer folds (e.g. cv:{Math.Max(2, n)}).");
+                var folds = Enumerable.Range(0, kf).Select(_ => new List<int>()).ToArray();
+                if (data.Task != TaskKind.Classification)
+                {
+                    var perm = Strata().Single();
+                    int start = 0;
+                    for (int f = 0; f < kf; f++)
+                    {
+                        int size = n / kf + (f < n % kf ? 1 : 0);
+                        folds[f].AddRange(perm.AsSpan(start, size).ToArray());
+                        start += size;
+                    }
+                }
+                else
+                {
+                    int next = 0;
+                    foreach (var stratum in Strata())
+                        foreach (int i in stratum) folds[next++ % kf].Add(i);
+                }
+                return folds.Select(f => f.Order().ToArray()).ToArray();
+            }
+            case SelectionKind.Holdout:
+            {
+                var held = new List<int>();
+                foreach (var stratum in Strata())
+                    held.AddRange(stratum.Take((int)Math.Round(method.Fraction * stratum.Length, MidpointRounding.AwayFromZero)));
+                if (held.Count == 0) held.Add(Strata().First()[0]);
+                if (held.Count >= n)
+                    throw new ArgumentException($"holdout:{method.Fraction.ToString(CultureInfo.InvariantCulture)} leaves no training row out of {n}; use a smaller fraction.");
+                return [held.Order().ToArray()];
+            }
+            default:
+                throw new ArgumentException("The evidence uses the whole training set; it has no folds.", nameof(method));
+        }
+    }
+
+    /// <summary>The train-train kernel matrix that <paramref name="spec"/>'s predictions use: the classical kernel, or the
+    /// architecture's NNGP or NTK (per <see cref="ModelSpec.Get"/>).</summary>
+    public static Matrix KernelMatrix(ModelSpec spec, Matrix x, ComputeOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        options ??= ComputeOptions.Default;
+        if (spec.Kernel is { } kernel) return kernel.Compute(x, null, options);
+        var r = spec.Architecture!.ComputeKernels(x, null, spec.Get, options);
+        return spec.Get == KernelOutputs.Nngp ? r.Nngp : r.Ntk;
+    }
+
+    internal static void RequireGaussianProcess(ModelSpec spec)
+    {
+        if (spec.Architecture is not null && spec.Get != KernelOutputs.Nngp)
+            throw new ArgumentException("The evidence is the marginal likelihood of a Gaussian-process prior: use get=nngp (the NNGP is the prior of the infinite network; the NTK is not) or a classical kernel.");
+        if (!double.IsPositiveInfinity(spec.Time))
+            throw new ArgumentException($"The evidence is defined for exact GP inference (t = ∞), got time {spec.Time.ToString(CultureInfo.InvariantCulture)}; remove finite times from the grid or select with cv:K.");
+    }
+
+    private static bool Better(SelectionRow a, SelectionRow b, bool higher)
+    {
+        double tol = 1e-12 * Math.Max(1, Math.Max(Math.Abs(a.Score), Math.Abs(b.Score)));
+        if (Math.Abs(a.Score - b.Score) > tol) return higher ? a.Score > b.Score : a.Score < b.Score;
+        // Tie: the larger ridge (the smoother model); then the earlier grid point (rows are scanned in order).
+        return a.Spec.Ridge.Value > b.Spec.Ridge.Value;
+    }
+
+    private static SelectionRow EvidenceRow(HyperSetting s, Matrix k, Matrix y, ILinearAlgebraProvider? provider)
+    {
+        try
+        {
+            double lml = new GaussianProcessInference(k, y, s.Spec.Ridge, Solver.Auto, provider).LogMarginalLikelihood();
+            return new SelectionRow(s, lml, [lml]);
+        }
+        catch (InvalidOperationException e)
+        {
+            return new SelectionRow(s, double.NaN, [double.NaN], e.Message);
+        }
+    }
+
+    private static void ScoreFolds(HyperSetting[] members, Matrix k, Prepared data, LabeledData train, IReadOnlyList<int[]> folds,
+        int[]? classes, SelectionRow[] rows, ComputeOptions options)
+    {
+        int n = k.Rows;
+        var scores = members.Select(_ => new double[folds.Count]).ToArray();
+        var notes = new string?[members.Length];
+        // Folds in parallel when their blocks fit in memory (each holds about (n_train² + n_val·n_train) doubles, three times over).
+        long perFold = 3L * 8 * n * n;
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+        int parallel = (int)Math.Clamp(available / Math.Max(1, perFold), 1, Math.Min(options.Threads, folds.Count));
+        var po = new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = options.CancellationToken };
+        Parallel.For(0, folds.Count, po, f =>
+        {
+            var val = folds[f];
+            var tr = Complement(val, n);
+            var ktt = Block(k, tr, tr);
+            var kvt = Block(k, val, tr);
+            var ytr = data.Y.SelectRows(tr);
+            var spec = members[0].Spec;
+            bool ntk = spec.Architecture is not null && spec.Get == KernelOutputs.Ntk;
+            var test = ntk ? new TestKernels { NtkTestTrain = kvt } : new TestKernels { NngpTestTrain = kvt };
+            foreach (var byRidge in Enumerable.Range(0, members.Length).GroupBy(i => members[i].Spec.Ridge))
+            {
+                var dyn = new DynamicsOptions { Ridge = byRidge.Key, Provider = options.Provider };
+                var ensemble = ntk ? InfiniteEnsemble.Ntk(ktt, null, ytr, dyn) : InfiniteEnsemble.Nngp(ktt, ytr, dyn);
+                // t = ∞ needs no stable learning rate; the finite times share one eigendecomposition and fail together.
+                foreach (var idx in byRidge.GroupBy(i => double.IsPositiveInfinity(members[i].Spec.Time)).Select(t => t.ToArray()))
+                {
+                    try
+                    {
+                        var preds = ensemble.PredictTrajectory(idx.Select(i => members[i].Spec.Time).ToArray(), test, CovarianceMode.None);
+                        for (int j = 0; j < idx.Length; j++) scores[idx[j]][f] = Score(preds[j].Mean, val, data, train, classes);
+                    }
+                    catch (UnstableLearningRateException e)
+                    {
+                        foreach (int i in idx) { scores[i][f] = double.NaN; lock (notes) notes[i] ??= e.Message; }
+                    }
+                }
+            }
+        });
+        for (int i = 0; i < members.Length; i++)
+        {
+            double mean = scores[i].Average();
+            rows[members[i].Index] = new SelectionRow(members[i], mean, scores[i], double.IsNaN(mean) ? notes[i] : null);
+        }
+    }
+
+    private static double Score(Matrix prediction, int[] val, Prepared data, LabeledData train, int[]? classes)
+    {
+        if (classes is not null)
+        {
+            int hits = 0;
+            for (int r = 0; r < val.Length; r++)
+            {
+                var row = prediction.Row(r);
+                int best = 0;
+                for (int c = 1; c < row.Length; c++) if (row[c] > row[best]) best = c;
+                if (best == classes[val[r]]) hits++;
+            }
+            return (double)hits / val.Length;
+        }
+        var original = data.TargetScaler is { } scaler ? scaler.InverseTransform(prediction) : prediction;
+        return Metrics.MeanSquaredError(original, train.Y.SelectRows(val));
+    }
+
+    internal static int[] ClassIndices(Matrix oneHot)
+    {
+        var idx = new int[oneHot.Rows];
+        for (int i = 0; i < idx.Length; i++)
+        {
+            var r = oneHot.Row(i);
+            int best = 0;
+            for (int c = 1; c < r.Length; c++) if (r[c] > r[best]) best = c;
+            idx[i] = best;
+        }
+        return idx;
+    }
+
+    private static int[] Shuffle(int[] a, Random rng)
+    {
+        for (int i = a.Length - 1; i > 0; i--)
+        {
+            int j = rng.Next(i + 1);
+            (a[i], a[j]) = (a[j], a[i]);
+        }
+        return a;
+    }
+
+    private static int[] Complement(int[] sortedSubset, int n)
+    {
+        var inSubset = new bool[n];
+        foreach (int i in sortedSubset) inSubset[i] = true;
+        return Enumerable.Range(0, n).Where(i => !inSubset[i]).ToArray();
+    }
+
+    internal static Matrix Block(Matrix k, int[] rows, int[] cols)
+    {
+        var b = new Matrix(rows.Length, cols.Length);
+        for (int i = 0; i < rows.Length; i++)
+        {
+            var src = k.Row(rows[i]);
+            var dst = b.Row(i);
+            for (int j = 0; j < cols.Length; j++) dst[j] = src[cols[j]];
+        }
+        return b;
+    }
+
+    /// <summary>The training set after the spec's preprocessing, fitted on all of it.</summary>
+    internal sealed record Prepared(Matrix X, Matrix Y, FittedStandardizer? TargetScaler)
+    {
+        public static Prepared From(ModelSpec spec, LabeledData train)
+        {
+            var x = spec.StandardizeFeatures ? new Standardizer().FitTransform(train.X).Transformed : train.X;
+            if (spec.StandardizeTarget && train.Task == TaskKind.Regression)
+            {
+                var (fitted, y) = new Standardizer().FitTransform(train.Y);
+                return new Prepared(x, y, fitted);
+            }
+            return new Prepared(x, train.Y, null);
+        }
+    }
+}

@@ -1,0 +1,234 @@
+using Tangent.Data;
+using Tangent.Dynamics;
+using Tangent.Kernels;
+using Tangent.Layers;
+using Tangent.Models;
+using Tangent.Numerics;
+
+namespace Tangent.Tests.Models;
+
+public sealed class ModelSelectionTests
+{
+    internal static LabeledData Regression(int n, int d, int seed)
+    {
+        var x = TestData.Random(n, d, seed);
+        var y = Matrix.Build(n, 2, (i, j) => Math.Sin(x[i, 0] + j) + 0.5 * x[i, d - 1] + 0.1 * TestData.Random(n, 2, seed + 1)[i, j]);
+        return new LabeledData(x, y, Enumerable.Range(1, d).Select(i => "x" + i).ToArray(), ["y1", "y2"], TaskKind.Regression);
+    }
+
+    internal static LabeledData Classification(int n, int seed)
+    {
+        var x = TestData.Random(n, 3, seed);
+        var raw = Enumerable.Range(0, n).Select(i => x[i, 0] + 0.3 * x[i, 1] > 0.4 ? "b" : x[i, 2] > 0 ? "a" : "c").ToArray();
+        var enc = LabelEncoder.Fit(raw);
+        return new LabeledData(x, enc.OneHot(raw), ["x1", "x2", "x3"], ["label"], TaskKind.Classification, enc, raw);
+    }
+
+    private static int[] Rest(int[] val, int n) => Enumerable.Range(0, n).Except(val).ToArray();
+
+    [Fact]
+    public void CrossValidationScoresEqualFittingEachFoldFromScratch()
+    {
+        var data = Regression(41, 3, 1);
+        var spec = new ModelSpec { Kernel = ClassicalKernel.Gaussian(1), StandardizeFeatures = true, StandardizeTarget = true };
+        var result = ModelSelection.Select(spec, HyperGrid.Parse("gamma=0.2,1; ridge=1e-3,0.1"), SelectionMethod.CrossValidation(4), data, seed: 7);
+        var folds = ModelSelection.Folds(data, SelectionMethod.CrossValidation(4), 7);
+        // Preprocessing is fitted on the whole training set (the documented leakage), so the reference does the same.
+        var x = new Standardizer().FitTransform(data.X).Transformed;
+        var ys = new Standardizer().Fit(data.Y);
+        var z = ys.Transform(data.Y);
+        Assert.Equal(4, result.Rows.Count);
+        foreach (var row in result.Rows)
+        {
+            for (int f = 0; f < folds.Count; f++)
+            {
+                var tr = Rest(folds[f], data.Count);
+                var model = new KernelRegression(row.Spec.Kernel!) { Ridge = row.Spec.Ridge }.Fit(x.SelectRows(tr), z.SelectRows(tr));
+                var prediction = ys.InverseTransform(model.Predict(x.SelectRows(folds[f])));
+                double mse = Metrics.MeanSquaredError(prediction, data.Y.SelectRows(folds[f]));
+                Assert.Equal(mse, row.FoldScores[f], 1e-10);
+            }
+            Assert.Equal(row.FoldScores.Average(), row.Score, 12);
+        }
+        Assert.Equal("mse", result.ScoreName);
+        Assert.False(result.HigherIsBetter);
+        Assert.Equal(result.Rows.Min(r => r.Score), result.BestRow.Score);
+        Assert.Same(result.BestRow.Spec, result.Best);
+    }
+
+    [Fact]
+    public void NetworkTimesReuseOneKernelAndMatchTheRegressorFittedPerFold()
+    {
+        var data = Regression(30, 2, 2);
+        var spec = new ModelSpec { Architecture = Architecture.Parse("dense(w=1.3,b=0.1) relu dense(w=1.3)") };
+        var method = SelectionMethod.Holdout(0.3);
+        var result = ModelSelection.Select(spec, HyperGrid.Parse("get=nngp,ntk; ridge=0,1e-2; time=3,inf"), method, data, seed: 3);
+        var val = ModelSelection.Folds(data, method, 3).Single();
+        Assert.Equal(9, val.Length);
+        var tr = Rest(val, data.Count);
+        foreach (var row in result.Rows)
+        {
+            var fitted = new NeuralKernelRegressor(row.Spec.Architecture!) { Kernel = row.Spec.Get, Ridge = row.Spec.Ridge, Time = row.Spec.Time }
+                .Fit(data.X.SelectRows(tr), data.Y.SelectRows(tr));
+            double mse = Metrics.MeanSquaredError(fitted.Predict(data.X.SelectRows(val)), data.Y.SelectRows(val));
+            Assert.Equal(mse, row.Score, 1e-9);
+        }
+    }
+
+    [Fact]
+    public void ClassificationFoldsAreStratifiedAndAccuracyIsTheArgmaxOfTheOneHotRegression()
+    {
+        var data = Classification(60, 5);
+        var method = SelectionMethod.Parse("cv:5");
+        var folds = ModelSelection.Folds(data, method, 11);
+        Assert.Equal(Enumerable.Range(0, 60), folds.SelectMany(f => f).Order());
+        var classes = data.Labels!.Indices(data.RawLabels!);
+        for (int c = 0; c < 3; c++)
+        {
+            var counts = folds.Select(f => f.Count(i => classes[i] == c)).ToArray();
+            Assert.True(counts.Max() - counts.Min() <= 1, $"class {c}: {string.Join(",", counts)}");
+        }
+        Assert.True(folds.Max(f => f.Length) - folds.Min(f => f.Length) <= 1);
+        var spec = new ModelSpec { Kernel = ClassicalKernel.Laplace(0.5) };
+        var result = ModelSelection.Select(spec, HyperGrid.Parse("ridge=1e-2,1"), method, data, seed: 11);
+        Assert.Equal("accuracy", result.ScoreName);
+        Assert.True(result.HigherIsBetter);
+        foreach (var row in result.Rows)
+            for (int f = 0; f < folds.Count; f++)
+            {
+                var tr = Rest(folds[f], 60);
+                var scores = new KernelRegression(spec.Kernel!) { Ridge = row.Spec.Ridge }.Fit(data.X.SelectRows(tr), data.Y.SelectRows(tr)).Predict(data.X.SelectRows(folds[f]));
+                var decoded = data.Labels.Decode(scores);
+                double accuracy = folds[f].Select((i, r) => decoded[r] == data.RawLabels![i] ? 1.0 : 0).Average();
+                Assert.Equal(accuracy, row.FoldScores[f], 12);
+            }
+    }
+
+    [Fact]
+    public void FoldsAreDeterministicForASeedAndPartitionTheRows()
+    {
+        var data = Regression(23, 2, 4);
+        var a = ModelSelection.Folds(data, SelectionMethod.CrossValidation(5), 42);
+        var b = ModelSelection.Folds(data, SelectionMethod.CrossValidation(5), 42);
+        var c = ModelSelection.Folds(data, SelectionMethod.CrossValidation(5), 43);
+        Assert.Equal(a, b);
+        Assert.NotEqual(a, c);
+        Assert.Equal([5, 5, 5, 4, 4], a.Select(f => f.Length));
+        Assert.Equal(Enumerable.Range(0, 23), a.SelectMany(f => f).Order());
+    }
+
+    [Fact]
+    public void TiesGoToTheLargerRidge()
+    {
+        // Two well-separated clusters: every ridge classifies all points right.
+        var x = Matrix.Build(20, 1, (i, _) => i < 10 ? -5 - 0.1 * i : 5 + 0.1 * i);
+        var raw = Enumerable.Range(0, 20).Select(i => i < 10 ? "0" : "1").ToArray();
+        var enc = LabelEncoder.Fit(raw);
+        var data = new LabeledData(x, enc.OneHot(raw), ["x"], ["y"], TaskKind.Classification, enc, raw);
+        var result = ModelSelection.Select(new ModelSpec { Kernel = ClassicalKernel.Gaussian(0.5) }, HyperGrid.Parse("ridge=1e-3,0.1,1e-2"), SelectionMethod.CrossValidation(2), data);
+        Assert.All(result.Rows, r => Assert.Equal(1.0, r.Score));
+        Assert.Equal(0.1, result.Best.Ridge.Value);
+    }
+
+    [Fact]
+    public void EvidenceRanksByTheLogMarginalLikelihood()
+    {
+        var data = Regression(25, 2, 6);
+        var spec = new ModelSpec { Kernel = ClassicalKernel.Gaussian(1) };
+        var result = ModelSelection.Select(spec, HyperGrid.Parse("gamma=0.3,3; ridge=1e-2,0.3"), SelectionMethod.Parse("evidence"), data);
+        Assert.Equal("log marginal likelihood", result.ScoreName);
+        foreach (var row in result.Rows)
+        {
+            var k = row.Spec.Kernel!.Compute(data.X);
+            Assert.Equal(new GaussianProcessInference(k, data.Y, row.Spec.Ridge).LogMarginalLikelihood(), row.Score, 9);
+        }
+        Assert.Equal(result.Rows.Max(r => r.Score), result.BestRow.Score);
+        var ntk = new ModelSpec { Architecture = Architecture.Parse("dense relu dense") };
+        Assert.Contains("get=nngp", Assert.Throws<ArgumentException>(() => ModelSelection.Select(ntk, HyperGrid.Parse("ridge=1"), SelectionMethod.Evidence, data)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EvidenceOfAClassificationIsSummedOverTheOneHotColumns()
+    {
+        var data = Classification(30, 13);
+        var result = ModelSelection.Select(new ModelSpec { Architecture = Architecture.Parse("dense(w=1.5,b=0.1) relu dense"), Get = KernelOutputs.Nngp },
+            HyperGrid.Parse("w=1,2; ridge=0.1"), SelectionMethod.Evidence, data);
+        foreach (var row in result.Rows)
+        {
+            var k = row.Spec.Architecture!.ComputeKernels(data.X, null, KernelOutputs.Nngp).Nngp;
+            double sum = Enumerable.Range(0, 3).Sum(c => new GaussianProcessInference(k, data.Y.SelectColumns([c]), row.Spec.Ridge).LogMarginalLikelihood());
+            Assert.Equal(sum, row.Score, 9);
+        }
+    }
+
+    [Fact]
+    public void UnstableTimesAreScoredNaNWithANoteAndNeverSelected()
+    {
+        var data = Regression(40, 2, 14);
+        var spec = new ModelSpec { Architecture = Architecture.Parse("dense(w=3,b=1) relu dense(w=3,b=1)") };
+        var result = ModelSelection.Select(spec, HyperGrid.Parse("time=1000,inf; ridge=1e-2"), SelectionMethod.CrossValidation(2), data);
+        Assert.True(double.IsNaN(result.Rows[0].Score));
+        Assert.Contains("learning rate", result.Rows[0].Note!, StringComparison.OrdinalIgnoreCase);
+        Assert.True(double.IsPositiveInfinity(result.Best.Time));
+        Assert.Null(result.BestRow.Note);
+    }
+
+    [Fact]
+    public void ProgressIsReportedOncePerKernelSetting()
+    {
+        var reports = new List<Tangent.Engine.ProgressInfo>();
+        var progress = new SyncProgress(reports.Add);
+        ModelSelection.Select(new ModelSpec { Kernel = ClassicalKernel.Gaussian(1) }, HyperGrid.Parse("gamma=0.1,1,10; ridge=1e-2,1"), SelectionMethod.Holdout(0.25), Regression(20, 2, 8), progress: progress);
+        Assert.Equal([1L, 2, 3], reports.Select(r => r.Done));
+        Assert.All(reports, r => Assert.Equal(3, r.Total));
+    }
+
+    [Theory]
+    [InlineData("cv:1", "at least 2 folds")]
+    [InlineData("holdout:1.5", "between 0 and 1")]
+    [InlineData("loo", "Unknown selection method 'loo'")]
+    [InlineData("cv:x", "Unknown selection method")]
+    public void MalformedMethodsAreRefused(string text, string expected) =>
+        Assert.Contains(expected, Assert.Throws<FormatException>(() => SelectionMethod.Parse(text)).Message, StringComparison.Ordinal);
+
+    [SkippableFact]
+    public void SelectionPicksWhatGridSearchCvPicksOnDiabetes()
+    {
+        Skip.If(Python.WithSklearn is null, Python.SkipMessage);
+        var diabetes = EmbeddedData.Diabetes();
+        var data = new LabeledData(diabetes.X, diabetes.Y, EmbeddedData.DiabetesFeatureNames, ["progression"], TaskKind.Regression);
+        var spec = new ModelSpec { Kernel = ClassicalKernel.Gaussian(1), StandardizeFeatures = true };
+        var grid = HyperGrid.Parse("gamma=0.01,0.03,0.1,0.3; ridge=0.01,0.1,1");
+        var method = SelectionMethod.CrossValidation(5);
+        var result = ModelSelection.Select(spec, grid, method, data, seed: 0);
+        var folds = ModelSelection.Folds(data, method, 0);
+        var foldMatrix = Matrix.Build(folds.Count, folds.Max(f => f.Length), (f, j) => j < folds[f].Length ? folds[f][j] : -1);
+        var x = new Standardizer().FitTransform(data.X).Transformed;
+        var theirs = Python.Evaluate("""
+            from sklearn.kernel_ridge import KernelRidge
+            from sklearn.model_selection import GridSearchCV
+            n = M['x'].shape[0]
+            cv = []
+            for row in M['folds']:
+                test = np.array([int(v) for v in row if v >= 0])
+                cv.append((np.setdiff1d(np.arange(n), test), test))
+            g = GridSearchCV(KernelRidge(kernel='rbf'), {'gamma': [0.01, 0.03, 0.1, 0.3], 'alpha': [0.01, 0.1, 1]},
+                             cv=cv, scoring='neg_mean_squared_error').fit(M['x'], M['y'].ravel())
+            emit([[g.best_params_['gamma'], g.best_params_['alpha']] + [-s for s in g.cv_results_['mean_test_score']]])
+            """, Python.Encode(("x", x), ("y", data.Y), ("folds", foldMatrix)));
+        Assert.Equal(theirs[0, 0], result.Best.Kernel!.Gamma);
+        Assert.Equal(theirs[0, 1], result.Best.Ridge.Value);
+        // sklearn's order: gamma outer, alpha inner (sorted keys: alpha, gamma → alpha varies slowest); compare by parameters.
+        var pairs = new[] { 0.01, 0.1, 1 }.SelectMany(a => new[] { 0.01, 0.03, 0.1, 0.3 }.Select(g => (g, a))).ToArray();
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            var row = result.Rows.Single(r => r.Spec.Kernel!.Gamma == pairs[i].g && r.Spec.Ridge.Value == pairs[i].a);
+            Assert.Equal(theirs[0, 2 + i], row.Score, 1e-8 * theirs[0, 2 + i]);
+        }
+    }
+
+    private sealed class SyncProgress(Action<Tangent.Engine.ProgressInfo> report) : IProgress<Tangent.Engine.ProgressInfo>
+    {
+        public void Report(Tangent.Engine.ProgressInfo value) => report(value);
+    }
+}
