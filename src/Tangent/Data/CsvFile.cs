@@ -394,6 +394,30 @@ public static class CsvFile
         }
     }
 
+    /// <summary>
+    /// Writes one column of text (e.g. predicted class labels) under a header, atomically (<c>.gz</c>:
+    /// gzipped); a cell with a comma, a quote or outer spaces is quoted.
+    /// </summary>
+    /// <param name="path">The destination.</param>
+    /// <param name="name">The column name (header).</param>
+    /// <param name="values">One value per row.</param>
+    public static void WriteColumn(string path, string name, IReadOnlyList<string> values)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(values);
+        DataStreams.WriteAtomic(path, s =>
+        {
+            using var w = new StreamWriter(s, AtomicFile.Utf8NoBom, 1 << 16, leaveOpen: true) { NewLine = "\n" };
+            w.WriteLine(QuoteCell(name));
+            foreach (var v in values) w.WriteLine(QuoteCell(v ?? ""));
+        });
+    }
+
+    private static string QuoteCell(string v) =>
+        v.Contains(',') || v.Contains('"') || v.Length > 0 && (v[0] == ' ' || v[^1] == ' ' || v[0] == '#')
+            ? "\"" + v.Replace("\"", "\"\"") + "\""
+            : v;
+
     private static void CheckNames(Matrix matrix, IReadOnlyList<string>? names)
     {
         if (names is not null && names.Count != matrix.Cols)
