@@ -99,16 +99,17 @@ internal static class PredictCommand
             var effectiveMode = wantCov ? mode : CovarianceMode.None;
             var token = TangentCli.Cancellation;
             NeuralKernelRegressorModel model;
+            IReadOnlyList<EnsemblePrediction> trajectory;
             try
             {
                 model = CliProgress.Run($"train kernels {x.Rows}×{x.Rows}", p => config.Fit(x, y, compute with { Progress = p }));
+                var test = CliProgress.Run($"test kernels {xs.Rows}×{x.Rows}", p => model.TestKernelsFor(xs, effectiveMode, compute with { Progress = p }));
+                trajectory = model.Ensemble.PredictTrajectory(times, test, effectiveMode, null, token);
             }
             catch (UnstableLearningRateException u) when (DataOptions.ExplainUnstable(u, r.GetValue(table.Standardize)) is { } explained)
             {
                 throw explained;
             }
-            var test = CliProgress.Run($"test kernels {xs.Rows}×{x.Rows}", p => model.TestKernelsFor(xs, effectiveMode, compute with { Progress = p }));
-            var trajectory = model.Ensemble.PredictTrajectory(times, test, effectiveMode, null, token);
             output.WriteLine($"{(kind == KernelOutputs.Ntk ? "NTK" : "NNGP")} ensemble of {architecture}: {x.Rows} train, {xs.Rows} test, η = {config.LearningRate:G6} (stable below {model.MaxLearningRate:G6}), λ = {model.Ensemble.RidgeValue:G6}");
 
             var grid = new Table();
