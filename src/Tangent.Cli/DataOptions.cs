@@ -188,23 +188,26 @@ internal sealed class DataOptions
 
     /// <summary>
     /// Fits the standardizers on the training data as asked and applies them: features (--standardize) to
-    /// both parts; targets (--standardize-target, regression only) to the training targets. Returns the
-    /// target standardizer, for mapping predictions back (and test targets forward), or null.
+    /// both parts; targets (--standardize-target, regression only) to the training targets. Returns both
+    /// fitted transforms (null where not asked), to map predictions back (and test targets forward) and
+    /// to store with a model.
     /// </summary>
-    public FittedStandardizer? Apply(ParseResult r, ref Matrix x, ref Matrix xs, ref Matrix y, bool classification)
+    /// <exception cref="CliError">--standardize-target with a classification target.</exception>
+    public (FittedStandardizer? Features, FittedStandardizer? Target) Apply(ParseResult r, ref Matrix x, ref Matrix xs, ref Matrix y, bool classification)
     {
+        FittedStandardizer? features = null;
         if (r.GetValue(Standardize))
         {
-            var (fitted, z) = new Standardizer().FitTransform(x);
+            (features, var z) = new Standardizer().FitTransform(x);
             x = z;
-            xs = fitted.Transform(xs);
+            xs = features.Transform(xs);
         }
-        if (!_split || !r.GetValue(StandardizeTarget)) return null;
+        if (!_split || !r.GetValue(StandardizeTarget)) return (features, null);
         if (classification)
             throw new CliError("--standardize-target applies to regression targets; this target is class labels (one-hot inside).",
                 "drop --standardize-target, or give --task regression for a numeric target.");
-        var (ft, zy) = new Standardizer().FitTransform(y);
+        var (target, zy) = new Standardizer().FitTransform(y);
         y = zy;
-        return ft;
+        return (features, target);
     }
 }

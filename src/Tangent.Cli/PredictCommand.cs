@@ -81,7 +81,7 @@ internal static class PredictCommand
             else (x, y, xs, truth, shape, _) = data.Read(r, images, output);
             if (shape is { } imageShape) architecture = architecture.WithInputShape(imageShape);
             bool classification = set?.Train.Task == TaskKind.Classification;
-            var targetScale = table.Apply(r, ref x, ref xs, ref y, classification);
+            var (_, targetScale) = table.Apply(r, ref x, ref xs, ref y, classification);
             if (targetScale is not null && covPaths is not null && y.Cols > 1)
                 throw new CliError("--out-cov with --standardize-target needs one target column: the variances are shared by the columns, which have different scales.",
                     "drop --standardize-target (or --out-cov), or predict one target column at a time.");

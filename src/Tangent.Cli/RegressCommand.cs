@@ -63,7 +63,7 @@ internal static class RegressCommand
             }
             else (x, y, xs, truth, shape, fromImages) = data.Read(r, images, output);
             bool classification = set?.Train.Task == TaskKind.Classification;
-            var targetScale = table.Apply(r, ref x, ref xs, ref y, classification);
+            var (_, targetScale) = table.Apply(r, ref x, ref xs, ref y, classification);
             var k = kernel.Resolve(r, x.Cols, shape);
             var token = TangentCli.Cancellation;
             Matrix pred;

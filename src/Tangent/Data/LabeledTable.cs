@@ -181,9 +181,10 @@ public sealed class LabeledTable
 
     /// <summary>
     /// A seeded split into train and test (docs/DATA.md): the same data, fraction and seed give the same
-    /// split. Stratified (classification): each class contributes round(fraction·count) test rows, at
-    /// least one row of each class with two or more rows stays in train and one goes to test when the class
-    /// has at least 1/fraction rows. Rows keep their file order in both parts.
+    /// split. Stratified (classification): each class contributes round(fraction·count) of its rows, drawn
+    /// at random, to the test part (a class of two or more rows keeps at least one in train); otherwise
+    /// round(fraction·n) rows (<see cref="Preprocessing.SplitIndices(int, double, int)"/>). Rows keep their
+    /// file order in both parts.
     /// </summary>
     /// <exception cref="ArgumentException">The fraction is not in (0, 1), stratify without class labels, or a part would be empty.</exception>
     public static (LabeledData Train, LabeledData Test) Split(LabeledData data, double testFraction, int seed, bool stratify)

@@ -170,4 +170,26 @@ public sealed class CliDataTests : IDisposable
         var expected = ClassicalKernel.Linear().Compute(f.Transform(all), f.Transform(all.SelectRows([0, 1, 2, 3, 4])));
         Assert.True(Npy.ReadMatrix(P("k.npy")).MaxAbsDifference(expected) < 1e-12);
     }
+
+    [Fact]
+    public void ASeparateTestTableWithoutHeaderIsCodedWithTheTrainingClasses()
+    {
+        string wine = WriteWine();
+        var rows = File.ReadAllLines(wine)[1..];
+        File.WriteAllLines(P("train.csv"), rows.Where((_, i) => i % 4 != 0));
+        File.WriteAllLines(P("test.csv"), rows.Where((_, i) => i % 4 == 0));
+        var (code, output, err) = CliRunner.Run("regress", "--data", P("train.csv"), "--test-data", P("test.csv"), "--header", "no", "--target", "8", "--drop", "1",
+            "--standardize", "--kernel", "gaussian", "--ridge", "1e-3", "--out", P("p.csv"));
+        Assert.True(code == 0, err);
+        Assert.Contains("data: 133 train, 45 test rows, 13 features; classification of 'y' (3 classes: barbera, barolo, grignolino)", output);
+        var accuracy = double.Parse(output.Split("test accuracy: ")[1].Split(' ')[0], CultureInfo.InvariantCulture);
+        Assert.True(accuracy > 90, output);
+        Assert.Equal("y", File.ReadAllLines(P("p.csv"))[0]);
+
+        File.AppendAllLines(P("test.csv"), [rows[0].Replace("grignolino", "merlot", StringComparison.Ordinal).Replace("barolo", "merlot", StringComparison.Ordinal).Replace("barbera", "merlot", StringComparison.Ordinal)]);
+        (code, output, err) = CliRunner.Run("regress", "--data", P("train.csv"), "--test-data", P("test.csv"), "--header", "no", "--target", "8", "--drop", "1",
+            "--kernel", "gaussian", "--out", P("p2.csv"));
+        Assert.Equal(2, code);
+        Assert.Contains("row 46, column 8: the label 'merlot' is not one of the 3 classes of the training data", CliRunner.AssertErrorForm(err, output));
+    }
 }
