@@ -11,7 +11,7 @@ namespace Tangent.Cli;
 /// </summary>
 internal sealed class TrainTestOptions(Option<CsvHeader> header, string yTestDescription = "Test targets: prints the test mean squared error.")
 {
-    public Option<FileInfo?> XTrain { get; } = new("--x-train") { Description = "Training inputs (.csv or .npy; a 4-D .npy holds images). Or use --images." };
+    public Option<FileInfo?> XTrain { get; } = new("--x-train") { Description = "Training inputs (.csv or .npy; a 4-D .npy holds images). Or use --data (one table) or --images." };
     public Option<FileInfo?> YTrain { get; } = new("--y-train") { Description = "Training targets, one row per input (.csv or .npy)." };
     public Option<FileInfo?> XTest { get; } = new("--x-test") { Description = "Test inputs." };
     public Option<FileInfo?> YTest { get; } = new("--y-test") { Description = yTestDescription };

@@ -22,6 +22,13 @@ public sealed record LabeledTableOptions
     /// <summary>The task; null: decided from the target (see <see cref="LabeledTable.DecideTask"/>).</summary>
     public TaskKind? Task { get; init; }
 
+    /// <summary>
+    /// New data to predict for (with a <c>like</c> model's data): when no <see cref="Target"/> names a
+    /// column of the file, the file is read as features only (Y has no columns). Default false: a missing
+    /// target column is an error.
+    /// </summary>
+    public bool TargetOptional { get; init; }
+
     /// <summary>Header and delimiter choices for CSV files.</summary>
     public CsvReadOptions Csv { get; init; } = CsvReadOptions.Default;
 }
@@ -76,7 +83,9 @@ public sealed class LabeledTable
 
         var targetCols = new List<int>();
         if (separate && options.Target.Count == 0) targetCols.AddRange(Enumerable.Range(0, targets.Cols));
-        foreach (var t in options.Target)
+        bool skipTargets = options.TargetOptional && !separate && targets.Names is { } names
+            && options.Target.All(t => !names.Any(n => string.Equals(n, t.Trim(), StringComparison.OrdinalIgnoreCase)));
+        foreach (var t in skipTargets ? [] : options.Target)
         {
             int j = targets.Resolve(t, "target");
             if (targetCols.Contains(j))
@@ -105,9 +114,11 @@ public sealed class LabeledTable
 
         if (targetCols.Count == 0)
         {
-            if (like is not null && like.Y.Cols > 0)
+            if (like is not null && like.Y.Cols > 0 && !skipTargets)
                 throw new DataFormatException(data.Path, $"no target column was selected but the training data has targets ({string.Join(", ", like.TargetNames)}). Select the same target columns in both files.");
-            return new LabeledTable(new LabeledData(x, new Matrix(x.Rows, 0), featureNames, [], TaskKind.Regression), warnings);
+            return new LabeledTable(like is not null && skipTargets
+                ? new LabeledData(x, new Matrix(x.Rows, 0), featureNames, like.TargetNames, like.Task, like.Labels)
+                : new LabeledData(x, new Matrix(x.Rows, 0), featureNames, [], TaskKind.Regression), warnings);
         }
         var targetNames = targetCols.Select(j => targets.Names?[j] ?? (targetCols.Count == 1 ? "y" : $"y{j + 1}")).ToArray();
         TaskKind task = like?.Task ?? options.Task ?? DecideTaskOf(targets, targetCols);

@@ -197,4 +197,18 @@ public sealed class LabeledTableTests : IDisposable
         Assert.NotEqual(te1.X.Data, other.X.Data);
         Assert.Throws<ArgumentException>(() => LabeledTable.Split(d, 1.0, 0, stratify: false));
     }
+
+    [Fact]
+    public void NewDataWithoutTheTargetColumnIsReadAsFeaturesWhenTheTargetIsOptional()
+    {
+        var train = LabeledTable.Load(Write("tr.csv", Flowers), Options("species")).Data;
+        string p = Write("new.csv", "length,width,height\n1,2,3\n4,5,6\n");
+        var d = LabeledTable.Load(p, Options("species") with { TargetOptional = true }, train).Data;
+        Assert.Equal((2, 3, 0), (d.X.Rows, d.X.Cols, d.Y.Cols));
+        Assert.Equal(TaskKind.Classification, d.Task);
+        Assert.Same(train.Labels, d.Labels);
+        Assert.Throws<DataFormatException>(() => LabeledTable.Load(p, Options("species"), train));
+        var withTarget = LabeledTable.Load(Write("te.csv", "length,width,species,height\n1,1,setosa,1\n"), Options("species") with { TargetOptional = true }, train).Data;
+        Assert.Equal(3, withTarget.Y.Cols);
+    }
 }
