@@ -12,15 +12,16 @@ internal static class KernelCommand
         var cmd = new Command("kernel", "Compute a kernel matrix K(X1, X2) and write it to a .csv or .npy file.");
         var kernel = new KernelOptions(allowNone: false);
         kernel.AddTo(cmd);
-        var x1 = new Option<FileInfo?>("--x1") { Description = "Inputs X1 (.csv numbers only, or .npy; a 4-D .npy (n,H,W,C) holds images), one row per sample. Or use --images." };
-        var x2 = new Option<FileInfo?>("--x2") { Description = "Inputs X2 (default: X1, the symmetric case)." };
+        var x1 = new Option<FileInfo?>("--x1") { Description = "Inputs X1 (.csv numbers only, or .npy; a 4-D .npy (n,H,W,C) holds images), one row per sample. Or use --data or --images." };
+        var x2 = new Option<FileInfo?>("--x2") { Description = "Inputs X2 (default: X1, the symmetric case); with --data, --test-data." };
         var outFile = new Option<FileInfo>("--out") { Description = "Output file (.csv or .npy, by extension).", Required = true };
         var f32 = new Option<bool>("--float32") { Description = "Store a .npy output as float32 (half the size)." };
-        var header = CliOptions.Header();
+        var table = new DataOptions(split: false);
         var provider = CommonOptions.Provider();
         var images = new ImageInputs();
         var split = new Option<string>("--split") { Description = "With --images: train (K(train, train)), test (K(test, test)) or train-test (K(train, test)).", DefaultValueFactory = _ => "train" };
-        foreach (var o in new Option[] { x1, x2, outFile, f32, header, provider, split }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { x1, x2, outFile, f32, provider, split }) cmd.Options.Add(o);
+        table.AddTo(cmd);
         images.AddTo(cmd, withLabels: false);
         cmd.SetAction(r =>
         {
@@ -29,7 +30,24 @@ internal static class KernelCommand
             string path = outputs.Declare("--out", r.GetValue(outFile)!);
             kernel.Validate(r);
             var compute = CommonOptions.ComputeOptionsFrom(r, provider, images);
-            var (a, b, shape) = Inputs(r, images, x1, x2, split, CliOptions.Csv(r, header));
+            table.RefuseMixed(r, "--x1/--x2 or --images", x1, x2, images.Images, split);
+            Matrix a;
+            Matrix? b;
+            Layers.ImageShape? shape = null;
+            if (table.Given(r))
+            {
+                images.Load(r);   // checks that no image-only option was given
+                var set = table.Load(r, needTest: false, needTarget: false);
+                set.PrintWarnings(output);
+                (a, b) = (set.Train.X, set.Test?.X);
+            }
+            else (a, b, shape) = Inputs(r, images, x1, x2, split, table.Csv(r));
+            if (r.GetValue(table.Standardize))
+            {
+                var (fitted, z) = new Standardizer().FitTransform(a);
+                a = z;
+                if (b is not null) b = fitted.Transform(b);
+            }
             var k = kernel.Resolve(r, a.Cols, shape)!;
             var m = CliProgress.Run($"kernel {a.Rows}×{(b ?? a).Rows}", p => k.Compute(a, b, compute with { Progress = p }));
             outputs.AddMatrix("--out", path, m, $"{k.Describe()} kernel", KernelFix, r.GetValue(f32) ? NpyElementType.Float32 : NpyElementType.Float64);

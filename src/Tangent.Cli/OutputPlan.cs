@@ -98,6 +98,10 @@ internal sealed class OutputPlan
             times.Select(t => "t = " + FormatTime(t)).ToList(), fix, false));
     }
 
+    /// <summary>A file written by <paramref name="write"/> (given the path), e.g. a CSV of labels.</summary>
+    public void AddFile(string option, string path, string what, Action<string> write) =>
+        _items.Add(new Item(option, path, what, write, [], null, "", false));
+
     /// <summary>A PNG image.</summary>
     public void AddPng(string option, string path, byte[] png, string what) =>
         _items.Add(new Item(option, path, what, p => AtomicFile.Write(p, s => s.Write(png)), [], null, "", false));

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
+using Tangent.Data;
 using Tangent.Dynamics;
 using Tangent.Experiments;
 using Tangent.Layers;
@@ -17,7 +18,8 @@ internal static class PredictCommand
         var cmd = new Command("predict", "Predict the mean (and covariance) of an infinite ensemble of networks trained by gradient descent on MSE, at any time (docs/MATH.md §4).");
         var arch = new Option<string>("--arch") { Description = "The architecture (docs/LAYERS.md).", Required = true };
         var get = new Option<string>("--get") { Description = "ntk: all layers trained; nngp: only the last layer (at t = ∞: exact GP inference).", DefaultValueFactory = _ => "ntk" };
-        var data = new TrainTestOptions("Test targets: prints bias, variance and total of the generalization error (eq. 10.52), and accuracy for one-hot targets.");
+        var table = new DataOptions();
+        var data = new TrainTestOptions(table.Header, "Test targets: prints bias, variance and total of the generalization error (eq. 10.52), and accuracy for one-hot targets.");
         var time = new Option<string>("--time") { Description = "Training time t ≥ 0 (steps of GD, continuous) or inf; a comma-separated list gives a trajectory.", DefaultValueFactory = _ => "inf" };
         var lr = CliOptions.Number("--learning-rate", "Learning rate η > 0 (τ = η·t/N, N = entries of Y_train); must be below 2N/λmax.", 1.0, NumberRange.Positive);
         var ridge = CliOptions.Number("--ridge", "Ridge λ ≥ 0 added to the kernel that is inverted and exponentiated.", 0.0, NumberRange.NonNegative);
@@ -34,6 +36,7 @@ internal static class PredictCommand
         var force = new Option<bool>("--force") { Description = "Accept a learning rate above the stable bound." };
         var provider = CommonOptions.Provider();
         foreach (var o in new Option[] { arch, get, time, lr, ridge, relative, outMean, outCov, perTime, cov, plot, force, provider }) cmd.Options.Add(o);
+        table.AddTo(cmd);
         data.AddTo(cmd);
         var images = new ImageInputs();
         images.AddTo(cmd);
@@ -62,8 +65,27 @@ internal static class PredictCommand
                 throw new CliError($"--plot needs at least two finite, positive times in --time, not '{r.GetValue(time)}'.", "e.g. --time 1,10,100,1000,inf");
 
             var compute = CommonOptions.ComputeOptionsFrom(r, provider, images);
-            var (x, y, xs, truth, shape, _) = data.Read(r, images, output);
+            table.RefuseMixed(r, "--x-train/--y-train/--x-test/--y-test files or --images", [.. data.All, images.Images]);
+            Matrix x, y, xs;
+            Matrix? truth;
+            ImageShape? shape = null;
+            DataSet? set = null;
+            if (table.Given(r))
+            {
+                images.Load(r);   // checks that no image-only option was given
+                set = table.Load(r, needTest: true, needTarget: true);
+                set.PrintWarnings(output);
+                (x, y, xs, truth) = (set.Train.X, set.Train.Y, set.Test!.X, set.Test.Y);
+                output.WriteLine(RegressCommand.Describe(set));
+            }
+            else (x, y, xs, truth, shape, _) = data.Read(r, images, output);
             if (shape is { } imageShape) architecture = architecture.WithInputShape(imageShape);
+            bool classification = set?.Train.Task == TaskKind.Classification;
+            var (_, targetScale) = table.Apply(r, ref x, ref xs, ref y, classification);
+            if (targetScale is not null && covPaths is not null && y.Cols > 1)
+                throw new CliError("--out-cov with --standardize-target needs one target column: the variances are shared by the columns, which have different scales.",
+                    "drop --standardize-target (or --out-cov), or predict one target column at a time.");
+            if (targetScale is not null && truth is not null) truth = targetScale.Transform(truth);
 
             double lambda = r.GetValue(ridge);
             var config = new NeuralKernelRegressor(architecture)
@@ -76,14 +98,23 @@ internal static class PredictCommand
             bool wantCov = covPaths is not null || truth is not null;
             var effectiveMode = wantCov ? mode : CovarianceMode.None;
             var token = TangentCli.Cancellation;
-            var model = CliProgress.Run($"train kernels {x.Rows}×{x.Rows}", p => config.Fit(x, y, compute with { Progress = p }));
-            var test = CliProgress.Run($"test kernels {xs.Rows}×{x.Rows}", p => model.TestKernelsFor(xs, effectiveMode, compute with { Progress = p }));
-            var trajectory = model.Ensemble.PredictTrajectory(times, test, effectiveMode, null, token);
+            NeuralKernelRegressorModel model;
+            IReadOnlyList<EnsemblePrediction> trajectory;
+            try
+            {
+                model = CliProgress.Run($"train kernels {x.Rows}×{x.Rows}", p => config.Fit(x, y, compute with { Progress = p }));
+                var test = CliProgress.Run($"test kernels {xs.Rows}×{x.Rows}", p => model.TestKernelsFor(xs, effectiveMode, compute with { Progress = p }));
+                trajectory = model.Ensemble.PredictTrajectory(times, test, effectiveMode, null, token);
+            }
+            catch (UnstableLearningRateException u) when (DataOptions.ExplainUnstable(u, r.GetValue(table.Standardize)) is { } explained)
+            {
+                throw explained;
+            }
             output.WriteLine($"{(kind == KernelOutputs.Ntk ? "NTK" : "NNGP")} ensemble of {architecture}: {x.Rows} train, {xs.Rows} test, η = {config.LearningRate:G6} (stable below {model.MaxLearningRate:G6}), λ = {model.Ensemble.RidgeValue:G6}");
 
-            var table = new Table();
-            table.AddColumns("t", "τ = ηt/N");
-            if (truth is not null) table.AddColumns("bias", "variance", "total", "total / entry", "accuracy");
+            var grid = new Table();
+            grid.AddColumns("t", "τ = ηt/N");
+            if (truth is not null) grid.AddColumns("bias", "variance", "total", "total / entry", "accuracy");
             var errors = new List<double>();
             var norms = new List<double>();
             foreach (var pred in trajectory)
@@ -97,15 +128,22 @@ internal static class PredictCommand
                     errors.Add(e.TotalPerEntry);
                     row.AddRange([Report.Num(e.Bias), Report.Num(e.Variance), Report.Num(e.Total), Report.Num(e.TotalPerEntry), e.Accuracy is { } a ? $"{a:P2}" : "—"]);
                 }
-                table.AddRow(row.Select(Markup.Escape).ToArray());
+                grid.AddRow(row.Select(Markup.Escape).ToArray());
             }
-            Terminal.For(output).Write(table);
+            Terminal.For(output).Write(grid);
+            if (targetScale is not null && truth is not null) output.WriteLine("(errors in standardized target units: --standardize-target)");
+            if (set is not null && classification)
+                output.WriteLine($"test accuracy at t = {OutputPlan.FormatTime(times[^1])}: {RegressCommand.Accuracy(set.Train.Labels!.Decode(trajectory[^1].Mean), set.Test!.RawLabels!):P2} ({set.Test.Count} rows, {set.Train.Labels!.Count} classes)");
 
-            var means = trajectory.Select(p => p.Mean).ToList();
-            Add(outputs, "--out-mean", meanPaths, means, times, "mean", Enumerable.Range(1, y.Cols).Select(j => $"mean{j}").ToList());
+            var means = trajectory.Select(p => targetScale?.InverseTransform(p.Mean) ?? p.Mean).ToList();
+            if (set is not null && meanPaths.Count == 1 && times.Count == 1)
+                RegressCommand.AddPredictions(outputs, "--out-mean", meanPaths[0], means[0], set.Train, PredictionFix);
+            else
+                Add(outputs, "--out-mean", meanPaths, means, times, "mean", Enumerable.Range(1, y.Cols).Select(j => $"mean{j}").ToList());
             if (covPaths is not null)
             {
-                var covs = trajectory.Select(p => p.Covariance ?? new Matrix(p.Variance!.Length, 1, (double[])p.Variance.Clone())).ToList();
+                double s2 = targetScale is null ? 1 : targetScale.Scales[0] * targetScale.Scales[0];
+                var covs = trajectory.Select(p => p.Covariance is { } c ? new Matrix(c.Rows, c.Cols, c.Data.Select(v => v * s2).ToArray()) : new Matrix(p.Variance!.Length, 1, p.Variance.Select(v => v * s2).ToArray())).ToList();
                 bool full = mode == CovarianceMode.Full;
                 Add(outputs, "--out-cov", covPaths, covs, times, full ? "covariance" : "variances",
                     full ? Enumerable.Range(1, xs.Rows).Select(j => $"cov{j}").ToList() : ["variance"]);

@@ -5,18 +5,24 @@ using Tangent.Numerics;
 
 namespace Tangent.Cli;
 
-/// <summary>The data options of regress and predict: --x-train, --y-train, --x-test, --y-test and --header.</summary>
-internal sealed class TrainTestOptions(string yTestDescription = "Test targets: prints the test mean squared error.")
+/// <summary>
+/// The file options of regress and predict: --x-train, --y-train, --x-test and --y-test (read with the
+/// --header of <see cref="DataOptions"/>); the alternative to --data.
+/// </summary>
+internal sealed class TrainTestOptions(Option<CsvHeader> header, string yTestDescription = "Test targets: prints the test mean squared error.")
 {
-    public Option<FileInfo?> XTrain { get; } = new("--x-train") { Description = "Training inputs (.csv or .npy; a 4-D .npy holds images). Or use --images." };
+    public Option<FileInfo?> XTrain { get; } = new("--x-train") { Description = "Training inputs (.csv or .npy; a 4-D .npy holds images). Or use --data (one table) or --images." };
     public Option<FileInfo?> YTrain { get; } = new("--y-train") { Description = "Training targets, one row per input (.csv or .npy)." };
     public Option<FileInfo?> XTest { get; } = new("--x-test") { Description = "Test inputs." };
     public Option<FileInfo?> YTest { get; } = new("--y-test") { Description = yTestDescription };
-    public Option<CsvHeader> Header { get; } = CliOptions.Header();
+    public Option<CsvHeader> Header { get; } = header;
+
+    /// <summary>The four file options.</summary>
+    public Option[] All => [XTrain, YTrain, XTest, YTest];
 
     public void AddTo(Command c)
     {
-        foreach (var o in new Option[] { XTrain, YTrain, XTest, YTest, Header }) c.Options.Add(o);
+        foreach (var o in All) c.Options.Add(o);
     }
 
     /// <summary>

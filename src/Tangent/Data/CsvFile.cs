@@ -117,6 +117,72 @@ public static class CsvFile
     }
 
     /// <summary>
+    /// Reads a CSV file as text cells, without parsing numbers, so that a caller can treat some
+    /// columns as labels (<see cref="LabeledTable"/>). Delimiter, header rule, comments, quoting and
+    /// the ragged-row check are those of <see cref="Parse"/> (so a one-column file whose first cell is
+    /// a text label is taken as a header in <c>Auto</c>: declare <c>Absent</c> for such files).
+    /// </summary>
+    internal static CsvCells ReadCells(string path, CsvReadOptions? options = null)
+    {
+        using var stream = DataStreams.OpenRead(path);
+        using var reader = new StreamReader(stream, AtomicFile.Utf8NoBom, detectEncodingFromByteOrderMarks: true);
+        return ParseCells(reader, path, options);
+    }
+
+    /// <summary>Parses CSV text into cells (see <see cref="ReadCells"/>).</summary>
+    internal static CsvCells ParseCells(TextReader reader, string source, CsvReadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        options ??= CsvReadOptions.Default;
+        var fields = new List<(int Start, int Length)>();
+        var rows = new List<string[]>();
+        var lines = new List<int>();
+        string[]? names = null;
+        string? firstRowHint = null;
+        int cols = -1, lineNo = 0, widthLine = 0;
+        CsvDelimiter delim = options.Delimiter;
+        string? line;
+        while ((line = reader.ReadLine()) is not null)
+        {
+            lineNo++;
+            var trimmed = line.AsSpan().Trim();
+            if (trimmed.IsEmpty || trimmed[0] == '#') continue;
+            if (delim == CsvDelimiter.Auto) delim = Detect(trimmed);
+            Split(line, delim, fields, source, lineNo);
+            if (cols < 0)
+            {
+                bool header = options.Header switch
+                {
+                    CsvHeader.Present => true,
+                    CsvHeader.Absent => false,
+                    _ => IsHeader(line, fields, out firstRowHint),
+                };
+                cols = fields.Count;
+                widthLine = lineNo;
+                if (header)
+                {
+                    names = fields.Select(f => Unquote(Cell(line, f).ToString())).ToArray();
+                    continue;
+                }
+            }
+            if (fields.Count != cols)
+                throw new DataFormatException(source, lineNo, null,
+                    $"this row has {fields.Count} values but {(names is not null ? "the header" : $"row {widthLine}")} has {cols} " +
+                    $"(delimiter {Describe(delim)}). Every row needs the same number of columns: look for a missing or extra delimiter, or a value with a comma inside.");
+            rows.Add(fields.Select(f => Cell(line, f).Trim().ToString()).ToArray());
+            lines.Add(lineNo);
+        }
+        if (cols < 0)
+            throw new DataFormatException(source, "the file is empty (no data rows, only blank or '#' comment lines, if any). Give a file with one row per sample.");
+        if (rows.Count == 0)
+            throw new DataFormatException(source, $"the file has a header ({cols} columns) but no data rows. Add rows of values, or check that the header option is right.");
+        return new CsvCells(source, names, cols, rows, lines, delim, firstRowHint);
+    }
+
+    /// <summary>A cell's text as a label: outer quotes removed (doubled quotes unescaped), trimmed.</summary>
+    internal static string LabelText(string rawCell) => Unquote(rawCell);
+
+    /// <summary>
     /// The delimiter of a line, judged outside quoted fields (a header cell "feature 1" holds a space
     /// but is one cell): ';', else ',', else white space between cells, else a single column (read as
     /// comma-separated, so a quoted cell stays whole).
@@ -206,9 +272,17 @@ public static class CsvFile
         return s.Trim();
     }
 
-    private static double ParseCell(string line, (int Start, int Length) f, string source, int row, int col, CsvDelimiter delim, bool allowNonFinite, string? firstRowHint)
+    private static double ParseCell(string line, (int Start, int Length) f, string source, int row, int col, CsvDelimiter delim, bool allowNonFinite, string? firstRowHint) =>
+        ParseNumber(Cell(line, f), source, row, col, delim, allowNonFinite, firstRowHint, null);
+
+    /// <summary>
+    /// Parses one cell (as it stands in the line, quotes included) as a number, or throws the reader's
+    /// message for it; <paramref name="textHint"/>, when given, replaces the generic advice for a cell
+    /// that holds text (e.g. "drop the column").
+    /// </summary>
+    internal static double ParseNumber(ReadOnlySpan<char> rawCell, string source, int row, int col, CsvDelimiter delim, bool allowNonFinite, string? firstRowHint, string? textHint)
     {
-        var cell = StripQuotes(Cell(line, f).Trim());
+        var cell = StripQuotes(rawCell.Trim());
         if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
         {
             if (!allowNonFinite && !double.IsFinite(v))
@@ -225,7 +299,7 @@ public static class CsvFile
             ? " It is a missing-value marker: impute or drop rows with missing values first."
             : delim == CsvDelimiter.Semicolon && text.Contains(',')
             ? " It looks like a decimal comma: numbers must use '.' as the decimal separator (invariant culture)."
-            : " Numbers use '.' as the decimal separator (invariant culture); text columns (names, categories) must be removed or encoded as numbers first.";
+            : textHint ?? " Numbers use '.' as the decimal separator (invariant culture); text columns (names, categories) must be removed or encoded as numbers first.";
         throw new DataFormatException(source, row, col, $"'{Shorten(text)}' is not a number.{hint}{firstRowHint}");
     }
 
@@ -320,6 +394,30 @@ public static class CsvFile
         }
     }
 
+    /// <summary>
+    /// Writes one column of text (e.g. predicted class labels) under a header, atomically (<c>.gz</c>:
+    /// gzipped); a cell with a comma, a quote or outer spaces is quoted.
+    /// </summary>
+    /// <param name="path">The destination.</param>
+    /// <param name="name">The column name (header).</param>
+    /// <param name="values">One value per row.</param>
+    public static void WriteColumn(string path, string name, IReadOnlyList<string> values)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(values);
+        DataStreams.WriteAtomic(path, s =>
+        {
+            using var w = new StreamWriter(s, AtomicFile.Utf8NoBom, 1 << 16, leaveOpen: true) { NewLine = "\n" };
+            w.WriteLine(QuoteCell(name));
+            foreach (var v in values) w.WriteLine(QuoteCell(v ?? ""));
+        });
+    }
+
+    private static string QuoteCell(string v) =>
+        v.Contains(',') || v.Contains('"') || v.Length > 0 && (v[0] == ' ' || v[^1] == ' ' || v[0] == '#')
+            ? "\"" + v.Replace("\"", "\"\"") + "\""
+            : v;
+
     private static void CheckNames(Matrix matrix, IReadOnlyList<string>? names)
     {
         if (names is not null && names.Count != matrix.Cols)
@@ -331,3 +429,13 @@ public static class CsvFile
             ? "\"" + name.Replace("\"", "\"\"") + "\""
             : name;
 }
+
+/// <summary>A CSV file read as text cells (<see cref="CsvFile.ReadCells"/>): one array per data row, with its line number.</summary>
+/// <param name="Source">The file, for messages.</param>
+/// <param name="Names">The header names, or null.</param>
+/// <param name="Cols">Number of columns.</param>
+/// <param name="Rows">The cells of each data row, trimmed, quotes kept.</param>
+/// <param name="Lines">The 1-based line number of each data row.</param>
+/// <param name="Delimiter">The delimiter used.</param>
+/// <param name="FirstRowHint">Why row 1 was taken as data (for messages about a cell in it), or null.</param>
+internal sealed record CsvCells(string Source, string[]? Names, int Cols, List<string[]> Rows, List<int> Lines, CsvDelimiter Delimiter, string? FirstRowHint);
