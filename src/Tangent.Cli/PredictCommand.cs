@@ -16,7 +16,7 @@ internal static class PredictCommand
     public static Command Create(TextWriter output)
     {
         var cmd = new Command("predict", "Predict the mean (and covariance) of an infinite ensemble of networks trained by gradient descent on MSE, at any time (docs/MATH.md §4).");
-        var arch = new Option<string>("--arch") { Description = "The architecture (docs/LAYERS.md).", Required = true };
+        var arch = new Option<string?>("--arch") { Description = "The architecture (docs/LAYERS.md); required unless --model applies a saved model." };
         var get = new Option<string>("--get") { Description = "ntk: all layers trained; nngp: only the last layer (at t = ∞: exact GP inference).", DefaultValueFactory = _ => "ntk" };
         var table = new DataOptions();
         var data = new TrainTestOptions(table.Header, "Test targets: prints bias, variance and total of the generalization error (eq. 10.52), and accuracy for one-hot targets.");
@@ -26,8 +26,7 @@ internal static class PredictCommand
         var relative = new Option<bool>("--ridge-relative") { Description = "λ is relative to the mean diagonal of that kernel." };
         var outMean = new Option<FileInfo>("--out-mean")
         {
-            Description = "Mean predictions (.csv or .npy): n*×k for one time; for several, one file with a leading time axis — a (T, n*, k) .npy, or a CSV with a time column and T·n* rows.",
-            Required = true,
+            Description = "Mean predictions (.csv or .npy): n*×k for one time; for several, one file with a leading time axis — a (T, n*, k) .npy, or a CSV with a time column and T·n* rows. Required unless --model.",
         };
         var outCov = new Option<FileInfo?>("--out-cov") { Description = "Covariance output: the variances (n*×1) with --cov diag, the n*×n* matrix with --cov full; a leading time axis as --out-mean." };
         var perTime = new Option<bool>("--per-time") { Description = "With several times: one file per time instead, NAME_tINDEX_TIME.EXT (e.g. mean_t0002_100.npy; INDEX counts from 0 in --time order)." };
@@ -35,7 +34,9 @@ internal static class PredictCommand
         var plot = new Option<FileInfo?>("--plot") { Description = "PNG of the test error (needs --y-test) or of the mean's norm against time." };
         var force = new Option<bool>("--force") { Description = "Accept a learning rate above the stable bound." };
         var provider = CommonOptions.Provider();
-        foreach (var o in new Option[] { arch, get, time, lr, ridge, relative, outMean, outCov, perTime, cov, plot, force, provider }) cmd.Options.Add(o);
+        var modelFile = new Option<FileInfo?>("--model") { Description = "Apply a model saved by 'tangent fit --save' (.tgm) to --data, writing --out; the other model options do not apply." };
+        var outFile = new Option<FileInfo?>("--out") { Description = "With --model: the predictions (.csv with a header: the label, or the target columns)." };
+        foreach (var o in new Option[] { arch, get, time, lr, ridge, relative, outMean, outCov, perTime, cov, plot, force, provider, modelFile, outFile }) cmd.Options.Add(o);
         table.AddTo(cmd);
         data.AddTo(cmd);
         var images = new ImageInputs();
@@ -43,7 +44,12 @@ internal static class PredictCommand
         cmd.SetAction(r =>
         {
             // Everything is checked and read before the work, and every output is written last (docs/RELIABILITY.md).
-            var architecture = Architecture.Parse(r.GetValue(arch)!);
+            if (r.GetValue(modelFile) is { } saved)
+                return SavedModelPrediction.Run(r, saved, outFile, table, output);
+            if (r.GetResult(outFile) is { Implicit: false })
+                throw new CliError("--out applies with --model (a saved model's predictions); the ensemble writes --out-mean.", "give --out-mean FILE, or --model FILE.tgm.");
+            var architecture = Architecture.Parse(r.GetValue(arch) ?? throw new CliError("--arch is required for 'predict' (or --model FILE.tgm to apply a saved model).", "e.g. --arch \"dense(w=1.41,b=0.1) relu dense(w=1.41)\""));
+            if (r.GetValue(outMean) is null) throw new CliError("--out-mean is required for 'predict' with --arch.", "e.g. --out-mean mean.csv");
             var kind = KernelOptions.ParseGet(r.GetValue(get));
             if (kind == KernelOutputs.Ntk && !architecture.HasNtk)
                 throw new CliError($"--get ntk: '{architecture}' has no NTK (sign's derivative is a Dirac delta), so its networks cannot be trained by gradient descent.",

@@ -162,6 +162,7 @@ public static class TangentCli
         var root = new Command("tangent", "Tangent: neural networks as kernel machines (NNGP/NTK kernels, kernel regression, infinite ensembles).") { new System.CommandLine.Help.HelpOption(), new VersionOption() };
         root.Subcommands.Add(InfoCommand.Create(output));
         root.Subcommands.Add(DatasetCommand.Create(output));
+        root.Subcommands.Add(FitCommand.Create(output));
         root.Subcommands.Add(KernelCommand.Create(output));
         root.Subcommands.Add(RegressCommand.Create(output));
         root.Subcommands.Add(PredictCommand.Create(output));
