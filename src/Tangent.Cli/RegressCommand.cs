@@ -110,7 +110,7 @@ internal static class RegressCommand
                 else
                 {
                     output.WriteLine($"test MSE: {Metrics.MeanSquaredError(pred, truth):G6}");
-                    if (fromImages && Metrics.Accuracy(pred, truth) is { } accuracy) output.WriteLine($"test accuracy: {accuracy:P2}");
+                    if (Metrics.Accuracy(pred, truth) is { } accuracy) output.WriteLine($"test accuracy: {accuracy:P2}");
                 }
             }
             outputs.WriteAll(output);
@@ -129,13 +129,9 @@ internal static class RegressCommand
         return $"data: {t.Count} train, {set.Test?.Count ?? 0} test rows, {t.X.Cols} features; {what}";
     }
 
-    /// <summary>The fraction of predicted labels equal to the true ones.</summary>
-    internal static double Accuracy(IReadOnlyList<string> predicted, IReadOnlyList<string> truth)
-    {
-        int hit = 0;
-        for (int i = 0; i < predicted.Count; i++) if (predicted[i] == truth[i].Trim()) hit++;
-        return predicted.Count == 0 ? double.NaN : (double)hit / predicted.Count;
-    }
+    /// <summary>The fraction of predicted labels equal to the true ones as read (labels compare trimmed, as <see cref="LabelEncoder"/> codes them).</summary>
+    internal static double Accuracy(IReadOnlyList<string> predicted, IReadOnlyList<string> truth) =>
+        Metrics.Accuracy(predicted, truth.Select(t => t.Trim()).ToList());
 
     /// <summary>
     /// Predictions for --data: a CSV gets a header (the target names, or the label column of decoded

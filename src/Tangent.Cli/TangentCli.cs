@@ -94,7 +94,7 @@ public static class TangentCli
             case UnstableLearningRateException u:
                 error.WriteLine($"error: --learning-rate {u.LearningRate:G6} is at or above the stable bound {u.BoundFormula} = {u.Bound:G6}; gradient descent would diverge. Use --learning-rate below {u.Bound:G6} (e.g. {u.Bound / 2:G3}).");
                 error.WriteLine(u.Bound < 1e-2
-                    ? "hint: a bound this far below 1 usually means unscaled inputs: standardize the features (regress --standardize, or rescale the files); --force runs anyway."
+                    ? "hint: a bound this far below 1 usually means unscaled inputs: standardize the features (--standardize, or rescale the files); --force runs anyway."
                     : "hint: --force runs anyway (the continuous-time formulas still hold; discrete steps diverge).");
                 return BadInput;
             case InsufficientMemoryException:
