@@ -76,6 +76,7 @@ internal static class PredictCommand
             Matrix? truth;
             ImageShape? shape = null;
             DataSet? set = null;
+            bool fromImages = false;
             if (table.Given(r))
             {
                 images.Load(r);   // checks that no image-only option was given
@@ -84,9 +85,9 @@ internal static class PredictCommand
                 (x, y, xs, truth) = (set.Train.X, set.Train.Y, set.Test!.X, set.Test.Y);
                 output.WriteLine(RegressCommand.Describe(set));
             }
-            else (x, y, xs, truth, shape, _) = data.Read(r, images, output);
+            else (x, y, xs, truth, shape, fromImages) = data.Read(r, images, output);
             if (shape is { } imageShape) architecture = architecture.WithInputShape(imageShape);
-            bool classification = set?.Train.Task == TaskKind.Classification;
+            bool classification = set?.Train.Task == TaskKind.Classification || fromImages;   // --images: one-hot class targets
             var (_, targetScale) = table.Apply(r, ref x, ref xs, ref y, classification);
             if (targetScale is not null && covPaths is not null && y.Cols > 1)
                 throw new CliError("--out-cov with --standardize-target needs one target column: the variances are shared by the columns, which have different scales.",

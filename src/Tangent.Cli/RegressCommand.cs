@@ -62,7 +62,7 @@ internal static class RegressCommand
                 output.WriteLine(Describe(set));
             }
             else (x, y, xs, truth, shape, fromImages) = data.Read(r, images, output);
-            bool classification = set?.Train.Task == TaskKind.Classification;
+            bool classification = set?.Train.Task == TaskKind.Classification || fromImages;   // --images: one-hot class targets
             var (_, targetScale) = table.Apply(r, ref x, ref xs, ref y, classification);
             var k = kernel.Resolve(r, x.Cols, shape);
             var token = TangentCli.Cancellation;

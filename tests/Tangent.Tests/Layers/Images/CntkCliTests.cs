@@ -78,6 +78,20 @@ public sealed class CntkCliTests : IDisposable
         Assert.Contains("accuracy", output);
     }
 
+    [Theory]
+    [InlineData("regress", "--out")]
+    [InlineData("predict", "--out-mean")]
+    public void ImageClassTargetsRefuseTargetStandardization(string command, string outOption)
+    {
+        WriteImages("tr", 12, 2);
+        WriteImages("te", 4, 3);
+        string images = $"npy:{P("tr_x.npy")},{P("tr_y.npy")},{P("te_x.npy")},{P("te_y.npy")}";
+        var (code, _, err) = Run(command, "--arch", Arch, "--images", images, "--standardize-target", outOption, P("never.npy"));
+        Assert.Equal(2, code);
+        Assert.Contains("--standardize-target applies to regression targets", err);
+        Assert.False(File.Exists(P("never.npy")));
+    }
+
     private static byte[] Idx(int[] dims, byte[] data)
     {
         var ms = new MemoryStream();
