@@ -71,72 +71,32 @@ public static class CsvFile
         ArgumentNullException.ThrowIfNull(reader);
         options ??= CsvReadOptions.Default;
         source ??= "<text>";
-        var fields = new List<(int Start, int Length)>();
         var values = new List<double>(1024);
-        string[]? names = null;
-        string? firstRowHint = null;
-        int cols = -1, rows = 0, lineNo = 0, widthLine = 0;
-        CsvDelimiter delim = options.Delimiter;
-        string? line;
-        while ((line = reader.ReadLine()) is not null)
+        int rows = 0;
+        var scan = Scan(reader, source, options, (line, fields, lineNo, delim, firstRowHint) =>
         {
-            lineNo++;
-            var trimmed = line.AsSpan().Trim();
-            if (trimmed.IsEmpty || trimmed[0] == '#') continue;
-            if (delim == CsvDelimiter.Auto) delim = Detect(trimmed);
-            Split(line, delim, fields, source, lineNo);
-            if (cols < 0)
-            {
-                bool header = options.Header switch
-                {
-                    CsvHeader.Present => true,
-                    CsvHeader.Absent => false,
-                    _ => IsHeader(line, fields, out firstRowHint),
-                };
-                cols = fields.Count;
-                widthLine = lineNo;
-                if (header)
-                {
-                    names = fields.Select(f => Unquote(Cell(line, f).ToString())).ToArray();
-                    continue;
-                }
-            }
-            if (fields.Count != cols)
-                throw new DataFormatException(source, lineNo, null,
-                    $"this row has {fields.Count} values but {(names is not null ? "the header" : $"row {widthLine}")} has {cols} " +
-                    $"(delimiter {Describe(delim)}). Every row needs the same number of columns: look for a missing or extra delimiter, or a value with a comma inside.");
             for (int j = 0; j < fields.Count; j++)
                 values.Add(ParseCell(line, fields[j], source, lineNo, j + 1, delim, options.AllowNonFinite, rows == 0 ? firstRowHint : null));
             rows++;
-        }
-        if (cols < 0)
-            throw new DataFormatException(source, "the file is empty (no data rows, only blank or '#' comment lines, if any). Give a file with one row per sample.");
+        });
         if (rows == 0)
-            throw new DataFormatException(source, $"the file has a header ({cols} columns) but no data rows. Add rows of numbers, or check that the header option is right.");
-        return new CsvTable(source, names, new Matrix(rows, cols, values.ToArray()));
+            throw new DataFormatException(source, $"the file has a header ({scan.Cols} columns) but no data rows. Add rows of numbers, or check that the header option is right.");
+        return new CsvTable(source, scan.Names, new Matrix(rows, scan.Cols, values.ToArray()));
     }
+
+    /// <summary>The shape of a scanned file: the header's names (null without one), the column count, the delimiter and the header rule's note on row 1.</summary>
+    private readonly record struct ScanResult(string[]? Names, int Cols, CsvDelimiter Delimiter, string? FirstRowHint);
 
     /// <summary>
-    /// Reads a CSV file as text cells, without parsing numbers, so that a caller can treat some
-    /// columns as labels (<see cref="LabeledTable"/>). Delimiter, header rule, comments, quoting and
-    /// the ragged-row check are those of <see cref="Parse"/> (so a one-column file whose first cell is
-    /// a text label is taken as a header in <c>Auto</c>: declare <c>Absent</c> for such files).
+    /// The one pass over CSV lines shared by <see cref="Parse"/> and <see cref="ParseCells"/>: skips blank and
+    /// '#' lines, detects the delimiter and the header, checks that every row has the header's width, and
+    /// hands each data row (its line, cell spans, 1-based line number, delimiter and the header rule's note) on.
     /// </summary>
-    internal static CsvCells ReadCells(string path, CsvReadOptions? options = null)
+    /// <exception cref="DataFormatException">A ragged row, or a file without rows.</exception>
+    private static ScanResult Scan(TextReader reader, string source, CsvReadOptions options,
+        Action<string, List<(int Start, int Length)>, int, CsvDelimiter, string?> row)
     {
-        using var stream = DataStreams.OpenRead(path);
-        using var reader = new StreamReader(stream, AtomicFile.Utf8NoBom, detectEncodingFromByteOrderMarks: true);
-        return ParseCells(reader, path, options);
-    }
-
-    /// <summary>Parses CSV text into cells (see <see cref="ReadCells"/>).</summary>
-    internal static CsvCells ParseCells(TextReader reader, string source, CsvReadOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(reader);
-        options ??= CsvReadOptions.Default;
         var fields = new List<(int Start, int Length)>();
-        var rows = new List<string[]>();
-        var lines = new List<int>();
         string[]? names = null;
         string? firstRowHint = null;
         int cols = -1, lineNo = 0, widthLine = 0;
@@ -169,14 +129,42 @@ public static class CsvFile
                 throw new DataFormatException(source, lineNo, null,
                     $"this row has {fields.Count} values but {(names is not null ? "the header" : $"row {widthLine}")} has {cols} " +
                     $"(delimiter {Describe(delim)}). Every row needs the same number of columns: look for a missing or extra delimiter, or a value with a comma inside.");
-            rows.Add(fields.Select(f => Cell(line, f).Trim().ToString()).ToArray());
-            lines.Add(lineNo);
+            row(line, fields, lineNo, delim, firstRowHint);
         }
         if (cols < 0)
             throw new DataFormatException(source, "the file is empty (no data rows, only blank or '#' comment lines, if any). Give a file with one row per sample.");
+        return new ScanResult(names, cols, delim, firstRowHint);
+
+    }
+
+    /// <summary>
+    /// Reads a CSV file as text cells, without parsing numbers, so that a caller can treat some
+    /// columns as labels (<see cref="LabeledTable"/>). Delimiter, header rule, comments, quoting and
+    /// the ragged-row check are those of <see cref="Parse"/> (so a one-column file whose first cell is
+    /// a text label is taken as a header in <c>Auto</c>: declare <c>Absent</c> for such files).
+    /// </summary>
+    internal static CsvCells ReadCells(string path, CsvReadOptions? options = null)
+    {
+        using var stream = DataStreams.OpenRead(path);
+        using var reader = new StreamReader(stream, AtomicFile.Utf8NoBom, detectEncodingFromByteOrderMarks: true);
+        return ParseCells(reader, path, options);
+    }
+
+    /// <summary>Parses CSV text into cells (see <see cref="ReadCells"/>).</summary>
+    internal static CsvCells ParseCells(TextReader reader, string source, CsvReadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        options ??= CsvReadOptions.Default;
+        var rows = new List<string[]>();
+        var lines = new List<int>();
+        var scan = Scan(reader, source, options, (line, fields, lineNo, _, _) =>
+        {
+            rows.Add(fields.Select(f => Cell(line, f).Trim().ToString()).ToArray());
+            lines.Add(lineNo);
+        });
         if (rows.Count == 0)
-            throw new DataFormatException(source, $"the file has a header ({cols} columns) but no data rows. Add rows of values, or check that the header option is right.");
-        return new CsvCells(source, names, cols, rows, lines, delim, firstRowHint);
+            throw new DataFormatException(source, $"the file has a header ({scan.Cols} columns) but no data rows. Add rows of values, or check that the header option is right.");
+        return new CsvCells(source, scan.Names, scan.Cols, rows, lines, scan.Delimiter, scan.FirstRowHint);
     }
 
     /// <summary>A cell's text as a label: outer quotes removed (doubled quotes unescaped), trimmed.</summary>
