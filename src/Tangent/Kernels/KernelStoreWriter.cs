@@ -1,0 +1,86 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using Tangent.Data;
+using Tangent.Engine;
+using Tangent.Numerics;
+
+namespace Tangent.Kernels;
+
+/// <summary>
+/// Fills a <see cref="KernelStore"/> with a kernel matrix chunk by chunk (docs/STORE.md): a chunk is the kernel of the chunk's row block of
+/// X1 against its column block of X2. For K(X, X) the diagonal chunks are computed as symmetric kernels and each upper chunk is written
+/// mirrored too. A run stopped at any moment and started again continues from the finished chunks; shards fill one store together.
+/// </summary>
+public static class KernelStoreWriter
+{
+    /// <summary>SHA-256 (hex) of the inputs: the shapes and the float64 bits of X1 and, when given, X2.</summary>
+    /// <param name="x1">n1×d inputs.</param>
+    /// <param name="x2">n2×d inputs, or null for K(X1, X1).</param>
+    public static string Fingerprint(Matrix x1, Matrix? x2)
+    {
+        ArgumentNullException.ThrowIfNull(x1);
+        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> buf = stackalloc byte[8];
+        foreach (var m in x2 is null ? [x1] : new[] { x1, x2 })
+        {
+            h.AppendData(Encoding.ASCII.GetBytes($"{m.Rows}x{m.Cols};"));
+            foreach (double v in m.Data)
+            {
+                BinaryPrimitives.WriteDoubleLittleEndian(buf, v);
+                h.AppendData(buf);
+            }
+        }
+        h.AppendData(Encoding.ASCII.GetBytes(x2 is null ? "symmetric" : "cross"));
+        return Convert.ToHexStringLower(h.GetHashAndReset());
+    }
+
+    /// <summary>The metadata of the store of <paramref name="kernel"/> on these inputs.</summary>
+    /// <param name="kernel">The kernel.</param>
+    /// <param name="kind">What the kernel is, e.g. nngp, ntk or classical.</param>
+    /// <param name="x1">n1×d inputs.</param>
+    /// <param name="x2">n2×d inputs, or null for the symmetric K(X1, X1).</param>
+    /// <param name="chunkSize">The chunk edge.</param>
+    public static KernelStoreMetadata Metadata(IKernel kernel, string kind, Matrix x1, Matrix? x2, int chunkSize)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(x1);
+        if (x2 is not null && x2.Cols != x1.Cols) throw new ArgumentException($"X1 has {x1.Cols} columns but X2 has {x2.Cols}; both need the same features.", nameof(x2));
+        return new KernelStoreMetadata(kernel.Describe(), kind, Fingerprint(x1, x2), x1.Rows, (x2 ?? x1).Rows, chunkSize, x2 is null);
+    }
+
+    /// <summary>
+    /// Computes the missing chunks of <paramref name="shard"/> into <paramref name="store"/> (which must have been made for these inputs
+    /// and this kernel: <see cref="Metadata"/>).
+    /// </summary>
+    /// <param name="store">The store.</param>
+    /// <param name="kernel">The kernel.</param>
+    /// <param name="x1">n1×d inputs.</param>
+    /// <param name="x2">n2×d inputs, or null for K(X1, X1).</param>
+    /// <param name="shard">Which chunks to compute.</param>
+    /// <param name="options">How to compute each chunk (provider, tile size, threads), the memory budget, progress (kernel entries) and cancellation.</param>
+    /// <returns>The number of chunk files written.</returns>
+    /// <exception cref="InvalidOperationException">The store was made from other inputs or another kernel.</exception>
+    public static int Fill(KernelStore store, IKernel kernel, Matrix x1, Matrix? x2, StoreShard shard, ComputeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(x1);
+        ArgumentNullException.ThrowIfNull(options);
+        var expected = Metadata(kernel, store.Metadata.Kind, x1, x2, store.Metadata.ChunkSize);
+        if (store.Metadata.FirstDifference(expected) is { } diff)
+            throw new InvalidOperationException($"The store '{store.Path}' holds another matrix ({diff}, stored vs asked); it is left as is.");
+        var inner = options with { Progress = null };
+        var other = x2 ?? x1;
+        return store.Fill((chunk, into) =>
+        {
+            var rows = x1.SliceRows(chunk.RowStart, chunk.Rows);
+            var block = x2 is null && chunk.Row == chunk.Col
+                ? kernel.Compute(rows, null, inner)
+                : kernel.Compute(rows, other.SliceRows(chunk.ColStart, chunk.Cols), inner);
+            if (block.Rows != chunk.Rows || block.Cols != chunk.Cols)
+                throw new InvalidOperationException($"The kernel {kernel.Describe()} returned a {block.Shape} block for chunk {chunk.Key} of {chunk.Rows}×{chunk.Cols}.");
+            block.Span.CopyTo(into);
+        }, shard, options);
+    }
+}
