@@ -9,25 +9,30 @@ internal static class KernelCommand
 {
     public static Command Create(TextWriter output)
     {
-        var cmd = new Command("kernel", "Compute a kernel matrix K(X1, X2) and write it to a .csv or .npy file.");
+        var cmd = new Command("kernel", "Compute a kernel matrix K(X1, X2) and write it to a .csv or .npy file, or chunk by chunk to a resumable .zarr store (docs/STORE.md).");
         var kernel = new KernelOptions(allowNone: false);
         kernel.AddTo(cmd);
         var x1 = new Option<FileInfo?>("--x1") { Description = "Inputs X1 (.csv numbers only, or .npy; a 4-D .npy (n,H,W,C) holds images), one row per sample. Or use --data or --images." };
         var x2 = new Option<FileInfo?>("--x2") { Description = "Inputs X2 (default: X1, the symmetric case); with --data, --test-data." };
-        var outFile = new Option<FileInfo>("--out") { Description = "Output file (.csv or .npy, by extension).", Required = true };
+        var outFile = new Option<FileInfo>("--out") { Description = "Output file (.csv or .npy, by extension), or a kernel store: a folder ending in .zarr (resumable, --chunk, --shard).", Required = true };
         var f32 = new Option<bool>("--float32") { Description = "Store a .npy output as float32 (half the size)." };
         var table = new DataOptions(split: false);
         var provider = CommonOptions.Provider();
         var images = new ImageInputs();
         var split = new Option<string>("--split") { Description = "With --images: train (K(train, train)), test (K(test, test)) or train-test (K(train, test)).", DefaultValueFactory = _ => "train" };
+        var store = new StoreCommand.Options();
         foreach (var o in new Option[] { x1, x2, outFile, f32, provider, split }) cmd.Options.Add(o);
+        store.AddTo(cmd);
         table.AddTo(cmd);
         images.AddTo(cmd, withLabels: false);
         cmd.SetAction(r =>
         {
             // Everything is checked before the work, and the output is written last (docs/RELIABILITY.md).
             var outputs = new OutputPlan();
-            string path = outputs.Declare("--out", r.GetValue(outFile)!);
+            bool toStore = KernelStore.IsStorePath(r.GetValue(outFile)!.FullName);
+            if (!toStore) store.RefuseWithoutStore(r);
+            else if (r.GetValue(f32)) throw new CliError("--float32 applies to a .npy output; a .zarr store holds float64.");
+            string path = toStore ? r.GetValue(outFile)!.ToString() : outputs.Declare("--out", r.GetValue(outFile)!);
             kernel.Validate(r);
             var compute = CommonOptions.ComputeOptionsFrom(r, provider, images);
             table.RefuseMixed(r, "--x1/--x2 or --images", x1, x2, images.Images, split);
@@ -49,6 +54,11 @@ internal static class KernelCommand
                 if (b is not null) b = fitted.Transform(b);
             }
             var k = kernel.Resolve(r, a.Cols, shape)!;
+            if (toStore)
+            {
+                store.Write(r, output, path, k, r.GetValue(kernel.Arch) is null ? "classical" : KernelOptions.ParseGet(r.GetValue(kernel.Get)).ToString().ToLowerInvariant(), a, b, compute);
+                return TangentCli.Ok;
+            }
             var m = CliProgress.Run($"kernel {a.Rows}×{(b ?? a).Rows}", p => k.Compute(a, b, compute with { Progress = p }));
             outputs.AddMatrix("--out", path, m, $"{k.Describe()} kernel", KernelFix, r.GetValue(f32) ? NpyElementType.Float32 : NpyElementType.Float64);
             outputs.WriteAll(output);

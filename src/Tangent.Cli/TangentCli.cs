@@ -164,6 +164,7 @@ public static class TangentCli
         root.Subcommands.Add(DatasetCommand.Create(output));
         root.Subcommands.Add(FitCommand.Create(output));
         root.Subcommands.Add(KernelCommand.Create(output));
+        root.Subcommands.Add(StoreCommand.Create(output));
         root.Subcommands.Add(RegressCommand.Create(output));
         root.Subcommands.Add(PredictCommand.Create(output));
         root.Subcommands.Add(DemoCommand.Create(output));
