@@ -203,9 +203,15 @@ public sealed class KernelStore
             AtomicFile.WriteAllText(System.IO.Path.Combine(temp, ".zattrs"), ZAttrs(metadata));
             Directory.Move(temp, full);
         }
+        catch (IOException) when (Directory.Exists(full))
+        {
+            // Another job (another shard) created the store first: use its store, after the same checks.
+            DeleteOwn(temp);
+            return OpenOrCreate(path, metadata);
+        }
         catch
         {
-            try { Directory.Delete(temp, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            DeleteOwn(temp);
             throw;
         }
         return new KernelStore(full, metadata);
@@ -405,6 +411,14 @@ public sealed class KernelStore
     {
         if (ChunkAt(chunk.Row, chunk.Col) != chunk)
             throw new ArgumentException($"{chunk} is not a chunk of this store (chunk edge {Metadata.ChunkSize}, shape {Metadata.Rows}×{Metadata.Cols}).", nameof(chunk));
+    }
+
+    /// <summary>Deletes the temporary folder this process made for a new store.</summary>
+    private static void DeleteOwn(string temp)
+    {
+        try { Directory.Delete(temp, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
     private static int Ceil(int a, int b) => (a + b - 1) / b;

@@ -207,6 +207,17 @@ public class KernelStoreTests
     }
 
     [Fact]
+    public void JobsCreatingTheSameStoreAtOnceAllOpenIt()
+    {
+        using var dir = new TempDir();
+        var x = Inputs(9, 13);
+        var stores = new KernelStore[8];
+        Parallel.For(0, stores.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => stores[i] = Make(dir.File("K.zarr"), Gaussian, x, null, 4));
+        Assert.All(stores, s => Assert.Equal(stores[0].Path, s.Path));
+        Assert.Equal(["K.zarr"], Directory.EnumerateFileSystemEntries(dir.Path).Select(Path.GetFileName));   // no temporary folder left
+    }
+
+    [Fact]
     public void AFolderThatIsNotAStoreIsRefusedAndNotTouched()
     {
         using var dir = new TempDir();

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Tangent.Cli;
+using Tangent.Data;
+
+namespace Tangent.Tests.Cli;
+
+/// <summary>A store written by the built CLI in a child process, killed with SIGKILL mid-run, then completed by the same command (docs/STORE.md).</summary>
+public sealed partial class StoreKillTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("tangent-store-kill-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    private static string? CliDll()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            string candidate = Path.Combine(d.FullName, "src", "Tangent.Cli", "bin", "Release", "net10.0", "Tangent.Cli.dll");
+            if (File.Exists(candidate)) return candidate;
+        }
+        string local = Path.Combine(AppContext.BaseDirectory, "Tangent.Cli.dll");
+        return File.Exists(local) ? local : null;
+    }
+
+    [SkippableFact]
+    public void AStoreKilledMidRunIsCompletedByTheSameCommandIdenticalToAnUninterruptedRun()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "sends SIGKILL through libc's kill");
+        string? dll = CliDll();
+        Skip.If(dll is null, "Tangent.Cli.dll is not built");
+        MatrixFile.Write(P("x.npy"), TestData.Random(1500, 3, 2));
+        string[] Args(string store) => ["kernel", "--kernel", "laplace", "--x1", P("x.npy"), "--out", P(store), "--chunk", "50"];
+        Assert.Equal(TangentCli.Ok, CliRunner.Run(Args("ref.zarr")).Code);
+
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir };
+        foreach (string a in (string[])[dll!, .. Args("K.zarr")]) psi.ArgumentList.Add(a);
+        using var child = Process.Start(psi)!;
+        _ = child.StandardOutput.ReadToEndAsync();
+        _ = child.StandardError.ReadToEndAsync();
+        var clock = Stopwatch.StartNew();
+        bool sent = false;
+        string sums = P("K.zarr/checksums");
+        while (!child.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            if (Directory.Exists(sums) && Directory.EnumerateFiles(sums).Count() >= 20)
+            {
+                Assert.Equal(0, Kill(child.Id, 9));
+                sent = true;
+                break;
+            }
+            Thread.Sleep(1);
+        }
+        Assert.True(child.WaitForExit(60_000), "the CLI did not exit after SIGKILL");
+        Assert.True(sent, $"the store was finished before it could be killed (exit {child.ExitCode})");
+        var killed = KernelStore.Open(P("K.zarr"));
+        Assert.False(killed.Info().Complete);
+
+        var (code, output, err) = CliRunner.Run(Args("K.zarr"));
+        Assert.True(code == TangentCli.Ok, err);
+        Assert.Contains("were done", output);
+        Assert.True(KernelStore.Open(P("K.zarr")).Verify().Ok);
+        foreach (string f in Directory.EnumerateFiles(P("ref.zarr"), "*", SearchOption.AllDirectories))
+        {
+            string rel = Path.GetRelativePath(P("ref.zarr"), f);
+            Assert.True(File.ReadAllBytes(f).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(P("K.zarr"), rel))), $"{rel} differs");
+        }
+        var left = Directory.EnumerateFiles(P("K.zarr"), "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(P("K.zarr"), f)).Where(f => !f.EndsWith(".tmp", StringComparison.Ordinal));
+        Assert.Equal(Directory.EnumerateFiles(P("ref.zarr"), "*", SearchOption.AllDirectories).Count(), left.Count());
+    }
+}
