@@ -243,7 +243,9 @@ public class KernelStoreTests
         var x1 = Inputs(10, 10);
         var x2 = Inputs(7, 11);
         var store = Run(dir.File("K.zarr"), Gaussian, x1, x2, 4);
-        using var doc = JsonDocument.Parse(File.ReadAllText(dir.File("K.zarr/.zarray")));
+        string text = File.ReadAllText(dir.File("K.zarr/.zarray"));
+        Assert.Contains("\"dtype\": \"<f8\"", text);   // written as is, not escaped
+        using var doc = JsonDocument.Parse(text);
         var z = doc.RootElement;
         Assert.Equal(["chunks", "compressor", "dimension_separator", "dtype", "fill_value", "filters", "order", "shape", "zarr_format"],
             z.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
