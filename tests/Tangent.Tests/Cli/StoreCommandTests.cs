@@ -136,6 +136,18 @@ public sealed class StoreCommandTests : IDisposable
     }
 
     [Fact]
+    public void AnInterruptedRunExits130AndTheSameCommandCompletesTheStore()
+    {
+        string[] args = ["kernel", "--kernel", "gaussian", "--x1", P("x.csv"), "--out", P("K.zarr"), "--chunk", "6"];
+        var (code, output, err) = Run(new CancellationToken(canceled: true), args);
+        Assert.Equal(TangentCli.Interrupted, code);
+        Assert.Equal(TangentCli.InterruptedMessage, AssertErrorForm(err, output));
+        Ok(Run(args));
+        Ok(Run("store", "verify", P("K.zarr")));
+        DataTestHelpers.BitwiseEqual(Tangent.Kernels.ClassicalKernel.Gaussian(1.0 / 3).Compute(MatrixFile.Read(P("x.csv"))), KernelStore.Open(P("K.zarr")).ReadAll());
+    }
+
+    [Fact]
     public void StoreInfoOfAMissingPathSaysHowToMakeIt()
     {
         var (code, output, err) = Run("store", "info", P("none.zarr"));
