@@ -30,7 +30,10 @@ public sealed record IterativeKernelRegression(IKernel Kernel)
     /// <summary>Seed of the preconditioner's random sketch.</summary>
     public int Seed { get; init; }
 
-    /// <summary>Called after every CG iteration (the iteration log).</summary>
+    /// <summary>The iteration: <see cref="IterativeMethod.ConjugateGradient"/> (default) or <see cref="IterativeMethod.EigenPro"/>.</summary>
+    public IterativeMethod Method { get; init; } = IterativeMethod.ConjugateGradient;
+
+    /// <summary>Called after every iteration (the iteration log).</summary>
     public Action<ConjugateGradientIteration>? OnIteration { get; init; }
 
     /// <summary>Fits on X (n×d) and Y (n×k): computes K(X, X) once with <paramref name="options"/>, then CG.</summary>
@@ -70,9 +73,21 @@ public sealed record IterativeKernelRegression(IKernel Kernel)
             OnIteration = it =>
             {
                 OnIteration?.Invoke(it);
-                options.Progress?.Report(new ProgressInfo(it.Iteration, MaxIterations, "cg", DateTime.UtcNow - start));
+                options.Progress?.Report(new ProgressInfo(it.Iteration, MaxIterations, Method == IterativeMethod.EigenPro ? "eigenpro" : "cg", DateTime.UtcNow - start));
             },
         };
-        return ConjugateGradient.Solve(kernel, y, lambda, settings, pre);
+        return Method == IterativeMethod.EigenPro
+            ? PreconditionedRichardson.Solve(kernel, y, lambda, settings, pre)
+            : ConjugateGradient.Solve(kernel, y, lambda, settings, pre);
     }
+}
+
+/// <summary>How <see cref="IterativeKernelRegression"/> iterates (docs/SOLVERS.md).</summary>
+public enum IterativeMethod
+{
+    /// <summary>Preconditioned conjugate gradient (the fewest operator products).</summary>
+    ConjugateGradient,
+
+    /// <summary>EigenPro-style preconditioned Richardson: gradient steps with the top eigen-directions damped (Ma &amp; Belkin 2017).</summary>
+    EigenPro,
 }

@@ -96,6 +96,17 @@ public sealed class NystromRegressionTests
     }
 
     [Fact]
+    public void IterativeKernelRegressionWithEigenProMatchesCholesky()
+    {
+        var (x, y) = Smooth(300, 11);
+        var kernel = ClassicalKernel.Gaussian(0.5);
+        var exact = new KernelRegression(kernel) { Ridge = Ridge.Absolute(1e-2) }.Fit(x, y).Predict(x);
+        var (model, solve) = new IterativeKernelRegression(kernel) { Ridge = Ridge.Absolute(1e-2), Tolerance = 1e-10, MaxIterations = 5000, Method = IterativeMethod.EigenPro }.Fit(x, y);
+        Assert.True(solve.Converged, solve.Summary);
+        Assert.True(model.Predict(x).MaxAbsDifference(exact) < 1e-6);
+    }
+
+    [Fact]
     public void BadSettingsAreRefused()
     {
         var (x, y) = Smooth(10, 10);

@@ -163,3 +163,28 @@ public sealed class ConjugateGradientTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new NystromPreconditioner(a, 5, 6, 0));
     }
 }
+
+public sealed class PreconditionedRichardsonTests
+{
+    [Fact]
+    public void EigenProIterationConvergesToTheCholeskySolutionAndNeedsTheEigenDirectionsDamped()
+    {
+        const int n = 500;
+        const double lambda = 1e-2;
+        var x = TestData.Random(n, 2, 21);
+        var k = ClassicalKernel.Gaussian(0.5).Compute(x);
+        var b = TestData.Random(n, 2, 22);
+        var op = ConjugateGradient.FromMatrix(k);
+        var settings = new ConjugateGradientSettings { Tolerance = 1e-8, MaxIterations = 3000 };
+        var pre = new NystromPreconditioner(op, n, 100, lambda, seed: 3);
+        var eigenPro = PreconditionedRichardson.Solve(op, b, lambda, settings, pre);
+        var plain = PreconditionedRichardson.Solve(op, b, lambda, settings);
+        var shifted = k.Clone();
+        shifted.AddToDiagonal(lambda);
+        var exact = Cholesky.Compute(shifted).Solve(b);
+        Assert.True(eigenPro.Converged, eigenPro.Summary);
+        Assert.True(TestData.RelativeError(eigenPro.Solution, exact) < 1e-5);
+        Assert.False(plain.Converged);   // plain Richardson: step 1/λ₁, rate 1 − λ/λ₁, far too slow
+        Assert.Equal(eigenPro.Iterations, eigenPro.Log.Count);
+    }
+}
