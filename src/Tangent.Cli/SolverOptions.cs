@@ -67,7 +67,7 @@ internal sealed class SolverOptions
         return (name, centres);
     }
 
-    /// <summary>auto: cholesky when its peak (about 3.6× the n×n kernel, docs/PERFORMANCE.md) fits in half the budget (or the memory available), else nystrom.</summary>
+    /// <summary>auto: cholesky when its peak (about 3.6× the n×n kernel, docs/SOLVERS.md) fits in half the budget (or the memory available), else nystrom.</summary>
     internal static string Resolve(string name, int n, ComputeOptions compute)
     {
         if (name != "auto") return name;

@@ -167,9 +167,9 @@ internal sealed class FalkonPreconditioner : IPreconditioner
             j.AddToDiagonal(jitter);
             c = Cholesky.TryCompute(j, out _, _provider);
         }
-        _l = new Matrix(m, m);
+        _l = c.Factor;   // the factor's own storage (no M×M copy); its upper triangle is cleared for the products below
         for (int i = 0; i < m; i++)
-            for (int q = 0; q <= i; q++) _l[i, q] = c.Factor[i, q];
+            for (int q = i + 1; q < m; q++) _l[i, q] = 0;
         var ltl = LinearAlgebra.Multiply(_l, _l, transA: Op.Transpose, provider: _provider);
         for (int i = 0; i < ltl.Data.Length; i++) ltl.Data[i] *= (double)n / m;
         NystromPreconditioner.Symmetrize(ltl);
