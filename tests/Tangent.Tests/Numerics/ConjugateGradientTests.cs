@@ -78,6 +78,33 @@ public sealed class ConjugateGradientTests
     }
 
     [Fact]
+    public void AnOperatorRecomputingKernelRowBlocksNeverFormsTheKernelAndGivesTheSameSolution()
+    {
+        const int n = 700, block = 64;
+        var x = TestData.Random(n, 4, 23);
+        var kernel = ClassicalKernel.Gaussian(0.3);
+        int products = 0;
+        LinearOperator streamed = (v, into) =>
+        {
+            products++;
+            for (int start = 0; start < n; start += block)
+            {
+                int rows = Math.Min(block, n - start);
+                var kb = kernel.Compute(x.SliceRows(start, rows), x);   // rows×n: one block at a time, as from a store
+                var part = LinearAlgebra.Multiply(kb, v);
+                Array.Copy(part.Data, 0, into.Data, start * v.Cols, part.Data.Length);
+            }
+        };
+        var b = TestData.Random(n, 3, 24);
+        var settings = new ConjugateGradientSettings { Tolerance = 1e-10, MaxIterations = 3000 };
+        var r = ConjugateGradient.Solve(streamed, b, 1e-2, settings, new NystromPreconditioner(streamed, n, 50, 1e-2));
+        var exact = Cholesky.Compute(Shifted(kernel.Compute(x), 1e-2)).Solve(b);
+        Assert.True(r.Converged, r.Summary);
+        Assert.Equal(r.Iterations + 1, products);   // one product for the sketch, then one per iteration for all 3 columns
+        Assert.True(TestData.RelativeError(r.Solution, exact) < 1e-8);
+    }
+
+    [Fact]
     public void ManyRightHandSidesSolvedTogetherEqualEachSolvedAlone()
     {
         var a = RandomSpd(200, 10);
