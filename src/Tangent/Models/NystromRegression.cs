@@ -32,10 +32,11 @@ public sealed record NystromRegression(IKernel Kernel)
     /// <summary>Most CG iterations. Default 500.</summary>
     public int MaxIterations { get; init; } = 500;
 
-    /// <summary>Rows per kernel block K(X_block, C); null = about 4 M entries per block.</summary>
+    /// <summary>Rows per kernel block K(X_block, C); null = about 4 M entries per block (fewer under a small memory budget).</summary>
     public int? BlockRows { get; init; }
 
-    /// <summary>K_nm is kept in memory when its n·m·8 bytes are at most this (default 1 GiB); else streamed.</summary>
+    /// <summary>K_nm is kept in memory when its n·m·8 bytes are at most this (default 1 GiB) and a quarter of the
+    /// options' memory budget; else its blocks are recomputed at every iteration.</summary>
     public long CacheBytes { get; init; } = 1L << 30;
 
     /// <summary>Called after every CG iteration (the iteration log).</summary>
@@ -55,6 +56,7 @@ public sealed record NystromRegression(IKernel Kernel)
         var token = options.CancellationToken;
         var quiet = options with { Progress = null };
         var provider = options.Provider;
+        options.RequireMemory(4L * 8 * m * m, $"Nyström regression with {m} centres (K_mm and its factors)", "use fewer centres (--centres)");
         var centres = x.SelectRows(ChooseCentres(n, m, Seed));
         var kmm = Kernel.Compute(centres, null, quiet);
         double trace = 0;
@@ -63,8 +65,12 @@ public sealed record NystromRegression(IKernel Kernel)
         // K_mm of a smooth kernel is singular to rounding; like Falkon (which adds eps·m), a jitter
         // ε = 1e-12·m·mean(diag K_mm) keeps λ·K_mm (and so H) numerically positive definite in CG.
         kmm.AddToDiagonal(1e-12 * m * Math.Max(trace / m, double.Epsilon));
-        int block = BlockRows ?? Math.Clamp((1 << 22) / m, 1, n);
-        var blocks = new KernelBlocks(Kernel, x, centres, block, (long)n * m * 8 <= CacheBytes, quiet);
+        // About 4 M entries per block, or a 32nd of the memory budget (a block, its products and the kernel's own buffers).
+        long entries = Math.Min(1L << 22, options.MemoryBudget is long budget ? budget / 32 : long.MaxValue);
+        int block = BlockRows ?? (int)Math.Clamp(entries / m, 1, n);
+        long knm = (long)n * m * 8;
+        bool cache = knm <= CacheBytes && (options.MemoryBudget is not long b2 || knm <= b2 / 4);
+        var blocks = new KernelBlocks(Kernel, x, centres, block, cache, quiet);
         // Right-hand side K_nmᵀ·Y, one pass over the blocks.
         var rhs = new Matrix(m, k);
         blocks.ForEach((start, kb) => AddInto(rhs, LinearAlgebra.Multiply(kb, y.SliceRows(start, kb.Rows), transA: Op.Transpose, provider: provider)), token);

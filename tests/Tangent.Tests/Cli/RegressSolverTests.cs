@@ -64,6 +64,15 @@ public sealed class RegressSolverTests : IDisposable
         Assert.Equal("cg", SolverOptions.Resolve("cg", 100_000, new ComputeOptions { MemoryBudget = 1L << 30 }));
     }
 
+    [Fact]
+    public void AutoTakesNystromUnderASmallMemoryBudget()
+    {
+        WriteData();
+        var (code, output, err) = Regress("auto.npy", "--memory-budget", "1MB", "--centres", "60");
+        Assert.True(code == 0, err);
+        Assert.Contains("solver: nystrom (auto), 60 centres", output);
+    }
+
     [Theory]
     [InlineData("--solver qr", "--solver 'qr' is not a solver")]
     [InlineData("--solver nystrom:0", "whole number ≥ 1")]

@@ -107,6 +107,19 @@ public sealed class NystromRegressionTests
     }
 
     [Fact]
+    public void TheMemoryBudgetBoundsTheCentresAndTheBlocks()
+    {
+        var (x, y) = Smooth(400, 12);
+        var reg = new NystromRegression(ClassicalKernel.Gaussian(0.5)) { Centres = 100, Ridge = Ridge.Absolute(1e-2), Tolerance = 1e-12 };
+        var e = Assert.Throws<InsufficientMemoryException>(() => reg.Fit(x, y, new Tangent.Engine.ComputeOptions { MemoryBudget = 100_000 }));
+        Assert.Contains("100 centres", e.Message);
+        // A budget that holds K_mm but not K_nm whole: streamed blocks, the same answer as cached.
+        var small = reg.Fit(x, y, new Tangent.Engine.ComputeOptions { MemoryBudget = 400_000 });
+        var cached = reg.Fit(x, y);
+        Assert.True(small.Predict(x).MaxAbsDifference(cached.Predict(x)) < 1e-7, $"{small.Predict(x).MaxAbsDifference(cached.Predict(x))}");
+    }
+
+    [Fact]
     public void BadSettingsAreRefused()
     {
         var (x, y) = Smooth(10, 10);
