@@ -168,7 +168,7 @@ internal sealed class FalkonPreconditioner : IPreconditioner
         Cholesky? c = Cholesky.TryCompute(kmm, out _, _provider);
         for (double jitter = 1e-13 * mean; c is null; jitter *= 10)
         {
-            if (jitter > mean) throw new NotPositiveDefiniteException("The centres' kernel K_mm is not positive semidefinite; the kernel is not valid.", 0, 0);
+            if (jitter > mean) throw new NotPositiveDefiniteException("The centres' kernel K_mm is not positive semidefinite; the kernel is not valid.", 0, 1e-6 * mean);
             var j = kmm.Clone();
             j.AddToDiagonal(jitter);
             c = Cholesky.TryCompute(j, out _, _provider);
@@ -193,7 +193,7 @@ internal sealed class FalkonPreconditioner : IPreconditioner
             var j = a.Clone();
             j.AddToDiagonal(jitter);
             if (Cholesky.TryCompute(j, out _, _provider) is { } c) return c;
-            if (jitter > mean) throw new NotPositiveDefiniteException("The Falkon preconditioner could not be factored; add a ridge.", 0, 0);
+            if (jitter > mean) throw new NotPositiveDefiniteException("The Falkon preconditioner could not be factored; add a ridge.", 0, 1e-6 * mean);
         }
     }
 

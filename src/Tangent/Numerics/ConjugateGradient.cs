@@ -128,8 +128,8 @@ public static class ConjugateGradient
                 if (done[j]) continue;
                 if (!(pap[j] > 0))
                     throw new NotPositiveDefiniteException(
-                        $"Conjugate gradient met a direction with pᵀ(A + λI)p = {pap[j]:G3} ≤ 0 (column {j + 1}, iteration {it}): the kernel plus ridge is not positive definite. Add a ridge (e.g. --ridge 1e-6 --ridge-relative).",
-                        0, 0);
+                        $"Conjugate gradient met a direction with pᵀ(A + λI)p = {pap[j]:G3} ≤ 0 (column {j + 1}, iteration {it}): the kernel plus ridge is not positive definite; add a ridge.",
+                        0, SuggestedRidge(p, ap, j));
                 alpha[j] = rz[j] / pap[j];
             }
             for (int i = 0; i < n; i++)
@@ -177,6 +177,19 @@ public static class ConjugateGradient
             var prod = LinearAlgebra.Multiply(m, v, provider: provider);
             Array.Copy(prod.Data, into.Data, prod.Data.Length);
         };
+    }
+
+    /// <summary>10⁻⁶ × the operator's scale along column j (‖A·p‖/‖p‖), a ridge to suggest.</summary>
+    private static double SuggestedRidge(Matrix p, Matrix ap, int j)
+    {
+        double pp = 0, aa = 0;
+        for (int i = 0; i < p.Rows; i++)
+        {
+            pp += p[i, j] * p[i, j];
+            aa += ap[i, j] * ap[i, j];
+        }
+        double scale = pp > 0 ? Math.Sqrt(aa / pp) : 0;
+        return scale > 0 && double.IsFinite(scale) ? 1e-6 * scale : 1e-6;
     }
 
     private static void Precondition(IPreconditioner? p, Matrix r, Matrix z)

@@ -53,7 +53,7 @@ public sealed class NystromPreconditioner : IPreconditioner
             c = Cholesky.TryCompute(core, out _, provider);
             if (c is null)
             {
-                if (attempt > 40) throw new NotPositiveDefiniteException("The Nyström sketch Ωᵀ·A·Ω is not positive definite: the operator is not positive semidefinite.", 0, 0);
+                if (attempt > 40) throw new NotPositiveDefiniteException("The Nyström sketch Ωᵀ·A·Ω is not positive definite: the operator is not positive semidefinite.", 0, 1e-6 * Math.Max(yNorm / Math.Sqrt(l), 1));
                 double bump = nu * Math.Pow(10, attempt + 1);
                 core.AddToDiagonal(bump);
                 nu += bump;

@@ -177,6 +177,7 @@ public sealed class ConjugateGradientTests
         var a = Matrix.Build(3, 3, (i, j) => i == j ? (i == 1 ? -1.0 : 1.0) : 0.0);
         var e = Assert.Throws<NotPositiveDefiniteException>(() => ConjugateGradient.Solve(ConjugateGradient.FromMatrix(a), Matrix.Column(0, 1, 0)));
         Assert.Contains("ridge", e.Message);
+        Assert.Equal(1e-6, e.SuggestedRidge, 1e-12);   // 10⁻⁶ × ‖A·p‖/‖p‖ along the offending direction
     }
 
     [Fact]
