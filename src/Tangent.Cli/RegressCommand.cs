@@ -28,7 +28,8 @@ internal static class RegressCommand
         var force = new Option<bool>("--force") { Description = "Run gradient descent even above the stable learning rate." };
         var intercept = new Option<bool>("--intercept") { Description = "With --kernel none: fit an intercept." };
         var provider = CommonOptions.Provider();
-        foreach (var o in new Option[] { ridge, relative, outFile, lr, steps, force, intercept, provider }) cmd.Options.Add(o);
+        var solver = new SolverOptions();
+        foreach (var o in new Option[] { ridge, relative, outFile, lr, steps, force, intercept, provider }.Concat(solver.All)) cmd.Options.Add(o);
         table.AddTo(cmd);
         data.AddTo(cmd);
         var images = new ImageInputs();
@@ -47,6 +48,7 @@ internal static class RegressCommand
                         throw new CliError($"{o.Name} applies only to linear regression (--kernel none).", "drop it, or give --kernel none.");
             if (r.GetValue(lr) is null && r.GetResult(steps) is { Implicit: false })
                 throw new CliError("--steps applies only to gradient descent; give --learning-rate too.", "e.g. --kernel none --learning-rate 0.01 --steps 5000");
+            var solve = solver.Validate(r, linear);
             var compute = CommonOptions.ComputeOptionsFrom(r, provider, images);
             Matrix x, y, xs;
             Matrix? truth;
@@ -93,10 +95,10 @@ internal static class RegressCommand
             }
             else
             {
-                var reg = new KernelRegression(k) { Ridge = r.GetValue(relative) ? Ridge.Relative(r.GetValue(ridge)) : Ridge.Absolute(r.GetValue(ridge)) };
-                var model = CliProgress.Run($"fit {k.Describe()}", p => reg.Fit(x, y, compute with { Progress = p }));
-                pred = CliProgress.Run("predict", p => model.Predict(xs, compute with { Progress = p }));
-                output.WriteLine($"kernel regression with {k.Describe()}, λ = {model.Ridge:G6}, on {x.Rows} samples");
+                var lambda = r.GetValue(relative) ? Ridge.Relative(r.GetValue(ridge)) : Ridge.Absolute(r.GetValue(ridge));
+                (pred, string how, double used) = solver.FitPredict(r, solve, k, lambda, x, y, xs, compute);
+                output.WriteLine($"kernel regression with {k.Describe()}, λ = {used:G6}, on {x.Rows} samples");
+                output.WriteLine(how);
             }
             if (targetScale is not null) pred = targetScale.InverseTransform(pred);
             if (set is not null)

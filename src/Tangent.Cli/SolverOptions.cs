@@ -1,0 +1,112 @@
+using System.CommandLine;
+using Tangent.Dynamics;
+using Tangent.Engine;
+using Tangent.Kernels;
+using Tangent.Models;
+using Tangent.Numerics;
+
+namespace Tangent.Cli;
+
+/// <summary>
+/// <c>--solver auto|cholesky|cg|nystrom[:M]|eigenpro</c> with <c>--tolerance</c>, <c>--max-iterations</c> and
+/// <c>--centres</c> (docs/SOLVERS.md): how <c>tangent regress</c> solves kernel ridge regression.
+/// </summary>
+internal sealed class SolverOptions
+{
+    /// <summary>Nyström centres when neither nystrom:M nor --centres says.</summary>
+    internal const int DefaultCentres = 2000;
+
+    public Option<string> Solver { get; } = new("--solver")
+    {
+        Description = "How to solve the kernel system: auto (cholesky when the kernel fits memory comfortably, else nystrom), cholesky, cg (preconditioned conjugate gradient), nystrom[:M] (Falkon-style, M centres), eigenpro.",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    public Option<double> Tolerance { get; } = CliOptions.Number("--tolerance", "With --solver cg|nystrom|eigenpro: stop at this relative residual per target column (> 0).", 1e-8, NumberRange.Positive);
+
+    public Option<int> MaxIterations { get; } = CliOptions.Int("--max-iterations", "With --solver cg|nystrom|eigenpro: the most iterations, ≥ 1.", 1000, 1);
+
+    public Option<int?> Centres { get; } = CliOptions.OptionalInt("--centres", $"With --solver nystrom: the number of centres M ≥ 1 (default {DefaultCentres}, capped at the training rows).", 1);
+
+    public IEnumerable<Option> All => [Solver, Tolerance, MaxIterations, Centres];
+
+    /// <summary>The solver named on the command line (before auto is resolved) and the centres of nystrom:M.</summary>
+    internal static (string Name, int? Centres) Parse(string text)
+    {
+        string s = text.Trim().ToLowerInvariant();
+        if (s is "auto" or "cholesky" or "cg" or "nystrom" or "eigenpro") return (s, null);
+        if (s.StartsWith("nystrom:", StringComparison.Ordinal))
+        {
+            string m = s["nystrom:".Length..];
+            if (int.TryParse(m, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int c) && c >= 1) return ("nystrom", c);
+            throw new CliError($"--solver {text}: the number of centres must be a whole number ≥ 1, not '{m}'.", "e.g. --solver nystrom:2000");
+        }
+        throw new CliError($"--solver '{text}' is not a solver.", "give auto, cholesky, cg, nystrom, nystrom:M or eigenpro.");
+    }
+
+    /// <summary>Refuses the solver options with linear regression, and iteration options with cholesky.</summary>
+    public (string Name, int? Centres) Validate(ParseResult r, bool linear)
+    {
+        bool Given(Option o) => r.GetResult(o) is { Implicit: false };
+        if (linear)
+        {
+            foreach (var o in All)
+                if (Given(o)) throw new CliError($"{o.Name} applies only to kernel regression, not --kernel none.", "drop it, or give a --kernel or --arch.");
+            return ("cholesky", null);
+        }
+        var (name, centres) = Parse(r.GetValue(Solver)!);
+        if (name == "cholesky")
+            foreach (var o in new Option[] { Tolerance, MaxIterations })
+                if (Given(o)) throw new CliError($"{o.Name} applies only to an iterative solver; --solver cholesky factorizes exactly.", "drop it, or give --solver cg, nystrom or eigenpro.");
+        if (Given(Centres))
+        {
+            if (name is not ("nystrom" or "auto")) throw new CliError($"--centres applies only to --solver nystrom (or auto); the solver is {name}.", "drop --centres, or give --solver nystrom.");
+            if (centres is { } c && c != r.GetValue(Centres)) throw new CliError($"--solver nystrom:{c} and --centres {r.GetValue(Centres)} disagree.", "give the number of centres once.");
+            centres = r.GetValue(Centres);
+        }
+        return (name, centres);
+    }
+
+    /// <summary>auto: cholesky when its peak (about 3.6× the n×n kernel, docs/SOLVERS.md) fits in half the budget (or the memory available), else nystrom.</summary>
+    internal static string Resolve(string name, int n, ComputeOptions compute)
+    {
+        if (name != "auto") return name;
+        double peak = 3.6 * 8.0 * n * n;
+        long budget = compute.MemoryBudget ?? MemoryGuard.AvailableBytes;
+        return peak <= budget / 2.0 ? "cholesky" : "nystrom";
+    }
+
+    /// <summary>Fits with the chosen solver and returns the predictions on <paramref name="xs"/> and a one-line description of the solve.</summary>
+    public (Matrix Prediction, string Description, double Ridge) FitPredict(ParseResult r, (string Name, int? Centres) choice, IKernel k, Ridge ridge, Matrix x, Matrix y, Matrix xs, ComputeOptions compute)
+    {
+        string name = Resolve(choice.Name, x.Rows, compute);
+        string chosen = choice.Name == "auto" ? $"{name} (auto)" : name;
+        double tol = r.GetValue(Tolerance);
+        int maxIt = r.GetValue(MaxIterations);
+        switch (name)
+        {
+            case "cholesky":
+            {
+                var model = CliProgress.Run($"fit {k.Describe()}", p => new KernelRegression(k) { Ridge = ridge }.Fit(x, y, compute with { Progress = p }));
+                var pred = CliProgress.Run("predict", p => model.Predict(xs, compute with { Progress = p }));
+                return (pred, $"solver: {chosen}", model.Ridge);
+            }
+            case "nystrom":
+            {
+                int m = Math.Min(choice.Centres ?? DefaultCentres, x.Rows);
+                var model = CliProgress.Run($"fit {k.Describe()} (nystrom, {m} centres)", p =>
+                    new NystromRegression(k) { Centres = m, Ridge = ridge, Tolerance = tol, MaxIterations = maxIt }.Fit(x, y, compute with { Progress = p }));
+                var pred = CliProgress.Run("predict", p => model.Predict(xs, compute with { Progress = p }));
+                return (pred, $"solver: {chosen}, {model.CentreCount} centres, CG {model.Solve.Summary}", model.Ridge);
+            }
+            default:
+            {
+                var method = name == "eigenpro" ? IterativeMethod.EigenPro : IterativeMethod.ConjugateGradient;
+                var (model, solve) = CliProgress.Run($"fit {k.Describe()} ({name})", p =>
+                    new IterativeKernelRegression(k) { Ridge = ridge, Tolerance = tol, MaxIterations = maxIt, Method = method }.Fit(x, y, compute with { Progress = p }));
+                var pred = CliProgress.Run("predict", p => model.Predict(xs, compute with { Progress = p }));
+                return (pred, $"solver: {chosen}, {solve.Summary}", model.Ridge);
+            }
+        }
+    }
+}
