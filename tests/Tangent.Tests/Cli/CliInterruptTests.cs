@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Tangent.Cli;
 using Tangent.Data;
 
@@ -29,20 +28,6 @@ public sealed partial class CliInterruptTests : IDisposable
         Assert.Equal(["x.npy"], Files());
     }
 
-    /// <summary>The built CLI: src/Tangent.Cli/bin/Release/net10.0/Tangent.Cli.dll, else the copy next to the tests.</summary>
-    private static string? CliDll()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            string candidate = Path.Combine(d.FullName, "src", "Tangent.Cli", "bin", "Release", "net10.0", "Tangent.Cli.dll");
-            if (File.Exists(candidate)) return candidate;
-        }
-        string local = Path.Combine(AppContext.BaseDirectory, "Tangent.Cli.dll");
-        return File.Exists(local) ? local : null;
-    }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 
     [SkippableTheory]
     [InlineData(2, 130)]    // SIGINT
@@ -50,7 +35,7 @@ public sealed partial class CliInterruptTests : IDisposable
     public void ASignalDuringALargeWriteLeavesNoTemporaryFile(int signal, int expectedExit)
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "sends POSIX signals through libc's kill");
-        string? dll = CliDll();
+        string? dll = ChildProcess.CliDll();
         Skip.If(dll is null, "Tangent.Cli.dll is not built");
         // 3000² kernel entries as CSV text: a few hundred MB whose writing takes long enough to interrupt
         MatrixFile.Write(P("x.npy"), TestData.Random(3000, 2, 1));
@@ -66,7 +51,7 @@ public sealed partial class CliInterruptTests : IDisposable
         {
             if (Directory.EnumerateFiles(_dir, ".k.csv.*.tmp").Any())
             {
-                Assert.Equal(0, Kill(child.Id, signal));
+                Assert.Equal(0, ChildProcess.Kill(child.Id, signal));
                 sent = true;
                 break;
             }

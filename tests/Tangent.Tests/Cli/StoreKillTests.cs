@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Tangent.Cli;
 using Tangent.Data;
 
@@ -14,25 +13,11 @@ public sealed partial class StoreKillTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
-
-    private static string? CliDll()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            string candidate = Path.Combine(d.FullName, "src", "Tangent.Cli", "bin", "Release", "net10.0", "Tangent.Cli.dll");
-            if (File.Exists(candidate)) return candidate;
-        }
-        string local = Path.Combine(AppContext.BaseDirectory, "Tangent.Cli.dll");
-        return File.Exists(local) ? local : null;
-    }
-
     [SkippableFact]
     public void AStoreKilledMidRunIsCompletedByTheSameCommandIdenticalToAnUninterruptedRun()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "sends SIGKILL through libc's kill");
-        string? dll = CliDll();
+        string? dll = ChildProcess.CliDll();
         Skip.If(dll is null, "Tangent.Cli.dll is not built");
         MatrixFile.Write(P("x.npy"), TestData.Random(1500, 3, 2));
         string[] Args(string store) => ["kernel", "--kernel", "laplace", "--x1", P("x.npy"), "--out", P(store), "--chunk", "50"];
@@ -50,7 +35,7 @@ public sealed partial class StoreKillTests : IDisposable
         {
             if (Directory.Exists(sums) && Directory.EnumerateFiles(sums).Count() >= 20)
             {
-                Assert.Equal(0, Kill(child.Id, 9));
+                Assert.Equal(0, ChildProcess.Kill(child.Id, 9));
                 sent = true;
                 break;
             }
