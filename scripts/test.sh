@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine and prints the totals alone on the last line:
 #   N passed, N failed, N skipped
-# Optional system packages (OpenBLAS for the native provider, python3-sklearn/numpy for the
+# Optional system packages (OpenBLAS for the native provider, python3-sklearn/numpy/zarr for the
 # cross-check tests) are installed when running as root with apt; without them the native-provider
 # and cross-check tests are skipped, never failed.
 #   scripts/test.sh --fast   the edit-test loop: skips tests tagged [Trait("Category", "Slow")]
@@ -16,7 +16,7 @@ if [ "${1:-}" = "--fast" ]; then fast=1; filter=(--filter "Category!=Slow"); exp
 
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && [ "${TANGENT_NO_APT:-}" != "1" ]; then
   need=()
-  for p in libopenblas0-pthread python3-sklearn python3-numpy python3-scipy python3-mpmath; do
+  for p in libopenblas0-pthread python3-sklearn python3-numpy python3-scipy python3-mpmath python3-zarr; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
   done
   if [ ${#need[@]} -gt 0 ]; then
