@@ -140,10 +140,17 @@ internal static class FitCommand
 
     private static string CheckOut(FileInfo file, string? savePath)
     {
+        string full = CsvOutPath(file);
+        if (string.Equals(full, savePath, StringComparison.Ordinal)) throw new CliError("--out and --save name the same file.", "give each its own file.");
+        return full;
+    }
+
+    /// <summary>The full path of an --out predictions file: a CSV in an existing folder.</summary>
+    internal static string CsvOutPath(FileInfo file)
+    {
         string full = file.FullName;
         if (!full.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
             throw new CliError($"--out '{file}': predictions are written as CSV with a header; end the name in .csv.");
-        if (string.Equals(full, savePath, StringComparison.Ordinal)) throw new CliError("--out and --save name the same file.", "give each its own file.");
         string dir = Path.GetDirectoryName(full) ?? ".";
         if (!Directory.Exists(dir)) throw new CliError($"--out '{file}': the folder '{dir}' does not exist.", "create it first (mkdir -p) or give another path.");
         return full;
@@ -187,20 +194,11 @@ internal static class FitCommand
             output.WriteLine($"calibration of the predictive variance: {cal.WithinOneSigma:P1} of test targets within ±1σ (68.3 % if calibrated), {cal.Within196Sigma:P1} within ±1.96σ (95 %)");
     }
 
-    /// <summary>The test predictions as a CSV with a header: the label (classification) or the target columns.</summary>
+    /// <summary>The predictions as a CSV with a header: the label column (classification) or the target columns
+    /// (the writers of <see cref="CsvFile"/>, atomic, cells quoted where needed).</summary>
     internal static void WritePredictions(string path, TabularModel model, TabularPrediction p)
     {
-        AtomicFile.WriteText(path, w =>
-        {
-            if (p.Labels is { } labels)
-            {
-                w.WriteLine(model.TargetNames[0]);
-                foreach (var l in labels) w.WriteLine(l.Contains(',') || l.Contains('"') ? "\"" + l.Replace("\"", "\"\"") + "\"" : l);
-                return;
-            }
-            w.WriteLine(string.Join(",", model.TargetNames));
-            for (int i = 0; i < p.Mean.Rows; i++)
-                w.WriteLine(string.Join(",", p.Mean.Row(i).ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
-        });
+        if (p.Labels is { } labels) CsvFile.WriteColumn(path, model.TargetNames[0], labels);
+        else CsvFile.Write(path, p.Mean, model.TargetNames);
     }
 }

@@ -23,7 +23,7 @@ internal static class SavedModelPrediction
                 throw new CliError($"{child.Option.Name} does not apply with --model: the saved model fixes its kernel, hyperparameters and preprocessing.",
                     "drop it; with --model give --data NEW.csv and --out predictions.csv.");
         var dataFile = r.GetValue(table.Data) ?? throw new CliError("--data NEW.csv is missing: the rows to predict.", "e.g. tangent predict --model model.tgm --data new.csv --out predictions.csv");
-        var outPath = r.GetValue(outFile) is { } of ? OutPath(of) : throw new CliError("--out is missing: where to write the predictions.", "e.g. --out predictions.csv");
+        var outPath = r.GetValue(outFile) is { } of ? FitCommand.CsvOutPath(of) : throw new CliError("--out is missing: where to write the predictions.", "e.g. --out predictions.csv");
         var model = TabularModel.Load(modelFile.FullName);
         output.WriteLine($"model: {modelFile.Name}: {model.Spec.DescribeKernel()}, {(model.Task == TaskKind.Classification ? $"classification into {model.Labels!.Count} classes" : "regression of " + string.Join(", ", model.TargetNames))}, fitted on {model.TrainCount} rows");
         var like = new LabeledData(new Matrix(0, model.FeatureNames.Count), new Matrix(0, model.Labels?.Count ?? model.TargetNames.Count),
@@ -48,15 +48,5 @@ internal static class SavedModelPrediction
         FitCommand.WritePredictions(outPath, model, prediction);
         output.WriteLine($"wrote predictions to {outPath}");
         return TangentCli.Ok;
-    }
-
-    private static string OutPath(FileInfo file)
-    {
-        string full = file.FullName;
-        if (!full.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
-            throw new CliError($"--out '{file}': predictions are written as CSV with a header; end the name in .csv.");
-        string dir = Path.GetDirectoryName(full) ?? ".";
-        if (!Directory.Exists(dir)) throw new CliError($"--out '{file}': the folder '{dir}' does not exist.", "create it first (mkdir -p) or give another path.");
-        return full;
     }
 }
