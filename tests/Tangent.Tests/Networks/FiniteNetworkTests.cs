@@ -50,18 +50,7 @@ public class FiniteNetworkTests
             var y = loss == Loss.MeanSquaredError ? NetworkTests.RandomMatrix(x.Rows, Outputs, 2) : Tangent.Data.Preprocessing.OneHot([0, 2, 1, 1], Outputs);
             var (value, g) = net.LossGradient(x, y, loss);
             Assert.Equal(net.Loss(x, y, loss), value, 12);
-            var theta = net.GetParameters();
-            const double h = 1e-6;
-            double maxErr = 0, maxG = 0;
-            for (int k = 0; k < theta.Length; k++)
-            {
-                var t = (double[])theta.Clone();
-                t[k] += h; net.SetParameters(t); double lp = net.Loss(x, y, loss);
-                t[k] -= 2 * h; net.SetParameters(t); double lm = net.Loss(x, y, loss);
-                maxErr = Math.Max(maxErr, Math.Abs((lp - lm) / (2 * h) - g[k]));
-                maxG = Math.Max(maxG, Math.Abs(g[k]));
-            }
-            net.SetParameters(theta);
+            var (maxErr, maxG) = NetworkTests.GradientErrors(net, x, y, loss, g);
             Assert.True(maxG > 0, $"{spec}: a zero gradient tests nothing");
             Assert.True(maxErr < 1e-6 * Math.Max(1, maxG), $"{spec} ({loss}): max |fd − backprop| = {maxErr:G3}, max |g| = {maxG:G3}");
         }

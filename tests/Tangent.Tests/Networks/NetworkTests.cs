@@ -22,6 +22,25 @@ public class NetworkTests
         }
     }
 
+    /// <summary>The largest gap between a loss gradient <paramref name="g"/> and central differences of the loss
+    /// (step 1e-6), and the largest |g|; the parameters are restored.</summary>
+    internal static (double MaxError, double MaxGradient) GradientErrors(Network net, Matrix x, Matrix y, Loss loss, double[] g)
+    {
+        var theta = net.GetParameters();
+        const double h = 1e-6;
+        double maxErr = 0, maxG = 0;
+        for (int k = 0; k < theta.Length; k++)
+        {
+            var t = (double[])theta.Clone();
+            t[k] += h; net.SetParameters(t); double lp = net.Loss(x, y, loss);
+            t[k] -= 2 * h; net.SetParameters(t); double lm = net.Loss(x, y, loss);
+            maxErr = Math.Max(maxErr, Math.Abs((lp - lm) / (2 * h) - g[k]));
+            maxG = Math.Max(maxG, Math.Abs(g[k]));
+        }
+        net.SetParameters(theta);
+        return (maxErr, maxG);
+    }
+
     internal static Matrix RandomMatrix(int r, int c, int seed)
     {
         var rng = new Random(seed);
@@ -38,17 +57,7 @@ public class NetworkTests
         var x = RandomMatrix(5, 3, 1);
         var y = loss == Loss.MeanSquaredError ? RandomMatrix(5, 3, 2) : Tangent.Data.Preprocessing.OneHot([0, 2, 1, 1, 0], 3);
         var (_, g) = net.LossGradient(x, y, loss);
-        var theta = net.GetParameters();
-        const double h = 1e-6;
-        double maxErr = 0, maxG = 0;
-        for (int k = 0; k < theta.Length; k++)
-        {
-            var t = (double[])theta.Clone();
-            t[k] += h; net.SetParameters(t); double lp = net.Loss(x, y, loss);
-            t[k] -= 2 * h; net.SetParameters(t); double lm = net.Loss(x, y, loss);
-            maxErr = Math.Max(maxErr, Math.Abs((lp - lm) / (2 * h) - g[k]));
-            maxG = Math.Max(maxG, Math.Abs(g[k]));
-        }
+        var (maxErr, maxG) = GradientErrors(net, x, y, loss, g);
         Assert.True(maxErr < 1e-6 * Math.Max(1, maxG), $"max |fd − backprop| = {maxErr}");
     }
 
