@@ -170,7 +170,7 @@ internal sealed class DataOptions
             "--force runs anyway (the continuous-time formulas still hold; discrete steps diverge).");
     }
 
-    private static List<string> Split(string? text) =>
+    internal static List<string> Split(string? text) =>
         text is null ? [] : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
 
     private static bool IsFile(string text)

@@ -28,12 +28,12 @@ internal static class SavedModelPrediction
         output.WriteLine($"model: {modelFile.Name}: {model.Spec.DescribeKernel()}, {(model.Task == TaskKind.Classification ? $"classification into {model.Labels!.Count} classes" : "regression of " + string.Join(", ", model.TargetNames))}, fitted on {model.TrainCount} rows");
         var like = new LabeledData(new Matrix(0, model.FeatureNames.Count), new Matrix(0, model.Labels?.Count ?? model.TargetNames.Count),
             model.FeatureNames, model.TargetNames, model.Task, model.Labels);
-        var targets = r.GetValue(table.Target) is { } t ? t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : model.TargetNames.ToArray();
+        var targets = r.GetValue(table.Target) is { } t ? DataOptions.Split(t) : model.TargetNames.ToList();
         var read = LabeledTable.Load(dataFile.FullName, new LabeledTableOptions
         {
             Target = targets,
             TargetOptional = true,
-            Drop = (r.GetValue(table.Drop) ?? []).SelectMany(d => d.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList(),
+            Drop = (r.GetValue(table.Drop) ?? []).SelectMany(DataOptions.Split).ToList(),
             Csv = table.Csv(r),
         }, like);
         var data = read.Data;
