@@ -107,14 +107,21 @@ public sealed class NotPositiveDefiniteException : ArithmeticException
 
     internal static NotPositiveDefiniteException For(Matrix a, int pivot)
     {
+        var diagonal = new double[a.Rows];
+        for (int i = 0; i < a.Rows; i++) diagonal[i] = a[i, i];
+        return For(diagonal, pivot);
+    }
+
+    internal static NotPositiveDefiniteException For(double[] diagonal, int pivot)
+    {
         double meanDiag = 0;
-        int n = a.Rows;
-        for (int i = 0; i < n; i++) meanDiag += Math.Abs(a[i, i]);
+        int n = diagonal.Length;
+        for (int i = 0; i < n; i++) meanDiag += Math.Abs(diagonal[i]);
         meanDiag = n > 0 ? meanDiag / n : 1;
         if (!(meanDiag > 0) || !double.IsFinite(meanDiag)) meanDiag = 1;
         double ridge = meanDiag * 1e-6;
         return new NotPositiveDefiniteException(
-            $"The {a.Shape} kernel matrix is not positive definite: Cholesky failed at pivot {pivot} of {n}. " +
+            $"The {n}×{n} kernel matrix is not positive definite: Cholesky failed at pivot {pivot} of {n}. " +
             $"Add a ridge (e.g. λ = {ridge:G3}, 1e-6 × the mean diagonal) or use the minimum-norm (pseudoinverse) solver.",
             pivot, ridge);
     }
