@@ -19,6 +19,13 @@ if (args.Length > 1 && args[0] == "quick" && args[1] == "network")
     return;
 }
 
+if (args.Length > 3 && args[0] == "quick" && args[1] == "nystrom")
+{
+    // quick nystrom <n> <m> [exact]: Falkon-style regression on n synthetic points (d = 20), m centres.
+    Tangent.Benchmarks.NystromScale.Run(int.Parse(args[2]), int.Parse(args[3]), args.Length > 4 && args[4] == "exact");
+    return;
+}
+
 if (args.Length > 1 && args[0] == "quick" && args[1] is "gaussian" or "dynamics")
 {
     // quick gaussian <n> <d> [provider]: the Gaussian kernel matrix K(X, X) and, for the elementwise part,
