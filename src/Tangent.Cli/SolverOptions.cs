@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Tangent.Data;
 using Tangent.Dynamics;
 using Tangent.Engine;
 using Tangent.Kernels;
@@ -9,7 +10,8 @@ namespace Tangent.Cli;
 
 /// <summary>
 /// <c>--solver auto|cholesky|cg|nystrom[:M]|eigenpro</c> with <c>--tolerance</c>, <c>--max-iterations</c> and
-/// <c>--centres</c> (docs/SOLVERS.md): how <c>tangent regress</c> solves kernel ridge regression.
+/// <c>--centres</c> (docs/SOLVERS.md): how <c>tangent regress</c> solves kernel ridge regression; <c>--kernel-store K.zarr</c>
+/// (with <c>--chunk</c>) keeps the training kernel in a kernel store on disk instead of memory (docs/SOLVERS.md, "Kernel stores").
 /// </summary>
 internal sealed class SolverOptions
 {
@@ -28,7 +30,15 @@ internal sealed class SolverOptions
 
     public Option<int?> Centres { get; } = CliOptions.OptionalInt("--centres", $"With --solver nystrom: the number of centres M ≥ 1 (default {DefaultCentres}, capped at the training rows).", 1);
 
-    public IEnumerable<Option> All => [Solver, Tolerance, MaxIterations, Centres];
+    public Option<string?> KernelStore { get; } = new("--kernel-store")
+    {
+        Description = "With --solver cg or eigenpro (auto picks cg): keep K(train, train) in a kernel store, a folder ending in .zarr (docs/STORE.md), instead of memory: " +
+            "an existing store must hold this kernel on these training inputs; a missing or unfinished one is computed (resumed) first; the solver's products stream from it.",
+    };
+
+    public Option<int?> Chunk { get; } = CliOptions.OptionalInt("--chunk", $"With --kernel-store, when the store is created: the chunk edge (default {Data.KernelStore.DefaultChunkSize}, smaller under --memory-budget).", 1, 65536);
+
+    public IEnumerable<Option> All => [Solver, Tolerance, MaxIterations, Centres, KernelStore, Chunk];
 
     /// <summary>The solver named on the command line (before auto is resolved) and the centres of nystrom:M.</summary>
     internal static (string Name, int? Centres) Parse(string text)
@@ -55,6 +65,15 @@ internal sealed class SolverOptions
             return ("cholesky", null);
         }
         var (name, centres) = Parse(r.GetValue(Solver)!);
+        if (r.GetValue(KernelStore) is { } store)
+        {
+            if (!Data.KernelStore.IsStorePath(store))
+                throw new CliError($"--kernel-store '{store}' is not a kernel store path.", "give a folder name ending in .zarr, e.g. --kernel-store K.zarr");
+            if (name is "cholesky" or "nystrom")
+                throw new CliError($"--kernel-store works with --solver cg or eigenpro (their products stream from the store); --solver {name} " +
+                    (name == "cholesky" ? "needs the whole kernel in memory." : "computes only the kernel against its centres."), "give --solver cg (or eigenpro), or drop --kernel-store.");
+        }
+        else if (Given(Chunk)) throw new CliError("--chunk applies only to a kernel store: give --kernel-store K.zarr too.", "drop --chunk, or add --kernel-store K.zarr");
         if (name == "cholesky")
             foreach (var o in new Option[] { Tolerance, MaxIterations })
                 if (Given(o)) throw new CliError($"{o.Name} applies only to an iterative solver; --solver cholesky factorizes exactly.", "drop it, or give --solver cg, nystrom or eigenpro.");
@@ -67,10 +86,12 @@ internal sealed class SolverOptions
         return (name, centres);
     }
 
-    /// <summary>auto: cholesky when its peak (about 3.6× the n×n kernel, docs/SOLVERS.md) fits in half the budget (or the memory available), else nystrom.</summary>
-    internal static string Resolve(string name, int n, ComputeOptions compute)
+    /// <summary>auto: cg with a kernel store; else cholesky when its peak (about 3.6× the n×n kernel, docs/SOLVERS.md) fits in half the
+    /// budget (or the memory available), else nystrom.</summary>
+    internal static string Resolve(string name, int n, ComputeOptions compute, bool store = false)
     {
         if (name != "auto") return name;
+        if (store) return "cg";
         double peak = 3.6 * 8.0 * n * n;
         long budget = compute.MemoryBudget ?? MemoryGuard.AvailableBytes;
         return peak <= budget / 2.0 ? "cholesky" : "nystrom";
@@ -79,10 +100,12 @@ internal sealed class SolverOptions
     /// <summary>Fits with the chosen solver and returns the predictions on <paramref name="xs"/> and a one-line description of the solve.</summary>
     public (Matrix Prediction, string Description, double Ridge) FitPredict(ParseResult r, (string Name, int? Centres) choice, IKernel k, Ridge ridge, Matrix x, Matrix y, Matrix xs, ComputeOptions compute)
     {
-        string name = Resolve(choice.Name, x.Rows, compute);
+        string? store = r.GetValue(KernelStore);
+        string name = Resolve(choice.Name, x.Rows, compute, store is not null);
         string chosen = choice.Name == "auto" ? $"{name} (auto)" : name;
         double tol = r.GetValue(Tolerance);
         int maxIt = r.GetValue(MaxIterations);
+        if (store is not null) return FitPredictFromStore(store, r.GetValue(Chunk), name, chosen, k, ridge, x, y, xs, compute, tol, maxIt);
         switch (name)
         {
             case "cholesky":
@@ -108,5 +131,38 @@ internal sealed class SolverOptions
                 return (pred, $"solver: {chosen}, {solve.Summary}", model.Ridge);
             }
         }
+    }
+
+    /// <summary>
+    /// The --kernel-store path of <see cref="FitPredict"/>: opens the store (refusing one that holds another kernel or other inputs) or
+    /// creates it, computes its missing chunks (a stopped run resumes), solves with the products streamed from it, and predicts
+    /// in blocks of test rows (docs/SOLVERS.md, "Kernel stores").
+    /// </summary>
+    private static (Matrix Prediction, string Description, double Ridge) FitPredictFromStore(string path, int? chunk, string name, string chosen, IKernel k,
+        Ridge ridge, Matrix x, Matrix y, Matrix xs, ComputeOptions compute, double tol, int maxIt)
+    {
+        Data.KernelStore store;
+        if (Directory.Exists(path) || File.Exists(path))
+        {
+            store = Data.KernelStore.Open(path);
+            if (IterativeKernelRegression.StoreMismatch(store, k, x) is { } diff)
+                throw new CliError($"--kernel-store '{path}' holds another kernel matrix ({diff}, stored vs asked); it is left as is.",
+                    "give another --kernel-store path, or the training inputs (after --standardize) and kernel options the store was made from.");
+            if (chunk is { } c && c != store.Metadata.ChunkSize)
+                throw new CliError($"--chunk {c} differs from the chunk edge {store.Metadata.ChunkSize} of the existing store '{path}'.", "drop --chunk (it applies when a store is created), or give another --kernel-store path.");
+        }
+        else
+            store = Data.KernelStore.OpenOrCreate(path, IterativeKernelRegression.StoreMetadata(k, x, chunk ?? Data.KernelStore.ChooseChunkSize(compute.MemoryBudget)));
+        int before = store.Info().ChunksDone;
+        int written = CliProgress.Run($"kernel {x.Rows}×{x.Rows} into {Path.GetFileName(store.Path)}",
+            p => KernelStoreWriter.Fill(store, k, x, null, StoreShard.All, compute with { Progress = p }));
+        var method = name == "eigenpro" ? IterativeMethod.EigenPro : IterativeMethod.ConjugateGradient;
+        var (model, solve, op) = CliProgress.Run($"fit {k.Describe()} ({name}, from {Path.GetFileName(store.Path)})", p =>
+            new IterativeKernelRegression(k) { Ridge = ridge, Tolerance = tol, MaxIterations = maxIt, Method = method }.FitStore(store, x, y, compute with { Progress = p }));
+        var pred = CliProgress.Run("predict", p => IterativeKernelRegression.PredictInBlocks(k, x, model.Coefficients, xs, compute with { Progress = p }));
+        var info = store.Info();
+        string storeLine = $"kernel store {path}: {written} chunk files written ({before} of {info.ChunksTotal} were done), chunk {store.Metadata.ChunkSize}; " +
+            $"{op.ChunkReads} chunk reads, {op.CacheHits} from the cache";
+        return (pred, $"{storeLine}\nsolver: {chosen}, {solve.Summary}", model.Ridge);
     }
 }

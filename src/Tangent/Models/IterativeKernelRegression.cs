@@ -1,6 +1,8 @@
+using Tangent.Data;
 using Tangent.Dynamics;
 using Tangent.Engine;
 using Tangent.Kernels;
+using Tangent.Layers;
 using Tangent.Numerics;
 
 namespace Tangent.Models;
@@ -49,6 +51,93 @@ public sealed record IterativeKernelRegression(IKernel Kernel)
         double lambda = Ridge.ValueFor(k);
         var result = FitOperator(ConjugateGradient.FromMatrix(k, options.Provider), y, lambda, options);
         return (new KernelRegressionModel(Kernel, x.Clone(), result.Solution, lambda), result);
+    }
+
+    /// <summary>
+    /// Fits on X (n×d) and Y (n×k) with K(X, X) read from a complete kernel store (docs/SOLVERS.md, "Kernel stores"): the store must
+    /// hold this kernel on exactly these inputs (<see cref="StoreMetadata"/>, any chunk edge); the CG products, the preconditioner's
+    /// sketch and a relative ridge's trace stream from it through <see cref="StoreKernelOperator"/>, so memory stays at a few chunks,
+    /// the chunk cache and a few n×k blocks.
+    /// </summary>
+    /// <param name="store">The store of K(X, X), complete.</param>
+    /// <param name="x">Training inputs (n×d), those the store was made from.</param>
+    /// <param name="y">Targets (n×k).</param>
+    /// <param name="options">Provider, threads, memory budget, progress (in iterations) and cancellation.</param>
+    /// <param name="cacheBytes">The operator's chunk cache; null for <see cref="StoreKernelOperator.DefaultCacheBytes"/>.</param>
+    /// <returns>The model, the solve, and the operator (its counters say how many chunks were read).</returns>
+    /// <exception cref="InvalidOperationException">The store holds another matrix (other inputs, kernel, kind or shape).</exception>
+    /// <exception cref="IOException">The store is incomplete.</exception>
+    /// <exception cref="NotPositiveDefiniteException">K + λI is not positive definite (add a ridge).</exception>
+    public (KernelRegressionModel Model, ConjugateGradientResult Solve, StoreKernelOperator Operator) FitStore(KernelStore store, Matrix x, Matrix y,
+        ComputeOptions? options = null, long? cacheBytes = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        options ??= ComputeOptions.Default;
+        Validate.TrainingPair(x, y);
+        Validate.Ridge(Ridge);
+        if (StoreMismatch(store, Kernel, x) is { } diff)
+            throw new InvalidOperationException($"The store '{store.Path}' holds another matrix ({diff}, stored vs asked); give a store made from these training inputs and this kernel.");
+        var op = new StoreKernelOperator(store, options, cacheBytes);
+        double lambda = Ridge.RelativeToMeanDiagonal && Ridge.Value != 0 ? Ridge.ValueForTrace(op.Trace(), x.Rows) : Ridge.Value;
+        var result = FitOperator(op.Multiply, y, lambda, options);
+        return (new KernelRegressionModel(Kernel, x.Clone(), result.Solution, lambda), result, op);
+    }
+
+    /// <summary>The kind a store of <paramref name="kernel"/> records (as <c>tangent kernel --out K.zarr</c> writes it): nngp or ntk for
+    /// a network's kernel, classical otherwise.</summary>
+    public static string StoreKind(IKernel kernel)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        return kernel is NeuralKernel nk ? (nk.Get == KernelOutputs.Nngp ? "nngp" : "ntk") : "classical";
+    }
+
+    /// <summary>The metadata of the store of K(X, X) for <paramref name="kernel"/> with chunk edge <paramref name="chunkSize"/>.</summary>
+    public static KernelStoreMetadata StoreMetadata(IKernel kernel, Matrix x, int chunkSize) =>
+        KernelStoreWriter.Metadata(kernel, StoreKind(kernel), x, null, chunkSize);
+
+    /// <summary>The first difference ("field: stored vs asked") between <paramref name="store"/> and the store of K(X, X) for
+    /// <paramref name="kernel"/> (whatever its chunk edge), or null when it holds that matrix.</summary>
+    public static string? StoreMismatch(KernelStore store, IKernel kernel, Matrix x)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store.Metadata.FirstDifference(StoreMetadata(kernel, x, store.Metadata.ChunkSize));
+    }
+
+    /// <summary>
+    /// f(X*) = K(X*, X)·α computed in blocks of test rows: K(X*_b, X) for one block at a time (never the whole n*×n), each
+    /// multiplied by α; a block holds at most an eighth of the memory budget (64 MiB without one), and at least one row.
+    /// </summary>
+    /// <param name="kernel">The kernel.</param>
+    /// <param name="train">Training inputs X (n×d).</param>
+    /// <param name="coefficients">α (n×k).</param>
+    /// <param name="test">Test inputs X* (n*×d).</param>
+    /// <param name="options">How each block is computed (provider, budget, threads, cancellation); progress is in test rows.</param>
+    /// <exception cref="ArgumentException">The shapes disagree.</exception>
+    public static Matrix PredictInBlocks(IKernel kernel, Matrix train, Matrix coefficients, Matrix test, ComputeOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(coefficients);
+        options ??= ComputeOptions.Default;
+        Validate.TestInputs(test, train.Cols);
+        if (coefficients.Rows != train.Rows)
+            throw new ArgumentException($"α has {coefficients.Rows} rows but there are {train.Rows} training inputs; give one row of α per training input.", nameof(coefficients));
+        int n = train.Rows, k = coefficients.Cols;
+        long blockBytes = options.MemoryBudget is long b ? b / 8 : 64L << 20;
+        int rows = (int)Math.Clamp(blockBytes / Math.Max(8L * n, 1), 1, Math.Max(test.Rows, 1));
+        var prediction = new Matrix(test.Rows, k);
+        var inner = options with { Progress = null };
+        var start = DateTime.UtcNow;
+        for (int r0 = 0; r0 < test.Rows; r0 += rows)
+        {
+            options.CancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(rows, test.Rows - r0);
+            var block = kernel.Compute(test.SliceRows(r0, count), train, inner);
+            options.ProviderOrDefault.Gemm(Op.None, Op.None, count, k, n, 1.0, block.Data, Math.Max(n, 1), coefficients.Data, Math.Max(k, 1), 0.0,
+                prediction.Data.AsSpan(r0 * k), Math.Max(k, 1));
+            options.Progress?.Report(new ProgressInfo(r0 + count, test.Rows, "predict", DateTime.UtcNow - start));
+        }
+        return prediction;
     }
 
     /// <summary>Solves (K + λI)·α = Y with K given only through products (<paramref name="kernel"/>), e.g. streamed from a store.</summary>
