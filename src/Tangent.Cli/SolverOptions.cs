@@ -86,16 +86,24 @@ internal sealed class SolverOptions
         return (name, centres);
     }
 
-    /// <summary>auto: cg with a kernel store; else cholesky when its peak (about 3.6× the n×n kernel, docs/SOLVERS.md) fits in half the
-    /// budget (or the memory available), else nystrom.</summary>
+    /// <summary>auto: cg with a kernel store; else cholesky when its peak (the upper half of the kernel in tiles, factored in place,
+    /// plus a test block: docs/SOLVERS.md "Memory of the exact solve") fits in three quarters of the budget (or the memory
+    /// available; half of it up to 2048 rows, where the dense path runs), else nystrom.</summary>
     internal static string Resolve(string name, int n, ComputeOptions compute, bool store = false)
     {
         if (name != "auto") return name;
         if (store) return "cg";
-        double peak = 3.6 * 8.0 * n * n;
         long budget = compute.MemoryBudget ?? MemoryGuard.AvailableBytes;
-        return peak <= budget / 2.0 ? "cholesky" : "nystrom";
+        // Up to one tile the dense path runs (kernel, copy, factor) and keeps the earlier rule of half the budget.
+        double share = n <= SymmetricTiles.DefaultTileSize ? 0.5 : 0.75;
+        return CholeskyPeakBytes(n) <= share * budget ? "cholesky" : "nystrom";
     }
+
+    /// <summary>The exact solve's peak for n training rows: the tiles, one tile in flight and a block of test rows.</summary>
+    internal static double CholeskyPeakBytes(int n) =>
+        n <= SymmetricTiles.DefaultTileSize
+            ? 3.6 * 8.0 * n * n
+            : SymmetricTiles.BytesFor(n) + 8.0 * SymmetricTiles.DefaultTileSize * SymmetricTiles.DefaultTileSize + KernelTiles.DefaultBlockBytes;
 
     /// <summary>Fits with the chosen solver and returns the predictions on <paramref name="xs"/> and a one-line description of the solve.</summary>
     public (Matrix Prediction, string Description, double Ridge) FitPredict(ParseResult r, (string Name, int? Centres) choice, IKernel k, Ridge ridge, Matrix x, Matrix y, Matrix xs, ComputeOptions compute)

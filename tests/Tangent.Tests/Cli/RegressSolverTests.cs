@@ -61,6 +61,9 @@ public sealed class RegressSolverTests : IDisposable
     {
         Assert.Equal("cholesky", SolverOptions.Resolve("auto", 1000, new ComputeOptions { MemoryBudget = 1L << 30 }));
         Assert.Equal("nystrom", SolverOptions.Resolve("auto", 100_000, new ComputeOptions { MemoryBudget = 1L << 30 }));
+        // Full MNIST (60,000 rows) takes the exact solve in 20 GB: the tiles are about 4n² bytes, not 3.6 × 8n².
+        Assert.Equal("cholesky", SolverOptions.Resolve("auto", 60_000, new ComputeOptions { MemoryBudget = 20L << 30 }));
+        Assert.Equal("nystrom", SolverOptions.Resolve("auto", 60_000, new ComputeOptions { MemoryBudget = 16L << 30 }));
         Assert.Equal("cg", SolverOptions.Resolve("cg", 100_000, new ComputeOptions { MemoryBudget = 1L << 30 }));
     }
 
