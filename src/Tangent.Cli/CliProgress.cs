@@ -28,7 +28,16 @@ internal static class CliProgress
                     .Start(ctx =>
                     {
                         var task = ctx.AddTask(Markup.Escape(label), maxValue: 1.0);
-                        result = work(new Progress(p => task.Value = p.Fraction));
+                        string? stage = null;
+                        result = work(new Progress(p =>
+                        {
+                            if (p.Stage != stage)
+                            {
+                                stage = p.Stage;
+                                task.Description = Markup.Escape(Labelled(label, stage));
+                            }
+                            task.Value = p.Fraction;
+                        }));
                         task.Value = 1.0;
                     });
             }
@@ -39,6 +48,7 @@ internal static class CliProgress
             return result;
         }
         int lastDecile = -1;
+        string? lastStage = null;
         var gate = new object();
         return work(new Progress(p =>
         {
@@ -46,13 +56,21 @@ internal static class CliProgress
             int decile = (int)(p.Fraction * 4);
             lock (gate)
             {
+                if (p.Stage != lastStage)   // a new stage (kernel, then factor) starts its own quarters
+                {
+                    lastStage = p.Stage;
+                    lastDecile = -1;
+                }
                 if (decile <= lastDecile) return;
                 lastDecile = decile;
             }
             string eta = p.Remaining is { } r ? $", about {r.TotalSeconds:F0} s left" : "";
-            Console.Error.WriteLine($"{label}: {p.Fraction:P0} ({p.Elapsed.TotalSeconds:F1} s{eta})");
+            Console.Error.WriteLine($"{Labelled(label, p.Stage)}: {p.Fraction:P0} ({p.Elapsed.TotalSeconds:F1} s{eta})");
         }));
     }
+
+    /// <summary>"fit nngp(...) [factor]" when the work names its stage, else the label.</summary>
+    private static string Labelled(string label, string? stage) => string.IsNullOrEmpty(stage) ? label : $"{label} [{stage}]";
 
     private sealed class Progress(Action<ProgressInfo> report) : IProgress<ProgressInfo>
     {
