@@ -95,6 +95,9 @@ public sealed class InfiniteEnsemble
     /// <summary>n, the number of training inputs.</summary>
     public int TrainCount => _flow.Order;
 
+    /// <summary>The settings it was built with (learning rate, ridge, method, Krylov tolerance and dimension limit).</summary>
+    public DynamicsOptions Options => _flow.Options;
+
     /// <summary>The absolute ridge λ added to the kernel that is inverted and exponentiated.</summary>
     public double RidgeValue => _flow.RidgeValue;
 
@@ -123,7 +126,7 @@ public sealed class InfiniteEnsemble
     /// <summary>The ensemble's test outputs at many times, sharing the work that does not depend on t.</summary>
     /// <exception cref="ArgumentException">A kernel is missing or has the wrong shape; the learning
     /// rate is above 2N/λ_max (see <see cref="DynamicsOptions.AllowUnstableLearningRate"/>); or a covariance
-    /// was asked of <see cref="EnsembleMethod.Lanczos"/>, which computes the mean only.</exception>
+    /// was asked of <see cref="EnsembleMethod.Lanczos"/> at a finite time (it computes the mean only; t = ∞ uses Cholesky).</exception>
     /// <param name="times">Training times (each ≥ 0, or +∞), in any order.</param>
     /// <param name="test">The test kernels (see <see cref="TestKernels"/> for which are needed).</param>
     /// <param name="mode">How much of the covariance to compute.</param>
@@ -136,7 +139,7 @@ public sealed class InfiniteEnsemble
         ArgumentNullException.ThrowIfNull(test);
         foreach (double t in times) Shapes.RequireTime(t);
         var method = MethodFor(mode);
-        if (method == EnsembleMethod.Lanczos && mode != CovarianceMode.None)
+        if (method == EnsembleMethod.Lanczos && mode != CovarianceMode.None && times.Any(double.IsFinite))
             throw new ArgumentException($"The Lanczos method computes the ensemble mean only, not the {(mode == CovarianceMode.Full ? "full covariance" : "variances")}: " +
                 "ask for CovarianceMode.None, or set DynamicsOptions.Method to Eigen (or Auto) for the covariance.", nameof(mode));
         var (drive, noise, m) = Validate(test, mode);
