@@ -149,7 +149,8 @@ internal static class PredictCommand
             grid.AddColumns("t", "τ = ηt/N");
             if (krylov.Count > 0) grid.AddColumns("Krylov dim", "estimate");
             bool biasOnly = truth is not null && effectiveMode == CovarianceMode.None;
-            if (truth is not null) grid.AddColumns("bias", "variance", "total", "total / entry", "accuracy");
+            if (biasOnly) grid.AddColumns("bias", "bias / entry", "accuracy");
+            else if (truth is not null) grid.AddColumns("bias", "variance", "total", "total / entry", "accuracy");
             var errors = new List<double>();
             var norms = new List<double>();
             foreach (var pred in trajectory)
@@ -164,7 +165,7 @@ internal static class PredictCommand
                     // Mean only (--cov none): the bias term of eq. 10.52 (the variance term needs the covariance).
                     var e = GeneralizationError.Evaluate(pred with { Variance = new double[pred.Mean.Rows] }, truth);
                     errors.Add(e.BiasPerEntry);
-                    row.AddRange([Report.Num(e.Bias), "—", "—", "—", e.Accuracy is { } a ? $"{a:P2}" : "—"]);
+                    row.AddRange([Report.Num(e.Bias), Report.Num(e.BiasPerEntry), e.Accuracy is { } a ? $"{a:P2}" : "—"]);
                 }
                 else if (truth is not null)
                 {

@@ -74,6 +74,7 @@ public sealed class PredictMethodTests : IDisposable
         var (code, output, err) = Run(Predict("ntk", "lanczos", "m.npy", "--y-test", P("yt.npy"), "--cov", "none"));
         Assert.True(code == 0, err);
         Assert.Contains("bias", output);
+        Assert.DoesNotContain("varia", output);                 // no variance column without a covariance
         Assert.True(File.Exists(P("m.npy")));
     }
 
