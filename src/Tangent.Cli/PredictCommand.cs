@@ -30,13 +30,19 @@ internal static class PredictCommand
         };
         var outCov = new Option<FileInfo?>("--out-cov") { Description = "Covariance output: the variances (n*×1) with --cov diag, the n*×n* matrix with --cov full; a leading time axis as --out-mean." };
         var perTime = new Option<bool>("--per-time") { Description = "With several times: one file per time instead, NAME_tINDEX_TIME.EXT (e.g. mean_t0002_100.npy; INDEX counts from 0 in --time order)." };
-        var cov = new Option<string>("--cov") { Description = "diag or full.", DefaultValueFactory = _ => "diag" };
+        var cov = new Option<string>("--cov") { Description = "none (mean only; with --y-test the error table shows the bias only), diag or full.", DefaultValueFactory = _ => "diag" };
+        var method = new Option<string>("--method")
+        {
+            Description = "How the mean at finite times is computed: eigen (full eigendecomposition), lanczos (Krylov products, mean only; docs/SOLVERS.md), " +
+                "auto (lanczos for a mean-only prediction above 5000 training inputs, else eigen).",
+            DefaultValueFactory = _ => "auto",
+        };
         var plot = new Option<FileInfo?>("--plot") { Description = "PNG of the test error (needs --y-test) or of the mean's norm against time." };
         var force = new Option<bool>("--force") { Description = "Accept a learning rate above the stable bound." };
         var provider = CommonOptions.Provider();
         var modelFile = new Option<FileInfo?>("--model") { Description = "Apply a model saved by 'tangent fit --save' (.tgm) to --data, writing --out; the other model options do not apply." };
         var outFile = new Option<FileInfo?>("--out") { Description = "With --model: the predictions (.csv with a header: the label, or the target columns)." };
-        foreach (var o in new Option[] { arch, get, time, lr, ridge, relative, outMean, outCov, perTime, cov, plot, force, provider, modelFile, outFile }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { arch, get, time, lr, ridge, relative, outMean, outCov, perTime, cov, method, plot, force, provider, modelFile, outFile }) cmd.Options.Add(o);
         table.AddTo(cmd);
         data.AddTo(cmd);
         var images = new ImageInputs();
@@ -57,10 +63,20 @@ internal static class PredictCommand
             var times = ParseTimes(r.GetValue(time)!);
             var mode = (r.GetValue(cov) ?? "diag").Trim().ToLowerInvariant() switch
             {
+                "none" => CovarianceMode.None,
                 "diag" or "diagonal" => CovarianceMode.Diagonal,
                 "full" => CovarianceMode.Full,
-                var v => throw new CliError($"--cov must be diag or full, not '{v}'."),
+                var v => throw new CliError($"--cov must be none, diag or full, not '{v}'."),
             };
+            var ensembleMethod = (r.GetValue(method) ?? "auto").Trim().ToLowerInvariant() switch
+            {
+                "auto" => EnsembleMethod.Auto,
+                "eigen" => EnsembleMethod.Eigen,
+                "lanczos" => EnsembleMethod.Lanczos,
+                var v => throw new CliError($"--method must be auto, eigen or lanczos, not '{v}'."),
+            };
+            if (mode == CovarianceMode.None && r.GetResult(outCov) is { Implicit: false })
+                throw new CliError("--out-cov needs a covariance, but --cov none asks for the mean only.", "use --cov diag or --cov full, or drop --out-cov.");
             var outputs = new OutputPlan();
             bool split = r.GetValue(perTime);
             var meanPaths = Paths(outputs, "--out-mean", r.GetValue(outMean)!, times, split);
@@ -101,9 +117,13 @@ internal static class PredictCommand
                 LearningRate = r.GetValue(lr),
                 Ridge = r.GetValue(relative) ? Ridge.Relative(lambda) : Ridge.Absolute(lambda),
                 AllowUnstableLearningRate = r.GetValue(force),
+                Method = ensembleMethod,
             };
             bool wantCov = covPaths is not null || truth is not null;
             var effectiveMode = wantCov ? mode : CovarianceMode.None;
+            if (ensembleMethod == EnsembleMethod.Lanczos && effectiveMode != CovarianceMode.None && times.Any(double.IsFinite))
+                throw new CliError($"--method lanczos computes the ensemble mean only, but {(covPaths is not null ? "--out-cov" : "--y-test (the variance term of the test error)")} needs the covariance.",
+                    "add --cov none (mean only; with --y-test the error table shows the bias only), or use --method eigen.");
             var token = TangentCli.Cancellation;
             NeuralKernelRegressorModel model;
             IReadOnlyList<EnsemblePrediction> trajectory;
@@ -117,11 +137,20 @@ internal static class PredictCommand
             {
                 throw explained;
             }
+            var krylov = trajectory.Where(p => p.Krylov is not null).Select(p => p.Krylov!).ToList();
+            if (krylov.Count > 0)
+                output.WriteLine($"method: lanczos (Krylov products, tolerance {model.Ensemble.Options.KrylovTolerance:G3}, at most {model.Ensemble.Options.KrylovMaxDimension} dimensions; " +
+                    $"{(krylov.All(k => k.Converged) ? "converged" : "NOT converged: raise the limit or use --method eigen")}; the Krylov dimension per time is in the table)");
+            else if (times.Any(double.IsFinite))
+                output.WriteLine("method: eigen (full eigendecomposition of the train-train kernel)");
             output.WriteLine($"{(kind == KernelOutputs.Ntk ? "NTK" : "NNGP")} ensemble of {architecture}: {x.Rows} train, {xs.Rows} test, η = {config.LearningRate:G6} (stable below {model.MaxLearningRate:G6}), λ = {model.Ensemble.RidgeValue:G6}");
 
             var grid = new Table();
             grid.AddColumns("t", "τ = ηt/N");
-            if (truth is not null) grid.AddColumns("bias", "variance", "total", "total / entry", "accuracy");
+            if (krylov.Count > 0) grid.AddColumns("Krylov dim", "estimate");
+            bool biasOnly = truth is not null && effectiveMode == CovarianceMode.None;
+            if (biasOnly) grid.AddColumns("bias", "bias / entry", "accuracy");
+            else if (truth is not null) grid.AddColumns("bias", "variance", "total", "total / entry", "accuracy");
             var errors = new List<double>();
             var norms = new List<double>();
             foreach (var pred in trajectory)
@@ -129,7 +158,16 @@ internal static class PredictCommand
                 string tau = double.IsPositiveInfinity(pred.Time) ? "∞" : model.Ensemble.Tau(pred.Time).ToString("G6", CultureInfo.InvariantCulture);
                 var row = new List<string> { OutputPlan.FormatTime(pred.Time), tau };
                 norms.Add(pred.Mean.FrobeniusNorm());
-                if (truth is not null)
+                if (krylov.Count > 0)
+                    row.AddRange(pred.Krylov is { } kr ? [kr.Dimension.ToString(CultureInfo.InvariantCulture), Report.Num(kr.Estimate)] : ["—", "—"]);
+                if (truth is not null && biasOnly)
+                {
+                    // Mean only (--cov none): the bias term of eq. 10.52 (the variance term needs the covariance).
+                    var e = GeneralizationError.Evaluate(pred with { Variance = new double[pred.Mean.Rows] }, truth);
+                    errors.Add(e.BiasPerEntry);
+                    row.AddRange([Report.Num(e.Bias), Report.Num(e.BiasPerEntry), e.Accuracy is { } a ? $"{a:P2}" : "—"]);
+                }
+                else if (truth is not null)
                 {
                     var e = GeneralizationError.Evaluate(pred, truth);
                     errors.Add(e.TotalPerEntry);
@@ -160,7 +198,7 @@ internal static class PredictCommand
                 var xsPlot = plotted.Select(v => Math.Log10(v.Time)).ToArray();
                 var ysPlot = plotted.Select(v => truth is not null ? errors[v.Index] : norms[v.Index]).ToArray();
                 var bytes = Charts.Lines(truth is not null ? "test error of the ensemble against training time" : "norm of the mean prediction against training time",
-                    "log10(t)", truth is not null ? "expected test loss per entry (bias + variance)" : "‖mean‖_F", [new Series(kind.ToString().ToUpperInvariant() + " ensemble", xsPlot, ysPlot)]);
+                    "log10(t)", truth is null ? "‖mean‖_F" : biasOnly ? "bias of the test loss per entry (--cov none)" : "expected test loss per entry (bias + variance)", [new Series(kind.ToString().ToUpperInvariant() + " ensemble", xsPlot, ysPlot)]);
                 outputs.AddPng("--plot", plotPath, bytes, "plot");
             }
             outputs.WriteAll(output);

@@ -13,6 +13,22 @@ public enum CovarianceMode
     Full,
 }
 
+/// <summary>How the infinite ensemble's mean at a finite time is computed (docs/SOLVERS.md, "Finite-time
+/// ensemble means without eigendecomposition").</summary>
+public enum EnsembleMethod
+{
+    /// <summary><see cref="Lanczos"/> for a mean-only prediction when n exceeds
+    /// <see cref="DynamicsOptions.LanczosAbove"/> (and the eigendecomposition was not already computed);
+    /// <see cref="Eigen"/> otherwise, and always when a covariance is asked for.</summary>
+    Auto,
+    /// <summary>The full eigendecomposition of the n×n kernel (O(n³) once, then every time and the covariance are cheap).</summary>
+    Eigen,
+    /// <summary>Krylov products with the kernel (<see cref="KrylovFunction"/>): O(n²) per Lanczos step, no n×n
+    /// workspace beyond the kernel; the mean only (a covariance is refused), λ_max for the learning-rate check
+    /// estimated by Lanczos.</summary>
+    Lanczos,
+}
+
 /// <summary>
 /// How a regularized kernel system (K + λI)·α = B is solved: by kernel regression
 /// (<see cref="Models.KernelRegression"/>), Gaussian-process inference and the gradient-descent
@@ -135,6 +151,21 @@ public sealed record DynamicsOptions
 
     /// <summary>The linear-algebra provider; null uses <see cref="LinearAlgebra.Provider"/>.</summary>
     public ILinearAlgebraProvider? Provider { get; init; }
+
+    /// <summary>How the ensemble mean at finite times is computed (<see cref="InfiniteEnsemble"/> only; the other
+    /// predictors always use the eigendecomposition).</summary>
+    public EnsembleMethod Method { get; init; } = EnsembleMethod.Auto;
+
+    /// <summary><see cref="EnsembleMethod.Auto"/> uses Lanczos for a mean-only prediction when n is above this
+    /// (default 5000: the eigendecomposition then costs about 9n³ ≈ 10¹² flops and 3 × 8n² bytes of workspace).</summary>
+    public int LanczosAbove { get; init; } = 5000;
+
+    /// <summary>The Lanczos stopping tolerance: a column stops when every time's approximation changed by at most
+    /// this, relative to its size, between two checks (default 1e-10; see <see cref="KrylovSettings.Tolerance"/>).</summary>
+    public double KrylovTolerance { get; init; } = 1e-10;
+
+    /// <summary>The largest Krylov dimension per target column (default 200; memory 8·n·(dimension + 1) bytes per column).</summary>
+    public int KrylovMaxDimension { get; init; } = 200;
 
     /// <summary>The defaults (η = 1, no ridge).</summary>
     public static DynamicsOptions Default { get; } = new();

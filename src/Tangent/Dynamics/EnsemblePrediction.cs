@@ -12,7 +12,17 @@ namespace Tangent.Dynamics;
 /// <param name="Covariance">The n*×n* covariance over test inputs (<see cref="CovarianceMode.Full"/>), else null.</param>
 /// <param name="Variance">Its diagonal, length n* (<see cref="CovarianceMode.Diagonal"/> or Full), else null.</param>
 /// <remarks>The matrices belong to the caller: nothing else holds them.</remarks>
-public sealed record EnsemblePrediction(double Time, Matrix Mean, Matrix? Covariance, double[]? Variance);
+public sealed record EnsemblePrediction(double Time, Matrix Mean, Matrix? Covariance, double[]? Variance)
+{
+    /// <summary>How the Lanczos mean converged at this time (<see cref="EnsembleMethod.Lanczos"/>); null for the eigendecomposition and t = ∞.</summary>
+    public KrylovReport? Krylov { get; init; }
+}
+
+/// <summary>The Krylov approximation behind one time's mean (docs/SOLVERS.md).</summary>
+/// <param name="Dimension">The Krylov dimension at which this time's approximation met the tolerance (the largest over the target columns).</param>
+/// <param name="Estimate">The a-posteriori relative error estimate (the last relative change between two checks).</param>
+/// <param name="Converged">False when the dimension limit was reached before the tolerance.</param>
+public sealed record KrylovReport(int Dimension, double Estimate, bool Converged);
 
 /// <summary>
 /// The kernels between test inputs X* and training inputs X that a prediction needs. Which ones

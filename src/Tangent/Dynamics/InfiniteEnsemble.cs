@@ -20,6 +20,9 @@ namespace Tangent.Dynamics;
 /// Θ*ₓV, K*ₓV and VᵀKₓₓV are computed once per test set, so a time point costs O(n*·n·k) for the
 /// mean, O(n*·n) for the NNGP variances and one n*×n×n product for the NTK variances.
 /// At t = ∞ the formulas are evaluated with a Cholesky solve (no eigendecomposition needed).
+/// With <see cref="EnsembleMethod.Lanczos"/> (or <see cref="EnsembleMethod.Auto"/> for a large n and no covariance)
+/// the mean is Θ*ₓ·[τφ(τA)·Y], φ(z) = (1 − e^{−z})/z, with τφ(τA)·Y for all times from one Krylov basis per
+/// target column (<see cref="KrylovFunction"/>; docs/SOLVERS.md), never the eigendecomposition.
 /// </remarks>
 public sealed class InfiniteEnsemble
 {
@@ -33,6 +36,8 @@ public sealed class InfiniteEnsemble
     {
         Kind = kind;
         _flow = flow;
+        _flow.KrylovSpectrum = flow.Options.Method == EnsembleMethod.Lanczos
+            || (flow.Options.Method == EnsembleMethod.Auto && flow.Order > flow.Options.LanczosAbove);
         _nngpTrainTrain = nngpTrainTrain;
         _y = y;
         _yEigen = new Lazy<Matrix>(() => DenseOps.Mul(_flow.Eigen.Vectors, _y, _flow.Provider, Op.Transpose));
@@ -90,11 +95,24 @@ public sealed class InfiniteEnsemble
     /// <summary>n, the number of training inputs.</summary>
     public int TrainCount => _flow.Order;
 
+    /// <summary>The settings it was built with (learning rate, ridge, method, Krylov tolerance and dimension limit).</summary>
+    public DynamicsOptions Options => _flow.Options;
+
     /// <summary>The absolute ridge λ added to the kernel that is inverted and exponentiated.</summary>
     public double RidgeValue => _flow.RidgeValue;
 
-    /// <summary>2N/λ_max of the kernel that drives the dynamics (computes the eigendecomposition).</summary>
+    /// <summary>2N/λ_max of the kernel that drives the dynamics (computes the eigendecomposition, or with
+    /// Lanczos a Lanczos estimate of λ_max unless the eigendecomposition is already there).</summary>
     public double MaxLearningRate => _flow.MaxLearningRate;
+
+    /// <summary>The method a prediction with this covariance mode uses: <see cref="EnsembleMethod.Eigen"/> or
+    /// <see cref="EnsembleMethod.Lanczos"/> (<see cref="EnsembleMethod.Auto"/> resolved; see there).</summary>
+    public EnsembleMethod MethodFor(CovarianceMode mode) => _flow.Options.Method switch
+    {
+        EnsembleMethod.Lanczos => EnsembleMethod.Lanczos,
+        EnsembleMethod.Auto when mode == CovarianceMode.None && _flow.Order > _flow.Options.LanczosAbove && !_flow.EigenComputed => EnsembleMethod.Lanczos,
+        _ => EnsembleMethod.Eigen,
+    };
 
     /// <summary>τ = η·t/N for a time t.</summary>
     public double Tau(double t) => _flow.Tau(t);
@@ -106,8 +124,9 @@ public sealed class InfiniteEnsemble
         => PredictTrajectory([t], test, mode)[0];
 
     /// <summary>The ensemble's test outputs at many times, sharing the work that does not depend on t.</summary>
-    /// <exception cref="ArgumentException">A kernel is missing or has the wrong shape; or the learning
-    /// rate is above 2N/λ_max (see <see cref="DynamicsOptions.AllowUnstableLearningRate"/>).</exception>
+    /// <exception cref="ArgumentException">A kernel is missing or has the wrong shape; the learning
+    /// rate is above 2N/λ_max (see <see cref="DynamicsOptions.AllowUnstableLearningRate"/>); or a covariance
+    /// was asked of <see cref="EnsembleMethod.Lanczos"/> at a finite time (it computes the mean only; t = ∞ uses Cholesky).</exception>
     /// <param name="times">Training times (each ≥ 0, or +∞), in any order.</param>
     /// <param name="test">The test kernels (see <see cref="TestKernels"/> for which are needed).</param>
     /// <param name="mode">How much of the covariance to compute.</param>
@@ -119,6 +138,10 @@ public sealed class InfiniteEnsemble
         ArgumentNullException.ThrowIfNull(times);
         ArgumentNullException.ThrowIfNull(test);
         foreach (double t in times) Shapes.RequireTime(t);
+        var method = MethodFor(mode);
+        if (method == EnsembleMethod.Lanczos && mode != CovarianceMode.None && times.Any(double.IsFinite))
+            throw new ArgumentException($"The Lanczos method computes the ensemble mean only, not the {(mode == CovarianceMode.Full ? "full covariance" : "variances")}: " +
+                "ask for CovarianceMode.None, or set DynamicsOptions.Method to Eigen (or Auto) for the covariance.", nameof(mode));
         var (drive, noise, m) = Validate(test, mode);
         var (priorFull, priorDiag) = test.Prior(mode, m);
         var results = new EnsemblePrediction[times.Count];
@@ -131,7 +154,24 @@ public sealed class InfiniteEnsemble
             progress?.Report(new ProgressInfo(done, times.Count, $"{Kind} ensemble, {m} test × {_flow.Order} train, time point {done}/{times.Count}", clock.Elapsed));
         }
 
-        if (times.Any(t => !double.IsPositiveInfinity(t)))
+        if (method == EnsembleMethod.Lanczos && times.Any(t => !double.IsPositiveInfinity(t)))
+        {
+            _flow.RequireStableLearningRate(); // before the expensive products (a Lanczos estimate of λ_max)
+            cancellationToken.ThrowIfCancellationRequested();
+            var finite = Enumerable.Range(0, times.Count).Where(q => !double.IsPositiveInfinity(times[q])).ToList();
+            var krylov = KrylovMeans(finite.Select(q => _flow.Tau(times[q])).ToList(), cancellationToken);
+            for (int s = 0; s < finite.Count; s++)
+            {
+                int q = finite[s];
+                var mean = DenseOps.Mul(drive, krylov.Values[s], p);
+                results[q] = new EnsemblePrediction(times[q], mean, null, null)
+                {
+                    Krylov = new KrylovReport(krylov.Dimensions[s], krylov.Estimates[s], krylov.Converged),
+                };
+                Report();
+            }
+        }
+        else if (times.Any(t => !double.IsPositiveInfinity(t)))
         {
             _flow.RequireStableLearningRate(); // before the expensive products
             cancellationToken.ThrowIfCancellationRequested();
@@ -210,6 +250,22 @@ public sealed class InfiniteEnsemble
             }
         }
         return results;
+    }
+
+    /// <summary>τφ(τA)·Y for every τ from one Krylov basis per column of Y, with the eigen path's convention
+    /// that directions at or below the tolerance do not move (g = 0 at Ritz values ≤ tolerance).</summary>
+    private KrylovFunctionResult KrylovMeans(IReadOnlyList<double> taus, CancellationToken cancellationToken)
+    {
+        double tol = _flow.Tolerance;
+        var functions = taus.Select(tau => (Func<double, double>)(z => z <= tol ? 0 : KrylovFunction.PhiValue(tau, z))).ToList();
+        var settings = new KrylovSettings
+        {
+            Tolerance = _flow.Options.KrylovTolerance,
+            MaxDimension = _flow.Options.KrylovMaxDimension,
+            Provider = _flow.Provider,
+            CancellationToken = cancellationToken,
+        };
+        return KrylovFunction.Apply(_flow.Operator, _y, functions, settings);
     }
 
     private EnsemblePrediction AtInfinity(Matrix drive, Matrix? noise, Matrix? priorFull, double[]? priorDiag, CovarianceMode mode)

@@ -31,9 +31,30 @@ internal sealed class KernelFlow
         RidgeValue = options.Ridge.ValueFor(kernel);
         Regularized = kernel.Clone();
         Regularized.AddToDiagonal(RidgeValue);
+        if (options.Method is not (EnsembleMethod.Auto or EnsembleMethod.Eigen or EnsembleMethod.Lanczos))
+            throw new ArgumentOutOfRangeException(nameof(options), options.Method, "Unknown ensemble method; use Auto, Eigen or Lanczos.");
+        if (options.LanczosAbove < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.LanczosAbove, "LanczosAbove must be ≥ 0 (the training-set size above which Auto uses Lanczos; default 5000).");
+        new KrylovSettings { Tolerance = options.KrylovTolerance, MaxDimension = options.KrylovMaxDimension }.Check();
         _eigen = new Lazy<SymmetricEigen>(ComputeEigen);
         _cholesky = new Lazy<Cholesky?>(ComputeCholesky);
+        _lanczosLargest = new Lazy<double>(() => KrylovFunction.EstimateLargestEigenvalue(Operator, Order, provider: Provider));
     }
+
+    private readonly Lazy<double> _lanczosLargest;
+
+    /// <summary>The settings this flow was built with.</summary>
+    public DynamicsOptions Options => _options;
+
+    /// <summary>When true (a Lanczos ensemble), λ_max and the default tolerance come from a Lanczos estimate
+    /// until the eigendecomposition is computed for another reason, so the learning-rate check costs a few
+    /// kernel products instead of an O(n³) eigendecomposition.</summary>
+    public bool KrylovSpectrum { get; set; }
+
+    /// <summary>V ↦ (K + λI)·V from the matrix in memory.</summary>
+    public LinearOperator Operator => ConjugateGradient.FromMatrix(Regularized, Provider);
+
+    private bool UseEstimate => KrylovSpectrum && !EigenComputed;
 
     public ILinearAlgebraProvider Provider { get; }
 
@@ -56,10 +77,10 @@ internal sealed class KernelFlow
     /// <summary>The eigendecomposition of K + λI (computed on first use).</summary>
     public SymmetricEigen Eigen => _eigen.Value;
 
-    public double Tolerance => _options.EigenvalueTolerance ?? Eigen.DefaultTolerance;
+    public double Tolerance => _options.EigenvalueTolerance ?? (UseEstimate ? Order * 2.220446049250313e-16 * Math.Abs(LargestEigenvalue) : Eigen.DefaultTolerance);
 
-    /// <summary>λ_max(K + λI).</summary>
-    public double LargestEigenvalue => Eigen.Order == 0 ? 0 : Eigen.Values[^1];
+    /// <summary>λ_max(K + λI): from the eigendecomposition, or the Lanczos estimate (<see cref="KrylovSpectrum"/>).</summary>
+    public double LargestEigenvalue => UseEstimate ? _lanczosLargest.Value : Eigen.Order == 0 ? 0 : Eigen.Values[^1];
 
     /// <summary>2N/λ_max(K + λI): the largest learning rate for which discrete gradient descent on
     /// L = 1/(2N)·Σ(f − y)² converges (docs/MATH.md §4).</summary>
@@ -120,14 +141,14 @@ internal sealed class KernelFlow
     private volatile bool _learningRateChecked;
 
     /// <summary>Throws when the learning rate is above 2N/λ_max, unless that is allowed. Only finite
-    /// times depend on the learning rate, so only they call this (it computes the eigendecomposition).</summary>
+    /// times depend on the learning rate, so only they call this (it computes the eigendecomposition, or the
+    /// Lanczos estimate of λ_max with <see cref="KrylovSpectrum"/>).</summary>
     public void RequireStableLearningRate()
     {
         if (_learningRateChecked) return;
-        var eigen = Eigen;
-        if (eigen.Order > 0 && !_options.AllowUnstableLearningRate)
+        if (Order > 0 && !_options.AllowUnstableLearningRate)
         {
-            double lmax = eigen.Values[^1];
+            double lmax = LargestEigenvalue;
             double bound = LearningRateBound.FromLargestEigenvalue(lmax, TargetEntries);
             if (LearningRate > bound)
                 throw new UnstableLearningRateException(LearningRate, bound, "2N/λ_max",

@@ -32,6 +32,9 @@ public sealed record NeuralKernelRegressor(Architecture Architecture)
     /// <summary>Accept a learning rate above 2N/λmax (the predictions then describe a diverging network).</summary>
     public bool AllowUnstableLearningRate { get; init; }
 
+    /// <summary>How the ensemble mean at finite times is computed (<see cref="EnsembleMethod"/>; docs/SOLVERS.md).</summary>
+    public EnsembleMethod Method { get; init; } = EnsembleMethod.Auto;
+
     /// <summary>Creates the regressor from an architecture spec, e.g. <c>dense(w=1.5,b=0.1) relu dense(w=1.5)</c>.</summary>
     public static NeuralKernelRegressor Parse(string spec) => new(Architecture.Parse(spec));
 
@@ -54,7 +57,7 @@ public sealed record NeuralKernelRegressor(Architecture Architecture)
         if (!(Time >= 0)) throw new ArgumentOutOfRangeException(nameof(Time), Time, "The training time must be ≥ 0 (or ∞).");
         var outputs = Kernel == KernelOutputs.Ntk ? KernelOutputs.Both : KernelOutputs.Nngp;
         var k = Architecture.ComputeKernels(x, null, outputs, options);
-        var dynamics = new DynamicsOptions { LearningRate = LearningRate, Ridge = Ridge, AllowUnstableLearningRate = AllowUnstableLearningRate, Provider = options.Provider };
+        var dynamics = new DynamicsOptions { LearningRate = LearningRate, Ridge = Ridge, AllowUnstableLearningRate = AllowUnstableLearningRate, Method = Method, Provider = options.Provider };
         var ensemble = Kernel == KernelOutputs.Ntk
             ? InfiniteEnsemble.Ntk(k.Ntk, k.NngpOrNull, y, dynamics)
             : InfiniteEnsemble.Nngp(k.Nngp, y, dynamics);
