@@ -153,11 +153,11 @@ public sealed class StoreCommandTests : IDisposable
     [Fact]
     public void DtypeFloat32WritesAFloat32StoreThatResumesOnlyAsFloat32()
     {
-        string[] common = ["kernel", "--arch", "dense(w=1.5,b=0.1) relu dense(w=1)", "--get", "ntk", "--x1", P("x.csv"), "--chunk", "6"];
+        string[] common = ["kernel", "--arch", "dense(w=1.5,b=0.1) relu dense(w=1)", "--get", "ntk", "--x1", P("x.csv")];
         Ok(Run([.. common, "--out", P("K64.npy")]));
         Ok(Run([.. common, "--out", P("K32.npy"), "--dtype", "float32"]));
         Ok(Run([.. common, "--out", P("old32.npy"), "--float32"]));
-        var run = Run([.. common, "--out", P("K.zarr"), "--dtype", "float32"]);
+        var run = Run([.. common, "--chunk", "6", "--out", P("K.zarr"), "--dtype", "float32"]);
         Ok(run);
         var k64 = Npy.ReadMatrix(P("K64.npy"));
         var k32 = Npy.ReadMatrix(P("K32.npy"));
@@ -171,13 +171,13 @@ public sealed class StoreCommandTests : IDisposable
         Ok(info);
         Assert.Contains("dtype <f4 = float32", info.Out);
         Assert.Contains("chunks 6×6, dtype float32", info.Out);
-        var (code, output, err) = Run([.. common, "--out", P("K.zarr"), "--dtype", "float64"]);
+        var (code, output, err) = Run([.. common, "--chunk", "6", "--out", P("K.zarr"), "--dtype", "float64"]);
         Assert.Equal(TangentCli.BadInput, code);
         Assert.Contains("holds float32 entries but float64 was asked for; it is left as is. Give --dtype float32 to continue it, or a new --out path.", AssertErrorForm(err, output));
-        (code, output, err) = Run([.. common, "--out", P("K.zarr")]);   // the default is float64
+        (code, output, err) = Run([.. common, "--chunk", "6", "--out", P("K.zarr")]);   // the default is float64
         Assert.Equal(TangentCli.BadInput, code);
         Assert.Contains("Give --dtype float32", AssertErrorForm(err, output));
-        var again = Run([.. common, "--out", P("K.zarr"), "--dtype", "float32"]);
+        var again = Run([.. common, "--chunk", "6", "--out", P("K.zarr"), "--dtype", "float32"]);
         Ok(again);
         Assert.Contains("0 chunk files now", again.Out);
         Ok(Run("store", "verify", P("K.zarr")));

@@ -67,7 +67,7 @@ public sealed class Float32PrecisionTests(ITestOutputHelper output)
     [InlineData("sin", 1e-5, 1e-5)]
     [InlineData("cos", 1e-5, 1e-5)]
     [InlineData("gaussian", 1e-5, 1e-5)]
-    [InlineData("sign", 0.5, double.NaN)]
+    [InlineData("sign", 1.0, double.NaN)]   // not safe: near duplicates (1 − ξ ≈ 5e-13) are lost to the Gram's rounding, docs/PRECISION.md
     public void Float32GramStaysWithinTheBoundOfEachActivationFamilyAtEveryDepth(string activation, double nngpBound, double ntkBound) =>
         Check(activation, nngpBound, ntkBound);
 
