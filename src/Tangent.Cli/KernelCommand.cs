@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Tangent.Data;
+using Tangent.Engine;
 using Tangent.Numerics;
 
 namespace Tangent.Cli;
@@ -15,13 +16,18 @@ internal static class KernelCommand
         var x1 = new Option<FileInfo?>("--x1") { Description = "Inputs X1 (.csv numbers only, or .npy; a 4-D .npy (n,H,W,C) holds images), one row per sample. Or use --data or --images." };
         var x2 = new Option<FileInfo?>("--x2") { Description = "Inputs X2 (default: X1, the symmetric case); with --data, --test-data." };
         var outFile = new Option<FileInfo>("--out") { Description = "Output file (.csv or .npy, by extension), or a kernel store: a folder ending in .zarr (resumable, --chunk, --shard).", Required = true };
-        var f32 = new Option<bool>("--float32") { Description = "Store a .npy output as float32 (half the size)." };
+        var dtype = new Option<string>("--dtype")
+        {
+            Description = "float64 (default) or float32: write a .npy or .zarr output in float32 (half the size) and compute a network's input Gram X1·X2ᵀ in float32 (its layers stay float64; the accuracy per layer type is in docs/PRECISION.md).",
+            DefaultValueFactory = _ => "float64",
+        };
+        var f32 = new Option<bool>("--float32") { Description = "The old name of --dtype float32.", Hidden = true };
         var table = new DataOptions(split: false);
         var provider = CommonOptions.Provider();
         var images = new ImageInputs();
         var split = new Option<string>("--split") { Description = "With --images: train (K(train, train)), test (K(test, test)) or train-test (K(train, test)).", DefaultValueFactory = _ => "train" };
         var store = new StoreCommand.Options();
-        foreach (var o in new Option[] { x1, x2, outFile, f32, provider, split }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { x1, x2, outFile, dtype, f32, provider, split }) cmd.Options.Add(o);
         store.AddTo(cmd);
         table.AddTo(cmd);
         images.AddTo(cmd, withLabels: false);
@@ -31,10 +37,12 @@ internal static class KernelCommand
             var outputs = new OutputPlan();
             bool toStore = KernelStore.IsStorePath(r.GetValue(outFile)!.FullName);
             if (!toStore) store.RefuseWithoutStore(r);
-            else if (r.GetValue(f32)) throw new CliError("--float32 applies to a .npy output; a .zarr store holds float64.");
+            var precision = Dtype(r, dtype, f32);
             string path = toStore ? r.GetValue(outFile)!.ToString() : outputs.Declare("--out", r.GetValue(outFile)!);
+            if (precision == Precision.Float32 && !toStore && MatrixFile.FormatOf(path) != MatrixFileFormat.Npy)
+                throw new CliError($"--dtype float32 applies to a .npy or .zarr output, not '{r.GetValue(outFile)}' (text holds float64); end --out in .npy or .zarr, or drop --dtype.");
             kernel.Validate(r);
-            var compute = CommonOptions.ComputeOptionsFrom(r, provider, images);
+            var compute = CommonOptions.ComputeOptionsFrom(r, provider, images) with { Precision = precision };
             table.RefuseMixed(r, "--x1/--x2 or --images", x1, x2, images.Images, split);
             Matrix a;
             Matrix? b;
@@ -56,15 +64,27 @@ internal static class KernelCommand
             var k = kernel.Resolve(r, a.Cols, shape)!;
             if (toStore)
             {
-                store.Write(r, output, path, k, r.GetValue(kernel.Arch) is null ? "classical" : KernelOptions.ParseGet(r.GetValue(kernel.Get)).ToString().ToLowerInvariant(), a, b, compute);
+                store.Write(r, output, path, k, precision, r.GetValue(kernel.Arch) is null ? "classical" : KernelOptions.ParseGet(r.GetValue(kernel.Get)).ToString().ToLowerInvariant(), a, b, compute);
                 return TangentCli.Ok;
             }
             var m = CliProgress.Run($"kernel {a.Rows}×{(b ?? a).Rows}", p => k.Compute(a, b, compute with { Progress = p }));
-            outputs.AddMatrix("--out", path, m, $"{k.Describe()} kernel", KernelFix, r.GetValue(f32) ? NpyElementType.Float32 : NpyElementType.Float64);
+            outputs.AddMatrix("--out", path, m, $"{k.Describe()} kernel", KernelFix, precision == Precision.Float32 ? NpyElementType.Float32 : NpyElementType.Float64);
             outputs.WriteAll(output);
             return TangentCli.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>The precision of --dtype, or of its old name --float32.</summary>
+    private static Precision Dtype(ParseResult r, Option<string> dtype, Option<bool> f32)
+    {
+        Precision p;
+        try { p = KernelStore.ParseDtype(r.GetValue(dtype) ?? ""); }
+        catch (FormatException e) { throw new CliError("--dtype: " + e.Message); }
+        if (!r.GetValue(f32)) return p;
+        if (r.GetResult(dtype) is { Implicit: false } && p != Precision.Float32)
+            throw new CliError("--float32 (the old name of --dtype float32) contradicts --dtype float64; give one of them.");
+        return Precision.Float32;
     }
 
     /// <summary>The hint for a kernel matrix that overflowed.</summary>

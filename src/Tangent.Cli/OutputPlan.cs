@@ -145,7 +145,7 @@ internal sealed class OutputPlan
             for (int k = 0; k < data.Length; k++)
                 if (Math.Abs(data[k]) > float.MaxValue)
                     throw new CliError($"{item.Option}: {at(k / m.Cols, k % m.Cols)} of the {item.What} is {data[k].ToString("G6", CultureInfo.InvariantCulture)}, beyond float32; nothing was written.",
-                        "drop --float32 to write float64.");
+                        "drop --dtype float32 to write float64.");
         }
     }
 

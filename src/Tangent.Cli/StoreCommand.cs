@@ -23,9 +23,10 @@ internal static class StoreCommand
             var store = KernelStore.Open(r.GetValue(infoPath)!.FullName);
             var i = store.Info();
             var m = i.Metadata;
-            output.WriteLine($"store:    {store.Path} (Zarr v2, dtype <f8 = float64 little-endian, C order, uncompressed)");
+            string dtype = KernelStore.DtypeName(m.Dtype);
+            output.WriteLine($"store:    {store.Path} (Zarr v2, dtype {(m.Dtype == Precision.Float32 ? "<f4" : "<f8")} = {dtype} little-endian, C order, uncompressed)");
             output.WriteLine($"holds:    {m.Description} (kind {m.Kind}), {(m.Symmetric ? "symmetric K(X, X)" : "K(X1, X2)")}");
-            output.WriteLine($"shape:    {m.Rows}×{m.Cols}, chunks {m.ChunkSize}×{m.ChunkSize}");
+            output.WriteLine($"shape:    {m.Rows}×{m.Cols}, chunks {m.ChunkSize}×{m.ChunkSize}, dtype {dtype}");
             output.WriteLine($"chunks:   {i.ChunksDone} of {i.ChunksTotal} done" + (i.Complete ? "" : " (incomplete: run the same tangent kernel command again, or its missing --shard jobs)"));
             output.WriteLine($"inputs:   SHA-256 {m.Fingerprint}");
             return TangentCli.Ok;
@@ -74,12 +75,13 @@ internal static class StoreCommand
                     throw new CliError($"{o.Name} applies only to a kernel store: give --out a folder name ending in .zarr.");
         }
 
-        /// <summary>Computes the kernel into the store at <paramref name="path"/> (created, or resumed when it holds the same kernel).</summary>
-        public void Write(ParseResult r, TextWriter output, string path, IKernel kernel, string kind, Matrix a, Matrix? b, ComputeOptions compute)
+        /// <summary>Computes the kernel into the store at <paramref name="path"/> (created, or resumed when it holds the same kernel and
+        /// <paramref name="dtype"/>).</summary>
+        public void Write(ParseResult r, TextWriter output, string path, IKernel kernel, Precision dtype, string kind, Matrix a, Matrix? b, ComputeOptions compute)
         {
             var shard = r.GetValue(Shard) is { } s ? ParseShard(s) : StoreShard.All;
             int chunk = r.GetValue(Chunk) ?? KernelStore.ChooseChunkSize(compute.MemoryBudget);
-            var store = KernelStore.OpenOrCreate(path, KernelStoreWriter.Metadata(kernel, kind, a, b, chunk));
+            var store = KernelStore.OpenOrCreate(path, KernelStoreWriter.Metadata(kernel, kind, a, b, chunk, dtype));
             int before = store.Info().ChunksDone;
             int written = CliProgress.Run($"kernel {a.Rows}×{(b ?? a).Rows} into {Path.GetFileName(store.Path)}",
                 p => KernelStoreWriter.Fill(store, kernel, a, b, shard, compute with { Progress = p }));

@@ -107,7 +107,7 @@ public static class TangentCli
                 return BadInput;
             case OutOfMemoryException:
                 error.WriteLine("error: out of memory: the inputs or outputs of this command do not fit in the memory this process can use.");
-                error.WriteLine("hint: use fewer samples (--limit, smaller files), --float32 for kernel outputs, a smaller --memory-budget for convolutional kernels, or a machine with more memory.");
+                error.WriteLine("hint: use fewer samples (--limit, smaller files), --dtype float32 for kernel outputs, a smaller --memory-budget for convolutional kernels, or a machine with more memory.");
                 return BadInput;
             case ArgumentException or FormatException or IOException or InvalidDataException or UnauthorizedAccessException
                 or InvalidOperationException or NotPositiveDefiniteException or NotSupportedException:

@@ -64,7 +64,10 @@ public readonly record struct StoreShard(int Index, int Count)
 /// <param name="Cols">Matrix columns.</param>
 /// <param name="ChunkSize">The chunk edge (square chunks).</param>
 /// <param name="Symmetric">Whether the matrix is K(X, X): only the upper-triangle chunks are computed, each also written mirrored.</param>
-public sealed record KernelStoreMetadata(string Description, string Kind, string Fingerprint, int Rows, int Cols, int ChunkSize, bool Symmetric)
+/// <param name="Dtype">How the entries are stored: float64 (Zarr <c>&lt;f8</c>, the default) or float32 (<c>&lt;f4</c>, half the disk, each entry
+/// rounded to nearest, docs/PRECISION.md).</param>
+public sealed record KernelStoreMetadata(string Description, string Kind, string Fingerprint, int Rows, int Cols, int ChunkSize, bool Symmetric,
+    Precision Dtype = Precision.Float64)
 {
     /// <summary>The first difference from <paramref name="other"/> as "field: this vs other", or null when they describe the same store.</summary>
     public string? FirstDifference(KernelStoreMetadata other)
@@ -76,6 +79,7 @@ public sealed record KernelStoreMetadata(string Description, string Kind, string
         if (Description != other.Description) return $"kernel '{Description}' vs '{other.Description}'";
         if (Fingerprint != other.Fingerprint) return $"input fingerprint {Fingerprint[..Math.Min(12, Fingerprint.Length)]}… vs {other.Fingerprint[..Math.Min(12, other.Fingerprint.Length)]}…";
         if (ChunkSize != other.ChunkSize) return $"chunk {ChunkSize} vs {other.ChunkSize}";
+        if (Dtype != other.Dtype) return $"dtype {KernelStore.DtypeName(Dtype)} vs {KernelStore.DtypeName(other.Dtype)}";
         return null;
     }
 }
@@ -107,9 +111,11 @@ public sealed record StoreVerification(IReadOnlyList<StoreChunk> Missing, IReadO
 public delegate void TileComputer(StoreChunk chunk, Span<double> into);
 
 /// <summary>
-/// A float64 matrix on disk in the Zarr v2 format (docs/STORE.md): a folder with <c>.zarray</c>, <c>.zattrs</c> (Tangent's metadata
-/// under "tangent", which marks the folder as Tangent's), one file per chunk named <c>ROW.COL</c> (little-endian float64, C order, every
-/// chunk the full chunk edge squared, padded with NaN past the matrix edge) and <c>checksums/ROW.COL.sha256</c>. A chunk is written to a
+/// A float64 or float32 matrix on disk in the Zarr v2 format (docs/STORE.md): a folder with <c>.zarray</c>, <c>.zattrs</c> (Tangent's metadata
+/// under "tangent", which marks the folder as Tangent's, and the dtype), one file per chunk named <c>ROW.COL</c> (little-endian float64 or
+/// float32, C order, every chunk the full chunk edge squared, padded with NaN past the matrix edge) and <c>checksums/ROW.COL.sha256</c>
+/// (SHA-256 of the stored bytes). Whatever the dtype, the store is read and written in doubles: a float32 store rounds on writing and
+/// widens (exactly) on reading. A chunk is written to a
 /// temporary name, flushed to disk and renamed (<see cref="AtomicFile"/>); its checksum is written after the rename, so a chunk with a
 /// valid checksum is complete and anything else is recomputed. Python's zarr opens the folder as is: <c>zarr.open('K.zarr')[:]</c>.
 /// </summary>
@@ -144,6 +150,28 @@ public sealed class KernelStore
 
     /// <summary>Every chunk of the array, row-major.</summary>
     public IReadOnlyList<StoreChunk> Chunks { get; }
+
+    /// <summary>Bytes per stored entry: 8 for float64, 4 for float32.</summary>
+    public int EntryBytes => Metadata.Dtype == Precision.Float32 ? sizeof(float) : sizeof(double);
+
+    /// <summary>Bytes of every chunk file (the chunk edge squared, padded).</summary>
+    public long ChunkFileBytes => (long)EntryBytes * Metadata.ChunkSize * Metadata.ChunkSize;
+
+    /// <summary>The dtype as Tangent's metadata and the command line name it: <c>float64</c> or <c>float32</c>.</summary>
+    public static string DtypeName(Precision dtype) => dtype == Precision.Float32 ? "float32" : "float64";
+
+    /// <summary>Parses <c>float64</c> or <c>float32</c> (also <c>f8</c>/<c>f4</c>, <c>double</c>/<c>single</c>), case-insensitively.</summary>
+    /// <exception cref="FormatException">Another name, with the fix.</exception>
+    public static Precision ParseDtype(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Trim().ToLowerInvariant() switch
+        {
+            "float64" or "f8" or "double" => Precision.Float64,
+            "float32" or "f4" or "single" => Precision.Float32,
+            _ => throw new FormatException($"The dtype '{text}' is not float64 or float32; give --dtype float64 (the default) or --dtype float32."),
+        };
+    }
 
     /// <summary>The chunks that are computed (the rest are mirrors): all of them, or for a symmetric store those with Row ≤ Col; row-major.</summary>
     public IReadOnlyList<StoreChunk> ComputedChunks => Metadata.Symmetric ? [.. Chunks.Where(c => c.Row <= c.Col)] : Chunks;
@@ -188,6 +216,12 @@ public sealed class KernelStore
         if (Directory.Exists(full))
         {
             var existing = Open(path);
+            if (existing.Metadata.Dtype != metadata.Dtype && existing.Metadata.FirstDifference(metadata with { Dtype = existing.Metadata.Dtype }) is null)
+            {
+                string stored = DtypeName(existing.Metadata.Dtype);
+                throw new InvalidOperationException(
+                    $"The store '{path}' holds {stored} entries but {DtypeName(metadata.Dtype)} was asked for; it is left as is. Give --dtype {stored} to continue it, or a new --out path.");
+            }
             if (existing.Metadata.FirstDifference(metadata) is { } diff)
                 throw new InvalidOperationException(
                     $"The store '{path}' holds another matrix ({diff}, stored vs asked); it is left as is. Give a new --out path, or run the command that made it.");
@@ -264,20 +298,32 @@ public sealed class KernelStore
         RequireChunk(chunk);
         if (values.Length != chunk.Rows * chunk.Cols)
             throw new ArgumentException($"Chunk {chunk.Key} holds {chunk.Rows}×{chunk.Cols} = {chunk.Rows * chunk.Cols} entries, got {values.Length}.", nameof(values));
-        int edge = Metadata.ChunkSize;
-        var bytes = new byte[checked(8L * edge * edge)];
+        int edge = Metadata.ChunkSize, size = EntryBytes;
+        bool single = Metadata.Dtype == Precision.Float32;
+        var bytes = new byte[checked(ChunkFileBytes)];
         for (int i = 0; i < edge; i++)
             for (int j = 0; j < edge; j++)
             {
                 double v = i < chunk.Rows && j < chunk.Cols ? values[i * chunk.Cols + j] : double.NaN;
-                BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(8 * (i * edge + j)), v);
+                var at = bytes.AsSpan(size * (i * edge + j));
+                if (!single)
+                {
+                    BinaryPrimitives.WriteDoubleLittleEndian(at, v);
+                    continue;
+                }
+                float f = (float)v;
+                if (float.IsInfinity(f) && double.IsFinite(v))
+                    throw new InvalidOperationException(
+                        $"Entry (row {chunk.RowStart + i + 1}, column {chunk.ColStart + j + 1}) of the store '{Path}' is {v.ToString("G6", CultureInfo.InvariantCulture)}, beyond float32 (about 3.4e38); store it as float64 (--dtype float64) or scale the inputs.");
+                BinaryPrimitives.WriteSingleLittleEndian(at, f);
             }
         string hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
         AtomicFile.Write(ChunkPath(chunk), s => s.Write(bytes));
         AtomicFile.WriteAllText(ChecksumPath(chunk), hash + "\n");
     }
 
-    /// <summary>Reads a chunk's Rows·Cols entries (row-major), checking its size (not its checksum: <see cref="Verify"/>).</summary>
+    /// <summary>Reads a chunk's Rows·Cols entries (row-major) as doubles (a float32 store's entries widened exactly), checking its size
+    /// (not its checksum: <see cref="Verify"/>).</summary>
     /// <exception cref="IOException">The chunk is not written yet.</exception>
     /// <exception cref="InvalidDataException">The chunk file has the wrong size.</exception>
     public double[] ReadChunk(StoreChunk chunk)
@@ -287,12 +333,15 @@ public sealed class KernelStore
         if (!File.Exists(file)) throw new IOException($"Chunk {chunk.Key} of the store '{Path}' is not written yet; complete the store by running its tangent kernel command again.");
         var bytes = File.ReadAllBytes(file);
         int edge = Metadata.ChunkSize;
-        if (bytes.LongLength != 8L * edge * edge)
-            throw new InvalidDataException($"Chunk file '{file}' has {bytes.LongLength} bytes, not {8L * edge * edge} ({edge}×{edge} float64); run tangent store verify and the kernel command again to recompute it.");
+        if (bytes.LongLength != ChunkFileBytes)
+            throw new InvalidDataException($"Chunk file '{file}' has {bytes.LongLength} bytes, not {ChunkFileBytes} ({edge}×{edge} {DtypeName(Metadata.Dtype)}); run tangent store verify and the kernel command again to recompute it.");
         var values = new double[chunk.Rows * chunk.Cols];
+        bool single = Metadata.Dtype == Precision.Float32;
         for (int i = 0; i < chunk.Rows; i++)
             for (int j = 0; j < chunk.Cols; j++)
-                values[i * chunk.Cols + j] = BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(8 * (i * edge + j)));
+                values[i * chunk.Cols + j] = single
+                    ? BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(4 * (i * edge + j)))
+                    : BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(8 * (i * edge + j)));
         return values;
     }
 
@@ -329,7 +378,7 @@ public sealed class KernelStore
     /// <summary>What the store holds and how many chunks are done (a chunk file of the right size with a checksum; not re-hashed).</summary>
     public KernelStoreInfo Info()
     {
-        long size = 8L * Metadata.ChunkSize * Metadata.ChunkSize;
+        long size = ChunkFileBytes;
         int done = Chunks.Count(c => File.Exists(ChecksumPath(c)) && new FileInfo(ChunkPath(c)) is { Exists: true } f && f.Length == size);
         return new KernelStoreInfo(Path, Metadata, done, Chunks.Count);
     }
@@ -402,7 +451,7 @@ public sealed class KernelStore
     {
         string file = ChunkPath(chunk), sum = ChecksumPath(chunk);
         if (!File.Exists(file) || !File.Exists(sum)) return ChunkState.Missing;
-        if (new FileInfo(file).Length != 8L * Metadata.ChunkSize * Metadata.ChunkSize) return ChunkState.Corrupt;
+        if (new FileInfo(file).Length != ChunkFileBytes) return ChunkState.Corrupt;
         string expected = File.ReadAllText(sum).Trim();
         using var s = File.OpenRead(file);
         return string.Equals(Convert.ToHexStringLower(SHA256.HashData(s)), expected, StringComparison.Ordinal) ? ChunkState.Valid : ChunkState.Corrupt;
@@ -424,13 +473,13 @@ public sealed class KernelStore
 
     private static int Ceil(int a, int b) => (a + b - 1) / b;
 
-    /// <summary>The <c>.zarray</c> of the Zarr v2 spec (zarr-specs v2.0): fields sorted, float64 little-endian, no compression.</summary>
+    /// <summary>The <c>.zarray</c> of the Zarr v2 spec (zarr-specs v2.0): fields sorted, float64 or float32 little-endian, no compression.</summary>
     internal static string ZArray(KernelStoreMetadata m) => Json(w =>
     {
         w.WriteStartArray("chunks"); w.WriteNumberValue(m.ChunkSize); w.WriteNumberValue(m.ChunkSize); w.WriteEndArray();
         w.WriteNull("compressor");
         w.WriteString("dimension_separator", ".");
-        w.WriteString("dtype", "<f8");
+        w.WriteString("dtype", m.Dtype == Precision.Float32 ? "<f4" : "<f8");
         w.WriteString("fill_value", "NaN");
         w.WriteNull("filters");
         w.WriteString("order", "C");
@@ -446,7 +495,7 @@ public sealed class KernelStore
         w.WriteString("description", m.Description);
         w.WriteString("kind", m.Kind);
         w.WriteString("fingerprint", m.Fingerprint);
-        w.WriteString("dtype", "float64");
+        w.WriteString("dtype", DtypeName(m.Dtype));
         w.WriteNumber("chunk", m.ChunkSize);
         w.WriteBoolean("symmetric", m.Symmetric);
         w.WriteString("checksums", ChecksumFolder + "/ROW.COL.sha256 (SHA-256 of the chunk file)");
@@ -472,12 +521,19 @@ public sealed class KernelStore
             using var doc = JsonDocument.Parse(File.ReadAllText(attrs));
             var t = doc.RootElement.GetProperty(AttributesKey);
             int chunk = t.GetProperty("chunk").GetInt32();
+            string dtype = t.TryGetProperty("dtype", out var dt) ? dt.GetString() ?? "" : "float64";
+            var precision = dtype switch
+            {
+                "float64" => Precision.Float64,
+                "float32" => Precision.Float32,
+                _ => throw new FormatException($"unknown dtype '{dtype}' (Tangent writes float64 or float32)"),
+            };
             var zarray = JsonDocument.Parse(File.ReadAllText(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(attrs)!, ".zarray")));
             using (zarray)
             {
                 var shape = zarray.RootElement.GetProperty("shape");
                 return new KernelStoreMetadata(t.GetProperty("description").GetString() ?? "", t.GetProperty("kind").GetString() ?? "",
-                    t.GetProperty("fingerprint").GetString() ?? "", shape[0].GetInt32(), shape[1].GetInt32(), chunk, t.GetProperty("symmetric").GetBoolean());
+                    t.GetProperty("fingerprint").GetString() ?? "", shape[0].GetInt32(), shape[1].GetInt32(), chunk, t.GetProperty("symmetric").GetBoolean(), precision);
             }
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException or FormatException or FileNotFoundException)
@@ -489,6 +545,6 @@ public sealed class KernelStore
     private static void CheckZArray(string path, string file, KernelStoreMetadata meta)
     {
         if (File.ReadAllText(file) != ZArray(meta))
-            throw new InvalidDataException($"The store '{path}' has a .zarray that Tangent did not write (it must be float64, C order, uncompressed, chunks {meta.ChunkSize}×{meta.ChunkSize}); make the store again under a new --out path.");
+            throw new InvalidDataException($"The store '{path}' has a .zarray that Tangent did not write (it must be {DtypeName(meta.Dtype)} as its .zattrs says, C order, uncompressed, chunks {meta.ChunkSize}×{meta.ChunkSize}); make the store again under a new --out path.");
     }
 }

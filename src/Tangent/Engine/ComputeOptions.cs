@@ -63,6 +63,15 @@ public sealed record ComputeOptions
         }
     }
 
+    /// <summary>
+    /// The arithmetic of the dense engine's input Gram X1·X2ᵀ/d (its dominant GEMM for wide inputs): <see cref="Precision.Float64"/>
+    /// (the default) or <see cref="Precision.Float32"/> (each input row rounded to float32 after an exact power-of-two scaling,
+    /// products and sums in float32 within blocks, <see cref="SingleGram"/>). The layer recursions (arccos maps and the rest) stay
+    /// float64 and the correlation is clipped into [−1, 1], so no entry becomes NaN; docs/PRECISION.md gives the accuracy per
+    /// layer type. Convolutional networks and classical kernels compute in float64 whatever this says.
+    /// </summary>
+    public Precision Precision { get; init; }
+
     /// <summary>Progress in kernel entries; reported from worker threads. Null = none.</summary>
     public IProgress<ProgressInfo>? Progress { get; init; }
 
@@ -91,4 +100,13 @@ public sealed record ComputeOptions
                 $"{what} needs {MemoryGuard.FormatBytes(bytes)} but the memory budget is {MemoryGuard.FormatBytes(budget)}. To fit: {howToFit.TrimEnd('.')}, or raise the budget (ComputeOptions.MemoryBudget, --memory-budget).");
         MemoryGuard.Require(bytes, what, howToFit);
     }
+}
+
+/// <summary>A floating-point format: of a computation (<see cref="ComputeOptions.Precision"/>) or of stored values (a kernel store's dtype).</summary>
+public enum Precision
+{
+    /// <summary>IEEE 754 binary64 (double, numpy float64, Zarr <c>&lt;f8</c>): 53-bit significand, relative rounding 2⁻⁵³.</summary>
+    Float64,
+    /// <summary>IEEE 754 binary32 (float, numpy float32, Zarr <c>&lt;f4</c>): 24-bit significand, relative rounding 2⁻²⁴, range about ±3.4e38.</summary>
+    Float32,
 }

@@ -41,12 +41,13 @@ public static class KernelStoreWriter
     /// <param name="x1">n1×d inputs.</param>
     /// <param name="x2">n2×d inputs, or null for the symmetric K(X1, X1).</param>
     /// <param name="chunkSize">The chunk edge.</param>
-    public static KernelStoreMetadata Metadata(IKernel kernel, string kind, Matrix x1, Matrix? x2, int chunkSize)
+    /// <param name="dtype">How the entries are stored (float64, or float32: half the disk, docs/PRECISION.md).</param>
+    public static KernelStoreMetadata Metadata(IKernel kernel, string kind, Matrix x1, Matrix? x2, int chunkSize, Precision dtype = Precision.Float64)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(x1);
         if (x2 is not null && x2.Cols != x1.Cols) throw new ArgumentException($"X1 has {x1.Cols} columns but X2 has {x2.Cols}; both need the same features.", nameof(x2));
-        return new KernelStoreMetadata(kernel.Describe(), kind, Fingerprint(x1, x2), x1.Rows, (x2 ?? x1).Rows, chunkSize, x2 is null);
+        return new KernelStoreMetadata(kernel.Describe(), kind, Fingerprint(x1, x2), x1.Rows, (x2 ?? x1).Rows, chunkSize, x2 is null, dtype);
     }
 
     /// <summary>
@@ -58,7 +59,9 @@ public static class KernelStoreWriter
     /// <param name="x1">n1×d inputs.</param>
     /// <param name="x2">n2×d inputs, or null for K(X1, X1).</param>
     /// <param name="shard">Which chunks to compute.</param>
-    /// <param name="options">How to compute each chunk (provider, tile size, threads), the memory budget, progress (kernel entries) and cancellation.</param>
+    /// <param name="options">How to compute each chunk (provider, tile size, threads, <see cref="ComputeOptions.Precision"/>: the store's dtype
+    /// decides only how the result is stored, so a float32 store of a float64 computation costs the storage rounding alone), the memory budget,
+    /// progress (kernel entries) and cancellation. Resume a store with the precision that began it, or its chunks mix two computations.</param>
     /// <returns>The number of chunk files written.</returns>
     /// <exception cref="InvalidOperationException">The store was made from other inputs or another kernel.</exception>
     public static int Fill(KernelStore store, IKernel kernel, Matrix x1, Matrix? x2, StoreShard shard, ComputeOptions options)
@@ -67,7 +70,7 @@ public static class KernelStoreWriter
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(x1);
         ArgumentNullException.ThrowIfNull(options);
-        var expected = Metadata(kernel, store.Metadata.Kind, x1, x2, store.Metadata.ChunkSize);
+        var expected = Metadata(kernel, store.Metadata.Kind, x1, x2, store.Metadata.ChunkSize, store.Metadata.Dtype);
         if (store.Metadata.FirstDifference(expected) is { } diff)
             throw new InvalidOperationException($"The store '{store.Path}' holds another matrix ({diff}, stored vs asked); it is left as is.");
         var inner = options with { Progress = null };

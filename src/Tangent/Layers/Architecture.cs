@@ -153,21 +153,33 @@ public sealed class Architecture
         if (!symmetric) RequireFinite(x2, "X2");
 
         int n1 = x1.Rows, n2 = x2.Rows;
-        var slots1 = Diagonals(x1);
-        var slots2 = symmetric ? slots1 : Diagonals(x2);
+        bool single = options.Precision == Precision.Float32;
+        var slots1 = single ? null : Diagonals(x1);
+        var slots2 = single ? null : symmetric ? slots1 : Diagonals(x2);
 
         int kernels = (wantNngp ? 1 : 0) + (wantNtk ? 1 : 0);
         long perThread = ((long)tileSize * tileSize + 2L * tileSize) * sizeof(double);   // a RowPass: the tile's Gram block and two row buffers
-        options.RequireMemory(checked((long)n1 * n2 * kernels * sizeof(double) + options.Threads * perThread), $"the {(kernels == 2 ? "NNGP and NTK matrices" : wantNngp ? "NNGP matrix" : "NTK matrix")} of {n1}×{n2} inputs",
+        long singleInputs = single ? ((long)n1 + (symmetric ? 0 : n2)) * (x1.Cols * sizeof(float) + sizeof(double)) : 0;   // the float32 rows and their scales
+        options.RequireMemory(checked((long)n1 * n2 * kernels * sizeof(double) + options.Threads * perThread + singleInputs), $"the {(kernels == 2 ? "NNGP and NTK matrices" : wantNngp ? "NNGP matrix" : "NTK matrix")} of {n1}×{n2} inputs",
             "use fewer samples, ask for one kernel only, or compute the kernel in blocks of rows");
+        SingleRows? rows1 = null, rows2 = null;
+        if (single)
+        {
+            // float32 Gram (docs/PRECISION.md): the diagonals come from the same float32 rows by the same sums, so an exact
+            // duplicate's Gram entry equals its variances and its correlation is 1, as in float64.
+            rows1 = new SingleRows(x1);
+            rows2 = symmetric ? rows1 : new SingleRows(x2);
+            slots1 = DiagonalPassOver(rows1.Variances(), x1.Cols).Slots;
+            slots2 = symmetric ? slots1 : DiagonalPassOver(rows2.Variances(), x2.Cols).Slots;
+        }
         var nngp = wantNngp ? new Matrix(n1, n2) : null;
         var ntk = wantNtk ? new Matrix(n1, n2) : null;
         if (nngp is not null) HugePages.Advise(nngp.Data);
         if (ntk is not null) HugePages.Advise(ntk.Data);
         var p = options.ProviderOrDefault;
-        var job = new TileJob(this, x1, x2, nngp, ntk, symmetric, p);
+        var job = new TileJob(this, x1, x2, nngp, ntk, symmetric, p) { Rows1 = rows1, Rows2 = rows2 };
         var tiles = TileScheduler.Plan(n1, n2, symmetric, tileSize, tileSize);
-        using var buffers = new ThreadLocal<RowPass>(() => new RowPass(slots1, slots2, tileSize, wantNtk));
+        using var buffers = new ThreadLocal<RowPass>(() => new RowPass(slots1!, slots2!, tileSize, wantNtk));
         TileScheduler.Run(tiles, t => job.Compute(t, buffers.Value!), $"kernel {n1}×{n2}", options);
         var result = new KernelResult(nngp, ntk);
         if (job.SawNonFinite) KernelOverflow.ThrowIfOverflowed(this, x1, symmetric ? null : x2, result);   // never a NaN/∞ kernel returned silently
@@ -179,6 +191,12 @@ public sealed class Architecture
     {
         private readonly int _n2 = x2.Rows, _d = x1.Cols;
         private volatile bool _sawNonFinite;
+
+        /// <summary>With <see cref="Precision.Float32"/>: the float32 rows of X1 and X2 (the Gram is computed from them); null for float64.</summary>
+        public SingleRows? Rows1 { get; init; }
+
+        /// <summary>The float32 rows of X2 (the same object as <see cref="Rows1"/> in the symmetric case).</summary>
+        public SingleRows? Rows2 { get; init; }
 
         /// <summary>True when some computed entry was NaN or infinite (checked per row while it is in cache).</summary>
         public bool SawNonFinite => _sawNonFinite;
@@ -193,8 +211,10 @@ public sealed class Architecture
         {
             int d = _d, n2 = _n2;
             var gram = pass.Tile;
-            provider.Gemm(Op.None, Op.Transpose, t.Rows, t.Cols, d, 1.0 / d,
-                x1.Data.AsSpan(t.Row0 * d, t.Rows * d), d, x2.Data.AsSpan(t.Col0 * d, t.Cols * d), d, 0, gram, t.Cols);
+            if (Rows1 is { } r1 && Rows2 is { } r2) r1.Gram(t.Row0, t.Rows, r2, t.Col0, t.Cols, gram);
+            else
+                provider.Gemm(Op.None, Op.Transpose, t.Rows, t.Cols, d, 1.0 / d,
+                    x1.Data.AsSpan(t.Row0 * d, t.Rows * d), d, x2.Data.AsSpan(t.Col0 * d, t.Cols * d), d, 0, gram, t.Cols);
             for (int i = t.Row0; i < t.Row0 + t.Rows; i++)
             {
                 int j0 = symmetric ? Math.Max(t.Col0, i) : t.Col0, j1 = t.Col0 + t.Cols;
@@ -250,8 +270,58 @@ public sealed class Architecture
             foreach (double v in x.Row(i)) s += v * v;
             cov[i] = s / x.Cols;
         }
-        var pass = new DiagonalPass(cov, x.Cols);
+        return DiagonalPassOver(cov, x.Cols);
+    }
+
+    /// <summary>The diagonal pass from given input variances (overwritten with the output variances).</summary>
+    private DiagonalPass DiagonalPassOver(double[] cov, int d)
+    {
+        var pass = new DiagonalPass(cov, d);
         Execution.Diagonal(pass);
         return pass;
+    }
+
+    /// <summary>
+    /// The inputs of a float32 Gram (<see cref="Precision.Float32"/>, docs/PRECISION.md): each row divided by a power of two
+    /// and rounded to float32 (<see cref="SingleGram.RoundRows"/>). Entry (i, j) of X1·X2ᵀ/d is then
+    /// (dot32(f1ᵢ, f2ⱼ)/d)·s1ᵢ·s2ⱼ, and the variance of row i is the same expression with j = i.
+    /// </summary>
+    internal sealed class SingleRows
+    {
+        private readonly float[] _rows;
+        private readonly double[] _scales;
+        private readonly int _d;
+
+        /// <summary>Rounds the rows of <paramref name="x"/>.</summary>
+        public SingleRows(Matrix x)
+        {
+            _d = x.Cols;
+            _rows = SingleGram.RoundRows(x, out _scales);
+        }
+
+        /// <summary>‖x‖²/d of every row, computed as the Gram's diagonal entries are.</summary>
+        public double[] Variances()
+        {
+            var v = new double[_scales.Length];
+            for (int i = 0; i < v.Length; i++)
+            {
+                var r = _rows.AsSpan(i * _d, _d);
+                v[i] = SingleGram.Dot(r, r, 1.0 / _d) * _scales[i] * _scales[i];
+            }
+            return v;
+        }
+
+        /// <summary>The block [row0, row0 + rows) × [col0, col0 + cols) of this·otherᵀ/d into <paramref name="into"/> (row-major, rows×cols).</summary>
+        public void Gram(int row0, int rows, SingleRows other, int col0, int cols, Span<double> into)
+        {
+            int d = _d;
+            SingleGram.MultiplyTransposed(_rows.AsSpan(row0 * d, rows * d), rows, other._rows.AsSpan(col0 * d, cols * d), cols, d, 1.0 / d, into, cols);
+            for (int i = 0; i < rows; i++)
+            {
+                double si = _scales[row0 + i];
+                var ci = into.Slice(i * cols, cols);
+                for (int j = 0; j < cols; j++) ci[j] = ci[j] * si * other._scales[col0 + j];
+            }
+        }
     }
 }

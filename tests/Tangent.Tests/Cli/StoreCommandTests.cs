@@ -123,7 +123,10 @@ public sealed class StoreCommandTests : IDisposable
     [Theory]
     [InlineData("K.npy", "--chunk", "4", "--chunk applies only to a kernel store")]
     [InlineData("K.csv", "--shard", "0/2", "--shard applies only to a kernel store")]
-    [InlineData("K.zarr", "--float32", null, "--float32 applies to a .npy output")]
+    [InlineData("K.zarr", "--dtype", "float16", "--dtype: The dtype 'float16' is not float64 or float32; give --dtype float64 (the default) or --dtype float32.")]
+    [InlineData("K.npy", "--dtype", "", "--dtype: The dtype '' is not float64 or float32")]
+    [InlineData("K.csv", "--dtype", "float32", "--dtype float32 applies to a .npy or .zarr output")]
+    [InlineData("K.csv", "--float32", null, "--dtype float32 applies to a .npy or .zarr output")]
     [InlineData("K.zarr", "--shard", "2/2", "--shard: The shard '2/2' is not of the form i/N")]
     [InlineData("K.zarr", "--chunk", "0", "--chunk")]
     public void StoreOptionsAreRefusedWhereTheyDoNotApply(string output, string option, string? value, string message)
@@ -145,6 +148,48 @@ public sealed class StoreCommandTests : IDisposable
         Ok(Run(args));
         Ok(Run("store", "verify", P("K.zarr")));
         DataTestHelpers.BitwiseEqual(Tangent.Kernels.ClassicalKernel.Gaussian(1.0 / 3).Compute(MatrixFile.Read(P("x.csv"))), KernelStore.Open(P("K.zarr")).ReadAll());
+    }
+
+    [Fact]
+    public void DtypeFloat32WritesAFloat32StoreThatResumesOnlyAsFloat32()
+    {
+        string[] common = ["kernel", "--arch", "dense(w=1.5,b=0.1) relu dense(w=1)", "--get", "ntk", "--x1", P("x.csv")];
+        Ok(Run([.. common, "--out", P("K64.npy")]));
+        Ok(Run([.. common, "--out", P("K32.npy"), "--dtype", "float32"]));
+        Ok(Run([.. common, "--out", P("old32.npy"), "--float32"]));
+        var run = Run([.. common, "--chunk", "6", "--out", P("K.zarr"), "--dtype", "float32"]);
+        Ok(run);
+        var k64 = Npy.ReadMatrix(P("K64.npy"));
+        var k32 = Npy.ReadMatrix(P("K32.npy"));
+        Assert.Equal(NpyElementType.Float32, Npy.Read(P("K32.npy")).ElementType);
+        DataTestHelpers.BitwiseEqual(k32, Npy.ReadMatrix(P("old32.npy")));   // --float32 is the old name of --dtype float32
+        var stored = KernelStore.Open(P("K.zarr")).ReadAll();
+        Assert.True(stored.MaxAbsDifference(k32) <= 1e-6 * k32.Data.Max(Math.Abs));
+        Assert.True(k64.MaxAbsDifference(k32) <= 1e-4 * k64.Data.Max(Math.Abs), $"float32 differs from float64 by {k64.MaxAbsDifference(k32)}");
+        Assert.True(k64.MaxAbsDifference(k32) > 0);
+        var info = Run("store", "info", P("K.zarr"));
+        Ok(info);
+        Assert.Contains("dtype <f4 = float32", info.Out);
+        Assert.Contains("chunks 6×6, dtype float32", info.Out);
+        var (code, output, err) = Run([.. common, "--chunk", "6", "--out", P("K.zarr"), "--dtype", "float64"]);
+        Assert.Equal(TangentCli.BadInput, code);
+        Assert.Contains("holds float32 entries but float64 was asked for; it is left as is. Give --dtype float32 to continue it, or a new --out path.", AssertErrorForm(err, output));
+        (code, output, err) = Run([.. common, "--chunk", "6", "--out", P("K.zarr")]);   // the default is float64
+        Assert.Equal(TangentCli.BadInput, code);
+        Assert.Contains("Give --dtype float32", AssertErrorForm(err, output));
+        var again = Run([.. common, "--chunk", "6", "--out", P("K.zarr"), "--dtype", "float32"]);
+        Ok(again);
+        Assert.Contains("0 chunk files now", again.Out);
+        Ok(Run("store", "verify", P("K.zarr")));
+    }
+
+    [Fact]
+    public void Float32AndDtypeFloat64TogetherAreRefused()
+    {
+        var (code, output, err) = Run("kernel", "--kernel", "gaussian", "--x1", P("x.csv"), "--out", P("K.npy"), "--float32", "--dtype", "float64");
+        Assert.Equal(TangentCli.BadInput, code);
+        Assert.Contains("--float32 (the old name of --dtype float32) contradicts --dtype float64", AssertErrorForm(err, output));
+        Assert.False(File.Exists(P("K.npy")));
     }
 
     [Fact]

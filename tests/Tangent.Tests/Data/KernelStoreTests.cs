@@ -19,12 +19,13 @@ public class KernelStoreTests
         return Matrix.Build(n, 4, (_, _) => rng.NextDouble() * 2 - 1);
     }
 
-    private static KernelStore Make(string path, IKernel k, Matrix x1, Matrix? x2, int chunk, string kind = "test") =>
-        KernelStore.OpenOrCreate(path, KernelStoreWriter.Metadata(k, kind, x1, x2, chunk));
+    private static KernelStore Make(string path, IKernel k, Matrix x1, Matrix? x2, int chunk, string kind = "test", Precision dtype = Precision.Float64) =>
+        KernelStore.OpenOrCreate(path, KernelStoreWriter.Metadata(k, kind, x1, x2, chunk, dtype));
 
-    private static KernelStore Run(string path, IKernel k, Matrix x1, Matrix? x2, int chunk, StoreShard? shard = null, ComputeOptions? options = null)
+    private static KernelStore Run(string path, IKernel k, Matrix x1, Matrix? x2, int chunk, StoreShard? shard = null, ComputeOptions? options = null,
+        Precision dtype = Precision.Float64)
     {
-        var store = Make(path, k, x1, x2, chunk);
+        var store = Make(path, k, x1, x2, chunk, dtype: dtype);
         KernelStoreWriter.Fill(store, k, x1, x2, shard ?? StoreShard.All, options ?? ComputeOptions.Default);
         return store;
     }
@@ -94,11 +95,16 @@ public class KernelStoreTests
         return m;
     }
 
-    [Fact]
-    public void ResumedRunAfterAKillEndsIdenticalToAnUninterruptedRun()
+    [Theory]
+    [InlineData(Precision.Float64)]
+    [InlineData(Precision.Float32)]
+    public void ResumedRunAfterAKillEndsIdenticalToAnUninterruptedRun(Precision dtype)
     {
         using var dir = new TempDir();
         var x = Inputs(30, 3);
+        var f32 = new ComputeOptions { Precision = dtype };
+        KernelStore Run(string path, IKernel k, Matrix x1, Matrix? x2, int chunk, ComputeOptions? options = null) =>
+            KernelStoreTests.Run(path, k, x1, x2, chunk, null, options ?? f32, dtype);
         Run(dir.File("ref.zarr"), Ntk, x, null, 7);
 
         string path = dir.File("K.zarr");
@@ -106,7 +112,7 @@ public class KernelStoreTests
         int reports = 0;
         var stop = new SyncProgress(_ => { if (++reports == 3) cts.Cancel(); });
         Assert.ThrowsAny<OperationCanceledException>(() =>
-            Run(path, Ntk, x, null, 7, options: new ComputeOptions { Progress = stop, CancellationToken = cts.Token }));
+            Run(path, Ntk, x, null, 7, options: f32 with { Progress = stop, CancellationToken = cts.Token }));
         var store = KernelStore.Open(path);
         int total = store.ComputedChunks.Count;
         Assert.Equal(total - 3, store.MissingChunks(StoreShard.All).Count);
@@ -125,7 +131,79 @@ public class KernelStoreTests
         SameFiles(dir.File("ref.zarr"), path);
         Assert.True(KernelStore.Open(path).Verify().Ok);
         Assert.Equal(0, KernelStoreWriter.Fill(KernelStore.Open(path), Ntk, x, null, StoreShard.All, ComputeOptions.Default));
+        Assert.Equal(dtype, KernelStore.Open(path).Metadata.Dtype);
     }
+
+    [Theory]
+    [InlineData(true, 17, 0, 5)]
+    [InlineData(false, 11, 9, 4)]
+    public void AFloat32StoreHoldsTheFloat64KernelRoundedToFloat32BitForBit(bool symmetric, int n1, int n2, int chunk)
+    {
+        using var dir = new TempDir();
+        var x1 = Inputs(n1, 21);
+        var x2 = symmetric ? null : Inputs(n2, 22);
+        var store = Run(dir.File("K.zarr"), Gaussian, x1, x2, chunk, dtype: Precision.Float32);
+        var expected = Gaussian.Compute(x1, x2, ComputeOptions.Default);
+        var stored = KernelStore.Open(dir.File("K.zarr")).ReadAll();
+        DataTestHelpers.BitwiseEqual(Matrix.Build(expected.Rows, expected.Cols, (i, j) => (float)expected[i, j]), stored);
+        Assert.True(store.Verify().Ok);
+        Assert.Equal(4L * chunk * chunk, new FileInfo(store.ChunkPath(store.ChunkAt(0, 0))).Length);
+        Assert.Contains("\"dtype\": \"<f4\"", File.ReadAllText(dir.File("K.zarr/.zarray")));
+        Assert.Contains("\"dtype\": \"float32\"", File.ReadAllText(dir.File("K.zarr/.zattrs")));
+        var c = store.ChunkAt(0, 0);
+        var bytes = File.ReadAllBytes(store.ChunkPath(c));
+        Assert.Equal((float)expected[0, 1], BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(4)));
+        Assert.True(float.IsNaN(BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(bytes.Length - 4))) || (c.Rows == chunk && c.Cols == chunk));
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), File.ReadAllText(store.ChecksumPath(c)).Trim());
+    }
+
+    [Fact]
+    public void AStoreOfTheOtherDtypeIsRefusedNamingTheFixAndLeftAsIs()
+    {
+        using var dir = new TempDir();
+        var x = Inputs(12, 8);
+        string path = dir.File("K.zarr");
+        Run(path, Gaussian, x, null, 5, dtype: Precision.Float32);
+        var before = Files(path);
+        var e = Assert.Throws<InvalidOperationException>(() => Make(path, Gaussian, x, null, 5));
+        Assert.Equal($"The store '{path}' holds float32 entries but float64 was asked for; it is left as is. Give --dtype float32 to continue it, or a new --out path.", e.Message);
+        var other = Assert.Throws<InvalidOperationException>(() => Make(path, Gaussian, Inputs(12, 9), null, 5));   // more than the dtype differs: what differs first
+        Assert.Contains("fingerprint", other.Message);
+        var after = Files(path);
+        Assert.Equal(before.Keys, after.Keys);
+        foreach (var (name, b) in before) Assert.Equal(b, after[name]);
+        Assert.Equal(Precision.Float32, Make(path, Gaussian, x, null, 5, dtype: Precision.Float32).Metadata.Dtype);
+    }
+
+    [Fact]
+    public void AnEntryBeyondFloat32IsRefusedNotStoredAsInfinity()
+    {
+        using var dir = new TempDir();
+        var x = Inputs(3, 4);
+        var store = Make(dir.File("K.zarr"), Gaussian, x, null, 4, dtype: Precision.Float32);
+        var c = store.ChunkAt(0, 0);
+        var values = new double[c.Rows * c.Cols];
+        values[4] = 1e39;
+        var e = Assert.Throws<InvalidOperationException>(() => store.WriteChunk(c, values));
+        Assert.Contains("Entry (row 2, column 2)", e.Message);
+        Assert.Contains("beyond float32", e.Message);
+        Assert.Contains("--dtype float64", e.Message);
+        Assert.False(File.Exists(store.ChunkPath(c)));
+        values[4] = 3e38;   // within range: stored
+        store.WriteChunk(c, values);
+        Assert.Equal((double)(float)3e38, store.ReadChunk(c)[4]);
+    }
+
+    [Theory]
+    [InlineData("float64", Precision.Float64)]
+    [InlineData(" Float32 ", Precision.Float32)]
+    [InlineData("f4", Precision.Float32)]
+    public void DtypeParsesItsNames(string text, Precision expected) => Assert.Equal(expected, KernelStore.ParseDtype(text));
+
+    [Fact]
+    public void DtypeRefusesOtherNamesWithTheFix() =>
+        Assert.Equal("The dtype 'float16' is not float64 or float32; give --dtype float64 (the default) or --dtype float32.",
+            Assert.Throws<FormatException>(() => KernelStore.ParseDtype("float16")).Message);
 
     [Theory]
     [InlineData(true)]
@@ -284,8 +362,10 @@ public class KernelStoreTests
         }
     }
 
-    [SkippableFact]
-    public void PythonZarrOpensTheStoreAsIs()
+    [SkippableTheory]
+    [InlineData(Precision.Float64)]
+    [InlineData(Precision.Float32)]
+    public void PythonZarrOpensTheStoreAsIs(Precision dtype)
     {
         string? py = null;
         foreach (var p in new[] { "/usr/bin/python3", "python3" })
@@ -297,16 +377,16 @@ public class KernelStoreTests
         Skip.If(py is null, "python3 with zarr is not installed (pip install zarr, or apt-get install python3-zarr); the check that python's zarr opens a store is skipped.");
         using var dir = new TempDir();
         var x = Inputs(13, 12);
-        Run(dir.File("K.zarr"), Ntk, x, null, 5);
+        Run(dir.File("K.zarr"), Ntk, x, null, 5, dtype: dtype);
         // Python must read exactly what Tangent wrote (Tangent's own reader gives the reference; the store's
         // agreement with the in-memory kernel is the business of the other tests).
         var k = KernelStore.Open(dir.File("K.zarr")).ReadAll();
-        Assert.True(k.MaxAbsDifference(Ntk.Compute(x, null, ComputeOptions.Default)) < 1e-12);
-        string script = $"import zarr, numpy as np\na = zarr.open({JsonSerializer.Serialize(dir.File("K.zarr"))}, mode='r')[:]\nprint(a.shape[0], a.shape[1], ' '.join(repr(float(v)) for v in np.asarray(a).ravel()))\n";
+        Assert.True(k.MaxAbsDifference(Ntk.Compute(x, null, ComputeOptions.Default)) < (dtype == Precision.Float32 ? 1e-6 : 1e-12) * k.Data.Max(Math.Abs));
+        string script = $"import zarr, numpy as np\na = zarr.open({JsonSerializer.Serialize(dir.File("K.zarr"))}, mode='r')[:]\nprint(a.dtype, a.shape[0], a.shape[1], ' '.join(repr(float(v)) for v in np.asarray(a).ravel()))\n";
         Assert.True(Python.Run(py!, script, "", out var output), output);
         var parts = output.Trim().Split(' ');
-        Assert.Equal(["13", "13"], parts[..2]);
-        var values = parts[2..].Select(s => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal([KernelStore.DtypeName(dtype), "13", "13"], parts[..3]);
+        var values = parts[3..].Select(s => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         DataTestHelpers.BitwiseEqual(k, new Matrix(13, 13, values));
     }
 
