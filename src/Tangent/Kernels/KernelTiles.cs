@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Tangent.Engine;
 using Tangent.Numerics;
 
@@ -33,16 +34,17 @@ public static class KernelTiles
         for (int i = 0; i < blocks.Length; i++) blocks[i] = x.SliceRows(tiles.Start(i), tiles.Length(i));
         long total = (long)x.Rows * (x.Rows + 1) / 2, done = 0;
         var clock = Stopwatch.StartNew();
+        var last = new StrongBox<long>(-1);
         for (int i = 0; i < tiles.TileCount; i++)
             for (int j = i; j < tiles.TileCount; j++)
             {
                 options.CancellationToken.ThrowIfCancellationRequested();
-                long before = done;
-                var inner = options.Progress is { } p ? new Offset(p, before, total, clock) : null;
+                long piece = i == j ? (long)tiles.Length(i) * (tiles.Length(i) + 1) / 2 : (long)tiles.Length(i) * tiles.Length(j);
+                var inner = options.Progress is { } p ? new Offset(p, done, piece, total, clock, last) : null;
                 var k = kernel.Compute(blocks[i], i == j ? null : blocks[j], options with { Progress = inner });
                 tiles.SetTile(i, j, k.Data);
-                done += i == j ? (long)tiles.Length(i) * (tiles.Length(i) + 1) / 2 : (long)tiles.Length(i) * tiles.Length(j);
-                options.Progress?.Report(new ProgressInfo(done, total, "kernel", clock.Elapsed));
+                done += piece;
+                inner?.Report(new ProgressInfo(1, 1, "kernel", clock.Elapsed));
             }
         return tiles;
     }
@@ -81,23 +83,39 @@ public static class KernelTiles
         var result = new Matrix(test.Rows, coefficients.Cols);
         long total = (long)test.Rows * train.Rows;
         var clock = Stopwatch.StartNew();
+        var last = new StrongBox<long>(-1);
         for (int start = 0; start < test.Rows; start += rows)
         {
             options.CancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(rows, test.Rows - start);
-            var inner = options.Progress is { } p ? new Offset(p, (long)start * train.Rows, total, clock) : null;
+            var inner = options.Progress is { } p ? new Offset(p, (long)start * train.Rows, (long)count * train.Rows, total, clock, last) : null;
             var block = kernel.Compute(test.SliceRows(start, count), train, options with { Progress = inner });
             var part = LinearAlgebra.Multiply(block, coefficients, provider: options.Provider);
             part.Data.CopyTo(result.Data.AsSpan(start * coefficients.Cols));
         }
-        options.Progress?.Report(new ProgressInfo(total, total, "kernel", clock.Elapsed));
+        if (options.Progress is { } done && Volatile.Read(ref last.Value) < total) done.Report(new ProgressInfo(total, total, "kernel", clock.Elapsed));
         return result;
     }
 
-    /// <summary>Reports a piece's progress as part of the whole: its entries after <c>before</c> of <c>total</c>.</summary>
-    private sealed class Offset(IProgress<ProgressInfo> outer, long before, long total, Stopwatch clock) : IProgress<ProgressInfo>
+    /// <summary>Reports a piece's progress as part of the whole: its fraction of <c>piece</c> entries after <c>before</c>
+    /// of <c>total</c>, under the whole's stage name ("kernel") so that a display sees one stage and not one per tile, and
+    /// never below what was reported before (the piece's own reports may come from several threads).</summary>
+    private sealed class Offset(IProgress<ProgressInfo> outer, long before, long piece, long total, Stopwatch clock, StrongBox<long> last) : IProgress<ProgressInfo>
     {
-        public void Report(ProgressInfo value) =>
-            outer.Report(new ProgressInfo(Math.Min(before + value.Done, total), total, value.Stage, clock.Elapsed));
+        public void Report(ProgressInfo value)
+        {
+            long done = Math.Min(before + (long)(value.Fraction * piece), total);
+            long seen = Volatile.Read(ref last.Value);
+            while (done > seen)
+            {
+                long was = Interlocked.CompareExchange(ref last.Value, done, seen);
+                if (was == seen)
+                {
+                    outer.Report(new ProgressInfo(done, total, "kernel", clock.Elapsed));
+                    return;
+                }
+                seen = was;
+            }
+        }
     }
 }

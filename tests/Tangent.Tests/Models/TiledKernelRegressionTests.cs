@@ -107,6 +107,27 @@ public sealed class TiledKernelRegressionTests
     }
 
     [Fact]
+    public void ProgressShowsTwoStagesKernelThenFactorEachMonotone()
+    {
+        var seen = new List<ProgressInfo>();
+        var progress = new Synchronous(seen.Add);
+        new KernelRegression(Kernel("ntk")) { Ridge = Ridge.Relative(1e-3), TileSize = 16 }
+            .Fit(TestData.Random(70, 3, 14), TestData.Random(70, 1, 15), new ComputeOptions { Progress = progress });
+        Assert.Equal(["kernel", "factor"], seen.Select(p => p.Stage).Distinct());
+        foreach (var stage in new[] { "kernel", "factor" })
+        {
+            var s = seen.Where(p => p.Stage == stage).ToList();
+            for (int i = 1; i < s.Count; i++) Assert.True(s[i].Done >= s[i - 1].Done, stage);
+            Assert.Equal(s[^1].Total, s[^1].Done);
+        }
+    }
+
+    private sealed class Synchronous(Action<ProgressInfo> report) : IProgress<ProgressInfo>
+    {
+        public void Report(ProgressInfo value) => report(value);
+    }
+
+    [Fact]
     public void TilesBeyondTheMemoryBudgetAreRefusedBeforeAnyWork()
     {
         var x = TestData.Random(300, 3, 11);
