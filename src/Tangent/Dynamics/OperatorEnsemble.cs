@@ -187,8 +187,9 @@ public sealed class OperatorEnsemble
     /// <param name="train">The training inputs X (n×d).</param>
     /// <param name="test">The test inputs X* (n*×d).</param>
     /// <param name="options">Provider, memory budget (the block size), progress (of the test-train kernel) and cancellation.</param>
+    /// <param name="blockRows">Test rows per block of K(X*, X); 0 chooses <see cref="KernelTiles.TestBlockRows"/> from the budget.</param>
     /// <exception cref="ArgumentException">A shape disagrees, or as <see cref="Coefficients"/>.</exception>
-    public OperatorEnsembleTrajectory PredictTrajectory(IReadOnlyList<double> times, IKernel kernel, Matrix train, Matrix test, ComputeOptions? options = null)
+    public OperatorEnsembleTrajectory PredictTrajectory(IReadOnlyList<double> times, IKernel kernel, Matrix train, Matrix test, ComputeOptions? options = null, int blockRows = 0)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(train);
@@ -207,7 +208,7 @@ public sealed class OperatorEnsemble
             for (int i = 0; i < TrainCount; i++)
                 Array.Copy(c.Data, i * k, stacked.Data, i * k * count + q * k, k);
         }
-        var all = KernelTiles.MultiplyTestTrain(kernel, test, train, stacked, options);
+        var all = KernelTiles.MultiplyTestTrain(kernel, test, train, stacked, options, blockRows);
         var predictions = new EnsemblePrediction[count];
         var finite = Enumerable.Range(0, count).Where(q => double.IsFinite(times[q])).ToList();
         for (int q = 0; q < count; q++)
