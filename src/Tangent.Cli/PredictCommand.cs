@@ -4,6 +4,7 @@ using Spectre.Console;
 using Tangent.Data;
 using Tangent.Dynamics;
 using Tangent.Experiments;
+using Tangent.Kernels;
 using Tangent.Layers;
 using Tangent.Models;
 using Tangent.Numerics;
@@ -39,10 +40,20 @@ internal static class PredictCommand
         };
         var plot = new Option<FileInfo?>("--plot") { Description = "PNG of the test error (needs --y-test) or of the mean's norm against time." };
         var force = new Option<bool>("--force") { Description = "Accept a learning rate above the stable bound." };
+        var kernelStore = new Option<string?>("--kernel-store")
+        {
+            Description = "Keep the train-train kernel of the --get kind in a kernel store, a folder ending in .zarr (docs/STORE.md), instead of memory: " +
+                "an existing store must hold that kernel on these training inputs; a missing or unfinished one is computed (resumed) first. " +
+                "The mean (--cov none) then streams from it: Lanczos at finite times, conjugate gradient at inf (needs --ridge) (docs/SOLVERS.md).",
+        };
+        var chunk = CliOptions.OptionalInt("--chunk", $"With --kernel-store, when the store is created: the chunk edge (default {Data.KernelStore.DefaultChunkSize}, smaller under --memory-budget).", 1, 65536);
+        var tolerance = CliOptions.Number("--tolerance", "With --kernel-store and --time inf: stop conjugate gradient at this relative residual per target column (> 0).", 1e-10, NumberRange.Positive);
+        var maxIterations = CliOptions.Int("--max-iterations", "With --kernel-store and --time inf: the most conjugate-gradient iterations, ≥ 1.", 1000, 1);
         var provider = CommonOptions.Provider();
         var modelFile = new Option<FileInfo?>("--model") { Description = "Apply a model saved by 'tangent fit --save' (.tgm) to --data, writing --out; the other model options do not apply." };
         var outFile = new Option<FileInfo?>("--out") { Description = "With --model: the predictions (.csv with a header: the label, or the target columns)." };
-        foreach (var o in new Option[] { arch, get, time, lr, ridge, relative, outMean, outCov, perTime, cov, method, plot, force, provider, modelFile, outFile }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { arch, get, time, lr, ridge, relative, outMean, outCov, perTime, cov, method, plot, force, kernelStore, chunk, tolerance, maxIterations, provider, modelFile, outFile })
+            cmd.Options.Add(o);
         table.AddTo(cmd);
         data.AddTo(cmd);
         var images = new ImageInputs();
@@ -77,6 +88,8 @@ internal static class PredictCommand
             };
             if (mode == CovarianceMode.None && r.GetResult(outCov) is { Implicit: false })
                 throw new CliError("--out-cov needs a covariance, but --cov none asks for the mean only.", "use --cov diag or --cov full, or drop --out-cov.");
+            string? storePath = r.GetValue(kernelStore);
+            CheckStoreOptions(r, storePath, ensembleMethod, mode, times, cov, outCov, ridge, [chunk, tolerance, maxIterations]);
             var outputs = new OutputPlan();
             bool split = r.GetValue(perTime);
             var meanPaths = Paths(outputs, "--out-mean", r.GetValue(outMean)!, times, split);
@@ -121,29 +134,66 @@ internal static class PredictCommand
             };
             bool wantCov = covPaths is not null || truth is not null;
             var effectiveMode = wantCov ? mode : CovarianceMode.None;
+            if (storePath is not null && effectiveMode != CovarianceMode.None)
+                throw new CliError("--kernel-store computes the ensemble mean only, but --y-test (the variance term of the test error) needs the covariance.",
+                    "add --cov none (the error table then shows the bias only), or drop --kernel-store.");
             if (ensembleMethod == EnsembleMethod.Lanczos && effectiveMode != CovarianceMode.None && times.Any(double.IsFinite))
                 throw new CliError($"--method lanczos computes the ensemble mean only, but {(covPaths is not null ? "--out-cov" : "--y-test (the variance term of the test error)")} needs the covariance.",
                     "add --cov none (mean only; with --y-test the error table shows the bias only), or use --method eigen.");
             var token = TangentCli.Cancellation;
-            NeuralKernelRegressorModel model;
             IReadOnlyList<EnsemblePrediction> trajectory;
+            Func<double, double> tauOf;
+            Func<double> maxRate;
+            DynamicsOptions used;
+            double ridgeValue;
+            string? storeLine = null;
+            ConjugateGradientResult? solve = null;
             try
             {
-                model = CliProgress.Run($"train kernels {x.Rows}×{x.Rows}", p => config.Fit(x, y, compute with { Progress = p }));
-                var test = CliProgress.Run($"test kernels {xs.Rows}×{x.Rows}", p => model.TestKernelsFor(xs, effectiveMode, compute with { Progress = p }));
-                trajectory = model.Ensemble.PredictTrajectory(times, test, effectiveMode, null, token);
+                if (storePath is not null)
+                {
+                    // The mean from the store (docs/SOLVERS.md, "Ensemble means from a kernel store"): the kernel of the --get kind only.
+                    var k = new NeuralKernel(architecture, kind);
+                    var (store, before, written) = TrainKernelStore.OpenAndFill(storePath, r.GetValue(chunk), k, x, compute);
+                    var op = new StoreKernelOperator(store, compute);
+                    var ensemble = new OperatorEnsemble(kind, op.Multiply, x.Rows, op.Trace(), y, new DynamicsOptions
+                    {
+                        LearningRate = config.LearningRate,
+                        Ridge = config.Ridge,
+                        AllowUnstableLearningRate = config.AllowUnstableLearningRate,
+                        Method = EnsembleMethod.Lanczos,
+                        Provider = compute.Provider,
+                        ConjugateGradientTolerance = r.GetValue(tolerance),
+                        ConjugateGradientMaxIterations = r.GetValue(maxIterations),
+                    });
+                    var result = CliProgress.Run($"means from {Path.GetFileName(store.Path)}, test kernels {xs.Rows}×{x.Rows}",
+                        p => ensemble.PredictTrajectory(times, k, x, xs, compute with { Progress = p }));
+                    (trajectory, solve, storeLine) = (result.Predictions, result.Coefficients.Solve, TrainKernelStore.Describe(storePath, store, before, written, op));
+                    (tauOf, maxRate, used, ridgeValue) = (ensemble.Tau, () => ensemble.MaxLearningRate, ensemble.Options, ensemble.RidgeValue);
+                }
+                else
+                {
+                    var model = CliProgress.Run($"train kernels {x.Rows}×{x.Rows}", p => config.Fit(x, y, compute with { Progress = p }));
+                    var test = CliProgress.Run($"test kernels {xs.Rows}×{x.Rows}", p => model.TestKernelsFor(xs, effectiveMode, compute with { Progress = p }));
+                    trajectory = model.Ensemble.PredictTrajectory(times, test, effectiveMode, null, token);
+                    (tauOf, maxRate, used, ridgeValue) = (model.Ensemble.Tau, () => model.MaxLearningRate, model.Ensemble.Options, model.Ensemble.RidgeValue);
+                }
             }
             catch (UnstableLearningRateException u) when (DataOptions.ExplainUnstable(u, r.GetValue(table.Standardize)) is { } explained)
             {
                 throw explained;
             }
+            if (storeLine is not null) output.WriteLine(storeLine);
             var krylov = trajectory.Where(p => p.Krylov is not null).Select(p => p.Krylov!).ToList();
             if (krylov.Count > 0)
-                output.WriteLine($"method: lanczos (Krylov products, tolerance {model.Ensemble.Options.KrylovTolerance:G3}, at most {model.Ensemble.Options.KrylovMaxDimension} dimensions; " +
+                output.WriteLine($"method: lanczos{(storePath is not null ? " from the kernel store" : "")} (Krylov products, tolerance {used.KrylovTolerance:G3}, at most {used.KrylovMaxDimension} dimensions; " +
                     $"{(krylov.All(k => k.Converged) ? "converged" : "NOT converged: raise the limit or use --method eigen")}; the Krylov dimension per time is in the table)");
             else if (times.Any(double.IsFinite))
                 output.WriteLine("method: eigen (full eigendecomposition of the train-train kernel)");
-            output.WriteLine($"{(kind == KernelOutputs.Ntk ? "NTK" : "NNGP")} ensemble of {architecture}: {x.Rows} train, {xs.Rows} test, η = {config.LearningRate:G6} (stable below {model.MaxLearningRate:G6}), λ = {model.Ensemble.RidgeValue:G6}");
+            if (solve is not null)
+                output.WriteLine($"t = inf: conjugate gradient on (K + λI)·α = Y from the kernel store, tolerance {used.ConjugateGradientTolerance:G3}: {solve.Summary}" +
+                    (solve.Converged ? "" : " (raise --max-iterations or the ridge)"));
+            output.WriteLine($"{(kind == KernelOutputs.Ntk ? "NTK" : "NNGP")} ensemble of {architecture}: {x.Rows} train, {xs.Rows} test, η = {config.LearningRate:G6} (stable below {maxRate():G6}), λ = {ridgeValue:G6}");
 
             var grid = new Table();
             grid.AddColumns("t", "τ = ηt/N");
@@ -155,7 +205,7 @@ internal static class PredictCommand
             var norms = new List<double>();
             foreach (var pred in trajectory)
             {
-                string tau = double.IsPositiveInfinity(pred.Time) ? "∞" : model.Ensemble.Tau(pred.Time).ToString("G6", CultureInfo.InvariantCulture);
+                string tau = double.IsPositiveInfinity(pred.Time) ? "∞" : tauOf(pred.Time).ToString("G6", CultureInfo.InvariantCulture);
                 var row = new List<string> { OutputPlan.FormatTime(pred.Time), tau };
                 norms.Add(pred.Mean.FrobeniusNorm());
                 if (krylov.Count > 0)
@@ -205,6 +255,34 @@ internal static class PredictCommand
             return TangentCli.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// The checks of --kernel-store (docs/SOLVERS.md, "Ensemble means from a kernel store") before anything is read: a store path; the mean
+    /// only (no --cov diag|full, no --out-cov); not --method eigen; a ridge when inf is among the times; and --chunk, --tolerance and
+    /// --max-iterations only with a store. (--y-test without --cov none is refused once the data say whether there are test targets.)
+    /// </summary>
+    private static void CheckStoreOptions(ParseResult r, string? storePath, EnsembleMethod method, CovarianceMode mode, List<double> times,
+        Option<string> cov, Option<FileInfo?> outCov, Option<double> ridge, Option[] storeOnly)
+    {
+        bool Given(Option o) => r.GetResult(o) is { Implicit: false };
+        if (storePath is null)
+        {
+            foreach (var o in storeOnly)
+                if (Given(o)) throw new CliError($"{o.Name} applies only to the train-train kernel in a store: give --kernel-store K.zarr too.", $"drop {o.Name}, or add --kernel-store K.zarr --cov none.");
+            return;
+        }
+        TrainKernelStore.RequirePath(storePath);
+        if (method == EnsembleMethod.Eigen)
+            throw new CliError("--kernel-store computes the mean by Lanczos (Krylov products streamed from the store); --method eigen needs the whole kernel in memory.",
+                "drop --method eigen (--kernel-store implies lanczos), or drop --kernel-store.");
+        if (mode != CovarianceMode.None && Given(cov))
+            throw new CliError($"--kernel-store computes the ensemble mean only, but --cov {r.GetValue(cov)} asks for the covariance.", "give --cov none, or drop --kernel-store.");
+        if (mode != CovarianceMode.None && Given(outCov))
+            throw new CliError("--kernel-store computes the ensemble mean only, but --out-cov asks for the covariance.", "drop --out-cov and give --cov none, or drop --kernel-store.");
+        if (times.Any(double.IsPositiveInfinity) && r.GetValue(ridge) == 0)
+            throw new CliError("--kernel-store solves t = inf by conjugate gradient on (K + λI)·α = Y, which needs a ridge λ > 0, but --ridge is 0.",
+                "give --ridge (e.g. --ridge 1e-6 --ridge-relative), or leave inf out of --time.");
     }
 
     /// <summary>The hint for a mean or covariance that is not finite.</summary>

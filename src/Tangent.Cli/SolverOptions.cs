@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Tangent.Data;
 using Tangent.Dynamics;
 using Tangent.Engine;
 using Tangent.Kernels;
@@ -67,8 +66,7 @@ internal sealed class SolverOptions
         var (name, centres) = Parse(r.GetValue(Solver)!);
         if (r.GetValue(KernelStore) is { } store)
         {
-            if (!Data.KernelStore.IsStorePath(store))
-                throw new CliError($"--kernel-store '{store}' is not a kernel store path.", "give a folder name ending in .zarr, e.g. --kernel-store K.zarr");
+            TrainKernelStore.RequirePath(store);
             if (name is "cholesky" or "nystrom")
                 throw new CliError($"--kernel-store works with --solver cg or eigenpro (their products stream from the store); --solver {name} " +
                     (name == "cholesky" ? "needs the whole kernel in memory." : "computes only the kernel against its centres."), "give --solver cg (or eigenpro), or drop --kernel-store.");
@@ -149,28 +147,12 @@ internal sealed class SolverOptions
     private static (Matrix Prediction, string Description, double Ridge) FitPredictFromStore(string path, int? chunk, string name, string chosen, IKernel k,
         Ridge ridge, Matrix x, Matrix y, Matrix xs, ComputeOptions compute, double tol, int maxIt)
     {
-        Data.KernelStore store;
-        if (Directory.Exists(path) || File.Exists(path))
-        {
-            store = Data.KernelStore.Open(path);
-            if (IterativeKernelRegression.StoreMismatch(store, k, x) is { } diff)
-                throw new CliError($"--kernel-store '{path}' holds another kernel matrix ({diff}, stored vs asked); it is left as is.",
-                    "give another --kernel-store path, or the training inputs (after --standardize) and kernel options the store was made from.");
-            if (chunk is { } c && c != store.Metadata.ChunkSize)
-                throw new CliError($"--chunk {c} differs from the chunk edge {store.Metadata.ChunkSize} of the existing store '{path}'.", "drop --chunk (it applies when a store is created), or give another --kernel-store path.");
-        }
-        else
-            store = Data.KernelStore.OpenOrCreate(path, IterativeKernelRegression.StoreMetadata(k, x, chunk ?? Data.KernelStore.ChooseChunkSize(compute.MemoryBudget)));
-        int before = store.Info().ChunksDone;
-        int written = CliProgress.Run($"kernel {x.Rows}×{x.Rows} into {Path.GetFileName(store.Path)}",
-            p => KernelStoreWriter.Fill(store, k, x, null, StoreShard.All, compute with { Progress = p }));
+        var (store, before, written) = TrainKernelStore.OpenAndFill(path, chunk, k, x, compute);
         var method = name == "eigenpro" ? IterativeMethod.EigenPro : IterativeMethod.ConjugateGradient;
         var (model, solve, op) = CliProgress.Run($"fit {k.Describe()} ({name}, from {Path.GetFileName(store.Path)})", p =>
             new IterativeKernelRegression(k) { Ridge = ridge, Tolerance = tol, MaxIterations = maxIt, Method = method }.FitStore(store, x, y, compute with { Progress = p }));
         var pred = CliProgress.Run("predict", p => IterativeKernelRegression.PredictInBlocks(k, x, model.Coefficients, xs, compute with { Progress = p }));
-        var info = store.Info();
-        string storeLine = $"kernel store {path}: {written} chunk files written ({before} of {info.ChunksTotal} were done), chunk {store.Metadata.ChunkSize}; " +
-            $"{op.ChunkReads} chunk reads, {op.CacheHits} from the cache";
+        string storeLine = TrainKernelStore.Describe(path, store, before, written, op);
         return (pred, $"{storeLine}\nsolver: {chosen}, {solve.Summary}", model.Ridge);
     }
 }

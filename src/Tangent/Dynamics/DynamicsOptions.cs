@@ -167,6 +167,13 @@ public sealed record DynamicsOptions
     /// <summary>The largest Krylov dimension per target column (default 200; memory 8·n·(dimension + 1) bytes per column).</summary>
     public int KrylovMaxDimension { get; init; } = 200;
 
+    /// <summary>Where t = ∞ is a conjugate-gradient solve of (K + λI)·α = Y (<see cref="OperatorEnsemble"/>, a kernel known only through
+    /// products): stop a target column at this relative residual ‖Y − (K + λI)α‖/‖Y‖ (default 1e-10).</summary>
+    public double ConjugateGradientTolerance { get; init; } = 1e-10;
+
+    /// <summary>Where t = ∞ is a conjugate-gradient solve (<see cref="OperatorEnsemble"/>): the most iterations (default 1000).</summary>
+    public int ConjugateGradientMaxIterations { get; init; } = 1000;
+
     /// <summary>The defaults (η = 1, no ridge).</summary>
     public static DynamicsOptions Default { get; } = new();
 }

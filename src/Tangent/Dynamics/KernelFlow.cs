@@ -150,14 +150,20 @@ internal sealed class KernelFlow
         {
             double lmax = LargestEigenvalue;
             double bound = LearningRateBound.FromLargestEigenvalue(lmax, TargetEntries);
-            if (LearningRate > bound)
-                throw new UnstableLearningRateException(LearningRate, bound, "2N/λ_max",
-                    $"The learning rate {LearningRate:G6} is above the stability bound 2N/λ_max = 2·{TargetEntries}/{lmax:G6} = {bound:G6} " +
-                    $"of the {_kernelName} (N = entries of Y_train, λ_max its largest eigenvalue{(RidgeValue > 0 ? $" with the ridge {RidgeValue:G3}" : "")}); " +
-                    $"gradient descent at this rate diverges. Use a learning rate below {bound:G6} (e.g. {0.5 * bound:G3}), " +
-                    "standardize the inputs if the bound is far below 1, or set AllowUnstableLearningRate to evaluate the continuous-time formulas anyway.");
+            if (LearningRate > bound) throw Unstable(LearningRate, lmax, TargetEntries, RidgeValue, _kernelName);
         }
         _learningRateChecked = true;
+    }
+
+    /// <summary>The exception for a learning rate above 2N/λ_max (shared with <see cref="OperatorEnsemble"/>).</summary>
+    internal static UnstableLearningRateException Unstable(double learningRate, double lmax, int targetEntries, double ridge, string kernelName)
+    {
+        double bound = LearningRateBound.FromLargestEigenvalue(lmax, targetEntries);
+        return new UnstableLearningRateException(learningRate, bound, "2N/λ_max",
+            $"The learning rate {learningRate:G6} is above the stability bound 2N/λ_max = 2·{targetEntries}/{lmax:G6} = {bound:G6} " +
+            $"of the {kernelName} (N = entries of Y_train, λ_max its largest eigenvalue{(ridge > 0 ? $" with the ridge {ridge:G3}" : "")}); " +
+            $"gradient descent at this rate diverges. Use a learning rate below {bound:G6} (e.g. {0.5 * bound:G3}), " +
+            "standardize the inputs if the bound is far below 1, or set AllowUnstableLearningRate to evaluate the continuous-time formulas anyway.");
     }
 
     private SymmetricEigen ComputeEigen() => SymmetricEigen.Compute(Regularized, Provider);
