@@ -23,6 +23,9 @@ public sealed class QuadratureActivation : Activation
     /// <summary>The widest panel, in standard deviations of the axis.</summary>
     public const double MaxZWidth = 1.5;
 
+    /// <summary>The narrowest panel, in standard deviations of the axis (see <see cref="Rule"/>).</summary>
+    public const double MinZWidth = 1e-9;
+
     /// <summary>SELU's λ (Klambauer et al. 2017).</summary>
     public const double SeluLambda = 1.0507009873554804934193349852946;
 
@@ -144,7 +147,10 @@ public sealed class QuadratureActivation : Activation
     private static (List<double> Z, List<double> W) Rule(double c, double sigma, double h0)
     {
         var z = new List<double>(256); var w = new List<double>(256);
-        double first = Math.Min(h0 / sigma, MaxZWidth);
+        // No panel narrower than MinZWidth: for a huge σ (q ≈ 1e40) h0/σ fell below the spacing of doubles near c, the
+        // panels stopped advancing and the rule grew without end (an out-of-memory kill). The kink's neighbourhood that
+        // narrower panels would resolve carries a probability below 1e-9 of the normal weight.
+        double first = Math.Clamp(h0 / sigma, MinZWidth, MaxZWidth);
         foreach (int dir in (int[])[-1, 1])
         {
             double p = c, width = first;

@@ -166,6 +166,20 @@ public sealed class ExtraActivationTests
         Assert.True(k.Nngp[0, 0] > 0 && double.IsFinite(k.Ntk[1, 2]));
     }
 
+    [Theory]
+    [InlineData("tanh")]
+    [InlineData("softplus")]
+    [InlineData("elu")]
+    public void QuadratureAtAHugeVarianceEndsAndIsFinite(string name)
+    {
+        // q = 1e40 once made the panel width fall below the spacing of doubles: the rule never ended (out-of-memory kill).
+        var a = (QuadratureActivation)Act(name);
+        double q = 1e40, rho = 0.3;
+        double k = a.Nngp(q, rho * q, q), t = a.NtkFactor(q, rho * q, q);
+        Assert.True(double.IsFinite(k) && double.IsFinite(t), $"{name}: {k}, {t}");
+        if (name == "tanh") Assert.Equal(2 / Math.PI * Math.Asin(rho), k, 1e-6);   // tanh → sign: E[sign u · sign v] = (2/π)·asin ρ
+    }
+
     public static TheoryData<string> Quadrature() => new() { "tanh", "sigmoid", "softplus", "silu", "elu", "selu", "mish" };
 
     /// <summary>E[φ], E[φ²], E[φ'²] at q from 0.04 to 400 against python3-mpmath (30 digits, split at the kink):
