@@ -31,7 +31,7 @@ internal static class NystromScale
         {
             Centres = m,
             Ridge = ridge,
-            Tolerance = 1e-6,
+            Tolerance = Setting("TANGENT_NYSTROM_TOL", 1e-6),
             MaxIterations = 200,
             OnIteration = it => iterations.Add($"{it.Iteration}:{sw.Elapsed.TotalSeconds:F0}s"),
         }.Fit(x, y, options);
