@@ -61,7 +61,10 @@ public sealed record KernelRegression(IKernel Kernel)
         foreach (double d in diagonal) trace += d;   // in order, as Ridge.ValueFor sums a dense kernel's diagonal
         double lambda = Ridge.ValueForTrace(trace, diagonal.Length);
         tiles.AddToDiagonal(lambda);
-        var chol = TiledCholesky.TryFactorInPlace(tiles, out int pivot, options);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var chol = TiledCholesky.TryFactorInPlace(tiles, out int pivot, options.ProviderOrDefault,
+            options.Progress is { } p ? (done, total) => p.Report(new ProgressInfo(done, total, "factor", clock.Elapsed)) : null,
+            options.CancellationToken);
         int n = x.Rows;
         bool singular = chol is null
             || (Solver == Solver.Auto && chol.MinPivotSquared() <= n * 2.220446049250313e-16 * (diagonal.Max() + lambda));

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using Tangent.Engine;
-
 namespace Tangent.Numerics;
 
 /// <summary>
@@ -36,20 +33,21 @@ public sealed class TiledCholesky
     /// </summary>
     /// <param name="a">The symmetric matrix (consumed).</param>
     /// <param name="failedPivot">0, or the 1-based index of the first pivot that was not positive.</param>
-    /// <param name="options">Provider, progress (stage "factor", in flops) and cancellation.</param>
+    /// <param name="provider">The linear-algebra provider (default: <see cref="LinearAlgebra.Provider"/>).</param>
+    /// <param name="progress">Called after each tile column with the flops done and the total (n³/3).</param>
+    /// <param name="cancellationToken">Checked between tile steps.</param>
     /// <returns>The factor, or null when a pivot was not positive.</returns>
-    /// <exception cref="OperationCanceledException">The options' token was cancelled (between tile steps).</exception>
-    public static TiledCholesky? TryFactorInPlace(SymmetricTiles a, out int failedPivot, ComputeOptions? options = null)
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public static TiledCholesky? TryFactorInPlace(SymmetricTiles a, out int failedPivot, ILinearAlgebraProvider? provider = null,
+        Action<long, long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(a);
-        options ??= ComputeOptions.Default;
-        var provider = options.ProviderOrDefault;
-        var clock = Stopwatch.StartNew();
+        provider ??= LinearAlgebra.Provider;
         int tiles = a.TileCount;
         double total = Math.Max((double)a.Order * a.Order * a.Order / 3, 1), done = 0;
         for (int k = 0; k < tiles; k++)
         {
-            options.CancellationToken.ThrowIfCancellationRequested();
+            cancellationToken.ThrowIfCancellationRequested();
             int bk = a.Length(k);
             var lkk = a.Tile(k, k);
             int info = provider.Potrf(bk, lkk, bk);
@@ -62,7 +60,7 @@ public sealed class TiledCholesky
                 provider.Trsm(Op.None, bk, a.Length(j), lkk, bk, a.Tile(k, j), a.Length(j));
             for (int j = k + 1; j < tiles; j++)
             {
-                options.CancellationToken.ThrowIfCancellationRequested();
+                cancellationToken.ThrowIfCancellationRequested();
                 var ukj = a.Tile(k, j);
                 int bj = a.Length(j);
                 for (int i = j; i < tiles; i++)
@@ -73,20 +71,21 @@ public sealed class TiledCholesky
                 }
             }
             done += (double)bk * bk * bk / 3 + (double)bk * bk * (a.Order - a.Start(k) - bk);   // POTRF and the TRSMs
-            options.Progress?.Report(new ProgressInfo((long)Math.Min(done, total), (long)total, "factor", clock.Elapsed));
+            progress?.Invoke((long)Math.Min(done, total), (long)total);
         }
         failedPivot = 0;
-        options.Progress?.Report(new ProgressInfo((long)total, (long)total, "factor", clock.Elapsed));
+        progress?.Invoke((long)total, (long)total);
         return new TiledCholesky(a, provider);
     }
 
     /// <summary>Factors <paramref name="a"/> in place (see <see cref="TryFactorInPlace"/>).</summary>
     /// <exception cref="NotPositiveDefiniteException">A pivot was not positive; the message suggests a ridge.</exception>
-    public static TiledCholesky FactorInPlace(SymmetricTiles a, ComputeOptions? options = null)
+    public static TiledCholesky FactorInPlace(SymmetricTiles a, ILinearAlgebraProvider? provider = null,
+        Action<long, long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(a);
         var diagonal = a.Diagonal();
-        return TryFactorInPlace(a, out int pivot, options) ?? throw NotPositiveDefiniteException.For(diagonal, pivot);
+        return TryFactorInPlace(a, out int pivot, provider, progress, cancellationToken) ?? throw NotPositiveDefiniteException.For(diagonal, pivot);
     }
 
     /// <summary>The smallest squared pivot L[i,i]² (for the numerically-singular test of <c>Solver.Auto</c>).</summary>
