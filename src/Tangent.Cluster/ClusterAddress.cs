@@ -49,7 +49,10 @@ public sealed record ClusterAddress
     public int RedisPort { get; }
 
     /// <summary>The StackExchange.Redis configuration string, <c>HOST:PORT</c>.</summary>
-    public string RedisConfiguration => IsLocal ? throw new InvalidOperationException("A local cluster has no Redis server.") : $"{RedisHost}:{RedisPort.ToString(CultureInfo.InvariantCulture)}";
+    public string RedisConfiguration => IsLocal ? throw new InvalidOperationException("A local cluster has no Redis server.") : $"{HostText}:{RedisPort.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>The host as written in an address (an IPv6 address in brackets).</summary>
+    private string HostText => RedisHost!.Contains(':', StringComparison.Ordinal) ? $"[{RedisHost}]" : RedisHost;
 
     /// <summary>Parses <c>local</c> or <c>redis://HOST[:PORT]</c> (port 6379 when omitted; an IPv6 host in brackets).</summary>
     /// <exception cref="FormatException">Neither form, with the fix.</exception>
@@ -68,9 +71,9 @@ public sealed record ClusterAddress
         bool portGiven = afterScheme.LastIndexOf(':') > afterScheme.LastIndexOf(']');
         if (portGiven && afterScheme.EndsWith(':'))
             throw new FormatException($"The cluster address '{text}' has an empty port; {fix}.");
-        return Redis(uri.Host, portGiven ? uri.Port : DefaultRedisPort);
+        return Redis(uri.DnsSafeHost, portGiven ? uri.Port : DefaultRedisPort);
     }
 
     /// <inheritdoc/>
-    public override string ToString() => IsLocal ? "local" : $"redis://{(RedisHost!.Contains(':', StringComparison.Ordinal) ? $"[{RedisHost}]" : RedisHost)}:{RedisPort.ToString(CultureInfo.InvariantCulture)}";
+    public override string ToString() => IsLocal ? "local" : $"redis://{RedisConfiguration}";
 }
