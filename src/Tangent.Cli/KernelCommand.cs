@@ -21,8 +21,10 @@ internal static class KernelCommand
         var images = new ImageInputs();
         var split = new Option<string>("--split") { Description = "With --images: train (K(train, train)), test (K(test, test)) or train-test (K(train, test)).", DefaultValueFactory = _ => "train" };
         var store = new StoreCommand.Options();
+        var cluster = new ClusterOptions();
         foreach (var o in new Option[] { x1, x2, outFile, f32, provider, split }) cmd.Options.Add(o);
         store.AddTo(cmd);
+        cluster.AddTo(cmd);
         table.AddTo(cmd);
         images.AddTo(cmd, withLabels: false);
         cmd.SetAction(r =>
@@ -32,6 +34,7 @@ internal static class KernelCommand
             bool toStore = KernelStore.IsStorePath(r.GetValue(outFile)!.FullName);
             if (!toStore) store.RefuseWithoutStore(r);
             else if (r.GetValue(f32)) throw new CliError("--float32 applies to a .npy output; a .zarr store holds float64.");
+            var onCluster = cluster.Parse(r, toStore);
             string path = toStore ? r.GetValue(outFile)!.ToString() : outputs.Declare("--out", r.GetValue(outFile)!);
             kernel.Validate(r);
             var compute = CommonOptions.ComputeOptionsFrom(r, provider, images);
@@ -56,7 +59,8 @@ internal static class KernelCommand
             var k = kernel.Resolve(r, a.Cols, shape)!;
             if (toStore)
             {
-                store.Write(r, output, path, k, r.GetValue(kernel.Arch) is null ? "classical" : KernelOptions.ParseGet(r.GetValue(kernel.Get)).ToString().ToLowerInvariant(), a, b, compute);
+                using var run = onCluster is null ? null : ClusterOptions.Connect(onCluster, k);
+                store.Write(r, output, path, k, r.GetValue(kernel.Arch) is null ? "classical" : KernelOptions.ParseGet(r.GetValue(kernel.Get)).ToString().ToLowerInvariant(), a, b, compute, run?.Fill(k, a, b));
                 return TangentCli.Ok;
             }
             var m = CliProgress.Run($"kernel {a.Rows}×{(b ?? a).Rows}", p => k.Compute(a, b, compute with { Progress = p }));

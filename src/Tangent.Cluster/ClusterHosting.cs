@@ -81,24 +81,52 @@ public static class ClusterHosting
     public static IHost CreateSilo(ClusterAddress address, SiloEndpoints endpoints) =>
         new HostBuilder().UseOrleans(s => ConfigureSilo(s, address, endpoints)).Build();
 
+    /// <summary>How long a client tries to reach a cluster before it gives up.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>Connects a client to the cluster at <paramref name="address"/>.</summary>
-    /// <exception cref="ClusterUnreachableException">No silo answered (or Redis is down), with how to start one.</exception>
+    /// <exception cref="ClusterUnreachableException">No silo answered within <see cref="ConnectTimeout"/> (or Redis is down), with how to start one.</exception>
     public static async Task<ClusterConnection> ConnectAsync(ClusterAddress address, CancellationToken cancellationToken = default, int localGatewayPort = ClusterAddress.DefaultGatewayPort)
     {
         ArgumentNullException.ThrowIfNull(address);
+        string where = address.IsLocal ? $"local (gateway 127.0.0.1:{localGatewayPort})" : address.ToString();
+        string fix = $"Start a silo first (tangent serve --cluster {address}), or check the address and that the silos' gateway ports are open.";
+        if (address.IsLocal && !await AcceptsAsync(new IPEndPoint(IPAddress.Loopback, localGatewayPort), cancellationToken).ConfigureAwait(false))
+            throw new ClusterUnreachableException($"Cannot reach the cluster {where}: nothing listens there. {fix}");
         var host = new HostBuilder().UseOrleansClient(c => ConfigureClient(c, address, localGatewayPort)).Build();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ConnectTimeout);
         try
         {
-            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+            await host.StartAsync(timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             host.Dispose();
-            string where = address.IsLocal ? $"local (gateway 127.0.0.1:{localGatewayPort})" : address.ToString();
-            throw new ClusterUnreachableException(
-                $"Cannot reach the cluster {where}: {e.Message.Split('\n')[0].Trim()} Start a silo first (tangent serve --cluster {address}), or check the address and that the silos' gateway ports are open.", e);
+            string why = e is OperationCanceledException ? $"no silo answered within {ConnectTimeout.TotalSeconds:F0} s." : e.Message.Split('\n')[0].Trim();
+            throw new ClusterUnreachableException($"Cannot reach the cluster {where}: {why} {fix}", e);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
         }
         return new ClusterConnection(host);
+    }
+
+    /// <summary>Whether something accepts a TCP connection at <paramref name="endpoint"/> within 2 s.</summary>
+    private static async Task<bool> AcceptsAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        using var socket = new System.Net.Sockets.Socket(endpoint.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException) { return false; }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { return false; }
     }
 }
 
