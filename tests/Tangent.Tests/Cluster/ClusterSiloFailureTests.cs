@@ -35,7 +35,7 @@ public class ClusterSiloFailureTests
                     if (kill is null && p.Done >= 10 * chunkEntries) kill = cluster.KillSiloAsync(victim);
                 }),
             };
-            var job = new ClusterKernelJob(cluster.Client, new ClusterJobOptions { MaxInFlight = 6, CallTimeout = TimeSpan.FromSeconds(20), RetryDelay = TimeSpan.FromMilliseconds(50) });
+            var job = new ClusterKernelJob(cluster.Client, new ClusterJobOptions { MaxInFlight = 6, CallTimeout = TimeSpan.FromSeconds(5), RetryDelay = TimeSpan.FromMilliseconds(50) });
             int written = await job.FillAsync(store, kernel, x1, null, StoreShard.All, options);
             Assert.NotNull(kill);
             await kill;
