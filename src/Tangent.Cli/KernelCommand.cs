@@ -27,8 +27,10 @@ internal static class KernelCommand
         var images = new ImageInputs();
         var split = new Option<string>("--split") { Description = "With --images: train (K(train, train)), test (K(test, test)) or train-test (K(train, test)).", DefaultValueFactory = _ => "train" };
         var store = new StoreCommand.Options();
+        var cluster = new ClusterOptions();
         foreach (var o in new Option[] { x1, x2, outFile, dtype, f32, provider, split }) cmd.Options.Add(o);
         store.AddTo(cmd);
+        cluster.AddTo(cmd);
         table.AddTo(cmd);
         images.AddTo(cmd, withLabels: false);
         cmd.SetAction(r =>
@@ -38,6 +40,9 @@ internal static class KernelCommand
             bool toStore = KernelStore.IsStorePath(r.GetValue(outFile)!.FullName);
             if (!toStore) store.RefuseWithoutStore(r);
             var precision = Dtype(r, dtype, f32);
+            var onCluster = cluster.Parse(r, toStore);
+            if (onCluster is not null && precision == Precision.Float32)
+                throw new CliError("--cluster computes float64 kernels; --dtype float32 is not supported on a cluster yet.", "drop --dtype, or compute the float32 store on one machine (with --shard i/N for several jobs).");
             string path = toStore ? r.GetValue(outFile)!.ToString() : outputs.Declare("--out", r.GetValue(outFile)!);
             if (precision == Precision.Float32 && !toStore && MatrixFile.FormatOf(path) != MatrixFileFormat.Npy)
                 throw new CliError($"--dtype float32 applies to a .npy or .zarr output, not '{r.GetValue(outFile)}' (text holds float64); end --out in .npy or .zarr, or drop --dtype.");
@@ -64,7 +69,8 @@ internal static class KernelCommand
             var k = kernel.Resolve(r, a.Cols, shape)!;
             if (toStore)
             {
-                store.Write(r, output, path, k, precision, r.GetValue(kernel.Arch) is null ? "classical" : KernelOptions.ParseGet(r.GetValue(kernel.Get)).ToString().ToLowerInvariant(), a, b, compute);
+                using var run = onCluster is null ? null : ClusterOptions.Connect(onCluster, k);
+                store.Write(r, output, path, k, precision, r.GetValue(kernel.Arch) is null ? "classical" : KernelOptions.ParseGet(r.GetValue(kernel.Get)).ToString().ToLowerInvariant(), a, b, compute, run?.Fill(k, a, b));
                 return TangentCli.Ok;
             }
             var m = CliProgress.Run($"kernel {a.Rows}×{(b ?? a).Rows}", p => k.Compute(a, b, compute with { Progress = p }));

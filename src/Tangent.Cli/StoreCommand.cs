@@ -76,15 +76,17 @@ internal static class StoreCommand
         }
 
         /// <summary>Computes the kernel into the store at <paramref name="path"/> (created, or resumed when it holds the same kernel and
-        /// <paramref name="dtype"/>).</summary>
-        public void Write(ParseResult r, TextWriter output, string path, IKernel kernel, Precision dtype, string kind, Matrix a, Matrix? b, ComputeOptions compute)
+        /// <paramref name="dtype"/>); <paramref name="fill"/> fills it instead of <see cref="KernelStoreWriter.Fill"/> (a cluster: ClusterOptions).</summary>
+        public void Write(ParseResult r, TextWriter output, string path, IKernel kernel, Precision dtype, string kind, Matrix a, Matrix? b, ComputeOptions compute,
+            Func<KernelStore, StoreShard, ComputeOptions, int>? fill = null)
         {
+            fill ??= (st, sh, o) => KernelStoreWriter.Fill(st, kernel, a, b, sh, o);
             var shard = r.GetValue(Shard) is { } s ? ParseShard(s) : StoreShard.All;
             int chunk = r.GetValue(Chunk) ?? KernelStore.ChooseChunkSize(compute.MemoryBudget);
             var store = KernelStore.OpenOrCreate(path, KernelStoreWriter.Metadata(kernel, kind, a, b, chunk, dtype));
             int before = store.Info().ChunksDone;
             int written = CliProgress.Run($"kernel {a.Rows}×{(b ?? a).Rows} into {Path.GetFileName(store.Path)}",
-                p => KernelStoreWriter.Fill(store, kernel, a, b, shard, compute with { Progress = p }));
+                p => fill(store, shard, compute with { Progress = p }));
             var info = store.Info();
             output.WriteLine($"wrote {path}: {written} chunk files now ({before} were done), {info.ChunksDone} of {info.ChunksTotal} done" +
                 (shard.IsPartial ? $" (shard {shard})" : "") + (info.Complete ? "" : "; the store is incomplete until every shard has run"));

@@ -165,6 +165,7 @@ public static class TangentCli
         root.Subcommands.Add(FitCommand.Create(output));
         root.Subcommands.Add(KernelCommand.Create(output));
         root.Subcommands.Add(StoreCommand.Create(output));
+        root.Subcommands.Add(ServeCommand.Create(output));
         root.Subcommands.Add(RegressCommand.Create(output));
         root.Subcommands.Add(PredictCommand.Create(output));
         root.Subcommands.Add(DemoCommand.Create(output));

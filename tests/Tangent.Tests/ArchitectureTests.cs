@@ -85,6 +85,15 @@ public class ArchitectureTests
         Assert.True(offenders.Count == 0, $"{Core.GetName().Name} uses {package}: {string.Join("; ", offenders)}; move that code to Tangent.Cli or Tangent.Experiments.");
     }
 
+    [Fact]
+    public void CoreDoesNotReferenceOrleans()
+    {
+        var referenced = Core.GetReferencedAssemblies().Select(a => a.Name).Where(n => n != null && n.StartsWith("Orleans", StringComparison.Ordinal)).ToList();
+        Assert.True(referenced.Count == 0, $"{Core.GetName().Name} references {string.Join(", ", referenced)}; Orleans belongs in Tangent.Cluster (docs/CLUSTER.md).");
+        var offenders = Offenders([Core], "Tangent", ["Orleans"]);
+        Assert.True(offenders.Count == 0, $"{Core.GetName().Name} uses Orleans: {string.Join("; ", offenders)}; move that code to Tangent.Cluster.");
+    }
+
     /// <summary>True for types the compiler or a source generator emits (they or an enclosing type are named &lt;…&gt;).</summary>
     private static bool IsCompilerGenerated(Type t)
     {

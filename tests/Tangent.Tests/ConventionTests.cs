@@ -36,10 +36,11 @@ public partial class ConventionTests
     [Fact]
     public void TestNamespacesMirrorTheSourceFolders()
     {
-        // The source tree's namespaces (src/Tangent/X → Tangent.X, the Experiments and Cli projects), plus the cross-cutting suite.
+        // The source tree's namespaces (src/Tangent/X → Tangent.X, the Experiments, Cli and Cluster projects), plus the cross-cutting suite.
         var sources = typeof(Tangent.Numerics.Matrix).Assembly.GetTypes().Select(t => t.Namespace)
             .Concat(typeof(Tangent.Experiments.Report).Assembly.GetTypes().Select(t => t.Namespace))
             .Concat(typeof(Tangent.Cli.TangentCli).Assembly.GetTypes().Select(t => t.Namespace))
+            .Concat(typeof(Tangent.Cluster.ClusterKernelJob).Assembly.GetTypes().Select(t => t.Namespace))
             .OfType<string>().Where(n => n.StartsWith("Tangent.", StringComparison.Ordinal))
             .Select(n => n["Tangent.".Length..]).ToHashSet();
         sources.Add("Reliability");

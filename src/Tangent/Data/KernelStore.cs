@@ -410,23 +410,29 @@ public sealed class KernelStore
             var block = new double[c.Rows * c.Cols];
             compute(c, block);
             options.CancellationToken.ThrowIfCancellationRequested();
-            WriteChunk(c, block);
-            written++;
-            done += block.Length;
-            if (Metadata.Symmetric && c.Row != c.Col)
-            {
-                var mirror = ChunkAt(c.Col, c.Row);
-                var t = new double[block.Length];
-                for (int i = 0; i < c.Rows; i++)
-                    for (int j = 0; j < c.Cols; j++)
-                        t[j * c.Rows + i] = block[i * c.Cols + j];
-                WriteChunk(mirror, t);
-                written++;
-                done += t.Length;
-            }
+            int files = WriteComputed(c, block);
+            written += files;
+            done += files * (long)block.Length;
             options.Progress?.Report(new ProgressInfo(done, total, stage, clock.Elapsed));
         }
         return written;
+    }
+
+    /// <summary>Writes a computed chunk (<see cref="WriteChunk"/>) and, for an off-diagonal chunk of a symmetric store, its mirror (transposed).</summary>
+    /// <param name="chunk">One of <see cref="ComputedChunks"/>.</param>
+    /// <param name="values">Its Rows·Cols entries, row-major.</param>
+    /// <returns>The number of chunk files written: 1, or 2 with the mirror.</returns>
+    public int WriteComputed(StoreChunk chunk, ReadOnlySpan<double> values)
+    {
+        WriteChunk(chunk, values);
+        if (!Metadata.Symmetric || chunk.Row == chunk.Col) return 1;
+        var mirror = ChunkAt(chunk.Col, chunk.Row);
+        var t = new double[values.Length];
+        for (int i = 0; i < chunk.Rows; i++)
+            for (int j = 0; j < chunk.Cols; j++)
+                t[j * chunk.Rows + i] = values[i * chunk.Cols + j];
+        WriteChunk(mirror, t);
+        return 2;
     }
 
     /// <summary>The chunk at chunk row <paramref name="row"/> and chunk column <paramref name="col"/>.</summary>

@@ -75,15 +75,33 @@ public static class KernelStoreWriter
             throw new InvalidOperationException($"The store '{store.Path}' holds another matrix ({diff}, stored vs asked); it is left as is.");
         var inner = options with { Progress = null };
         var other = x2 ?? x1;
-        return store.Fill((chunk, into) =>
-        {
-            var rows = x1.SliceRows(chunk.RowStart, chunk.Rows);
-            var block = x2 is null && chunk.Row == chunk.Col
-                ? kernel.Compute(rows, null, inner)
-                : kernel.Compute(rows, other.SliceRows(chunk.ColStart, chunk.Cols), inner);
-            if (block.Rows != chunk.Rows || block.Cols != chunk.Cols)
-                throw new InvalidOperationException($"The kernel {kernel.Describe()} returned a {block.Shape} block for chunk {chunk.Key} of {chunk.Rows}×{chunk.Cols}.");
-            block.Span.CopyTo(into);
-        }, shard, options);
+        return store.Fill((chunk, into) => ComputeChunk(kernel, chunk, x1.SliceRows(chunk.RowStart, chunk.Rows),
+            x2 is null && chunk.Row == chunk.Col ? null : other.SliceRows(chunk.ColStart, chunk.Cols), inner, into), shard, options);
+    }
+
+    /// <summary>
+    /// Computes one chunk: the kernel of its row block against its column block, or for a diagonal chunk of a symmetric store
+    /// (<paramref name="cols"/> null) the symmetric kernel of the row block. Every writer of a store (this one, a cluster's workers)
+    /// computes a chunk here, so a chunk has the same bits whoever computes it.
+    /// </summary>
+    /// <param name="kernel">The kernel.</param>
+    /// <param name="chunk">The chunk.</param>
+    /// <param name="rows">The chunk's Rows inputs of X1 (rows RowStart…).</param>
+    /// <param name="cols">The chunk's Cols inputs of X2 (or X1) (rows ColStart…), or null for a diagonal chunk of K(X, X).</param>
+    /// <param name="options">How to compute (provider, tile size, threads, cancellation).</param>
+    /// <param name="into">Rows·Cols doubles, row-major.</param>
+    public static void ComputeChunk(IKernel kernel, StoreChunk chunk, Matrix rows, Matrix? cols, ComputeOptions options, Span<double> into)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(options);
+        if (rows.Rows != chunk.Rows || (cols ?? rows).Rows != chunk.Cols)
+            throw new ArgumentException($"Chunk {chunk.Key} is {chunk.Rows}×{chunk.Cols} but was given {rows.Rows} row inputs and {(cols ?? rows).Rows} column inputs.", nameof(rows));
+        if (into.Length != chunk.Rows * chunk.Cols)
+            throw new ArgumentException($"Chunk {chunk.Key} holds {chunk.Rows * chunk.Cols} entries, got room for {into.Length}.", nameof(into));
+        var block = kernel.Compute(rows, cols, options);
+        if (block.Rows != chunk.Rows || block.Cols != chunk.Cols)
+            throw new InvalidOperationException($"The kernel {kernel.Describe()} returned a {block.Shape} block for chunk {chunk.Key} of {chunk.Rows}×{chunk.Cols}.");
+        block.Span.CopyTo(into);
     }
 }

@@ -1,0 +1,161 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+
+namespace Tangent.Cluster;
+
+/// <summary>The network endpoints of one silo: the interface it binds to, its silo-to-silo port and its gateway (client) port.</summary>
+/// <param name="Bind">The interface address it listens on and advertises (loopback for a local cluster).</param>
+/// <param name="SiloPort">The silo-to-silo port.</param>
+/// <param name="GatewayPort">The client-to-silo (gateway) port.</param>
+public sealed record SiloEndpoints(IPAddress Bind, int SiloPort = ClusterAddress.DefaultSiloPort, int GatewayPort = ClusterAddress.DefaultGatewayPort);
+
+/// <summary>The cluster could not be reached (no silo answers at the gateway, or the Redis server is down); the message says how to start one.</summary>
+public sealed class ClusterUnreachableException : IOException
+{
+    /// <summary>Creates the exception.</summary>
+    public ClusterUnreachableException(string message, Exception? inner = null) : base(message, inner) { }
+
+    /// <summary>Creates the exception.</summary>
+    public ClusterUnreachableException() { }
+
+    /// <summary>Creates the exception.</summary>
+    public ClusterUnreachableException(string message) : base(message) { }
+}
+
+/// <summary>Builds Tangent's silos and clients (docs/CLUSTER.md): one cluster and service id, Tangent's worker grains, message limits for kernel chunks.</summary>
+public static class ClusterHosting
+{
+    /// <summary>The cluster id and service id of every Tangent cluster.</summary>
+    public const string ClusterId = "tangent";
+
+    /// <summary>How long Orleans waits for one grain call (a chunk's computation); the coordinator's own per-chunk timeout is shorter.</summary>
+    public static readonly TimeSpan ResponseTimeout = TimeSpan.FromHours(2);
+
+    /// <summary>The largest message body: a 8192×8192 float64 chunk is 512 MiB.</summary>
+    public const int MaxMessageBodySize = 1 << 30;
+
+    /// <summary>Configures <paramref name="silo"/> as a Tangent silo of <paramref name="address"/> at <paramref name="endpoints"/>.</summary>
+    public static void ConfigureSilo(ISiloBuilder silo, ClusterAddress address, SiloEndpoints endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentNullException.ThrowIfNull(address);
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (address.IsLocal)
+        {
+            var primary = new IPEndPoint(IPAddress.Loopback, ClusterAddress.LocalPrimarySiloPort);
+            silo.UseLocalhostClustering(endpoints.SiloPort, endpoints.GatewayPort, endpoints.SiloPort == ClusterAddress.LocalPrimarySiloPort ? null : primary, ClusterId, ClusterId);
+        }
+        else
+        {
+            silo.UseRedisClustering(address.RedisConfiguration);
+            silo.Configure<ClusterOptions>(o => { o.ClusterId = ClusterId; o.ServiceId = ClusterId; });
+        }
+        silo.Configure<EndpointOptions>(o =>
+        {
+            o.AdvertisedIPAddress = endpoints.Bind;
+            o.SiloPort = endpoints.SiloPort;
+            o.GatewayPort = endpoints.GatewayPort;
+            o.SiloListeningEndpoint = new IPEndPoint(endpoints.Bind, endpoints.SiloPort);
+            o.GatewayListeningEndpoint = new IPEndPoint(endpoints.Bind, endpoints.GatewayPort);
+        });
+        silo.Configure<SiloMessagingOptions>(o => { o.ResponseTimeout = ResponseTimeout; o.MaxMessageBodySize = MaxMessageBodySize; });
+    }
+
+    /// <summary>Configures <paramref name="client"/> as a client of <paramref name="address"/> (for a local cluster, through the gateway at <paramref name="localGatewayPort"/>).</summary>
+    public static void ConfigureClient(IClientBuilder client, ClusterAddress address, int localGatewayPort = ClusterAddress.DefaultGatewayPort)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(address);
+        if (address.IsLocal) client.UseLocalhostClustering(localGatewayPort, ClusterId, ClusterId);
+        else
+        {
+            client.UseRedisClustering(address.RedisConfiguration);
+            client.Configure<ClusterOptions>(o => { o.ClusterId = ClusterId; o.ServiceId = ClusterId; });
+        }
+        client.Configure<ClientMessagingOptions>(o => { o.ResponseTimeout = ResponseTimeout; o.MaxMessageBodySize = MaxMessageBodySize; });
+    }
+
+    /// <summary>A host running one silo (not started).</summary>
+    public static IHost CreateSilo(ClusterAddress address, SiloEndpoints endpoints) =>
+        new HostBuilder().UseOrleans(s => ConfigureSilo(s, address, endpoints)).Build();
+
+    /// <summary>How long a client tries to reach a cluster before it gives up.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Connects a client to the cluster at <paramref name="address"/>.</summary>
+    /// <exception cref="ClusterUnreachableException">No silo answered within <see cref="ConnectTimeout"/> (or Redis is down), with how to start one.</exception>
+    public static async Task<ClusterConnection> ConnectAsync(ClusterAddress address, CancellationToken cancellationToken = default, int localGatewayPort = ClusterAddress.DefaultGatewayPort)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        string where = address.IsLocal ? $"local (gateway 127.0.0.1:{localGatewayPort})" : address.ToString();
+        string fix = $"Start a silo first (tangent serve --cluster {address}), or check the address and that the silos' gateway ports are open.";
+        if (address.IsLocal && !await AcceptsAsync(new IPEndPoint(IPAddress.Loopback, localGatewayPort), cancellationToken).ConfigureAwait(false))
+            throw new ClusterUnreachableException($"Cannot reach the cluster {where}: nothing listens there. {fix}");
+        var host = new HostBuilder().UseOrleansClient(c => ConfigureClient(c, address, localGatewayPort)).Build();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ConnectTimeout);
+        try
+        {
+            await host.StartAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            host.Dispose();
+            string why = e is OperationCanceledException ? $"no silo answered within {ConnectTimeout.TotalSeconds:F0} s." : e.Message.Split('\n')[0].Trim();
+            throw new ClusterUnreachableException($"Cannot reach the cluster {where}: {why} {fix}", e);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+        return new ClusterConnection(host);
+    }
+
+    /// <summary>Whether something accepts a TCP connection at <paramref name="endpoint"/> within 2 s.</summary>
+    private static async Task<bool> AcceptsAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        using var socket = new System.Net.Sockets.Socket(endpoint.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException) { return false; }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { return false; }
+    }
+}
+
+/// <summary>A connected cluster client; disposing it disconnects.</summary>
+public sealed class ClusterConnection : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    internal ClusterConnection(IHost host)
+    {
+        _host = host;
+        Client = host.Services.GetRequiredService<IClusterClient>();
+    }
+
+    /// <summary>The client (an <see cref="IGrainFactory"/> for <see cref="ClusterKernelJob"/>).</summary>
+    public IClusterClient Client { get; }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _host.StopAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) { }
+        finally
+        {
+            _host.Dispose();
+        }
+    }
+}
