@@ -102,7 +102,7 @@ public static class KernelTiles
     }
 
     /// <summary>
-    /// Collects the garbage of finished pieces once they have allocated 16 pieces' worth (at least 1 GiB). The .NET
+    /// Collects the garbage of finished pieces once they have allocated two pieces' worth (at least 512 MiB). The .NET
     /// collector grows its full-collection budget with what survives, so while tiles totalling many GB stay alive the
     /// temporaries of their computation would pile up to about as much again (measured: 14 GB resident at half of a
     /// 60,000-row kernel whose tiles held 7 GB); a full blocking collection here costs little next to a tile (its
@@ -110,7 +110,7 @@ public static class KernelTiles
     /// </summary>
     private sealed class GarbageBudget(long pieceBytes)
     {
-        private readonly long _threshold = Math.Max(16 * pieceBytes, 1L << 30);
+        private readonly long _threshold = Math.Max(2 * pieceBytes, 512L << 20);
         private long _mark = GC.GetTotalAllocatedBytes();
 
         public void Collect()
