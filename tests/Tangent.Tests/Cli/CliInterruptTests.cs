@@ -37,8 +37,9 @@ public sealed partial class CliInterruptTests : IDisposable
         Skip.IfNot(OperatingSystem.IsLinux(), "sends POSIX signals through libc's kill");
         string? dll = ChildProcess.CliDll();
         Skip.If(dll is null, "Tangent.Cli.dll is not built");
-        // 3000² kernel entries as CSV text: a few hundred MB whose writing takes long enough to interrupt
-        MatrixFile.Write(P("x.npy"), TestData.Random(3000, 2, 1));
+        // 4500² kernel entries as CSV text: about 400 MB whose writing takes seconds, long enough to interrupt even when this
+        // poll is descheduled on a loaded machine (at 3000² a late poll once saw the write finish first: exit 0)
+        MatrixFile.Write(P("x.npy"), TestData.Random(4500, 2, 1));
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir };
         foreach (string a in new[] { dll!, "kernel", "--kernel", "linear", "--x1", P("x.npy"), "--out", P("k.csv") }) psi.ArgumentList.Add(a);
         using var child = Process.Start(psi)!;

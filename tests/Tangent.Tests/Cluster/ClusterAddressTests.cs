@@ -1,8 +1,8 @@
 using Tangent.Cluster;
 using Tangent.Engine;
-using Tangent.Numerics;
 using Tangent.Kernels;
 using Tangent.Layers;
+using Tangent.Numerics;
 using static Tangent.Tests.Cluster.ClusterTestHelpers;
 
 namespace Tangent.Tests.Cluster;

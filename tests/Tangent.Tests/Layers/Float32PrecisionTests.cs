@@ -1,8 +1,8 @@
 using System.Globalization;
-using Xunit.Abstractions;
 using Tangent.Engine;
 using Tangent.Layers;
 using Tangent.Numerics;
+using Xunit.Abstractions;
 
 namespace Tangent.Tests.Layers;
 
