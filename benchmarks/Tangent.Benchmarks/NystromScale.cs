@@ -32,6 +32,7 @@ internal static class NystromScale
             Centres = m,
             Ridge = ridge,
             Tolerance = Setting("TANGENT_NYSTROM_TOL", 1e-6),
+            BlockRows = Environment.GetEnvironmentVariable("TANGENT_NYSTROM_BLOCK") is { Length: > 0 } b ? int.Parse(b, System.Globalization.CultureInfo.InvariantCulture) : null,
             MaxIterations = 200,
             OnIteration = it => iterations.Add($"{it.Iteration}:{sw.Elapsed.TotalSeconds:F0}s"),
         }.Fit(x, y, options);

@@ -11,6 +11,16 @@ internal static class TestData
         return Matrix.Build(rows, cols, (_, _) => scale * Gaussian(rng));
     }
 
+    /// <summary>GᵀG/n + shift·I for a random n×n G: a symmetric positive-definite test matrix.</summary>
+    public static Matrix RandomSpd(int n, int seed, double shift)
+    {
+        var g = Random(n, n, seed);
+        var a = LinearAlgebra.Multiply(g, g, transA: Op.Transpose);
+        for (int i = 0; i < a.Data.Length; i++) a.Data[i] /= n;
+        a.AddToDiagonal(shift);
+        return a;
+    }
+
     public static double Gaussian(Random rng)
     {
         double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace Tangent.Tests.Cli;
@@ -15,6 +16,35 @@ internal static partial class ChildProcess
         }
         string local = Path.Combine(AppContext.BaseDirectory, "Tangent.Cli.dll");
         return File.Exists(local) ? local : null;
+    }
+
+    /// <summary>
+    /// Runs the CLI at <paramref name="dll"/> with <paramref name="args"/> in <paramref name="directory"/> and sends it
+    /// <paramref name="signal"/> as soon as <paramref name="when"/> holds (polled every millisecond, for at most two minutes);
+    /// returns whether the signal was sent (false: the run ended first) and the exit code.
+    /// </summary>
+    public static (bool Sent, int ExitCode) RunAndSignalWhen(string dll, IEnumerable<string> args, string directory, Func<bool> when, int signal)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = directory };
+        psi.ArgumentList.Add(dll);
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        using var child = Process.Start(psi)!;
+        _ = child.StandardOutput.ReadToEndAsync();
+        _ = child.StandardError.ReadToEndAsync();
+        var clock = Stopwatch.StartNew();
+        bool sent = false;
+        while (!child.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            if (when())
+            {
+                Assert.Equal(0, Kill(child.Id, signal));
+                sent = true;
+                break;
+            }
+            Thread.Sleep(1);
+        }
+        Assert.True(child.WaitForExit(60_000), $"the CLI did not exit after signal {signal}");
+        return (sent, child.ExitCode);
     }
 
     /// <summary>Sends <paramref name="signal"/> to process <paramref name="pid"/> (Linux; 0 on success).</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Tangent.Data;
 using Tangent.Numerics;
 
@@ -152,26 +151,9 @@ public sealed class RegressKernelStoreTests : IDisposable
         var (code, _, err) = CliRunner.Run(Run("ref.zarr", "ref.npy"));
         Assert.True(code == 0, err);
 
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir };
-        foreach (string a in (string[])[dll!, .. Run("K.zarr", "p.npy")]) psi.ArgumentList.Add(a);
-        using var child = Process.Start(psi)!;
-        _ = child.StandardOutput.ReadToEndAsync();
-        _ = child.StandardError.ReadToEndAsync();
-        var clock = Stopwatch.StartNew();
-        bool sent = false;
         string sums = P("K.zarr/checksums");
-        while (!child.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2))
-        {
-            if (Directory.Exists(sums) && Directory.EnumerateFiles(sums).Count() >= 20)
-            {
-                Assert.Equal(0, ChildProcess.Kill(child.Id, 9));
-                sent = true;
-                break;
-            }
-            Thread.Sleep(1);
-        }
-        Assert.True(child.WaitForExit(60_000), "the CLI did not exit after SIGKILL");
-        Assert.True(sent, $"the store was finished before it could be killed (exit {child.ExitCode})");
+        var (sent, exit) = ChildProcess.RunAndSignalWhen(dll!, Run("K.zarr", "p.npy"), _dir, () => Directory.Exists(sums) && Directory.EnumerateFiles(sums).Count() >= 20, 9);
+        Assert.True(sent, $"the store was finished before it could be killed (exit {exit})");
         Assert.False(KernelStore.Open(P("K.zarr")).Info().Complete);
         Assert.False(File.Exists(P("p.npy")));
 

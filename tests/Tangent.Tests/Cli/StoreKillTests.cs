@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Tangent.Cli;
 using Tangent.Data;
 
@@ -23,26 +22,9 @@ public sealed partial class StoreKillTests : IDisposable
         string[] Args(string store) => ["kernel", "--kernel", "laplace", "--x1", P("x.npy"), "--out", P(store), "--chunk", "50"];
         Assert.Equal(TangentCli.Ok, CliRunner.Run(Args("ref.zarr")).Code);
 
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir };
-        foreach (string a in (string[])[dll!, .. Args("K.zarr")]) psi.ArgumentList.Add(a);
-        using var child = Process.Start(psi)!;
-        _ = child.StandardOutput.ReadToEndAsync();
-        _ = child.StandardError.ReadToEndAsync();
-        var clock = Stopwatch.StartNew();
-        bool sent = false;
         string sums = P("K.zarr/checksums");
-        while (!child.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2))
-        {
-            if (Directory.Exists(sums) && Directory.EnumerateFiles(sums).Count() >= 20)
-            {
-                Assert.Equal(0, ChildProcess.Kill(child.Id, 9));
-                sent = true;
-                break;
-            }
-            Thread.Sleep(1);
-        }
-        Assert.True(child.WaitForExit(60_000), "the CLI did not exit after SIGKILL");
-        Assert.True(sent, $"the store was finished before it could be killed (exit {child.ExitCode})");
+        var (sent, exit) = ChildProcess.RunAndSignalWhen(dll!, Args("K.zarr"), _dir, () => Directory.Exists(sums) && Directory.EnumerateFiles(sums).Count() >= 20, 9);
+        Assert.True(sent, $"the store was finished before it could be killed (exit {exit})");
         var killed = KernelStore.Open(P("K.zarr"));
         Assert.False(killed.Info().Complete);
 

@@ -5,14 +5,7 @@ namespace Tangent.Tests.Numerics;
 
 public sealed class ConjugateGradientTests
 {
-    private static Matrix RandomSpd(int n, int seed)
-    {
-        var g = TestData.Random(n, n, seed);
-        var a = LinearAlgebra.Multiply(g, g, transA: Op.Transpose);
-        for (int i = 0; i < a.Data.Length; i++) a.Data[i] /= n;
-        a.AddToDiagonal(0.1);
-        return a;
-    }
+    private static Matrix RandomSpd(int n, int seed) => TestData.RandomSpd(n, seed, 0.1);
 
     private static Matrix Shifted(Matrix k, double lambda)
     {

@@ -6,14 +6,7 @@ public sealed class KrylovFunctionTests
 {
     private static readonly KrylovSettings Tight = new() { Tolerance = 1e-13, MaxDimension = 400 };
 
-    private static Matrix RandomSpd(int n, int seed)
-    {
-        var g = TestData.Random(n, n, seed);
-        var a = LinearAlgebra.Multiply(g, g, transA: Op.Transpose);
-        for (int i = 0; i < a.Data.Length; i++) a.Data[i] /= n;
-        a.AddToDiagonal(0.1);
-        return a;
-    }
+    private static Matrix RandomSpd(int n, int seed) => TestData.RandomSpd(n, seed, 0.1);
 
     /// <summary>G·Gᵀ/r with G n×r: positive semidefinite of rank r.</summary>
     private static Matrix RandomPsd(int n, int rank, int seed)

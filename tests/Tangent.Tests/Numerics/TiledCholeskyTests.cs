@@ -4,14 +4,7 @@ namespace Tangent.Tests.Numerics;
 
 public sealed class TiledCholeskyTests
 {
-    private static Matrix RandomSpd(int n, int seed)
-    {
-        var g = TestData.Random(n, n, seed);
-        var a = LinearAlgebra.Multiply(g, g, transA: Op.Transpose);
-        for (int i = 0; i < a.Data.Length; i++) a.Data[i] /= n;
-        a.AddToDiagonal(0.05);
-        return a;
-    }
+    private static Matrix RandomSpd(int n, int seed) => TestData.RandomSpd(n, seed, 0.05);
 
     public static TheoryData<int, int> Shapes => new()
     {
