@@ -47,6 +47,16 @@ internal static partial class ChildProcess
         return (sent, child.ExitCode);
     }
 
+    /// <summary>Whether this process ignores <paramref name="signal"/> (the SigIgn mask of /proc/self/status), which a child inherits
+    /// across exec: then the child cannot be interrupted by it, whatever it installs.</summary>
+    public static bool Ignores(int signal)
+    {
+        string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        if (line is null) return false;
+        ulong mask = Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16);
+        return (mask & (1UL << (signal - 1))) != 0;
+    }
+
     /// <summary>Sends <paramref name="signal"/> to process <paramref name="pid"/> (Linux; 0 on success).</summary>
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
