@@ -105,13 +105,14 @@ public sealed record IterativeKernelRegression(IKernel Kernel)
 
     /// <summary>
     /// f(X*) = K(X*, X)·α computed in blocks of test rows: K(X*_b, X) for one block at a time (never the whole n*×n), each
-    /// multiplied by α; a block holds at most an eighth of the memory budget (64 MiB without one), and at least one row.
+    /// multiplied by α (<see cref="KernelTiles.MultiplyTestTrain"/>): a block holds at most an eighth of the memory budget
+    /// (256 MiB without one), and at least one row.
     /// </summary>
     /// <param name="kernel">The kernel.</param>
     /// <param name="train">Training inputs X (n×d).</param>
     /// <param name="coefficients">α (n×k).</param>
     /// <param name="test">Test inputs X* (n*×d).</param>
-    /// <param name="options">How each block is computed (provider, budget, threads, cancellation); progress is in test rows.</param>
+    /// <param name="options">How each block is computed (provider, budget, threads, cancellation); progress is in kernel entries.</param>
     /// <exception cref="ArgumentException">The shapes disagree.</exception>
     public static Matrix PredictInBlocks(IKernel kernel, Matrix train, Matrix coefficients, Matrix test, ComputeOptions? options = null)
     {
@@ -122,22 +123,7 @@ public sealed record IterativeKernelRegression(IKernel Kernel)
         Validate.TestInputs(test, train.Cols);
         if (coefficients.Rows != train.Rows)
             throw new ArgumentException($"α has {coefficients.Rows} rows but there are {train.Rows} training inputs; give one row of α per training input.", nameof(coefficients));
-        int n = train.Rows, k = coefficients.Cols;
-        long blockBytes = options.MemoryBudget is long b ? b / 8 : 64L << 20;
-        int rows = (int)Math.Clamp(blockBytes / Math.Max(8L * n, 1), 1, Math.Max(test.Rows, 1));
-        var prediction = new Matrix(test.Rows, k);
-        var inner = options with { Progress = null };
-        var start = DateTime.UtcNow;
-        for (int r0 = 0; r0 < test.Rows; r0 += rows)
-        {
-            options.CancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(rows, test.Rows - r0);
-            var block = kernel.Compute(test.SliceRows(r0, count), train, inner);
-            options.ProviderOrDefault.Gemm(Op.None, Op.None, count, k, n, 1.0, block.Data, Math.Max(n, 1), coefficients.Data, Math.Max(k, 1), 0.0,
-                prediction.Data.AsSpan(r0 * k), Math.Max(k, 1));
-            options.Progress?.Report(new ProgressInfo(r0 + count, test.Rows, "predict", DateTime.UtcNow - start));
-        }
-        return prediction;
+        return KernelTiles.MultiplyTestTrain(kernel, test, train, coefficients, options);
     }
 
     /// <summary>Solves (K + λI)·α = Y with K given only through products (<paramref name="kernel"/>), e.g. streamed from a store.</summary>

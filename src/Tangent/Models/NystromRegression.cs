@@ -249,15 +249,6 @@ public sealed class NystromRegressionModel
     {
         options ??= ComputeOptions.Default;
         Validate.TestInputs(x, _centres.Cols);
-        var pred = new Matrix(x.Rows, _beta.Cols);
-        for (int start = 0; start < x.Rows; start += _block)
-        {
-            options.CancellationToken.ThrowIfCancellationRequested();
-            int rows = Math.Min(_block, x.Rows - start);
-            var kb = Kernel.Compute(x.SliceRows(start, rows), _centres, options with { Progress = null });
-            var p = LinearAlgebra.Multiply(kb, _beta, provider: options.Provider);
-            Array.Copy(p.Data, 0, pred.Data, (long)start * _beta.Cols, p.Data.Length);
-        }
-        return pred;
+        return KernelTiles.MultiplyTestTrain(Kernel, x, _centres, _beta, options with { Progress = null }, _block);
     }
 }
