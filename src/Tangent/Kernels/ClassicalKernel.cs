@@ -220,7 +220,7 @@ public sealed record ClassicalKernel : IKernel
     /// The Gaussian and Laplace kernels use ‖x‖² + ‖x'‖² − 2·x·x', so every squared norm must be finite;
     /// an infinite one would make every entry of its row (or column) NaN.
     /// </summary>
-    private void RequireFiniteNorms(double[] sq1, double[] sq2, Matrix x1, Matrix x2)
+    internal void RequireFiniteNorms(double[] sq1, double[] sq2, Matrix x1, Matrix x2)
     {
         int i1 = Array.FindIndex(sq1, v => !double.IsFinite(v));
         int j2 = ReferenceEquals(sq1, sq2) ? i1 : Array.FindIndex(sq2, v => !double.IsFinite(v));
@@ -285,6 +285,31 @@ public sealed record ClassicalKernel : IKernel
         });
     }
 
+    /// <summary>
+    /// K(X1 rows row0..row0+rows−1, X2) into <paramref name="dst"/> (rows × n2, row-major), wholly on the
+    /// calling thread (callers run many blocks in parallel): the inner products by the managed GEMM, then
+    /// the elementwise pass row by row while it is in cache. <paramref name="sq1"/> and <paramref name="sq2"/>
+    /// hold the squared norms of the rows of X1 and X2 for the distance kernels (<see cref="RowSquaredNorms"/>,
+    /// checked by <see cref="RequireFiniteNorms"/>), else null. The inputs were checked finite by the caller.
+    /// </summary>
+    /// <exception cref="KernelOverflowException">An entry is not finite.</exception>
+    internal unsafe void ComputeRowsInto(Matrix x1, double[]? sq1, int row0, int rows, Matrix x2, double[]? sq2, Span<double> dst)
+    {
+        int n2 = x2.Rows, d = x1.Cols;
+        if (rows == 0 || n2 == 0) return;
+        fixed (double* a = x1.Data.AsSpan(row0 * d), b = x2.Data, c = dst)
+            ManagedGemm.Gemm(Op.None, Op.Transpose, rows, n2, d, 1.0, a, Math.Max(d, 1), b, Math.Max(d, 1), 0.0, c, n2, allowParallel: false);
+        for (int r = 0; r < rows; r++)
+        {
+            int i = row0 + r;
+            var row = dst.Slice(r * n2, n2);
+            Transform(row, sq1 is null ? 0 : sq1[i], sq2, x1.Row(i), x2, 0);
+            if (!TensorPrimitives.IsFiniteAll<double>(row))
+                for (int j = 0; j < n2; j++)
+                    if (!double.IsFinite(row[j])) throw Overflow(i, j, row[j], x1, x2);
+        }
+    }
+
     /// <summary>Turns inner products g = x·x' (in place) into kernel values.</summary>
     private void Transform(Span<double> row, double sqI, ReadOnlySpan<double> sqJ, ReadOnlySpan<double> xi, Matrix x2, int col0)
     {
@@ -301,11 +326,11 @@ public sealed record ClassicalKernel : IKernel
             case KernelKind.Gaussian:
                 // exp(-γ·max(0, ‖x‖² + ‖x'‖² − 2·x·x')): the clamp removes rounding below zero.
                 SquaredDistances(row, sqI, sqJ, -Gamma, takeSqrt: false, xi, x2, col0);
-                TensorPrimitives.Exp<double>(row, row);
+                VectorMath.Exp(row, row);
                 return;
             case KernelKind.Laplace:
                 SquaredDistances(row, sqI, sqJ, -Gamma, takeSqrt: true, xi, x2, col0);
-                TensorPrimitives.Exp<double>(row, row);
+                VectorMath.Exp(row, row);
                 return;
         }
     }

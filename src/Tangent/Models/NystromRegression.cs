@@ -32,7 +32,8 @@ public sealed record NystromRegression(IKernel Kernel)
     /// <summary>Most CG iterations. Default 500.</summary>
     public int MaxIterations { get; init; } = 500;
 
-    /// <summary>Rows per kernel block K(X_block, C); null = about 4 M entries per block (fewer under a small memory budget).</summary>
+    /// <summary>Rows per kernel block K(X_block, C); null = about 4 M entries per block when K_nm is held (fewer under a
+    /// small memory budget) and about 2 MB per chunk of the streamed pass.</summary>
     public int? BlockRows { get; init; }
 
     /// <summary>K_nm is kept in memory when its n·m·8 bytes are at most this (default 1 GiB) and a quarter of the
@@ -65,21 +66,43 @@ public sealed record NystromRegression(IKernel Kernel)
         // K_mm of a smooth kernel is singular to rounding; like Falkon (which adds eps·m), a jitter
         // ε = 1e-12·m·mean(diag K_mm) keeps λ·K_mm (and so H) numerically positive definite in CG.
         kmm.AddToDiagonal(1e-12 * m * Math.Max(trace / m, double.Epsilon));
-        // About 4 M entries per block, or a 32nd of the memory budget (a block, its products and the kernel's own buffers).
+        // Held K_nm: about 4 M entries per block, or a 32nd of the memory budget. Streamed K_nm: BlockRows rows
+        // per chunk, by default about 2 MB of kernel per thread.
         long entries = Math.Min(1L << 22, options.MemoryBudget is long budget ? budget / 32 : long.MaxValue);
         int block = BlockRows ?? (int)Math.Clamp(entries / m, 1, n);
         long knm = (long)n * m * 8;
         bool cache = knm <= CacheBytes && (options.MemoryBudget is not long b2 || knm <= b2 / 4);
-        var blocks = new KernelBlocks(Kernel, x, centres, block, cache, quiet);
-        // Right-hand side K_nmᵀ·Y, one pass over the blocks.
-        var rhs = new Matrix(m, k);
-        blocks.ForEach((start, kb) => AddInto(rhs, LinearAlgebra.Multiply(kb, y.SliceRows(start, kb.Rows), transA: Op.Transpose, provider: provider)), token);
-        // H·V = K_nmᵀ(K_nm·V) + λ·K_mm·V: one pass over the blocks per CG iteration, for all k columns.
+        // Right-hand side K_nmᵀ·Y, then H·V = K_nmᵀ(K_nm·V) + λ·K_mm·V: one pass over K_nm each, for all k
+        // columns; K_nm either held in blocks or streamed (CrossKernelStream: each chunk of rows computed
+        // into a per-thread buffer and used while in cache).
+        Func<Matrix, Matrix> gramTimes;
+        Matrix rhs;
+        if (cache)
+        {
+            var blocks = new KernelBlocks(Kernel, x, centres, block, cache, quiet);
+            rhs = new Matrix(m, k);
+            blocks.ForEach((start, kb) => AddInto(rhs, LinearAlgebra.Multiply(kb, y.SliceRows(start, kb.Rows), transA: Op.Transpose, provider: provider)), token);
+            gramTimes = v =>
+            {
+                var acc = new Matrix(m, v.Cols);
+                blocks.ForEach((_, kb) => AddInto(acc, LinearAlgebra.Multiply(kb, LinearAlgebra.Multiply(kb, v, provider: provider), transA: Op.Transpose, provider: provider)), token);
+                return acc;
+            };
+        }
+        else
+        {
+            var stream = new CrossKernelStream(Kernel, x, centres, BlockRows, quiet);
+            rhs = stream.TransposeTimes(y);
+            gramTimes = stream.GramTimes;
+        }
         LinearOperator h = (v, into) =>
         {
-            var acc = lambda == 0 ? new Matrix(m, v.Cols) : LinearAlgebra.Multiply(kmm, v, provider: provider);
-            if (lambda != 0) for (int i = 0; i < acc.Data.Length; i++) acc.Data[i] *= lambda;
-            blocks.ForEach((_, kb) => AddInto(acc, LinearAlgebra.Multiply(kb, LinearAlgebra.Multiply(kb, v, provider: provider), transA: Op.Transpose, provider: provider)), token);
+            var acc = gramTimes(v);
+            if (lambda != 0)
+            {
+                var reg = LinearAlgebra.Multiply(kmm, v, provider: provider);
+                for (int i = 0; i < acc.Data.Length; i++) acc.Data[i] += lambda * reg.Data[i];
+            }
             Array.Copy(acc.Data, into.Data, acc.Data.Length);
         };
         var pre = new FalkonPreconditioner(kmm, n, lambda, provider);
@@ -176,11 +199,22 @@ internal sealed class FalkonPreconditioner : IPreconditioner
         _l = c.Factor;   // the factor's own storage (no M×M copy); its upper triangle is cleared for the products below
         for (int i = 0; i < m; i++)
             for (int q = i + 1; q < m; q++) _l[i, q] = 0;
-        var ltl = LinearAlgebra.Multiply(_l, _l, transA: Op.Transpose, provider: _provider);
-        for (int i = 0; i < ltl.Data.Length; i++) ltl.Data[i] *= (double)n / m;
-        NystromPreconditioner.Symmetrize(ltl);
+        // (n/m)·LᵀL by a rank-m update (SYRK, half a GEMM's flops) of U = Lᵀ, transposed in place and back.
+        var ltl = new Matrix(m, m);
+        TransposeInPlace(_l);
+        _provider.Syrk(m, m, (double)n / m, _l.Data, Math.Max(m, 1), 0.0, ltl.Data, Math.Max(m, 1));
+        TransposeInPlace(_l);
         ltl.AddToDiagonal(lambda);
         _m = Cholesky.TryCompute(ltl, out _, _provider) ?? JitteredM(ltl);
+    }
+
+    private static void TransposeInPlace(Matrix a)
+    {
+        int m = a.Rows;
+        Parallel.For(0, m, i =>
+        {
+            for (int j = i + 1; j < m; j++) (a.Data[(long)i * m + j], a.Data[(long)j * m + i]) = (a.Data[(long)j * m + i], a.Data[(long)i * m + j]);
+        });
     }
 
     private Cholesky JitteredM(Matrix a)
