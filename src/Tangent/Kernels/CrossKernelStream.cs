@@ -70,7 +70,10 @@ internal sealed class CrossKernelStream
         var acc = new double[segments][];
         try
         {
-            Parallel.For(0, segments, _options.ParallelOptions,
+            // At most one segment per core: segments run for seconds, and the pool's thread injection would
+            // otherwise put several on a core, each with its chunk buffer competing for the cache.
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.Threads, CancellationToken = token };
+            Parallel.For(0, segments, parallel,
                 () => new double[(long)ChunkRows * m],
                 (s, _, buffer) =>
                 {
