@@ -19,6 +19,17 @@ public sealed record ClusterJobOptions
 
     /// <summary>The threads one chunk may use on its silo.</summary>
     public int ThreadsPerChunk { get; init; } = 1;
+
+    /// <summary>
+    /// A call still unanswered after this many times the slowest answered call so far (and at least
+    /// <see cref="StragglerFloor"/>) gets a second copy sent, possibly to another silo; the first answer wins. A silo that
+    /// dies without its connections saying so (a killed process whose calls were forwarded, a machine gone from the network)
+    /// would otherwise hold its calls until <see cref="CallTimeout"/>. 0 turns it off.
+    /// </summary>
+    public double StragglerFactor { get; init; } = 8;
+
+    /// <summary>The shortest wait before a straggling call is copied.</summary>
+    public TimeSpan StragglerFloor { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
@@ -49,9 +60,13 @@ public static class ClusterDispatcher
         ArgumentNullException.ThrowIfNull(describe);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxAttempts, 1, nameof(options));
-        var queue = new Queue<(TItem Item, int Attempt)>(items.Select(i => (i, 0)));
-        var running = new Dictionary<Task<TResult>, (TItem Item, int Attempt)>();
-        var delayed = new List<(Task Delay, TItem Item, int Attempt)>();
+        var queue = new Queue<(int Index, int Attempt)>(Enumerable.Range(0, items.Count).Select(i => (i, 0)));
+        var running = new Dictionary<Task<TResult>, Call>();
+        var delayed = new List<(Task Delay, int Index, int Attempt)>();
+        var done = new bool[items.Count];
+        var copies = Enumerable.Repeat(1, items.Count).ToArray();   // calls of an item queued, in flight or waiting to be sent again
+        var slowest = TimeSpan.Zero;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             while (queue.Count > 0 || running.Count > 0 || delayed.Count > 0)
@@ -59,32 +74,59 @@ public static class ClusterDispatcher
                 cancellationToken.ThrowIfCancellationRequested();
                 while (queue.Count > 0 && running.Count < maxInFlight)
                 {
-                    var (item, attempt) = queue.Dequeue();
-                    running[Start(call, item, attempt, options.CallTimeout, cancellationToken)] = (item, attempt);
+                    var (index, attempt) = queue.Dequeue();
+                    if (done[index]) { copies[index]--; continue; }
+                    running[Start(call, items[index], attempt, options.CallTimeout, cancellationToken)] = new Call(index, attempt, clock.Elapsed);
                 }
                 var waits = new List<Task>(running.Keys);
                 waits.AddRange(delayed.Select(d => d.Delay));
+                TimeSpan? patience = options.StragglerFactor > 0 && slowest > TimeSpan.Zero
+                    ? TimeSpan.FromTicks(Math.Max(options.StragglerFloor.Ticks, (long)(slowest.Ticks * options.StragglerFactor)))
+                    : null;
+                if (patience is { } p) waits.Add(Task.Delay(TimeSpan.FromSeconds(Math.Clamp(p.TotalSeconds / 4, 0.05, 5)), cancellationToken));
                 var finished = await Task.WhenAny(waits).ConfigureAwait(false);
                 for (int k = delayed.Count - 1; k >= 0; k--)
                     if (delayed[k].Delay.IsCompleted)
                     {
-                        queue.Enqueue((delayed[k].Item, delayed[k].Attempt));
+                        queue.Enqueue((delayed[k].Index, delayed[k].Attempt));
                         delayed.RemoveAt(k);
                     }
-                if (finished is not Task<TResult> done || !running.Remove(done, out var entry)) continue;
-                if (done.IsCompletedSuccessfully)
+                if (patience is { } wait)
+                    foreach (var (task, c) in running.ToList())
+                        if (!c.Copied && !done[c.Index] && copies[c.Index] == 1 && clock.Elapsed - c.Started > wait && c.Attempt + 1 < options.MaxAttempts)
+                        {
+                            running[task] = c with { Copied = true };
+                            copies[c.Index]++;
+                            queue.Enqueue((c.Index, c.Attempt + 1));
+                        }
+                if (finished is not Task<TResult> completed || !running.Remove(completed, out var entry)) continue;
+                copies[entry.Index]--;
+                if (completed.IsCompletedSuccessfully)
                 {
-                    onResult(entry.Item, done.Result);
+                    var took = clock.Elapsed - entry.Started;
+                    if (took > slowest) slowest = took;
+                    if (done[entry.Index]) continue;   // a copy answered first
+                    done[entry.Index] = true;
+                    foreach (var (task, c) in running.ToList())   // the other copy is abandoned (observed in Start)
+                        if (c.Index == entry.Index)
+                        {
+                            running.Remove(task);
+                            copies[c.Index]--;
+                        }
+                    onResult(items[entry.Index], completed.Result);
                     continue;
                 }
-                var error = done.Exception?.InnerException ?? new OperationCanceledException();
+                var error = completed.Exception?.InnerException ?? new OperationCanceledException();
                 cancellationToken.ThrowIfCancellationRequested();
+                if (done[entry.Index]) continue;
                 if (!IsTransient(error)) ExceptionDispatchInfo.Capture(error).Throw();
+                if (copies[entry.Index] > 0) continue;   // another copy is still on its way
                 int next = entry.Attempt + 1;
                 if (next >= options.MaxAttempts)
-                    throw new IOException($"{describe(entry.Item)} failed {next} times on the cluster (last: {error.GetType().Name}: {error.Message.Split('\n')[0]}); check the silos (tangent serve) and run the command again: finished work is kept.", error);
+                    throw new IOException($"{describe(items[entry.Index])} failed {next} times on the cluster (last: {error.GetType().Name}: {error.Message.Split('\n')[0]}); check the silos (tangent serve) and run the command again: finished work is kept.", error);
                 var pause = options.RetryDelay * Math.Pow(2, entry.Attempt);
-                delayed.Add((Task.Delay(pause, cancellationToken), entry.Item, next));
+                copies[entry.Index]++;
+                delayed.Add((Task.Delay(pause, cancellationToken), entry.Index, next));
             }
         }
         finally
@@ -92,6 +134,9 @@ public static class ClusterDispatcher
             foreach (var t in running.Keys) Observe(t);
         }
     }
+
+    /// <summary>One call in flight: its item, attempt, when it was sent, and whether a copy of it was sent.</summary>
+    private readonly record struct Call(int Index, int Attempt, TimeSpan Started, bool Copied = false);
 
     /// <summary>True for a failure in transit, worth sending again: Orleans' own (a silo or connection gone, a message rejected), a timeout, a call cancelled by the runtime.</summary>
     public static bool IsTransient(Exception e) => e is OrleansException or TimeoutException or OperationCanceledException;

@@ -51,6 +51,44 @@ public class ClusterDispatcherTests
     }
 
     [Fact]
+    public async Task AStragglingCallGetsACopyAndEachItemIsDeliveredOnce()
+    {
+        // Item 3's first call never answers (a silo gone silently); the others answer at once. With a long call timeout,
+        // only the straggler rule can finish the run; the late answer of a copied item is dropped.
+        var never = new TaskCompletionSource<int>();
+        var slow = new TaskCompletionSource<int>();
+        var calls = new List<(int Item, int Attempt)>();
+        var delivered = new List<int>();
+        var options = Fast with { CallTimeout = TimeSpan.FromHours(1), StragglerFactor = 2, StragglerFloor = TimeSpan.FromMilliseconds(100) };
+        await ClusterDispatcher.RunAsync(Enumerable.Range(0, 6).ToList(), async (i, attempt) =>
+        {
+            lock (calls) calls.Add((i, attempt));
+            if (i == 3 && attempt == 0) return await never.Task;
+            if (i == 4 && attempt == 0) return await slow.Task;   // answers, but only after its copy did
+            await Task.Delay(5);
+            return i;
+        }, (i, _) => delivered.Add(i), 6, options, i => $"item {i}");
+        slow.SetResult(4);
+        Assert.Equal([0, 1, 2, 3, 4, 5], delivered.Order());
+        Assert.Contains((3, 1), calls);
+        Assert.Contains((4, 1), calls);
+        Assert.Equal(8, calls.Count);
+    }
+
+    [Fact]
+    public async Task WithoutStragglerCopiesEveryItemIsSentOnce()
+    {
+        int calls = 0;
+        await ClusterDispatcher.RunAsync(Enumerable.Range(0, 20).ToList(), async (i, _) =>
+        {
+            Interlocked.Increment(ref calls);
+            await Task.Delay(i % 3 == 0 ? 30 : 1);
+            return i;
+        }, (_, _) => { }, 4, Fast with { StragglerFactor = 0 }, i => $"item {i}");
+        Assert.Equal(20, calls);
+    }
+
+    [Fact]
     public async Task ItemThatKeepsFailingEndsTheRunNamingIt()
     {
         var e = await Assert.ThrowsAsync<IOException>(() => ClusterDispatcher.RunAsync(new[] { 5 },
