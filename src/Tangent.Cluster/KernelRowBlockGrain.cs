@@ -37,7 +37,7 @@ public sealed class RowBlockRequest
 [GenerateSerializer, Immutable]
 public sealed class RowBlockLoaded
 {
-    /// <summary>The silo that holds the block (<see cref="Grain.RuntimeIdentity"/>, for logs and tests).</summary>
+    /// <summary>The address of the silo that holds the block (<c>SiloAddress.ToString()</c>, for logs and tests).</summary>
     [Id(0)] public string Silo { get; init; } = "";
 
     /// <summary>The bytes of kernel it holds.</summary>
@@ -100,7 +100,7 @@ internal sealed class KernelRowBlockGrain : Grain, IKernelRowBlockGrain
             var (block, provider) = await Task.Run(() => Compute(request)).ConfigureAwait(true);
             (_block, _provider, _request) = (block, provider, request);
         }
-        return new RowBlockLoaded { Silo = RuntimeIdentity, Bytes = request.Bytes };
+        return new RowBlockLoaded { Silo = GrainContext.Address.SiloAddress?.ToString() ?? RuntimeIdentity, Bytes = request.Bytes };
     }
 
     public Task<RowBlockProduct> MultiplyAsync(int k, double[] v)
