@@ -193,8 +193,8 @@ internal sealed class SolverOptions
         var connection = ClusterHosting.ConnectAsync(address, TangentCli.Cancellation).GetAwaiter().GetResult();
         try
         {
-            var op = CliProgress.Run($"load {k.Describe()} on the cluster", _ =>
-                ClusterKernelOperator.CreateAsync(connection.Client, k, x, compute: compute).GetAwaiter().GetResult());
+            var op = CliProgress.Run($"load {k.Describe()} on the cluster", p =>
+                ClusterKernelOperator.CreateAsync(connection.Client, k, x, compute: compute with { Progress = p }).GetAwaiter().GetResult());
             ConjugateGradientResult solve;
             try
             {

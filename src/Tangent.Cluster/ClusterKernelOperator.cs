@@ -74,6 +74,12 @@ public sealed class ClusterKernelOperator : IAsyncDisposable
     /// <exception cref="NotSupportedException">A kernel that cannot be sent to the silos.</exception>
     /// <exception cref="InsufficientMemoryException">A block does not fit on its silo (or in the memory budget).</exception>
     /// <exception cref="IOException">A block failed in transit <see cref="ClusterJobOptions.MaxAttempts"/> times.</exception>
+    /// <param name="grains">A connected client.</param>
+    /// <param name="kernel">The kernel.</param>
+    /// <param name="x">The training inputs (n×d).</param>
+    /// <param name="options">In flight, timeouts, attempts.</param>
+    /// <param name="compute">Provider, tile size and memory budget of each block (also the bound of the default block size), cancellation,
+    /// and progress (blocks loaded).</param>
     public static async Task<ClusterKernelOperator> CreateAsync(IGrainFactory grains, IKernel kernel, Matrix x, ClusterJobOptions? options = null, ComputeOptions? compute = null)
     {
         ArgumentNullException.ThrowIfNull(grains);
@@ -85,7 +91,7 @@ public sealed class ClusterKernelOperator : IAsyncDisposable
         var op = new ClusterKernelOperator(grains, kernel, x, DefaultBlockRows(x.Rows, silos, silos * Math.Max(1, cores), compute?.MemoryBudget), options, compute);
         try
         {
-            await op.LoadAsync().ConfigureAwait(false);
+            await op.LoadAsync(compute?.Progress).ConfigureAwait(false);
         }
         catch
         {
@@ -154,11 +160,14 @@ public sealed class ClusterKernelOperator : IAsyncDisposable
     }
 
     /// <summary>Loads every block not loaded yet (each computes its rows of K on its silo), retrying failures in transit.</summary>
+    /// <param name="progress">Reports the blocks loaded (stage "load"), or null.</param>
     /// <exception cref="InsufficientMemoryException">A block does not fit on its silo (or in the memory budget).</exception>
     /// <exception cref="IOException">A block failed in transit <see cref="ClusterJobOptions.MaxAttempts"/> times.</exception>
-    public Task LoadAsync()
+    public Task LoadAsync(IProgress<ProgressInfo>? progress = null)
     {
         var todo = Enumerable.Range(0, Blocks.Count).Where(b => !_loaded[b]).ToList();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int done = 0;
         return ClusterDispatcher.RunAsync(todo,
             async (b, attempt) =>
             {
@@ -166,7 +175,7 @@ public sealed class ClusterKernelOperator : IAsyncDisposable
                 await LoadBlockAsync(b).ConfigureAwait(false);
                 return true;
             },
-            (_, _) => { }, InFlight(), Options, Describe, _token);
+            (_, _) => progress?.Report(new ProgressInfo(++done, todo.Count, "load", clock.Elapsed)), InFlight(), Options, Describe, _token);
     }
 
     /// <summary><paramref name="into"/> = K·<paramref name="v"/> (both n×k): V goes to every block, each block's rows come back into their place.</summary>

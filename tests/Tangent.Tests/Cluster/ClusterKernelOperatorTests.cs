@@ -17,16 +17,23 @@ public class ClusterKernelOperatorTests(ClusterFixture fixture)
 
     private static readonly IKernel Gaussian = new ClassicalKernel(KernelKind.Gaussian, 0.7);
 
-    public static TheoryData<string, int> Kernels => new() { { "ntk", 7 }, { "gaussian", 5 }, { "ntk", 64 } };
+    private static readonly IKernel ConvNtk = new NeuralKernel(Architecture.Parse("conv(size=3,w=1.5,b=0.2) relu flatten dense(w=1.5)").WithInputShape(new ImageShape(3, 3, 2)), KernelOutputs.Ntk);
 
-    private static IKernel Named(string name) => name == "ntk" ? DenseNtk : Gaussian;
+    public static TheoryData<string, int> Kernels => new() { { "ntk", 7 }, { "gaussian", 5 }, { "ntk", 64 }, { "conv", 9 } };
+
+    private static (IKernel Kernel, int Features) Named(string name) => name switch
+    {
+        "ntk" => (DenseNtk, 5),
+        "conv" => (ConvNtk, 18),
+        _ => (Gaussian, 5),
+    };
 
     [Theory]
     [MemberData(nameof(Kernels))]
     public async Task ProductIsTheBlockwiseProductOfOneProcessBitForBitAndKTimesVToRoundOff(string name, int blockRows)
     {
-        var kernel = Named(name);
-        var x = Inputs(41, 5, 1);
+        var (kernel, d) = Named(name);
+        var x = Inputs(41, d, 1);
         var v = Inputs(41, 3, 2);
         await using var op = new ClusterKernelOperator(fixture.Cluster.Client, kernel, x, blockRows);
         await op.LoadAsync();
@@ -49,6 +56,8 @@ public class ClusterKernelOperatorTests(ClusterFixture fixture)
         Assert.Equal(Blockwise(kernel, x, v, op), got.Data);
         Assert.Equal(op.Blocks.Count, op.Loads);
         Assert.Equal(3, op.Products);
+        var diagonal = kernel.Compute(x, null, ComputeOptions.Default).Diagonal();
+        Assert.Equal(diagonal.Sum(), op.Trace(), 1e-12 * diagonal.Sum());
     }
 
     /// <summary>What the silos compute, in one process: each block's rows K(X_b, X)·V, in block order.</summary>
@@ -60,8 +69,11 @@ public class ClusterKernelOperatorTests(ClusterFixture fixture)
     {
         var x = Inputs(60, 3, 4);
         await using var op = new ClusterKernelOperator(fixture.Cluster.Client, Gaussian, x, 5);
-        await op.LoadAsync();
+        var reports = new List<ProgressInfo>();
+        await op.LoadAsync(new ClusterKernelJobTests.SyncProgress(reports.Add));
         Assert.Equal(12, op.Blocks.Count);
+        Assert.Equal(Enumerable.Range(1, 12).Select(i => (long)i), reports.Select(p => p.Done));
+        Assert.All(reports, p => Assert.Equal(12, p.Total));
         Assert.All(op.Silos, s => Assert.False(string.IsNullOrEmpty(s)));
         Assert.True(op.Silos.Distinct().Count() >= 2, $"12 blocks all landed on {op.Silos[0]}");
     }
@@ -104,7 +116,7 @@ public class ClusterKernelOperatorTests(ClusterFixture fixture)
     {
         var x = Inputs(30, 3, 9);
         await using var op = new ClusterKernelOperator(fixture.Cluster.Client, Gaussian, x, 30, compute: new ComputeOptions { MemoryBudget = 1000 });
-        var e = await Assert.ThrowsAsync<InsufficientMemoryException>(op.LoadAsync);
+        var e = await Assert.ThrowsAsync<InsufficientMemoryException>(() => op.LoadAsync());
         Assert.Contains("Row block 0 of the kernel (30×30) needs 7.03 KiB", e.Message);
         Assert.Contains("smaller block size", e.Message);
     }
