@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Tangent.Cluster;
 using Tangent.Dynamics;
 using Tangent.Engine;
 using Tangent.Kernels;
@@ -10,7 +11,9 @@ namespace Tangent.Cli;
 /// <summary>
 /// <c>--solver auto|cholesky|cg|nystrom[:M]|eigenpro</c> with <c>--tolerance</c>, <c>--max-iterations</c> and
 /// <c>--centres</c> (docs/SOLVERS.md): how <c>tangent regress</c> solves kernel ridge regression; <c>--kernel-store K.zarr</c>
-/// (with <c>--chunk</c>) keeps the training kernel in a kernel store on disk instead of memory (docs/SOLVERS.md, "Kernel stores").
+/// (with <c>--chunk</c>) keeps the training kernel in a kernel store on disk instead of memory (docs/SOLVERS.md, "Kernel stores");
+/// <c>--cluster local|redis://HOST:PORT</c> (with cg or eigenpro) keeps it in row blocks on a Tangent cluster (docs/CLUSTER.md,
+/// "Distributed conjugate gradient").
 /// </summary>
 internal sealed class SolverOptions
 {
@@ -37,7 +40,18 @@ internal sealed class SolverOptions
 
     public Option<int?> Chunk { get; } = CliOptions.OptionalInt("--chunk", $"With --kernel-store, when the store is created: the chunk edge (default {Data.KernelStore.DefaultChunkSize}, smaller under --memory-budget).", 1, 65536);
 
-    public IEnumerable<Option> All => [Solver, Tolerance, MaxIterations, Centres, KernelStore, Chunk];
+    /// <summary>--cluster, the option `tangent kernel` has (<see cref="ClusterOptions"/>), with its help for regress.</summary>
+    public ClusterOptions Cluster { get; } = CreateCluster();
+
+    public IEnumerable<Option> All => [Solver, Tolerance, MaxIterations, Centres, KernelStore, Chunk, Cluster.Cluster];
+
+    private static ClusterOptions CreateCluster()
+    {
+        var c = new ClusterOptions();
+        c.Cluster.Description = "With --solver cg or eigenpro: keep K(train, train) in row blocks on a Tangent cluster, local (silos started on this machine with " +
+            "tangent serve --cluster local) or redis://HOST:PORT, and run the solver's kernel products there; the kernel is never gathered in one place (docs/CLUSTER.md).";
+        return c;
+    }
 
     /// <summary>The solver named on the command line (before auto is resolved) and the centres of nystrom:M.</summary>
     internal static (string Name, int? Centres) Parse(string text)
@@ -64,6 +78,16 @@ internal sealed class SolverOptions
             return ("cholesky", null);
         }
         var (name, centres) = Parse(r.GetValue(Solver)!);
+        if (r.GetValue(Cluster.Cluster) is { } cluster)
+        {
+            ClusterOptions.ParseAddress(cluster);
+            if (name is not ("cg" or "eigenpro"))
+                throw new CliError($"--cluster runs the kernel products of --solver cg or eigenpro on the cluster; --solver {name} " +
+                    (name == "auto" ? "does not say which." : name == "cholesky" ? "needs the whole kernel on one machine." : "computes only the kernel against its centres, on one machine."),
+                    "give --solver cg (or eigenpro), or drop --cluster.");
+            if (Given(KernelStore))
+                throw new CliError("--cluster keeps the kernel in the silos' memory; --kernel-store keeps it in a store on this machine: give one of them.", "drop --kernel-store, or drop --cluster.");
+        }
         if (r.GetValue(KernelStore) is { } store)
         {
             TrainKernelStore.RequirePath(store);
@@ -112,6 +136,7 @@ internal sealed class SolverOptions
         double tol = r.GetValue(Tolerance);
         int maxIt = r.GetValue(MaxIterations);
         if (store is not null) return FitPredictFromStore(store, r.GetValue(Chunk), name, chosen, k, ridge, x, y, xs, compute, tol, maxIt);
+        if (r.GetValue(Cluster.Cluster) is { } cluster) return FitPredictOnCluster(ClusterOptions.ParseAddress(cluster), name, k, ridge, x, y, xs, compute, tol, maxIt);
         switch (name)
         {
             case "cholesky":
@@ -154,5 +179,44 @@ internal sealed class SolverOptions
         var pred = CliProgress.Run("predict", p => IterativeKernelRegression.PredictInBlocks(k, x, model.Coefficients, xs, compute with { Progress = p }));
         string storeLine = TrainKernelStore.Describe(path, store, before, written, op);
         return (pred, $"{storeLine}\nsolver: {chosen}, {solve.Summary}", model.Ridge);
+    }
+
+    /// <summary>
+    /// The --cluster path of <see cref="FitPredict"/> (docs/CLUSTER.md, "Distributed conjugate gradient"): connects (an unreachable
+    /// cluster is refused with how to start one), loads K(train, train) in row blocks on the silos, solves with the products run
+    /// there, and predicts here in blocks of test rows; a relative ridge takes the trace from the kernel's diagonal, computed here.
+    /// </summary>
+    private static (Matrix Prediction, string Description, double Ridge) FitPredictOnCluster(ClusterAddress address, string name, IKernel k,
+        Ridge ridge, Matrix x, Matrix y, Matrix xs, ComputeOptions compute, double tol, int maxIt)
+    {
+        ClusterKernelSpec.From(k);   // a kernel that cannot travel is refused before connecting
+        var connection = ClusterHosting.ConnectAsync(address, TangentCli.Cancellation).GetAwaiter().GetResult();
+        try
+        {
+            var op = CliProgress.Run($"load {k.Describe()} on the cluster", p =>
+                ClusterKernelOperator.CreateAsync(connection.Client, k, x, compute: compute with { Progress = p }).GetAwaiter().GetResult());
+            ConjugateGradientResult solve;
+            try
+            {
+                double lambda = ridge.RelativeToMeanDiagonal && ridge.Value != 0 ? ridge.Value * op.Trace() / x.Rows : ridge.Value;   // as Ridge.ValueFor, from kernel.Diagonal
+                var method = name == "eigenpro" ? IterativeMethod.EigenPro : IterativeMethod.ConjugateGradient;
+                solve = CliProgress.Run($"fit {k.Describe()} ({name}, on the cluster)", p =>
+                    new IterativeKernelRegression(k) { Ridge = ridge, Tolerance = tol, MaxIterations = maxIt, Method = method }
+                        .FitOperator(op.Multiply, y, lambda, compute with { Progress = p }));
+                var pred = CliProgress.Run("predict", p => IterativeKernelRegression.PredictInBlocks(k, x, solve.Solution, xs, compute with { Progress = p }));
+                int silos = op.Silos.Distinct().Count();
+                string clusterLine = $"cluster: {address}, {op.Blocks.Count} row blocks of up to {op.BlockRows} rows on {silos} silo{(silos == 1 ? "" : "s")}, " +
+                    $"{op.Products} products, {op.Reloads} blocks reloaded";
+                return (pred, $"{clusterLine}\nsolver: {name}, {solve.Summary}", lambda);
+            }
+            finally
+            {
+                op.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }
+        finally
+        {
+            connection.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
     }
 }
