@@ -1,7 +1,10 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Orleans.Clustering.Redis;
 using Orleans.Configuration;
+using Orleans.Connections.Security;
+using StackExchange.Redis;
 
 namespace Tangent.Cluster;
 
@@ -36,20 +39,28 @@ public static class ClusterHosting
     /// <summary>The largest message body: a 8192×8192 float64 chunk is 512 MiB.</summary>
     public const int MaxMessageBodySize = 1 << 30;
 
-    /// <summary>Configures <paramref name="silo"/> as a Tangent silo of <paramref name="address"/> at <paramref name="endpoints"/>.</summary>
-    public static void ConfigureSilo(ISiloBuilder silo, ClusterAddress address, SiloEndpoints endpoints)
+    /// <summary>
+    /// Configures <paramref name="silo"/> as a Tangent silo of <paramref name="address"/> at <paramref name="endpoints"/>, with the
+    /// address's <see cref="ClusterAddress.Security"/>: mutual TLS pinned to the cluster's certificate on its silo and gateway
+    /// ports and its connections to other silos, and the Redis password.
+    /// </summary>
+    public static void ConfigureSilo(ISiloBuilder silo, ClusterAddress address, SiloEndpoints endpoints) =>
+        ConfigureSilo(silo, address, endpoints, ClusterAddress.LocalPrimarySiloPort);
+
+    /// <summary><see cref="ConfigureSilo(ISiloBuilder, ClusterAddress, SiloEndpoints)"/> with the silo port of a local cluster's first silo (tests run local clusters on free ports).</summary>
+    internal static void ConfigureSilo(ISiloBuilder silo, ClusterAddress address, SiloEndpoints endpoints, int localPrimarySiloPort)
     {
         ArgumentNullException.ThrowIfNull(silo);
         ArgumentNullException.ThrowIfNull(address);
         ArgumentNullException.ThrowIfNull(endpoints);
         if (address.IsLocal)
         {
-            var primary = new IPEndPoint(IPAddress.Loopback, ClusterAddress.LocalPrimarySiloPort);
-            silo.UseLocalhostClustering(endpoints.SiloPort, endpoints.GatewayPort, endpoints.SiloPort == ClusterAddress.LocalPrimarySiloPort ? null : primary, ClusterId, ClusterId);
+            var primary = new IPEndPoint(IPAddress.Loopback, localPrimarySiloPort);
+            silo.UseLocalhostClustering(endpoints.SiloPort, endpoints.GatewayPort, endpoints.SiloPort == localPrimarySiloPort ? null : primary, ClusterId, ClusterId);
         }
         else
         {
-            silo.UseRedisClustering(address.RedisConfiguration);
+            silo.UseRedisClustering(o => ConfigureRedis(o, address));
             silo.Configure<ClusterOptions>(o => { o.ClusterId = ClusterId; o.ServiceId = ClusterId; });
         }
         silo.Configure<EndpointOptions>(o =>
@@ -61,9 +72,13 @@ public static class ClusterHosting
             o.GatewayListeningEndpoint = new IPEndPoint(endpoints.Bind, endpoints.GatewayPort);
         });
         silo.Configure<SiloMessagingOptions>(o => { o.ResponseTimeout = ResponseTimeout; o.MaxMessageBodySize = MaxMessageBodySize; });
+        if (address.Security.Certificate is { } certificate) silo.UseTls(certificate, o => ConfigureTls(o, address.Security));
     }
 
-    /// <summary>Configures <paramref name="client"/> as a client of <paramref name="address"/> (for a local cluster, through the gateway at <paramref name="localGatewayPort"/>).</summary>
+    /// <summary>
+    /// Configures <paramref name="client"/> as a client of <paramref name="address"/> (for a local cluster, through the gateway at
+    /// <paramref name="localGatewayPort"/>), with the address's <see cref="ClusterAddress.Security"/> (mutual TLS, Redis password).
+    /// </summary>
     public static void ConfigureClient(IClientBuilder client, ClusterAddress address, int localGatewayPort = ClusterAddress.DefaultGatewayPort)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -71,15 +86,42 @@ public static class ClusterHosting
         if (address.IsLocal) client.UseLocalhostClustering(localGatewayPort, ClusterId, ClusterId);
         else
         {
-            client.UseRedisClustering(address.RedisConfiguration);
+            client.UseRedisClustering(o => ConfigureRedis(o, address));
             client.Configure<ClusterOptions>(o => { o.ClusterId = ClusterId; o.ServiceId = ClusterId; });
         }
         client.Configure<ClientMessagingOptions>(o => { o.ResponseTimeout = ResponseTimeout; o.MaxMessageBodySize = MaxMessageBodySize; });
+        if (address.Security.Certificate is { } certificate) client.UseTls(certificate, o => ConfigureTls(o, address.Security));
+    }
+
+    /// <summary>The Redis connection of the membership table: the address's endpoint and, if given, its password (set as an option, so any character is safe).</summary>
+    private static void ConfigureRedis(RedisClusteringOptions options, ClusterAddress address)
+    {
+        var redis = ConfigurationOptions.Parse(address.RedisConfiguration);
+        if (address.Security.RedisPassword is { } password) redis.Password = password;
+        options.ConfigurationOptions = redis;
+    }
+
+    /// <summary>
+    /// Mutual TLS pinned to the cluster's certificate: both ends of every connection must present a certificate, and a peer is
+    /// accepted only if its certificate has the cluster certificate's SHA-256 thumbprint. The chain and host name are not checked
+    /// (a self-signed certificate has no chain, and silos are addressed by IP): the pin replaces both (docs/CLUSTER.md).
+    /// </summary>
+    private static void ConfigureTls(TlsOptions options, ClusterSecurity security)
+    {
+        options.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
+        options.ClientCertificateMode = RemoteCertificateMode.RequireCertificate;
+        options.RemoteCertificateValidation = (certificate, _, _) => security.IsClusterCertificate(certificate);
+        string host = security.Certificate!.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, forIssuer: false);
+        options.OnAuthenticateAsClient = (_, ssl) => ssl.TargetHost = host;
     }
 
     /// <summary>A host running one silo (not started).</summary>
     public static IHost CreateSilo(ClusterAddress address, SiloEndpoints endpoints) =>
-        new HostBuilder().UseOrleans(s => ConfigureSilo(s, address, endpoints)).Build();
+        CreateSilo(address, endpoints, ClusterAddress.LocalPrimarySiloPort);
+
+    /// <summary>A host running one silo (not started), for a local cluster whose first silo has the silo port <paramref name="localPrimarySiloPort"/>.</summary>
+    internal static IHost CreateSilo(ClusterAddress address, SiloEndpoints endpoints, int localPrimarySiloPort) =>
+        new HostBuilder().UseOrleans(s => ConfigureSilo(s, address, endpoints, localPrimarySiloPort)).Build();
 
     /// <summary>How long a client tries to reach a cluster before it gives up.</summary>
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(30);
@@ -90,7 +132,10 @@ public static class ClusterHosting
     {
         ArgumentNullException.ThrowIfNull(address);
         string where = address.IsLocal ? $"local (gateway 127.0.0.1:{localGatewayPort})" : address.ToString();
-        string fix = $"Start a silo first (tangent serve --cluster {address}), or check the address and that the silos' gateway ports are open.";
+        string fix = $"Start a silo first (tangent serve --cluster {address}), or check the address and that the silos' gateway ports are open"
+            + (address.Security.UsesTls
+                ? ", and that the silos use the same certificate (--tls-cert): a silo refuses a client with another one."
+                : "; if the silos use TLS, give their certificate (--tls-cert): a TLS silo refuses a client without it.");
         if (address.IsLocal && !await AcceptsAsync(new IPEndPoint(IPAddress.Loopback, localGatewayPort), cancellationToken).ConfigureAwait(false))
             throw new ClusterUnreachableException($"Cannot reach the cluster {where}: nothing listens there. {fix}");
         var host = new HostBuilder().UseOrleansClient(c => ConfigureClient(c, address, localGatewayPort)).Build();
