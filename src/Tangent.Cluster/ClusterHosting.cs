@@ -1,4 +1,7 @@
 using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Clustering.Redis;
@@ -128,7 +131,11 @@ public static class ClusterHosting
 
     /// <summary>Connects a client to the cluster at <paramref name="address"/>.</summary>
     /// <exception cref="ClusterUnreachableException">No silo answered within <see cref="ConnectTimeout"/> (or Redis is down), with how to start one.</exception>
-    public static async Task<ClusterConnection> ConnectAsync(ClusterAddress address, CancellationToken cancellationToken = default, int localGatewayPort = ClusterAddress.DefaultGatewayPort)
+    public static Task<ClusterConnection> ConnectAsync(ClusterAddress address, CancellationToken cancellationToken = default, int localGatewayPort = ClusterAddress.DefaultGatewayPort) =>
+        ConnectAsync(address, cancellationToken, localGatewayPort, ConnectTimeout);
+
+    /// <summary><see cref="ConnectAsync(ClusterAddress, CancellationToken, int)"/> giving up after <paramref name="connectTimeout"/> (tests).</summary>
+    internal static async Task<ClusterConnection> ConnectAsync(ClusterAddress address, CancellationToken cancellationToken, int localGatewayPort, TimeSpan connectTimeout)
     {
         ArgumentNullException.ThrowIfNull(address);
         string where = address.IsLocal ? $"local (gateway 127.0.0.1:{localGatewayPort})" : address.ToString();
@@ -138,9 +145,12 @@ public static class ClusterHosting
                 : "; if the silos use TLS, give their certificate (--tls-cert): a TLS silo refuses a client without it.");
         if (address.IsLocal && !await AcceptsAsync(new IPEndPoint(IPAddress.Loopback, localGatewayPort), cancellationToken).ConfigureAwait(false))
             throw new ClusterUnreachableException($"Cannot reach the cluster {where}: nothing listens there. {fix}");
+        if (address.IsLocal && address.Security.UsesTls
+            && await TlsMismatchAsync(new IPEndPoint(IPAddress.Loopback, localGatewayPort), address.Security, cancellationToken).ConfigureAwait(false) is { } mismatch)
+            throw new ClusterUnreachableException($"Cannot reach the cluster {where}: {mismatch}");
         var host = new HostBuilder().UseOrleansClient(c => ConfigureClient(c, address, localGatewayPort)).Build();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ConnectTimeout);
+        timeout.CancelAfter(connectTimeout);
         try
         {
             await host.StartAsync(timeout.Token).ConfigureAwait(false);
@@ -148,7 +158,7 @@ public static class ClusterHosting
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             host.Dispose();
-            string why = e is OperationCanceledException ? $"no silo answered within {ConnectTimeout.TotalSeconds:F0} s." : e.Message.Split('\n')[0].Trim();
+            string why = e is OperationCanceledException ? $"no silo answered within {connectTimeout.TotalSeconds:F0} s." : e.Message.Split('\n')[0].Trim();
             throw new ClusterUnreachableException($"Cannot reach the cluster {where}: {why} {fix}", e);
         }
         catch
@@ -157,6 +167,46 @@ public static class ClusterHosting
             throw;
         }
         return new ClusterConnection(host);
+    }
+
+    /// <summary>
+    /// Before a TLS client of a local cluster starts (Orleans would retry a refused gateway until <see cref="ConnectTimeout"/>), one
+    /// TLS handshake with the gateway at <paramref name="endpoint"/>: null when the silo presents the cluster's certificate, else why
+    /// not (no TLS, another certificate) with the fix. The probe ends after the silo's certificate, before any Orleans message.
+    /// </summary>
+    private static async Task<string?> TlsMismatchAsync(IPEndPoint endpoint, ClusterSecurity security, CancellationToken cancellationToken)
+    {
+        X509Certificate2? presented = null;
+        using var socket = new System.Net.Sockets.Socket(endpoint.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+            await using var ssl = new SslStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = security.Certificate!.GetNameInfo(X509NameType.SimpleName, forIssuer: false),
+                ClientCertificates = new X509CertificateCollection { security.Certificate },
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    presented = certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+                    return false;   // the probe ends here either way
+                },
+            }, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or AuthenticationException or System.Net.Sockets.SocketException
+            || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+        }
+        using (presented)
+        {
+            if (presented is null)
+                return $"the silo at {endpoint} does not answer a TLS handshake: it runs without TLS. Start the silos with the same --tls-cert, or drop --tls-cert here.";
+            if (!security.IsClusterCertificate(presented))
+                return $"the silo at {endpoint} presents another certificate ({presented.Subject}, SHA-256 {Convert.ToHexString(presented.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256))[..16]}…) than this client's (SHA-256 {security.Thumbprint![..16]}…), so each refuses the other. Give every silo and client the same --tls-cert file.";
+            return null;
+        }
     }
 
     /// <summary>Whether something accepts a TCP connection at <paramref name="endpoint"/> within 2 s.</summary>
