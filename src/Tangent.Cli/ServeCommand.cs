@@ -50,7 +50,10 @@ internal static class ServeCommand
                 throw new IOException($"Cannot start a silo of the cluster {address} on {ip}:{endpoints.SiloPort} (gateway {endpoints.GatewayPort}): {e.Message.Split('\n')[0].Trim()} " +
                     (address.IsLocal && endpoints.SiloPort != ClusterAddress.LocalPrimarySiloPort
                         ? $"Start the first silo of a local cluster without --port (it takes {ClusterAddress.LocalPrimarySiloPort}), and give each silo free ports."
-                        : "Give free ports (--port, --gateway-port)" + (address.IsLocal ? "." : $" and check that Redis answers at {address.RedisConfiguration}" + (address.Security.RedisPassword is null ? $" (if it requires a password, give it with {ClusterSecurityOptions.RedisPasswordVariable} or --redis-password-file)." : " and accepts the password given."))), e);
+                        : "Give free ports (--port, --gateway-port)" + (address.IsLocal ? "." : $" and check that Redis answers at {address.RedisConfiguration}" + (address.Security.RedisPassword is null ? $" (if it requires a password, give it with {ClusterSecurityOptions.RedisPasswordVariable} or --redis-password-file)." : " and accepts the password given.")))
+                    + (address.Security.UsesTls
+                        ? " A silo whose certificate differs from the running silos' is not admitted: give every silo the same --tls-cert."
+                        : " If the running silos use TLS, give their certificate (--tls-cert): they do not admit a silo without it."), e);
             }
             output.WriteLine($"silo of the cluster {address} listening on {ip}:{endpoints.SiloPort}, gateway {ip}:{endpoints.GatewayPort}; {address.Security}; stop it with Ctrl-C.");
             output.Flush();
