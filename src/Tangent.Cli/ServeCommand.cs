@@ -21,10 +21,12 @@ internal static class ServeCommand
         var port = CliOptions.OptionalInt("--port", $"The silo-to-silo port (default {ClusterAddress.DefaultSiloPort}; give each silo on one machine its own).", 1, 65535);
         var gateway = CliOptions.OptionalInt("--gateway-port", $"The port clients connect to (default {ClusterAddress.DefaultGatewayPort}; give each silo on one machine its own).", 1, 65535);
         var bind = new Option<string?>("--bind") { Description = "With redis://: the IP address this silo listens on and advertises to the others (default 127.0.0.1, this machine only). A local cluster listens on 127.0.0.1 only." };
+        var security = new ClusterSecurityOptions();
         foreach (var o in new Option[] { cluster, port, gateway, bind }) cmd.Options.Add(o);
+        security.AddTo(cmd);
         cmd.SetAction(r =>
         {
-            var address = ClusterOptions.ParseAddress(r.GetValue(cluster)!);
+            var address = security.Apply(r, ClusterOptions.ParseAddress(r.GetValue(cluster)!));
             var ip = IPAddress.Loopback;
             if (r.GetValue(bind) is { } b)
             {
@@ -48,9 +50,12 @@ internal static class ServeCommand
                 throw new IOException($"Cannot start a silo of the cluster {address} on {ip}:{endpoints.SiloPort} (gateway {endpoints.GatewayPort}): {e.Message.Split('\n')[0].Trim()} " +
                     (address.IsLocal && endpoints.SiloPort != ClusterAddress.LocalPrimarySiloPort
                         ? $"Start the first silo of a local cluster without --port (it takes {ClusterAddress.LocalPrimarySiloPort}), and give each silo free ports."
-                        : "Give free ports (--port, --gateway-port)" + (address.IsLocal ? "." : $" and check that Redis answers at {address.RedisConfiguration}.")), e);
+                        : "Give free ports (--port, --gateway-port)" + (address.IsLocal ? "." : $" and check that Redis answers at {address.RedisConfiguration}" + (address.Security.RedisPassword is null ? $" (if it requires a password, give it with {ClusterSecurityOptions.RedisPasswordVariable} or --redis-password-file)." : " and accepts the password given.")))
+                    + (address.Security.UsesTls
+                        ? " A silo whose certificate differs from the running silos' is not admitted: give every silo the same --tls-cert."
+                        : " If the running silos use TLS, give their certificate (--tls-cert): they do not admit a silo without it."), e);
             }
-            output.WriteLine($"silo of the cluster {address} listening on {ip}:{endpoints.SiloPort}, gateway {ip}:{endpoints.GatewayPort}; stop it with Ctrl-C.");
+            output.WriteLine($"silo of the cluster {address} listening on {ip}:{endpoints.SiloPort}, gateway {ip}:{endpoints.GatewayPort}; {address.Security}; stop it with Ctrl-C.");
             output.Flush();
             token.WaitHandle.WaitOne();
             using (var stop = new CancellationTokenSource(StopTimeout))

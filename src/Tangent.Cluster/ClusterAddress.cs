@@ -5,7 +5,8 @@ namespace Tangent.Cluster;
 /// <summary>
 /// Where a cluster's membership lives (docs/CLUSTER.md): <c>local</c>, a development cluster on this machine (silos on loopback, the
 /// first one on <see cref="LocalPrimarySiloPort"/> keeps the membership), or <c>redis://HOST:PORT</c>, a Redis server that holds the
-/// membership table of silos on any number of machines.
+/// membership table of silos on any number of machines. The address carries the cluster's <see cref="Security"/> (TLS certificate,
+/// Redis password; see <see cref="With"/>), so whatever takes an address connects securely; <see cref="ToString"/> shows neither.
 /// </summary>
 public sealed record ClusterAddress
 {
@@ -48,7 +49,20 @@ public sealed record ClusterAddress
     /// <summary>The Redis port (0 for a local cluster).</summary>
     public int RedisPort { get; }
 
-    /// <summary>The StackExchange.Redis configuration string, <c>HOST:PORT</c>.</summary>
+    /// <summary>The security settings: <see cref="ClusterSecurity.None"/> unless given with <see cref="With"/>.</summary>
+    public ClusterSecurity Security { get; private init; } = ClusterSecurity.None;
+
+    /// <summary>This address with the security settings <paramref name="security"/> (the cluster's certificate, the Redis password).</summary>
+    /// <exception cref="ArgumentException">A Redis password for a local cluster, which has no Redis server.</exception>
+    public ClusterAddress With(ClusterSecurity security)
+    {
+        ArgumentNullException.ThrowIfNull(security);
+        if (IsLocal && security.RedisPassword is not null)
+            throw new ArgumentException("A Redis password was given for the local cluster, which has no Redis server; drop the password, or give the cluster as redis://HOST:PORT.", nameof(security));
+        return this with { Security = security };
+    }
+
+    /// <summary>The StackExchange.Redis endpoint, <c>HOST:PORT</c>, without the password (<see cref="ClusterHosting"/> adds it from <see cref="Security"/>); safe to print.</summary>
     public string RedisConfiguration => IsLocal ? throw new InvalidOperationException("A local cluster has no Redis server.") : $"{HostText}:{RedisPort.ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>The host as written in an address (an IPv6 address in brackets).</summary>

@@ -43,6 +43,39 @@ public class ClusterAddressTests
         Assert.Contains($"'{text}'", e.Message);
     }
 
+    [Fact]
+    public void SecurityTravelsWithTheAddressAndNeverShowsThePassword()
+    {
+        var plain = ClusterAddress.Parse("redis://10.0.0.5:6380");
+        Assert.Same(ClusterSecurity.None, plain.Security);
+        var secured = plain.With(new ClusterSecurity(redisPassword: "hunter2-pw"));
+        Assert.Equal("hunter2-pw", secured.Security.RedisPassword);
+        Assert.Same(ClusterSecurity.None, plain.Security);
+        Assert.Equal("redis://10.0.0.5:6380", secured.ToString());
+        Assert.Equal("10.0.0.5:6380", secured.RedisConfiguration);
+        Assert.Equal("TLS off (plain TCP, no authentication), Redis password set", secured.Security.ToString());
+        Assert.DoesNotContain("hunter2", $"{secured} {secured.Security}");
+        Assert.NotEqual(plain, secured);
+        Assert.Equal(plain, plain.With(ClusterSecurity.None));
+    }
+
+    [Fact]
+    public void RedisPasswordForALocalClusterIsRefusedWithoutShowingIt()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ClusterAddress.Local.With(new ClusterSecurity(redisPassword: "hunter2-pw")));
+        Assert.Contains("local cluster, which has no Redis server", e.Message);
+        Assert.DoesNotContain("hunter2", e.Message);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("two\nlines")]
+    public void EmptyOrMultiLineRedisPasswordIsRefused(string password)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new ClusterSecurity(redisPassword: password));
+        Assert.Contains("on one line", e.Message);
+    }
+
     [Theory]
     [InlineData("dense(w=1.5,b=0.1) relu dense(w=1.5)", false, true)]
     [InlineData("dense(w=1.3) erf dense(w=0.7)", false, false)]
