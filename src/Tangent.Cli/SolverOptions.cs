@@ -43,7 +43,7 @@ internal sealed class SolverOptions
     /// <summary>--cluster, the option `tangent kernel` has (<see cref="ClusterOptions"/>), with its help for regress.</summary>
     public ClusterOptions Cluster { get; } = CreateCluster();
 
-    public IEnumerable<Option> All => [Solver, Tolerance, MaxIterations, Centres, KernelStore, Chunk, Cluster.Cluster];
+    public IEnumerable<Option> All => [Solver, Tolerance, MaxIterations, Centres, KernelStore, Chunk, Cluster.Cluster, Cluster.Security.TlsCert, Cluster.Security.RedisPasswordFile];
 
     private static ClusterOptions CreateCluster()
     {
@@ -80,7 +80,7 @@ internal sealed class SolverOptions
         var (name, centres) = Parse(r.GetValue(Solver)!);
         if (r.GetValue(Cluster.Cluster) is { } cluster)
         {
-            ClusterOptions.ParseAddress(cluster);
+            Cluster.Security.Apply(r, ClusterOptions.ParseAddress(cluster)).Security?.Certificate?.Dispose();
             if (name is not ("cg" or "eigenpro"))
                 throw new CliError($"--cluster runs the kernel products of --solver cg or eigenpro on the cluster; --solver {name} " +
                     (name == "auto" ? "does not say which." : name == "cholesky" ? "needs the whole kernel on one machine." : "computes only the kernel against its centres, on one machine."),
@@ -88,6 +88,7 @@ internal sealed class SolverOptions
             if (Given(KernelStore))
                 throw new CliError("--cluster keeps the kernel in the silos' memory; --kernel-store keeps it in a store on this machine: give one of them.", "drop --kernel-store, or drop --cluster.");
         }
+        else Cluster.Security.RefuseWithoutCluster(r);
         if (r.GetValue(KernelStore) is { } store)
         {
             TrainKernelStore.RequirePath(store);
@@ -136,7 +137,7 @@ internal sealed class SolverOptions
         double tol = r.GetValue(Tolerance);
         int maxIt = r.GetValue(MaxIterations);
         if (store is not null) return FitPredictFromStore(store, r.GetValue(Chunk), name, chosen, k, ridge, x, y, xs, compute, tol, maxIt);
-        if (r.GetValue(Cluster.Cluster) is { } cluster) return FitPredictOnCluster(ClusterOptions.ParseAddress(cluster), name, k, ridge, x, y, xs, compute, tol, maxIt);
+        if (r.GetValue(Cluster.Cluster) is { } cluster) return FitPredictOnCluster(Cluster.Security.Apply(r, ClusterOptions.ParseAddress(cluster)), name, k, ridge, x, y, xs, compute, tol, maxIt);
         switch (name)
         {
             case "cholesky":
