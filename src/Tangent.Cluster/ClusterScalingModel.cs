@@ -29,7 +29,7 @@ public sealed record ClusterThroughput(int Machines, double ChunksPerSecond, Clu
 /// <summary>
 /// A model of a kernel store's throughput on a cluster against the number of machines (docs/CLUSTER.md, "The scaling model"), built
 /// from costs measured on one machine and assumptions named as parameters. The coordinator keeps about one chunk in flight per core
-/// (<see cref="ClusterKernelJob"/>), so a core is busy t_c + latency per chunk, and every chunk passes through the coordinator once.
+/// (<c>ClusterKernelJob</c>; this file is also compiled into benchmarks/Tangent.Benchmarks, so it names no other type of Tangent.Cluster), so a core is busy t_c + latency per chunk, and every chunk passes through the coordinator once.
 /// The steady-state rate on M machines is
 /// <c>min(M · cores / (t_c + L), 1 / t_w, network / (8c² + 16cd), disk / (w · 8c²))</c> chunks per second, where w is 2 for a
 /// symmetric store (each chunk off the diagonal is written with its mirror) and 1 otherwise. The model is a bound, not a
@@ -53,18 +53,18 @@ public sealed class ClusterScalingModel
     public ClusterScalingModel(double chunkCoreSeconds, double coordinatorSecondsPerChunk, int chunkEdge, int features, int coresPerMachine,
         double networkBytesPerSecond, double diskBytesPerSecond, double callLatencySeconds = 0, bool symmetric = true)
     {
-        Positive(chunkCoreSeconds, nameof(chunkCoreSeconds), "t_c, the seconds one core takes for one chunk", finite: true);
-        Positive(coordinatorSecondsPerChunk, nameof(coordinatorSecondsPerChunk), "t_w, the coordinator's seconds per chunk", finite: true);
-        Positive(networkBytesPerSecond, nameof(networkBytesPerSecond), "the network bandwidth in bytes per second (PositiveInfinity for no limit)", finite: false);
-        Positive(diskBytesPerSecond, nameof(diskBytesPerSecond), "the disk write bandwidth in bytes per second (PositiveInfinity for no limit)", finite: false);
+        Positive(chunkCoreSeconds, nameof(chunkCoreSeconds), "The core-seconds per chunk t_c", finite: true);
+        Positive(coordinatorSecondsPerChunk, nameof(coordinatorSecondsPerChunk), "The coordinator's seconds per chunk t_w", finite: true);
+        Positive(networkBytesPerSecond, nameof(networkBytesPerSecond), "The network bandwidth (bytes per second; PositiveInfinity for no limit)", finite: false);
+        Positive(diskBytesPerSecond, nameof(diskBytesPerSecond), "The disk write bandwidth (bytes per second; PositiveInfinity for no limit)", finite: false);
         if (!(callLatencySeconds >= 0) || double.IsInfinity(callLatencySeconds))
-            throw new ArgumentOutOfRangeException(nameof(callLatencySeconds), callLatencySeconds, $"The call latency {callLatencySeconds} s is not a finite number ≥ 0; give the measured round trip of one call in seconds (0 to leave it out).");
+            throw new ArgumentOutOfRangeException(nameof(callLatencySeconds), $"The call latency {callLatencySeconds} s is not a finite number ≥ 0; give the measured round trip of one call in seconds (0 to leave it out).");
         if (chunkEdge < 1)
-            throw new ArgumentOutOfRangeException(nameof(chunkEdge), chunkEdge, $"The chunk edge {chunkEdge} is not positive; give the store's chunk edge c (default 1024).");
+            throw new ArgumentOutOfRangeException(nameof(chunkEdge), $"The chunk edge {chunkEdge} is not positive; give the store's chunk edge c (default 1024).");
         if (features < 1)
-            throw new ArgumentOutOfRangeException(nameof(features), features, $"The input dimension {features} is not positive; give d, the columns of X.");
+            throw new ArgumentOutOfRangeException(nameof(features), $"The input dimension {features} is not positive; give d, the columns of X.");
         if (coresPerMachine < 1)
-            throw new ArgumentOutOfRangeException(nameof(coresPerMachine), coresPerMachine, $"The cores per machine {coresPerMachine} is not positive; give the cores of one machine (its silo uses every core).");
+            throw new ArgumentOutOfRangeException(nameof(coresPerMachine), $"The cores per machine {coresPerMachine} is not positive; give the cores of one machine (its silo uses every core).");
         ChunkCoreSeconds = chunkCoreSeconds;
         CoordinatorSecondsPerChunk = coordinatorSecondsPerChunk;
         ChunkEdge = chunkEdge;
@@ -175,7 +175,7 @@ public sealed class ClusterScalingModel
     {
         CheckMachines(machines);
         if (chunks < 1)
-            throw new ArgumentOutOfRangeException(nameof(chunks), chunks, $"The chunk count {chunks} is not positive; give the store's chunks (ClusterScalingModel.ChunkCount).");
+            throw new ArgumentOutOfRangeException(nameof(chunks), $"The chunk count {chunks} is not positive; give the store's chunks (ClusterScalingModel.ChunkCount).");
         double perChunk = ChunkCoreSeconds + CallLatencySeconds;
         double waves = Math.Ceiling(chunks / ((double)machines * CoresPerMachine));
         double seconds = waves * perChunk + CoordinatorSecondsPerChunk;
@@ -214,12 +214,12 @@ public sealed class ClusterScalingModel
     private static void CheckMachines(int machines)
     {
         if (machines < 1)
-            throw new ArgumentOutOfRangeException(nameof(machines), machines, $"The machine count {machines} is not positive; give 1 or more.");
+            throw new ArgumentOutOfRangeException(nameof(machines), $"The machine count {machines} is not positive; give 1 or more.");
     }
 
     private static void Positive(double value, string name, string what, bool finite)
     {
         if (!(value > 0) || (finite && double.IsInfinity(value)))
-            throw new ArgumentOutOfRangeException(name, value, $"{char.ToUpperInvariant(what[0])}{what[1..]} is {value}, not a positive {(finite ? "finite " : "")}number; give the measured or assumed value.");
+            throw new ArgumentOutOfRangeException(name, $"{what} is {value}, not a positive {(finite ? "finite " : "")}number; give the measured or assumed value.");
     }
 }
