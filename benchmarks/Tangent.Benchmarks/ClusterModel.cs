@@ -47,15 +47,15 @@ internal static class ClusterModel
             string v = args[++i];
             s = name switch
             {
-                "--edge" => s with { Edge = (int)Number(v, name) },
-                "--features" => s with { Features = (int)Number(v, name) },
-                "--cores" => s with { Cores = (int)Number(v, name) },
+                "--edge" => s with { Edge = (int)Whole(v, name, int.MaxValue) },
+                "--features" => s with { Features = (int)Whole(v, name, int.MaxValue) },
+                "--cores" => s with { Cores = (int)Whole(v, name, int.MaxValue) },
                 "--latency" => s with { Latency = Number(v, name) },
                 "--network" => s with { NetworkGbits = v.Split(',').Select(g => Number(g, name)).ToArray() },
                 "--disk" => s with { DiskMBps = Number(v, name) },
-                "--n" => s with { N = (long)Number(v, name) },
-                "--n2" => s with { N2 = (long)Number(v, name) },
-                "--machines" => s with { Machines = (int)Number(v, name) },
+                "--n" => s with { N = Whole(v, name, long.MaxValue) },
+                "--n2" => s with { N2 = Whole(v, name, long.MaxValue) },
+                "--machines" => s with { Machines = (int)Whole(v, name, int.MaxValue) },
                 "--plot" => s with { PlotWall = v switch { "wall" => true, "rate" => false, _ => throw new ArgumentException($"--plot {v}: give rate (chunks/s) or wall (wall time for --n).") } },
                 "--out" => s with { Out = v },
                 _ => throw new ArgumentException($"Unknown option {name}."),
@@ -64,6 +64,10 @@ internal static class ClusterModel
         if (s.Machines < 1) throw new ArgumentException($"--machines {s.Machines}: give 1 or more.");
         return s;
     }
+
+    private static long Whole(string text, string what, long max) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long v) && v >= 1 && v <= max ? v
+            : throw new FormatException($"{what} '{text}' is not a whole number from 1 to {max}.");
 
     private static double Number(string text, string what) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
