@@ -19,6 +19,13 @@ if (args.Length > 1 && args[0] == "quick" && args[1] == "network")
     return;
 }
 
+if (args.Length > 1 && args[0] == "quick" && args[1] == "cluster-model")
+{
+    // quick cluster-model TC TW [options]: issue 13's throughput model against the number of machines (table + PNG; arithmetic only).
+    Environment.ExitCode = Tangent.Benchmarks.ClusterModel.Run(args[2..]);
+    return;
+}
+
 if (args.Length > 3 && args[0] == "quick" && args[1] == "nystrom")
 {
     // quick nystrom <n> <m> [exact]: Falkon-style regression on n synthetic points (d = 20), m centres.
