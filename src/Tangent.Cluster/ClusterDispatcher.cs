@@ -28,6 +28,9 @@ public sealed record ClusterJobOptions
     /// </summary>
     public double StragglerFactor { get; init; } = 8;
 
+    /// <summary>Chunks a kernel coordinator writes to its store at once; null = the coordinator machine's cores.</summary>
+    public int? Writers { get; init; }
+
     /// <summary>The shortest wait before a straggling call is copied.</summary>
     public TimeSpan StragglerFloor { get; init; } = TimeSpan.FromSeconds(10);
 }

@@ -76,24 +76,64 @@ public sealed class ClusterKernelJob
         var clock = Stopwatch.StartNew();
         string stage = $"store {store.Metadata.Rows}×{store.Metadata.Cols} on the cluster" + (shard.IsPartial ? $" shard {shard}" : "");
         int chunkCols = (store.Metadata.Cols + store.Metadata.ChunkSize - 1) / store.Metadata.ChunkSize;
-        await ClusterDispatcher.RunAsync(todo,
-            (chunk, attempt) =>
-            {
-                // The grain key spreads the calls over the gateways (silos); another attempt goes through another key.
-                long key = ((long)chunk.Row * chunkCols + chunk.Col) * Options.MaxAttempts + attempt;
-                return _grains.GetGrain<IKernelTileGrain>(key).ComputeAsync(TileRequest.For(job, chunk, x1, x2));
-            },
-            (chunk, values) =>
-            {
-                if (values.Length != chunk.Rows * chunk.Cols)
-                    throw new InvalidDataException($"A silo returned {values.Length} values for chunk {chunk.Key} of {chunk.Rows}×{chunk.Cols}; the silos run another version of Tangent.");
-                options.CancellationToken.ThrowIfCancellationRequested();
-                int files = store.WriteComputed(chunk, values);
-                written += files;
-                done += files * (long)values.Length;
-                options.Progress?.Report(new ProgressInfo(done, total, stage, clock.Elapsed));
-            },
-            inFlight, Options, c => $"chunk {c.Key}", options.CancellationToken).ConfigureAwait(false);
+        // Chunks are written by up to Writers tasks at once (checksums, file writes and flushes of different chunks overlap on the
+        // coordinator's cores); the dispatcher waits for a free writer before it takes the next result, which bounds the memory.
+        int writers = Math.Max(1, Options.Writers ?? Environment.ProcessorCount);
+        using var slots = new SemaphoreSlim(writers);
+        var writes = new List<Task>();
+        var report = new Lock();
+        Exception? failure = null;
+        try
+        {
+            await ClusterDispatcher.RunAsync(todo,
+                (chunk, attempt) =>
+                {
+                    // The grain key spreads the calls over the gateways (silos); another attempt goes through another key.
+                    long key = ((long)chunk.Row * chunkCols + chunk.Col) * Options.MaxAttempts + attempt;
+                    return _grains.GetGrain<IKernelTileGrain>(key).ComputeAsync(TileRequest.For(job, chunk, x1, x2));
+                },
+                (chunk, values) =>
+                {
+                    if (values.Length != chunk.Rows * chunk.Cols)
+                        throw new InvalidDataException($"A silo returned {values.Length} values for chunk {chunk.Key} of {chunk.Rows}×{chunk.Cols}; the silos run another version of Tangent.");
+                    options.CancellationToken.ThrowIfCancellationRequested();
+                    foreach (var w in writes)
+                        if (w.IsFaulted) w.GetAwaiter().GetResult();   // a failed write ends the run
+                    slots.Wait(options.CancellationToken);
+                    writes.Add(Task.Run(() =>
+                    {
+                        try
+                        {
+                            int files = store.WriteComputed(chunk, values);
+                            lock (report)
+                            {
+                                written += files;
+                                done += files * (long)values.Length;
+                                options.Progress?.Report(new ProgressInfo(done, total, stage, clock.Elapsed));
+                            }
+                        }
+                        finally
+                        {
+                            slots.Release();
+                        }
+                    }));
+                },
+                inFlight, Options, c => $"chunk {c.Key}", options.CancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        // Whatever ended the run, no write is left running when this returns (each one is atomic: absent or complete).
+        try
+        {
+            await Task.WhenAll(writes).ConfigureAwait(false);
+        }
+        catch (Exception) when (failure is not null)
+        {
+            // the run's own failure is the one reported
+        }
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
         return written;
     }
 }

@@ -301,7 +301,9 @@ public sealed class KernelStore
         int edge = Metadata.ChunkSize, size = EntryBytes;
         bool single = Metadata.Dtype == Precision.Float32;
         var bytes = new byte[checked(ChunkFileBytes)];
-        for (int i = 0; i < edge; i++)
+        if (!single && BitConverter.IsLittleEndian && chunk.Rows == edge && chunk.Cols == edge)
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(values).CopyTo(bytes);   // a whole '<f8' chunk is the doubles' own bytes
+        else for (int i = 0; i < edge; i++)
             for (int j = 0; j < edge; j++)
             {
                 double v = i < chunk.Rows && j < chunk.Cols ? values[i * chunk.Cols + j] : double.NaN;
@@ -424,14 +426,29 @@ public sealed class KernelStore
     /// <returns>The number of chunk files written: 1, or 2 with the mirror.</returns>
     public int WriteComputed(StoreChunk chunk, ReadOnlySpan<double> values)
     {
-        WriteChunk(chunk, values);
-        if (!Metadata.Symmetric || chunk.Row == chunk.Col) return 1;
+        if (!Metadata.Symmetric || chunk.Row == chunk.Col)
+        {
+            WriteChunk(chunk, values);
+            return 1;
+        }
         var mirror = ChunkAt(chunk.Col, chunk.Row);
         var t = new double[values.Length];
-        for (int i = 0; i < chunk.Rows; i++)
-            for (int j = 0; j < chunk.Cols; j++)
-                t[j * chunk.Rows + i] = values[i * chunk.Cols + j];
-        WriteChunk(mirror, t);
+        const int B = 32;   // the transpose in 32×32 blocks, each read and written within the cache
+        for (int i0 = 0; i0 < chunk.Rows; i0 += B)
+            for (int j0 = 0; j0 < chunk.Cols; j0 += B)
+                for (int i = i0; i < Math.Min(i0 + B, chunk.Rows); i++)
+                    for (int j = j0; j < Math.Min(j0 + B, chunk.Cols); j++)
+                        t[j * chunk.Rows + i] = values[i * chunk.Cols + j];
+        // The chunk and its mirror are two files, each with its checksum and flush to disk: written side by side.
+        var mirrorWrite = Task.Run(() => WriteChunk(mirror, t));
+        try
+        {
+            WriteChunk(chunk, values);
+        }
+        finally
+        {
+            mirrorWrite.GetAwaiter().GetResult();
+        }
         return 2;
     }
 

@@ -29,26 +29,47 @@ internal static class VectorMath
     /// y[i] = e^{x[i]} (x and y may be the same span). Within 1 ulp of the correctly rounded value on the
     /// vector path (range reduction x = k·ln 2 + r, |r| ≤ ln 2 / 2, in two FMA steps; e^r by its Taylor
     /// polynomial of degree 13, truncation below 5e-18; then the exponent k added to the bits), and
-    /// <see cref="Math.Exp(double)"/> itself outside [−708, 709], for NaN and in the tail.
+    /// <see cref="Math.Exp(double)"/> itself outside [−708, 709] and for NaN.
     /// </summary>
     public static void Exp(ReadOnlySpan<double> x, Span<double> y)
     {
         if (y.Length < x.Length) throw new ArgumentException("The destination is shorter than the source.", nameof(y));
-        int i = 0;
-        if (Vectorized)
+        if (!Vectorized)
         {
-            var lo = Vector256.Create(MinArgument);
-            var hi = Vector256.Create(MaxArgument);
-            for (; i <= x.Length - Vector256<double>.Count; i += Vector256<double>.Count)
-            {
-                var v = Vector256.Create(x[i..]);
-                if (Vector256.GreaterThanOrEqualAll(v, lo) && Vector256.LessThanOrEqualAll(v, hi))   // false for NaN
-                    ExpInRange(v).CopyTo(y[i..]);
-                else
-                    for (int q = i; q < i + Vector256<double>.Count; q++) y[q] = Math.Exp(x[q]);
-            }
+            for (int q = 0; q < x.Length; q++) y[q] = Math.Exp(x[q]);
+            return;
         }
-        for (; i < x.Length; i++) y[i] = Math.Exp(x[i]);
+        // Every element takes the same path whatever its position (the tail is padded to a whole vector, and a vector with an
+        // element outside the range gives only that element to Math.Exp), so e^x depends on x alone: a kernel entry has the same
+        // bits whichever block or row offset computed it.
+        const int W = 4;
+        int i = 0;
+        for (; i <= x.Length - W; i += W) ExpVector(x.Slice(i, W), y.Slice(i, W));
+        if (i < x.Length)
+        {
+            Span<double> a = stackalloc double[W];
+            Span<double> b = stackalloc double[W];
+            a.Clear();
+            x[i..].CopyTo(a);
+            ExpVector(a, b);
+            b[..(x.Length - i)].CopyTo(y[i..]);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ExpVector(ReadOnlySpan<double> x, Span<double> y)
+    {
+        var lo = Vector256.Create(MinArgument);
+        var hi = Vector256.Create(MaxArgument);
+        var v = Vector256.Create(x);
+        if (Vector256.GreaterThanOrEqualAll(v, lo) && Vector256.LessThanOrEqualAll(v, hi))   // false when a lane is NaN
+        {
+            ExpInRange(v).CopyTo(y);
+            return;
+        }
+        ExpInRange(Vector256.Min(Vector256.Max(v, lo), hi)).CopyTo(y);
+        for (int q = 0; q < Vector256<double>.Count; q++)
+            if (!(x[q] >= MinArgument && x[q] <= MaxArgument)) y[q] = Math.Exp(x[q]);
     }
 
     /// <summary>e^v for lanes in [−708, 709] (the caller checks the range).</summary>

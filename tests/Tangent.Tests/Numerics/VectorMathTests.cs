@@ -51,4 +51,22 @@ public sealed class VectorMathTests
         VectorMath.Exp(x, x);
         for (int i = 0; i < x.Length; i++) Assert.True(Ulps(expected[i], x[i]) <= 1);
     }
+    [Fact]
+    public void ExpOfAnElementDoesNotDependOnItsPositionOrNeighbours()
+    {
+        // A kernel entry must have the same bits whichever block computed it: the tail and vectors with an out-of-range
+        // element take the same path as the rest.
+        var rng = new Random(5);
+        var x = Enumerable.Range(0, 103).Select(i => i % 17 == 0 ? -800.0 : i % 29 == 0 ? double.NaN : -20 * rng.NextDouble()).ToArray();
+        var whole = new double[x.Length];
+        VectorMath.Exp(x, whole);
+        for (int offset = 1; offset < 7; offset++)
+            for (int length = 1; length <= x.Length - offset; length += 5)
+            {
+                var part = new double[length];
+                VectorMath.Exp(x.AsSpan(offset, length), part);
+                for (int q = 0; q < length; q++)
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(whole[offset + q]), BitConverter.DoubleToInt64Bits(part[q]));
+            }
+    }
 }
