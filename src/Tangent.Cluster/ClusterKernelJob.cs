@@ -92,10 +92,11 @@ public sealed class ClusterKernelJob
                     long key = ((long)chunk.Row * chunkCols + chunk.Col) * Options.MaxAttempts + attempt;
                     return _grains.GetGrain<IKernelTileGrain>(key).ComputeAsync(TileRequest.For(job, chunk, x1, x2));
                 },
-                (chunk, values) =>
+                (chunk, bytes) =>
                 {
-                    if (values.Length != chunk.Rows * chunk.Cols)
-                        throw new InvalidDataException($"A silo returned {values.Length} values for chunk {chunk.Key} of {chunk.Rows}×{chunk.Cols}; the silos run another version of Tangent.");
+                    int count = TileValues.FromBytes(bytes).Length;
+                    if (count != chunk.Rows * chunk.Cols)
+                        throw new InvalidDataException($"A silo returned {count} values for chunk {chunk.Key} of {chunk.Rows}×{chunk.Cols}; the silos run another version of Tangent.");
                     options.CancellationToken.ThrowIfCancellationRequested();
                     foreach (var w in writes)
                         if (w.IsFaulted) w.GetAwaiter().GetResult();   // a failed write ends the run
@@ -104,11 +105,11 @@ public sealed class ClusterKernelJob
                     {
                         try
                         {
-                            int files = store.WriteComputed(chunk, values);
+                            int files = store.WriteComputed(chunk, TileValues.FromBytes(bytes));
                             lock (report)
                             {
                                 written += files;
-                                done += files * (long)values.Length;
+                                done += files * (long)count;
                                 options.Progress?.Report(new ProgressInfo(done, total, stage, clock.Elapsed));
                             }
                         }
