@@ -28,12 +28,17 @@ public sealed class ClusterKernelJob
     /// <summary>In flight, timeouts, attempts.</summary>
     public ClusterJobOptions Options { get; }
 
-    /// <summary>The cores of the cluster: the active silos times the cores one silo reports (the silos are taken to be alike).</summary>
+    /// <summary>
+    /// The chunks to keep in flight: the cores of the cluster's machines (the machines are the distinct addresses of the active
+    /// silos, taken to be alike: silos that share a machine share its cores) plus one per machine, so that a core is not idle
+    /// while its next chunk travels.
+    /// </summary>
     public async Task<int> ClusterCoresAsync()
     {
         var hosts = await _grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).ConfigureAwait(false);
+        int machines = Math.Max(1, hosts.Keys.Select(s => s.Endpoint.Address).Distinct().Count());
         int cores = await _grains.GetGrain<IKernelTileGrain>(0).CoresAsync().ConfigureAwait(false);
-        return Math.Max(1, hosts.Count) * Math.Max(1, cores);
+        return machines * (Math.Max(1, cores) + 1);
     }
 
     /// <summary>

@@ -101,13 +101,27 @@ internal sealed class KernelTileGrain : Grain, IKernelTileGrain
     public Task<byte[]> ComputeAsync(TileRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return Task.Run(() => TileValues.ToBytes(Compute(request)));
+        return Task.Run(() =>
+        {
+            // Computed straight into the bytes that travel (no copy of the chunk on the silo).
+            var bytes = new byte[checked(request.Chunk.Rows * request.Chunk.Cols * sizeof(double))];
+            Compute(request, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(bytes.AsSpan()));
+            return bytes;
+        });
     }
 
     public Task<int> CoresAsync() => Task.FromResult(Environment.ProcessorCount);
 
     /// <summary>Computes a request's chunk in this process (what a worker does; also used to check a worker against the store writer).</summary>
     internal static double[] Compute(TileRequest request)
+    {
+        var into = new double[request.Chunk.Rows * request.Chunk.Cols];
+        Compute(request, into);
+        return into;
+    }
+
+    /// <summary>Computes a request's chunk into <paramref name="into"/> (Rows·Cols entries, row-major).</summary>
+    internal static void Compute(TileRequest request, Span<double> into)
     {
         var chunk = request.Chunk;
         int d = request.Features;
@@ -123,23 +137,13 @@ internal sealed class KernelTileGrain : Grain, IKernelTileGrain
         };
         var rows = new Matrix(chunk.Rows, d, request.RowInputs);
         var cols = request.ColInputs is { } ci ? new Matrix(chunk.Cols, d, ci) : null;
-        var into = new double[chunk.Rows * chunk.Cols];
         KernelStoreWriter.ComputeChunk(job.Kernel.ToKernel(), chunk, rows, cols, options, into);
-        return into;
     }
 }
 
 /// <summary>A chunk's values on the wire: the doubles' little-endian bytes (the silos and clients Tangent runs on are little-endian x64 or Arm64).</summary>
 public static class TileValues
 {
-    /// <summary>The bytes of <paramref name="values"/>.</summary>
-    public static byte[] ToBytes(double[] values)
-    {
-        ArgumentNullException.ThrowIfNull(values);
-        RequireLittleEndian();
-        return System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
-    }
-
     /// <summary>The doubles held by <paramref name="bytes"/> (a view, no copy).</summary>
     /// <exception cref="InvalidDataException">The length is not a whole number of doubles.</exception>
     public static ReadOnlySpan<double> FromBytes(byte[] bytes)
