@@ -5,7 +5,7 @@ namespace Tangent.Cluster;
 /// <summary>How a coordinator hands out work to a cluster.</summary>
 public sealed record ClusterJobOptions
 {
-    /// <summary>Calls in flight at once; null = the cores of the cluster (active silos × the cores a silo reports), about one per core.</summary>
+    /// <summary>Calls in flight at once; null = about one per core of the cluster (<see cref="ClusterKernelJob.ClusterCoresAsync"/>).</summary>
     public int? MaxInFlight { get; init; }
 
     /// <summary>A call that has not answered after this long is abandoned and its item sent again (possibly to another silo).</summary>
