@@ -150,6 +150,7 @@ public sealed class RedisClusterProcessTests
             {
                 Assert.Equal(0, ChildProcess.Kill(s.Process.Id, 15));
                 Assert.True(s.Process.WaitForExit(30_000), "a silo did not stop within 30 s of SIGTERM");
+                s.Process.WaitForExit();   // and its redirected output is read to the end
                 Assert.True(s.Process.ExitCode == 0, s.Errors);
                 Assert.Contains("silo stopped.", s.Output);
             }
