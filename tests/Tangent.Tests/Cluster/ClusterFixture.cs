@@ -52,6 +52,25 @@ internal static class ClusterTestHelpers
             clientBuilder.Configure<Orleans.Configuration.ClientMessagingOptions>(o => o.MaxMessageBodySize = ClusterHosting.MaxMessageBodySize);
     }
 
+    /// <summary>Waits (up to 60 s) until a client can connect to the local cluster that <paramref name="serving"/> (a `tangent serve` run) starts.</summary>
+    public static async Task WaitForLocalClusterAsync(Task serving, ClusterAddress? address = null)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            if (serving.IsCompleted) Assert.Fail("tangent serve ended before the cluster was up: " + (await (Task<(int, string, string)>)serving).Item3);
+            try
+            {
+                await using var c = await ClusterHosting.ConnectAsync(address ?? ClusterAddress.Local);
+                return;
+            }
+            catch (ClusterUnreachableException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
+    }
+
     public static Matrix Inputs(int n, int d, int seed)
     {
         var rng = new Random(seed);

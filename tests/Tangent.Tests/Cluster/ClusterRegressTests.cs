@@ -1,4 +1,3 @@
-using Tangent.Cluster;
 using Tangent.Data;
 using Tangent.Numerics;
 using Tangent.Tests.Data;
@@ -78,7 +77,7 @@ public class ClusterRegressTests
         var serve = Task.Run(() => Run(stop.Token, "serve", "--cluster", "local"));
         try
         {
-            await WaitForLocalClusterAsync(serve);
+            await ClusterTestHelpers.WaitForLocalClusterAsync(serve);
             var one = Run([.. Args(dir, "one.npy", "--solver", "cg", "--tolerance", "1e-12")]);
             Assert.True(one.Code == 0, one.Err);
             var cluster = Run([.. Args(dir, "cluster.npy", "--solver", "cg", "--tolerance", "1e-12", "--cluster", "local")]);
@@ -103,22 +102,4 @@ public class ClusterRegressTests
     }
 
     private static string Line(string output, string start) => output.Split('\n').First(l => l.StartsWith(start, StringComparison.Ordinal)).Trim();
-
-    private static async Task WaitForLocalClusterAsync(Task serving)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            if (serving.IsCompleted) Assert.Fail("tangent serve ended before the cluster was up: " + (await (Task<(int, string, string)>)serving).Item3);
-            try
-            {
-                await using var c = await ClusterHosting.ConnectAsync(ClusterAddress.Local);
-                return;
-            }
-            catch (ClusterUnreachableException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(200);
-            }
-        }
-    }
 }

@@ -77,7 +77,7 @@ public class ServeCommandTests
         var serve = Task.Run(() => Run(stop.Token, "serve", "--cluster", "local"));
         try
         {
-            await WaitForLocalClusterAsync(serve);
+            await ClusterTestHelpers.WaitForLocalClusterAsync(serve);
             string[] args = ["kernel", "--arch", "dense(w=1.5,b=0.1) relu dense(w=1.5)", "--get", "ntk", "--x1", x, "--chunk", "5"];
             var one = Run([.. args, "--out", dir.File("one.zarr")]);
             var cluster = Run([.. args, "--out", dir.File("cluster.zarr"), "--cluster", "local"]);
@@ -171,7 +171,7 @@ public class ServeCommandTests
         var serve = Task.Run(() => ClusterSecurityOptions.WithEnvironment(withPassword, () => Run(stop.Token, "serve", "--cluster", "local", "--tls-cert", pfx)));
         try
         {
-            await WaitForLocalClusterAsync(serve, ClusterAddress.Local.With(new ClusterSecurity(cert)));
+            await ClusterTestHelpers.WaitForLocalClusterAsync(serve, ClusterAddress.Local.With(new ClusterSecurity(cert)));
             string[] args = ["kernel", "--kernel", "gaussian", "--x1", x, "--chunk", "4"];
             var one = Run([.. args, "--out", dir.File("one.zarr")]);
             var tls = RunWith(withPassword, [.. args, "--out", dir.File("tls.zarr"), "--cluster", "local", "--tls-cert", pfx]);
@@ -190,24 +190,6 @@ public class ServeCommandTests
             Assert.True(code == 0, err);
             Assert.Contains("listening on 127.0.0.1:11111, gateway 127.0.0.1:30000; TLS on (certificate SHA-256 " + new ClusterSecurity(cert).Thumbprint![..16], output);
             Assert.DoesNotContain("pfx-pw", output + err);
-        }
-    }
-
-    private static async Task WaitForLocalClusterAsync(Task serving, ClusterAddress? address = null)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            if (serving.IsCompleted) Assert.Fail("tangent serve ended before the cluster was up: " + (await (Task<(int, string, string)>)serving).Item3);
-            try
-            {
-                await using var c = await ClusterHosting.ConnectAsync(address ?? ClusterAddress.Local);
-                return;
-            }
-            catch (ClusterUnreachableException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(200);
-            }
         }
     }
 }
