@@ -79,7 +79,7 @@ public sealed record NystromRegression(IKernel Kernel)
         Matrix rhs;
         if (cache)
         {
-            var blocks = new KernelBlocks(Kernel, x, centres, block, cache, quiet);
+            var blocks = new KernelBlocks(Kernel, x, centres, block, quiet);
             rhs = new Matrix(m, k);
             blocks.ForEach((start, kb) => AddInto(rhs, LinearAlgebra.Multiply(kb, y.SliceRows(start, kb.Rows), transA: Op.Transpose, provider: provider)), token);
             gramTimes = v =>
@@ -143,19 +143,19 @@ public sealed record NystromRegression(IKernel Kernel)
         for (int i = 0; i < acc.Data.Length; i++) acc.Data[i] += add.Data[i];
     }
 
-    /// <summary>K(X_block, C) for consecutive row blocks of X, kept when cached, else recomputed at each pass.</summary>
-    private sealed class KernelBlocks(IKernel kernel, Matrix x, Matrix centres, int block, bool cache, ComputeOptions options)
+    /// <summary>K(X_block, C) for consecutive row blocks of X, computed on the first pass and held for the next ones.</summary>
+    private sealed class KernelBlocks(IKernel kernel, Matrix x, Matrix centres, int block, ComputeOptions options)
     {
-        private readonly List<Matrix>? _cached = cache ? [] : null;
+        private readonly List<Matrix> _held = [];
 
         public void ForEach(Action<int, Matrix> use, CancellationToken token)
         {
-            if (_cached is { Count: > 0 })
+            if (_held.Count > 0)
             {
-                for (int b = 0; b < _cached.Count; b++)
+                for (int b = 0; b < _held.Count; b++)
                 {
                     token.ThrowIfCancellationRequested();
-                    use(b * block, _cached[b]);
+                    use(b * block, _held[b]);
                 }
                 return;
             }
@@ -163,7 +163,7 @@ public sealed record NystromRegression(IKernel Kernel)
             {
                 token.ThrowIfCancellationRequested();
                 var kb = kernel.Compute(x.SliceRows(start, Math.Min(block, x.Rows - start)), centres, options);
-                _cached?.Add(kb);
+                _held.Add(kb);
                 use(start, kb);
             }
         }
@@ -201,20 +201,11 @@ internal sealed class FalkonPreconditioner : IPreconditioner
             for (int q = i + 1; q < m; q++) _l[i, q] = 0;
         // (n/m)·LᵀL by a rank-m update (SYRK, half a GEMM's flops) of U = Lᵀ, transposed in place and back.
         var ltl = new Matrix(m, m);
-        TransposeInPlace(_l);
+        SymmetricMatrix.TransposeInPlace(m, _l.Data, Math.Max(m, 1));
         _provider.Syrk(m, m, (double)n / m, _l.Data, Math.Max(m, 1), 0.0, ltl.Data, Math.Max(m, 1));
-        TransposeInPlace(_l);
+        SymmetricMatrix.TransposeInPlace(m, _l.Data, Math.Max(m, 1));
         ltl.AddToDiagonal(lambda);
         _m = Cholesky.TryCompute(ltl, out _, _provider) ?? JitteredM(ltl);
-    }
-
-    private static void TransposeInPlace(Matrix a)
-    {
-        int m = a.Rows;
-        Parallel.For(0, m, i =>
-        {
-            for (int j = i + 1; j < m; j++) (a.Data[(long)i * m + j], a.Data[(long)j * m + i]) = (a.Data[(long)j * m + i], a.Data[(long)i * m + j]);
-        });
     }
 
     private Cholesky JitteredM(Matrix a)

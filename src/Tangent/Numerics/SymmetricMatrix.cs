@@ -18,11 +18,14 @@ internal static class SymmetricMatrix
             }
     }
 
-    /// <summary>Transposes a square matrix in place.</summary>
+    /// <summary>Transposes a square matrix in place, in 32×32 blocks (each pair of blocks swapped within the cache).</summary>
     public static void TransposeInPlace(int n, Span<double> a, int lda)
     {
-        for (int i = 0; i < n; i++)
-            for (int j = i + 1; j < n; j++)
-                (a[i * lda + j], a[j * lda + i]) = (a[j * lda + i], a[i * lda + j]);
+        const int B = 32;
+        for (int i0 = 0; i0 < n; i0 += B)
+            for (int j0 = i0; j0 < n; j0 += B)
+                for (int i = i0; i < Math.Min(i0 + B, n); i++)
+                    for (int j = Math.Max(j0, i + 1); j < Math.Min(j0 + B, n); j++)
+                        (a[(int)((long)i * lda + j)], a[(int)((long)j * lda + i)]) = (a[(int)((long)j * lda + i)], a[(int)((long)i * lda + j)]);
     }
 }
