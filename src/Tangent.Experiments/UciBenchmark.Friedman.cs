@@ -2,7 +2,8 @@ namespace Tangent.Experiments;
 
 /// <summary>The Friedman test's outcome.</summary>
 /// <param name="AverageRanks">Each method's rank averaged over the data sets (1 = best on every set).</param>
-/// <param name="Statistic">Friedman's χ² = 12N/(k(k+1))·(Σⱼ R̄ⱼ² − k(k+1)²/4).</param>
+/// <param name="Statistic">Friedman's χ² = 12N/(k(k+1))·(Σⱼ R̄ⱼ² − k(k+1)²/4), divided by the tie correction
+/// 1 − Σ(t³ − t)/(N·k·(k² − 1)) over groups of t tied methods (as scipy.stats.friedmanchisquare).</param>
 /// <param name="DegreesOfFreedom">k − 1.</param>
 /// <param name="PValue">P(χ²(k − 1) ≥ statistic): the chance of ranks this far apart if every method were equally good.</param>
 /// <param name="DataSets">N, the data sets ranked.</param>
@@ -41,17 +42,20 @@ public static class Friedman
         int k = scores[0].Count, n = scores.Count;
         if (k < 2) throw new ArgumentException($"The Friedman test compares at least two methods, got {k}.", nameof(scores));
         var sum = new double[k];
+        double ties = 0;
         for (int r = 0; r < n; r++)
         {
             if (scores[r].Count != k) throw new ArgumentException($"Row {r + 1} has {scores[r].Count} scores but row 1 has {k}; give every method a score on every data set.", nameof(scores));
             if (scores[r].Any(double.IsNaN)) throw new ArgumentException($"Row {r + 1} has a NaN score; leave that data set out.", nameof(scores));
             var ranks = Ranks(scores[r]);
             for (int j = 0; j < k; j++) sum[j] += ranks[j];
+            foreach (var group in ranks.GroupBy(x => x)) ties += Math.Pow(group.Count(), 3) - group.Count();
         }
         var average = sum.Select(s => s / n).ToArray();
         double squares = average.Sum(a => a * a);
         double statistic = 12.0 * n / (k * (k + 1.0)) * (squares - k * (k + 1.0) * (k + 1.0) / 4);
-        statistic = Math.Max(0, statistic);   // all ties: 0 up to rounding
+        double correction = 1 - ties / (n * k * (k * (double)k - 1));
+        statistic = correction > 0 ? Math.Max(0, statistic / correction) : 0;   // every row all tied: no evidence of a difference
         return new FriedmanResult(average, statistic, k - 1, ChiSquareSurvival(statistic, k - 1), n);
     }
 

@@ -75,8 +75,8 @@ public static class UciMethods
     /// <summary>True when this build has frozen layers (the fix &gt; 0 kernels of the NTK grid).</summary>
     public const bool FrozenLayersAvailable = false;
 
-    /// <summary>The method names, in report order.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["ntk-svm", "nngp-svm", "gaussian-svm", "ntk-krr"];
+    /// <summary>The method names of this build, in report order (the default of <c>tangent benchmark uci --methods</c>).</summary>
+    public static IReadOnlyList<string> Names { get; } = ["ntk-krr"];
 
     /// <summary>The NTK grid (dep, fix) in selection order: dep = 0..<paramref name="maxDepth"/>, fix = 0..dep (the first fix layers frozen).</summary>
     /// <param name="maxDepth">The deepest dep.</param>
