@@ -179,15 +179,15 @@ public sealed record SupportVectorClassifier
     private void CheckSettings(int classCount)
     {
         if (!(C > 0) || !double.IsFinite(C))
-            throw new ArgumentOutOfRangeException(nameof(C), C, "C must be a finite number > 0 (e.g. 1; larger C fits the training data harder).");
+            throw new ArgumentException($"C is {C}; C must be a finite number > 0 (e.g. 1; a larger C fits the training data harder).", nameof(C));
         if (!(Tolerance > 0) || !double.IsFinite(Tolerance))
-            throw new ArgumentOutOfRangeException(nameof(Tolerance), Tolerance, "The tolerance must be a finite number > 0 (e.g. 1e-3, libsvm's default).");
+            throw new ArgumentException($"The tolerance is {Tolerance}; the tolerance must be a finite number > 0 (e.g. 1e-3, libsvm's default).", nameof(Tolerance));
         if (MaxIterations < 0)
-            throw new ArgumentOutOfRangeException(nameof(MaxIterations), MaxIterations, "MaxIterations must be ≥ 0 (0 is no limit).");
+            throw new ArgumentException($"MaxIterations is {MaxIterations}; MaxIterations must be ≥ 0 (0 is no limit).", nameof(MaxIterations));
         if (!(CacheMegabytes > 0) || !double.IsFinite(CacheMegabytes))
-            throw new ArgumentOutOfRangeException(nameof(CacheMegabytes), CacheMegabytes, "The cache size must be a finite number of megabytes > 0 (e.g. 200).");
+            throw new ArgumentException($"CacheMegabytes is {CacheMegabytes}; the cache size must be a finite number of megabytes > 0 (e.g. 200).", nameof(CacheMegabytes));
         if (classCount < 2)
-            throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "A classifier needs a class count of at least 2.");
+            throw new ArgumentException($"The class count is {classCount}; a classifier needs a class count of at least 2.", nameof(classCount));
         if (ClassWeights is { } w)
         {
             if (BalancedClassWeights)
