@@ -83,6 +83,60 @@ public sealed class Architecture
         return new Architecture(root) { InputShape = InputShape };
     }
 
+    /// <summary>
+    /// The count n of the architecture's first repeat(n){…}: the outermost one (fewest braces around it), the leftmost
+    /// among those; null when it has none. <see cref="WithFirstRepeatCount"/> sets it (a depth in model selection).
+    /// </summary>
+    public int? FirstRepeatCount => FirstRepeat(Root)?.Count;
+
+    /// <summary>This architecture with the count of its first repeat (<see cref="FirstRepeatCount"/>) set to
+    /// <paramref name="count"/>; the input shape is kept.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">count &lt; 1.</exception>
+    /// <exception cref="ArgumentException">The architecture has no repeat(n){…}.</exception>
+    public Architecture WithFirstRepeatCount(int count)
+    {
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), $"A repeat count must be ≥ 1, got {count}.");
+        var target = FirstRepeat(Root) ?? throw new ArgumentException(
+            $"'{this}' has no repeat(n){{…}} whose count could be set; write the repeated block as one, e.g. dense(w=1.41) repeat(2){{relu dense(w=1.41)}}.");
+        if (target.Count == count) return this;
+        return new Architecture(Replace(Root, target, new Repeat(count, target.Body))) { InputShape = InputShape };
+    }
+
+    /// <summary>The repeat with the fewest enclosing layers, the leftmost among those (breadth first).</summary>
+    private static Repeat? FirstRepeat(Layer root)
+    {
+        var level = new List<Layer> { root };
+        while (level.Count > 0)
+        {
+            if (level.OfType<Repeat>().FirstOrDefault() is { } found) return found;
+            level = [.. level.SelectMany(Children)];
+        }
+        return null;
+    }
+
+    private static IEnumerable<Layer> Children(Layer layer) => layer switch
+    {
+        Serial s => s.Layers,
+        Repeat r => [r.Body],
+        ParallelBranches p => p.Branches,
+        ProductFanIn p => p.Branches,
+        _ => [],
+    };
+
+    /// <summary>The tree with the node <paramref name="target"/> (by reference) replaced.</summary>
+    private static Layer Replace(Layer layer, Layer target, Layer replacement)
+    {
+        if (ReferenceEquals(layer, target)) return replacement;
+        return layer switch
+        {
+            Serial s => new Serial(s.Layers.Select(l => Replace(l, target, replacement))),
+            Repeat r => new Repeat(r.Count, Replace(r.Body, target, replacement)),
+            ParallelBranches p => new ParallelBranches(p.FanIn, p.Branches.Select(b => Replace(b, target, replacement))),
+            ProductFanIn p => new ProductFanIn(p.Branches.Select(b => Replace(b, target, replacement))),
+            _ => layer,
+        };
+    }
+
     private static int Parametrised(Layer layer) => layer switch
     {
         Dense or Conv => 1,
