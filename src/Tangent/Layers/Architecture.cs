@@ -56,6 +56,158 @@ public sealed class Architecture
     /// <summary>True when the NTK is defined (no sign activation).</summary>
     public bool HasNtk => Root.HasNtk;
 
+    /// <summary>
+    /// The number of parametrised layers (dense, conv, conv_transpose) of the network unrolled: repeats multiplied out,
+    /// every branch counted. <see cref="FreezeBottom"/> counts in the same order.
+    /// </summary>
+    public int ParametrisedLayerCount => Parametrised(Root);
+
+    /// <summary>
+    /// This architecture with its first <paramref name="count"/> parametrised layers frozen (fixed at initialisation,
+    /// not trained: Arora et al. 2020; docs/LAYERS.md, "Frozen layers"). Layers are counted in the order the network
+    /// applies them, unrolled: inside a repeat's body copy by copy (a repeat only partly frozen is split into its frozen
+    /// copies, one partly frozen copy and the rest), parallel/concat/product branches one after the other as written.
+    /// Layers already frozen count and stay frozen; 0 returns this architecture. The input shape is kept.
+    /// </summary>
+    /// <param name="count">0 ≤ count ≤ <see cref="ParametrisedLayerCount"/>; freezing all of them leaves nothing to
+    /// train (the NTK is then 0).</param>
+    /// <exception cref="ArgumentOutOfRangeException">count &lt; 0 or above <see cref="ParametrisedLayerCount"/>.</exception>
+    public Architecture FreezeBottom(int count)
+    {
+        int total = ParametrisedLayerCount;
+        if (count < 0 || count > total)
+            throw new ArgumentOutOfRangeException(nameof(count), $"Cannot freeze the first {count} parametrised layers of '{this}': it has {total} (dense, conv); give 0..{total}.");
+        if (count == 0) return this;
+        int left = count;
+        var root = Single(Freeze(Root, ref left));
+        return new Architecture(root) { InputShape = InputShape };
+    }
+
+    /// <summary>
+    /// The count n of the architecture's first repeat(n){…}: the outermost one (fewest braces around it), the leftmost
+    /// among those; null when it has none. <see cref="WithFirstRepeatCount"/> sets it (a depth in model selection).
+    /// </summary>
+    public int? FirstRepeatCount => FirstRepeat(Root)?.Count;
+
+    /// <summary>This architecture with the count of its first repeat (<see cref="FirstRepeatCount"/>) set to
+    /// <paramref name="count"/>; the input shape is kept.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">count &lt; 1.</exception>
+    /// <exception cref="ArgumentException">The architecture has no repeat(n){…}.</exception>
+    public Architecture WithFirstRepeatCount(int count)
+    {
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), $"A repeat count must be ≥ 1, got {count}.");
+        var target = FirstRepeat(Root) ?? throw new ArgumentException(
+            $"'{this}' has no repeat(n){{…}} whose count could be set; write the repeated block as one, e.g. dense(w=1.41) repeat(2){{relu dense(w=1.41)}}.");
+        if (target.Count == count) return this;
+        return new Architecture(Replace(Root, target, new Repeat(count, target.Body))) { InputShape = InputShape };
+    }
+
+    /// <summary>The repeat with the fewest enclosing layers, the leftmost among those (breadth first).</summary>
+    private static Repeat? FirstRepeat(Layer root)
+    {
+        var level = new List<Layer> { root };
+        while (level.Count > 0)
+        {
+            if (level.OfType<Repeat>().FirstOrDefault() is { } found) return found;
+            level = [.. level.SelectMany(Children)];
+        }
+        return null;
+    }
+
+    private static IEnumerable<Layer> Children(Layer layer) => layer switch
+    {
+        Serial s => s.Layers,
+        Repeat r => [r.Body],
+        ParallelBranches p => p.Branches,
+        ProductFanIn p => p.Branches,
+        _ => [],
+    };
+
+    /// <summary>The tree with the node <paramref name="target"/> (by reference) replaced.</summary>
+    private static Layer Replace(Layer layer, Layer target, Layer replacement)
+    {
+        if (ReferenceEquals(layer, target)) return replacement;
+        return layer switch
+        {
+            Serial s => new Serial(s.Layers.Select(l => Replace(l, target, replacement))),
+            Repeat r => new Repeat(r.Count, Replace(r.Body, target, replacement)),
+            ParallelBranches p => new ParallelBranches(p.FanIn, p.Branches.Select(b => Replace(b, target, replacement))),
+            ProductFanIn p => new ProductFanIn(p.Branches.Select(b => Replace(b, target, replacement))),
+            _ => layer,
+        };
+    }
+
+    private static int Parametrised(Layer layer) => layer switch
+    {
+        Dense or Conv => 1,
+        Serial s => s.Layers.Sum(Parametrised),
+        Repeat r => checked(r.Count * Parametrised(r.Body)),
+        ParallelBranches p => p.Branches.Sum(Parametrised),
+        ProductFanIn p => p.Branches.Sum(Parametrised),
+        _ => 0,
+    };
+
+    private static Layer Single(List<Layer> items) => items.Count == 1 ? items[0] : new Serial(items);
+
+    /// <summary>The layer with its first <paramref name="left"/> parametrised layers frozen (decremented by those it
+    /// froze), as items to splice into a serial sequence (a partly frozen repeat becomes several).</summary>
+    private static List<Layer> Freeze(Layer layer, ref int left)
+    {
+        if (left == 0) return [layer];
+        switch (layer)
+        {
+            case Dense d: left--; return [d.WithFrozen(true)];
+            case Conv c: left--; return [c.WithFrozen(true)];
+            case Serial s:
+            {
+                var items = new List<Layer>();
+                foreach (var l in s.Layers)
+                {
+                    var part = Freeze(l, ref left);
+                    if (l is Serial) { items.Add(Single(part)); continue; }   // a nested group stays a group
+                    foreach (var x in part) { if (x is Serial body) items.AddRange(body.Layers); else items.Add(x); }   // a split repeat's copies are spliced in
+                }
+                return [new Serial(items)];
+            }
+            case Repeat r:
+            {
+                int per = Parametrised(r.Body);
+                if (per == 0) return [r];
+                int whole = Math.Min(r.Count, left / per);
+                var items = new List<Layer>();
+                if (whole > 0)
+                {
+                    int all = per;
+                    var frozen = Single(Freeze(r.Body, ref all));
+                    items.Add(whole == 1 ? frozen : new Repeat(whole, frozen));
+                    left -= whole * per;
+                }
+                int rest = r.Count - whole;
+                if (rest > 0 && left > 0)
+                {
+                    items.Add(Single(Freeze(r.Body, ref left)));   // the copy frozen only in part
+                    rest--;
+                }
+                if (rest > 0) items.Add(rest == 1 ? r.Body : new Repeat(rest, r.Body));
+                return items;
+            }
+            case ParallelBranches p:
+            {
+                var branches = new List<Layer>();
+                foreach (var b in p.Branches) branches.Add(Single(Freeze(b, ref left)));
+                return [new ParallelBranches(p.FanIn, branches)];
+            }
+            case ProductFanIn p:
+            {
+                var branches = new List<Layer>();
+                foreach (var b in p.Branches) branches.Add(Single(Freeze(b, ref left)));
+                return [new ProductFanIn(branches)];
+            }
+            default:
+                return [layer];
+        }
+    }
+
     /// <summary>Parses the architecture spec language (docs/LAYERS.md).</summary>
     /// <exception cref="FormatException">A syntax error, with the column and a caret line.</exception>
     /// <exception cref="NonGaussianInputException">As for <see cref="Architecture(Layer)"/>.</exception>

@@ -11,7 +11,9 @@ namespace Tangent.Layers;
 /// W, b ~ N(0, 1); kernel rule nngp' = σw²·nngp + σb², ntk' = nngp' + σw²·ntk (Jacot et al. 2018;
 /// Neural Tangents <c>stax.Dense</c>). 'standard': z = W·h + b with W ~ N(0, σw²/n_in), b ~ N(0, σb²);
 /// nngp' as before, ntk' = n_in·nngp + σw²·ntk (+1 when the layer has a bias, i.e. σb ≠ 0)
-/// (Sohl-Dickstein et al. 2020, arXiv 2001.07301, width scale s = 1).
+/// (Sohl-Dickstein et al. 2020, arXiv 2001.07301, width scale s = 1). A frozen layer (fixed at its
+/// initialisation, not trained; Arora et al. 2020) keeps the NNGP rule and drops its own parameters' share of
+/// the NTK: ntk' = σw²·ntk in both parameterizations (docs/MATH.md, "Frozen layers").
 /// </summary>
 public sealed class Dense : Layer
 {
@@ -21,8 +23,10 @@ public sealed class Dense : Layer
     /// <param name="parameterization">'ntk' (default) or 'standard'.</param>
     /// <param name="width">Output units of the finite twin and, for the 'standard' NTK, the input
     /// width of the next dense layer; null = infinite (finite twins then use the network width).</param>
+    /// <param name="frozen">True: the layer is fixed at its initialisation (its parameters are drawn but not
+    /// trained, and contribute nothing to the NTK).</param>
     /// <exception cref="ArgumentOutOfRangeException">A negative or non-finite σ, or width &lt; 1.</exception>
-    public Dense(double weightStd = 1, double biasStd = 0, Parameterization parameterization = Parameterization.Ntk, int? width = null)
+    public Dense(double weightStd = 1, double biasStd = 0, Parameterization parameterization = Parameterization.Ntk, int? width = null, bool frozen = false)
     {
         if (!(weightStd >= 0) || !double.IsFinite(weightStd))
             throw new ArgumentOutOfRangeException(nameof(weightStd), $"dense: w (σw) must be a finite number ≥ 0, got {weightStd}.");
@@ -34,6 +38,7 @@ public sealed class Dense : Layer
         BiasStd = biasStd;
         Parameterization = parameterization;
         Width = width;
+        Frozen = frozen;
     }
 
     /// <summary>σw.</summary>
@@ -46,13 +51,19 @@ public sealed class Dense : Layer
     public int? Width { get; }
     /// <summary>True when the layer has a bias parameter (σb ≠ 0).</summary>
     public bool HasBias => BiasStd != 0;
+    /// <summary>True when the layer is fixed at its initialisation: not trained, no share of the NTK (Arora et al. 2020).</summary>
+    public bool Frozen { get; }
+
+    /// <summary>This layer with <see cref="Frozen"/> set to <paramref name="frozen"/> (every other parameter kept).</summary>
+    public Dense WithFrozen(bool frozen) => frozen == Frozen ? this : new Dense(WeightStd, BiasStd, Parameterization, Width, frozen);
 
     /// <inheritdoc />
     public override KernelState Apply(KernelState state)
     {
         double w2 = WeightStd * WeightStd, b2 = BiasStd * BiasStd;
         double nngp = w2 * state.Nngp + b2;
-        double ntk = Parameterization == Parameterization.Ntk
+        double ntk = Frozen ? w2 * state.Ntk
+            : Parameterization == Parameterization.Ntk
             ? nngp + w2 * state.Ntk
             : RequireInputWidth(state.Width) * state.Nngp + w2 * state.Ntk + (HasBias ? 1 : 0);
         return state with { Nngp = nngp, Ntk = ntk, Cov1 = w2 * state.Cov1 + b2, Cov2 = w2 * state.Cov2 + b2, Width = Width, IsGaussian = true };
@@ -75,7 +86,7 @@ public sealed class Dense : Layer
     internal override void Diagonal(DiagonalPass pass)
     {
         pass.Record();
-        if (Parameterization == Parameterization.Standard) RequireInputWidth(pass.Width);
+        if (Parameterization == Parameterization.Standard && !Frozen) RequireInputWidth(pass.Width);
         double w2 = WeightStd * WeightStd, b2 = BiasStd * BiasStd;
         foreach (ref double c in pass.Cov.AsSpan()) c = w2 * c + b2;
         pass.Width = Width;
@@ -89,7 +100,13 @@ public sealed class Dense : Layer
         double w2 = WeightStd * WeightStd, b2 = BiasStd * BiasStd;
         Span<double> nngp = pass.NngpRow, ntk = pass.NtkRow;
         if (!pass.WithNtk) { Affine(nngp, w2, b2); return; }
-        if (Parameterization == Parameterization.Ntk)
+        if (Frozen)
+        {
+            // Only the earlier layers' parameters are trained: Θ' = σw²·Θ (docs/MATH.md, "Frozen layers").
+            Affine(nngp, w2, b2);
+            Affine(ntk, w2, 0);
+        }
+        else if (Parameterization == Parameterization.Ntk)
         {
             Affine(nngp, w2, b2);
             AddScaled(ntk, w2, nngp);
@@ -138,11 +155,12 @@ public sealed class Dense : Layer
     /// <inheritdoc />
     public override string ToString()
     {
-        if (WeightStd == 1 && BiasStd == 0 && Parameterization == Parameterization.Ntk && Width is null) return "dense";
+        if (WeightStd == 1 && BiasStd == 0 && Parameterization == Parameterization.Ntk && Width is null && !Frozen) return "dense";
         var parts = new List<string> { "w=" + Fmt(WeightStd) };
         if (BiasStd != 0) parts.Add("b=" + Fmt(BiasStd));
         if (Parameterization == Parameterization.Standard) parts.Add("param=standard");
         if (Width is { } n) parts.Add("width=" + n.ToString(CultureInfo.InvariantCulture));
+        if (Frozen) parts.Add("frozen=true");
         return $"dense({string.Join(",", parts)})";
     }
 
@@ -153,6 +171,8 @@ public sealed class Dense : Layer
     /// through the provider). Inside a <see cref="FiniteScope"/> (a network's training step or NTK) its
     /// output and input-gradient matrices are reused between passes of the same shape (no n×width
     /// allocation per step) and the gradient with respect to the network's own input is not computed.
+    /// A frozen layer draws its parameters as usual (the same draws as the trained layer) but does not list
+    /// them as trainable and adds nothing to the NTK or the gradients.
     /// </summary>
     private sealed class FiniteDense : FiniteLayer
     {
@@ -180,7 +200,7 @@ public sealed class Dense : Layer
 
         public override int OutputWidth => _w.Rows;
 
-        public override IEnumerable<Matrix> Parameters => _b is null ? [_w] : [_w, _b];
+        public override IEnumerable<Matrix> Parameters => _layer.Frozen ? [] : _b is null ? [_w] : [_w, _b];
 
         public override Matrix Forward(Matrix h)
         {
@@ -207,7 +227,7 @@ public sealed class Dense : Layer
             ArgumentNullException.ThrowIfNull(delta);
             ArgumentNullException.ThrowIfNull(into);
             var h = _input ?? throw new InvalidOperationException("Backward before Forward.");
-            if (into.Ntk is { } ntk)
+            if (into.Ntk is { } ntk && !_layer.Frozen)
             {
                 // ∂f/∂W = scale·δ·hᵀ, ∂f/∂b = biasScale·δ: the NTK gains scale²·(h·h')(δ·δ') + biasScale²·(δ·δ').
                 var dd = LinearAlgebra.Gram(delta);
@@ -216,13 +236,13 @@ public sealed class Dense : Layer
                 var t = ntk.Data; var hd = hh.Data; var ddd = dd.Data;
                 for (int k = 0; k < t.Length; k++) t[k] += (s2 * hd[k] + b2) * ddd[k];
             }
-            if (into.Gradient(_w) is { } gw)
+            if (!_layer.Frozen && into.Gradient(_w) is { } gw)
             {
                 // ∂L/∂W = scale·δᵀ·h (n_out × n_in), accumulated.
                 LinearAlgebra.Provider.Gemm(Op.Transpose, Op.None, _w.Rows, _w.Cols, delta.Rows, _scale, delta.Data, Math.Max(delta.Cols, 1),
                     h.Data, Math.Max(h.Cols, 1), 1, gw.Data, Math.Max(_w.Cols, 1));
             }
-            if (_b is not null && into.Gradient(_b) is { } gb)
+            if (_b is not null && !_layer.Frozen && into.Gradient(_b) is { } gb)
             {
                 var acc = gb.Data.AsSpan();
                 for (int a = 0; a < delta.Rows; a++) TensorPrimitives.MultiplyAdd(delta.Row(a), _biasScale, acc, acc);

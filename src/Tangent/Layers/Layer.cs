@@ -49,7 +49,8 @@ public abstract class FiniteLayer
     /// <summary>Units going out.</summary>
     public abstract int OutputWidth { get; }
 
-    /// <summary>The trainable parameters (the matrices themselves, not copies), for finite differences and training.</summary>
+    /// <summary>The trainable parameters (the matrices themselves, not copies), for finite differences and training;
+    /// a frozen layer's parameters are not listed (docs/LAYERS.md, "Frozen layers").</summary>
     public abstract IEnumerable<Matrix> Parameters { get; }
 
     /// <summary>Forward pass of a batch h (n×n_in) to n×n_out; keeps what <see cref="Backward"/> needs.</summary>

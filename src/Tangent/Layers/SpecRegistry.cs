@@ -104,6 +104,9 @@ public static class SpecRegistry
         new(name, SpecParameterKind.Enum, def, values.Length == 2 ? $"{values[0]} or {values[1]}" : $"{string.Join(", ", values[..^1])} or {values[^1]}")
         { Values = values };
 
+    /// <summary>frozen=true fixes a dense or conv layer at its initialisation (docs/LAYERS.md, "Frozen layers").</summary>
+    private static SpecParameter Frozen => EnumParam("frozen", "false", "true", "false");
+
     private static SpecParameter PaddingParam(string def) => EnumParam("padding", def, "same", "valid", "circular");
 
     private static string Format(double x) => x.ToString("R", CultureInfo.InvariantCulture);
@@ -126,8 +129,8 @@ public static class SpecRegistry
 
     private static readonly SpecEntry[] Entries =
     [
-        Leaf("dense", v => new Dense(v.Real("w"), v.Real("b"), v.Word("param") == "standard" ? Parameterization.Standard : Parameterization.Ntk, v.IntOrNone("width")),
-            Std("w", "σw"), Std("b", "σb"), EnumParam("param", "ntk", "ntk", "standard"), Int("width", null, 1)),
+        Leaf("dense", v => new Dense(v.Real("w"), v.Real("b"), v.Word("param") == "standard" ? Parameterization.Standard : Parameterization.Ntk, v.IntOrNone("width"), v.Word("frozen") == "true"),
+            Std("w", "σw"), Std("b", "σb"), EnumParam("param", "ntk", "ntk", "standard"), Int("width", null, 1), Frozen),
         Leaf("identity", _ => new Identity()),
         Leaf("relu", _ => ABRelu.Relu()),
         Leaf("leaky_relu", v => ABRelu.LeakyRelu(v.Real("alpha")), Real("alpha", 0.01)),
@@ -165,10 +168,10 @@ public static class SpecRegistry
         new SpecEntry("repeat", [], "repeat(2){dense relu}"),
         new SpecEntry("parallel", [], "parallel{identity | dense relu dense}"),
         new SpecEntry("concat", [], "concat{identity | dense relu}"),
-        Leaf("conv", v => new Conv(v.Int("size"), v.Real("w"), v.Real("b"), v.Int("stride"), PaddingOf(v.Word("padding")), v.Int("dims"), v.IntOrNone("channels")),
-            Int("size", 3, 1), Std("w", "σw"), Std("b", "σb"), Int("stride", 1, 1), PaddingParam("same"), Int("dims", 2, 1, 2), Int("channels", null, 1)),
-        Leaf("conv_transpose", v => new ConvTranspose(v.Int("size"), v.Real("w"), v.Real("b"), v.Int("stride"), PaddingOf(v.Word("padding")), v.Int("dims"), v.IntOrNone("channels")),
-            Int("size", 3, 1), Std("w", "σw"), Std("b", "σb"), Int("stride", 1, 1), EnumParam("padding", "valid", "same", "valid"), Int("dims", 2, 1, 2), Int("channels", null, 1)),
+        Leaf("conv", v => new Conv(v.Int("size"), v.Real("w"), v.Real("b"), v.Int("stride"), PaddingOf(v.Word("padding")), v.Int("dims"), v.IntOrNone("channels"), v.Word("frozen") == "true"),
+            Int("size", 3, 1), Std("w", "σw"), Std("b", "σb"), Int("stride", 1, 1), PaddingParam("same"), Int("dims", 2, 1, 2), Int("channels", null, 1), Frozen),
+        Leaf("conv_transpose", v => new ConvTranspose(v.Int("size"), v.Real("w"), v.Real("b"), v.Int("stride"), PaddingOf(v.Word("padding")), v.Int("dims"), v.IntOrNone("channels"), v.Word("frozen") == "true"),
+            Int("size", 3, 1), Std("w", "σw"), Std("b", "σb"), Int("stride", 1, 1), EnumParam("padding", "valid", "same", "valid"), Int("dims", 2, 1, 2), Int("channels", null, 1), Frozen),
         Leaf("avg_pool", v => new AvgPool(v.Int("size"), v.IntOrNone("stride"), PaddingOf(v.Word("padding")), v.Int("dims")),
             Int("size", 2, 1), Int("stride", null, 1) with { Default = "size" }, PaddingParam("valid"), Int("dims", 2, 1, 2)),
         Leaf("flatten", _ => new Flatten()),

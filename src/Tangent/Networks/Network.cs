@@ -95,7 +95,7 @@ public sealed partial class Network
         switch (layer)
         {
             case Dense d:
-                return (d.Width is null ? new Dense(d.WeightStd, d.BiasStd, d.Parameterization, outputs) : d, OutputEnd.Dense);
+                return (d.Width is null ? new Dense(d.WeightStd, d.BiasStd, d.Parameterization, outputs, d.Frozen) : d, OutputEnd.Dense);
             case Activation or Dropout or LayerNorm:
                 return (layer, OutputEnd.Input);
             case Serial s:

@@ -37,7 +37,8 @@ public sealed class SpecRegistryTests
     public void DescribeGivesParametersWithDefaultsAndRanges()
     {
         var dense = SpecRegistry.Describe("dense");
-        Assert.Equal(["w", "b", "param", "width"], dense.Select(p => p.Name));
+        Assert.Equal(["w", "b", "param", "width", "frozen"], dense.Select(p => p.Name));
+        Assert.Equal(("frozen", SpecParameterKind.Enum, "false", "true or false"), Row(dense[4]));
         static (string, SpecParameterKind, string, string) Row(SpecParameter p) => (p.Name, p.Kind, p.Default, p.Range);
         Assert.Equal(("w", SpecParameterKind.Real, "1", "a finite number ≥ 0 (σw)"), Row(dense[0]));
         Assert.Equal(new SpecParameter("w", SpecParameterKind.Real, "1", "a finite number ≥ 0 (σw)"), dense[0]);

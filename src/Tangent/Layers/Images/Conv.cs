@@ -9,7 +9,8 @@ namespace Tangent.Layers;
 /// pixel-pair covariance (Arora et al. 2019, eq. 7; Novak et al. 2019): K'[p, p'] =
 /// σw²·(1/|F|)·Σ_δ K[p + δ, p' + δ] + σb² (zero-padded terms count as 0), Θ'[p, p'] = K'[p, p'] +
 /// σw²·(1/|F|)·Σ_δ Θ[p + δ, p' + δ]. The rule is written once (<see cref="Map"/>) on the window's index
-/// table, so <see cref="ConvTranspose"/> is this layer with another table.
+/// table, so <see cref="ConvTranspose"/> is this layer with another table. A frozen convolution (fixed at its
+/// initialisation, Arora et al. 2020) drops its own share of the NTK: Θ'[p, p'] = σw²·(1/|F|)·Σ_δ Θ[p + δ, p' + δ].
 /// </summary>
 public class Conv : ImageLayer
 {
@@ -23,13 +24,14 @@ public class Conv : ImageLayer
     /// <param name="padding">Border handling.</param>
     /// <param name="dimensions">2 for images, 1 for signals (1×L×C: the filter runs along the width).</param>
     /// <param name="channels">Output channels of the finite twin; null = the network width.</param>
+    /// <param name="frozen">True: fixed at its initialisation (not trained, no share of the NTK).</param>
     /// <exception cref="ArgumentOutOfRangeException">A size, stride, σ or dimension out of range.</exception>
-    public Conv(int size = 3, double weightStd = 1, double biasStd = 0, int stride = 1, Padding padding = Padding.Same, int dimensions = 2, int? channels = null)
-        : this("conv", size, weightStd, biasStd, stride, padding, dimensions, channels) { }
+    public Conv(int size = 3, double weightStd = 1, double biasStd = 0, int stride = 1, Padding padding = Padding.Same, int dimensions = 2, int? channels = null, bool frozen = false)
+        : this("conv", size, weightStd, biasStd, stride, padding, dimensions, channels, frozen) { }
 
     /// <summary>Checks and stores the parameters; <paramref name="name"/> is the spec name the messages and <see cref="ToString"/> use.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size, stride, σ or dimension out of range.</exception>
-    private protected Conv(string name, int size, double weightStd, double biasStd, int stride, Padding padding, int dimensions, int? channels)
+    private protected Conv(string name, int size, double weightStd, double biasStd, int stride, Padding padding, int dimensions, int? channels, bool frozen)
     {
         if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), $"{name}: size must be ≥ 1, got {size}.");
         if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), $"{name}: stride must be ≥ 1, got {stride}.");
@@ -39,6 +41,7 @@ public class Conv : ImageLayer
         if (channels is < 1) throw new ArgumentOutOfRangeException(nameof(channels), $"{name}: channels must be ≥ 1, got {channels}.");
         _name = name;
         Size = size; WeightStd = weightStd; BiasStd = biasStd; Stride = stride; Padding = padding; Dimensions = dimensions; Channels = channels;
+        Frozen = frozen;
     }
 
     /// <summary>Filter size k.</summary>
@@ -55,6 +58,14 @@ public class Conv : ImageLayer
     public int Dimensions { get; }
     /// <summary>Output channels of the finite twin (null: the network width).</summary>
     public int? Channels { get; }
+    /// <summary>True when the layer is fixed at its initialisation: not trained, no share of the NTK (Arora et al. 2020).</summary>
+    public bool Frozen { get; }
+
+    /// <summary>This layer (a conv or a conv_transpose) with <see cref="Frozen"/> set to <paramref name="frozen"/>, every other parameter kept.</summary>
+    public Conv WithFrozen(bool frozen) => frozen == Frozen ? this : Copy(frozen);
+
+    /// <summary>A copy with another <see cref="Frozen"/> flag (of the same class).</summary>
+    private protected virtual Conv Copy(bool frozen) => new(Size, WeightStd, BiasStd, Stride, Padding, Dimensions, Channels, frozen);
 
     internal override bool EndsWithDense => true;
 
@@ -105,13 +116,15 @@ public class Conv : ImageLayer
     /// <summary>
     /// The conv rule, the only copy (reference, self pass and tile pass): for each output pair u = (o, o') and
     /// segment position j, K'[u·len + j] = σw²/|F|·Σ_δ K[(i(o, δ), i(o', δ))·len + j] + σb² and, when
-    /// <paramref name="t"/> is given, Θ' = K' + σw²/|F|·Σ_δ Θ[…] (taps reading padding skipped).
+    /// <paramref name="t"/> is given, Θ' = K' + σw²/|F|·Σ_δ Θ[…] (taps reading padding skipped); a frozen
+    /// layer leaves out the K' term of Θ'.
     /// </summary>
     private void Map(WindowGeometry g, int pin, bool full, double[] k, double[]? t, double[] kOut, double[]? tOut, int len)
     {
         int po = g.OutPixels, f = g.WindowSize;
         double w2 = WeightStd * WeightStd / f, b2 = BiasStd * BiasStd;
         bool withNtk = t is not null;
+        double own = Frozen ? 0 : 1;   // the weight of this layer's own parameters in Θ'
         int outPairs = full ? po * po : po;
         if (len == 1)
         {
@@ -130,7 +143,7 @@ public class Conv : ImageLayer
                 }
                 double kn = w2 * sk + b2;
                 kOut[u] = kn;
-                if (withNtk) tOut![u] = kn + w2 * st;
+                if (withNtk) tOut![u] = own * kn + w2 * st;
             }
             return;
         }
@@ -151,19 +164,19 @@ public class Conv : ImageLayer
             int j = 0;
             if (Vector.IsHardwareAccelerated)
             {
-                var vw = new Vector<double>(w2); var vb = new Vector<double>(b2);
+                var vw = new Vector<double>(w2); var vb = new Vector<double>(b2); var vo = new Vector<double>(own);
                 for (; j + Vector<double>.Count <= len; j += Vector<double>.Count)
                 {
                     var kn = vw * new Vector<double>(dn[j..]) + vb;
                     kn.CopyTo(dn[j..]);
-                    if (withNtk) (kn + vw * new Vector<double>(dt[j..])).CopyTo(dt[j..]);
+                    if (withNtk) (vo * kn + vw * new Vector<double>(dt[j..])).CopyTo(dt[j..]);
                 }
             }
             for (; j < len; j++)
             {
                 double kn = w2 * dn[j] + b2;
                 dn[j] = kn;
-                if (withNtk) dt[j] = kn + w2 * dt[j];
+                if (withNtk) dt[j] = own * kn + w2 * dt[j];
             }
         }
     }
@@ -184,15 +197,18 @@ public class Conv : ImageLayer
         if (Padding != DefaultPadding) args.Add($"padding={Padding.ToString().ToLowerInvariant()}");
         if (Dimensions != 2) args.Add($"dims={Dimensions}");
         if (Channels is int c) args.Add($"channels={c}");
+        if (Frozen) args.Add("frozen=true");
         return $"{_name}({string.Join(",", args)})";
     }
 
     /// <summary>The padding the spec text leaves out (same for conv, valid for conv_transpose, as Neural Tangents).</summary>
     private protected virtual Padding DefaultPadding => Padding.Same;
 
-    /// <summary>z[p, c'] = σw/√(|F|·C)·Σ W[δ, c, c']·h[p + δ, c] + σb·b[c'], W, b ~ N(0, 1) ('ntk' parameterization).</summary>
+    /// <summary>z[p, c'] = σw/√(|F|·C)·Σ W[δ, c, c']·h[p + δ, c] + σb·b[c'], W, b ~ N(0, 1) ('ntk' parameterization);
+    /// a frozen layer's parameters are drawn but neither listed as trainable nor part of the NTK or the gradients.</summary>
     internal sealed class FiniteConv : FiniteLayer
     {
+        private readonly bool _frozen;
         private readonly WindowGeometry _g;
         private readonly int _cin, _cout;
         private readonly Matrix _w;       // (|F|·C_in) × C_out
@@ -202,7 +218,7 @@ public class Conv : ImageLayer
 
         public FiniteConv(Conv layer, WindowGeometry g, int cin, int cout, Random rng)
         {
-            _g = g; _cin = cin; _cout = cout;
+            _g = g; _cin = cin; _cout = cout; _frozen = layer.Frozen;
             _w = new Matrix(g.WindowSize * cin, cout);
             Dense.FillGaussian(_w.Data, 1, rng);
             if (layer.BiasStd != 0) { _b = new Matrix(1, cout); Dense.FillGaussian(_b.Data, 1, rng); }
@@ -211,7 +227,7 @@ public class Conv : ImageLayer
         }
 
         public override int OutputWidth => _g.OutPixels * _cout;
-        public override IEnumerable<Matrix> Parameters => _b is null ? [_w] : [_w, _b];
+        public override IEnumerable<Matrix> Parameters => _frozen ? [] : _b is null ? [_w] : [_w, _b];
 
         public override Matrix Forward(Matrix h)
         {
@@ -230,7 +246,7 @@ public class Conv : ImageLayer
             var p = _patches ?? throw new InvalidOperationException("Backward before Forward.");
             int n = delta.Rows, po = _g.OutPixels, fc = _g.WindowSize * _cin;
             var d = new Matrix(n * po, _cout, delta.Data);                  // (n·P_out) × C_out
-            if (into.Ntk is { } ntk)
+            if (into.Ntk is { } ntk && !_frozen)
             {
                 // ∂f_a/∂W = scale·P_aᵀ·D_a; the NTK gains scale²·⟨G_a, G_b⟩ + σb²·⟨Σ_p D_a, Σ_p D_b⟩.
                 var g = new Matrix(n, fc * _cout);
@@ -247,12 +263,12 @@ public class Conv : ImageLayer
                 double s2 = _scale * _scale, b2 = _b is null ? 0 : _biasScale * _biasScale;
                 for (int k = 0; k < ntk.Data.Length; k++) ntk.Data[k] += s2 * gg.Data[k] + b2 * bb.Data[k];
             }
-            if (into.Gradient(_w) is { } gw)
+            if (!_frozen && into.Gradient(_w) is { } gw)
             {
                 // ∂L/∂W = scale·Pᵀ·D over every image and output pixel ((|F|·C_in) × C_out), accumulated.
                 LinearAlgebra.Provider.Gemm(Op.Transpose, Op.None, fc, _cout, n * po, _scale, p.Data, Math.Max(fc, 1), d.Data, Math.Max(_cout, 1), 1, gw.Data, Math.Max(_cout, 1));
             }
-            if (_b is not null && into.Gradient(_b) is { } gb)
+            if (_b is not null && !_frozen && into.Gradient(_b) is { } gb)
             {
                 for (int r = 0; r < n * po; r++) for (int j = 0; j < _cout; j++) gb.Data[j] += _biasScale * d.Data[r * _cout + j];
             }

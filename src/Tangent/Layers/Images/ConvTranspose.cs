@@ -22,10 +22,11 @@ public sealed class ConvTranspose : Conv
     /// <param name="padding">Same or valid (default valid, as Neural Tangents).</param>
     /// <param name="dimensions">2 for images, 1 for signals.</param>
     /// <param name="channels">Output channels of the finite twin; null = the network width.</param>
+    /// <param name="frozen">True: fixed at its initialisation (not trained, no share of the NTK).</param>
     /// <exception cref="ArgumentOutOfRangeException">A size, stride, σ or dimension out of range.</exception>
     /// <exception cref="ArgumentException">padding=circular.</exception>
-    public ConvTranspose(int size = 3, double weightStd = 1, double biasStd = 0, int stride = 1, Padding padding = Padding.Valid, int dimensions = 2, int? channels = null)
-        : base("conv_transpose", size, weightStd, biasStd, stride, padding, dimensions, channels)
+    public ConvTranspose(int size = 3, double weightStd = 1, double biasStd = 0, int stride = 1, Padding padding = Padding.Valid, int dimensions = 2, int? channels = null, bool frozen = false)
+        : base("conv_transpose", size, weightStd, biasStd, stride, padding, dimensions, channels, frozen)
     {
         if (padding == Padding.Circular)
             throw new ArgumentException("conv_transpose: padding=circular is not supported; use padding=valid (the default) or padding=same.", nameof(padding));
@@ -37,4 +38,6 @@ public sealed class ConvTranspose : Conv
         : WindowGeometry.Transposed(input.Height, input.Width, 1, Size, 1, Stride, Padding, ToString());
 
     private protected override Padding DefaultPadding => Padding.Valid;
+
+    private protected override Conv Copy(bool frozen) => new ConvTranspose(Size, WeightStd, BiasStd, Stride, Padding, Dimensions, Channels, frozen);
 }

@@ -8,14 +8,15 @@ using Tangent.Numerics;
 namespace Tangent.Models;
 
 /// <summary>One axis of a <see cref="HyperGrid"/>: its name and its values as written.</summary>
-/// <param name="Name">The axis (lower case): kernel, arch, get, w, b, gamma, ridge, relridge or time.</param>
+/// <param name="Name">The axis (lower case): kernel, arch, depth, fix, get, w, b, gamma, ridge, relridge or time.</param>
 /// <param name="Values">The values, in the order written.</param>
 public sealed record HyperAxis(string Name, IReadOnlyList<string> Values);
 
 /// <summary>One point of an expanded grid.</summary>
 /// <param name="Spec">The model with this point's hyperparameters.</param>
 /// <param name="Label">The values of the grid's axes at this point, e.g. "gamma=0.1 ridge=0.01".</param>
-/// <param name="KernelGroup">Points with the same group share one kernel matrix (they differ only in ridge and time).</param>
+/// <param name="KernelGroup">Points with the same group share one kernel matrix (they differ only in ridge and time);
+/// groups that differ only in <c>get</c> share one kernel computation (<see cref="ModelSelection"/>).</param>
 /// <param name="Index">The point's position in the grid (0-based, the order of <see cref="HyperGrid.Expand"/>).</param>
 public sealed record HyperSetting(ModelSpec Spec, string Label, int KernelGroup, int Index);
 
@@ -23,21 +24,23 @@ public sealed record HyperSetting(ModelSpec Spec, string Label, int KernelGroup,
 /// A grid of hyperparameters (docs/SELECTION.md): axes separated by <c>;</c>, each <c>name=v1,v2,…</c>;
 /// architecture alternatives are separated by <c>|</c> because they contain commas. Axes:
 /// <c>kernel</c> (gaussian|rbf, laplace, linear, polynomial|poly), <c>arch</c> (architecture specs),
-/// <c>get</c> (nngp, ntk), <c>w</c> and <c>b</c> (σw, σb of every dense and conv layer), <c>gamma</c>
+/// <c>depth</c> (the count of the architecture's first repeat), <c>fix</c> (how many bottom parametrised layers are
+/// frozen, <see cref="Architecture.FreezeBottom"/>), <c>get</c> (nngp, ntk), <c>w</c> and <c>b</c> (σw, σb of every dense and conv layer), <c>gamma</c>
 /// (γ of a classical kernel; <c>auto</c> = 1/(d·var X), scikit-learn's gamma='scale'), <c>ridge</c>
 /// (absolute λ), <c>relridge</c> (λ as a factor of mean(diag K)) and <c>time</c> (training time, <c>inf</c> = ∞).
 /// </summary>
 public sealed class HyperGrid
 {
     /// <summary>The axis names, in the order <see cref="Expand"/> nests them (the first outermost).</summary>
-    public static IReadOnlyList<string> AxisNames { get; } = ["kernel", "arch", "get", "w", "b", "gamma", "ridge", "relridge", "time"];
+    public static IReadOnlyList<string> AxisNames { get; } = ["kernel", "arch", "depth", "fix", "get", "w", "b", "gamma", "ridge", "relridge", "time"];
 
     private HyperGrid(IReadOnlyList<HyperAxis> axes) => Axes = axes;
 
     /// <summary>The axes as written (in the order of <see cref="AxisNames"/>).</summary>
     public IReadOnlyList<HyperAxis> Axes { get; }
 
-    /// <summary>The number of points.</summary>
+    /// <summary>The product of the axes' lengths: the number of points, or more when <see cref="Expand"/> leaves some
+    /// out (NNGP points at fix &gt; 0, fixes that freeze every layer).</summary>
     public int Count => Axes.Aggregate(1, (p, a) => p * a.Values.Count);
 
     /// <summary>The values of an axis, or null when the grid does not vary it.</summary>
@@ -91,13 +94,16 @@ public sealed class HyperGrid
     /// <param name="baseSpec">The model whose other fields every point keeps.</param>
     /// <param name="features">The (preprocessed) training features: needed for gamma=auto and for the default γ of a
     /// <c>kernel</c> axis when the base has no classical kernel (1/(d·var X)); without them that default is 1.</param>
+    /// <param name="notes">Receives one line per combination left out (a <c>fix</c> that would freeze every
+    /// parametrised layer of an architecture at some depth); null to ignore them.</param>
     /// <exception cref="ArgumentException">An axis that does not fit the model (gamma, or a kernel axis, with an architecture; arch-only
-    /// axes with a classical kernel; time with a classical kernel), or gamma=auto without features.</exception>
-    public IReadOnlyList<HyperSetting> Expand(ModelSpec baseSpec, Matrix? features = null)
+    /// axes with a classical kernel; time with a classical kernel; depth with an architecture without repeat), gamma=auto without
+    /// features, or a <c>fix</c> axis that leaves no trainable layer at any point.</exception>
+    public IReadOnlyList<HyperSetting> Expand(ModelSpec baseSpec, Matrix? features = null, ICollection<string>? notes = null)
     {
         ArgumentNullException.ThrowIfNull(baseSpec);
         bool classical = this["kernel"] is not null || (this["arch"] is null && baseSpec.Kernel is not null);
-        foreach (var axis in new[] { "get", "w", "b", "time" })
+        foreach (var axis in new[] { "depth", "fix", "get", "w", "b", "time" })
             if (classical && this[axis] is not null)
                 throw new ArgumentException($"Grid axis '{axis}' needs an architecture but the model uses a classical kernel; remove '{axis}' from the grid or select over arch=….");
         if (!classical && this["gamma"] is not null)
@@ -124,26 +130,76 @@ public sealed class HyperGrid
 
         if (this["gamma"] is not null && sources.All(s => s.Spec.Kernel!.Kind == KernelKind.Linear))
             throw new ArgumentException("Grid axis 'gamma' has no effect on the linear kernel; remove gamma or choose kernel=gaussian,laplace,polynomial.");
+        if (this["depth"] is not null && sources.FirstOrDefault(s => s.Spec.Architecture!.FirstRepeatCount is null) is { Spec.Architecture: { } flat })
+            throw new ArgumentException($"Grid axis 'depth' sets the count of the architecture's first repeat(n){{…}}, but '{flat}' has none; " +
+                                        "write the repeated block as a repeat, e.g. arch=dense(w=1.41) repeat(1){relu dense(w=1.41)}; depth=1,2,3.");
 
         var points = new List<HyperSetting>();
+        var skipped = new List<string>();
         int group = 0;
         foreach (var (source, sourceLabel) in sources)
-            foreach (var (getSpec, getLabel) in Vary(source, "get", (s, v) => s with { Get = v == "nngp" ? KernelOutputs.Nngp : KernelOutputs.Ntk }))
-                foreach (var (wSpec, wLabel) in Vary(getSpec, "w", (s, v) => s with { Architecture = ArchitectureScaling.WithStds(s.Architecture!, Number(v), null) }))
-                    foreach (var (bSpec, bLabel) in Vary(wSpec, "b", (s, v) => s with { Architecture = ArchitectureScaling.WithStds(s.Architecture!, null, Number(v)) }))
-                        foreach (var (gSpec, gLabel) in Vary(bSpec, "gamma", (s, v) => s.Kernel!.Kind == KernelKind.Linear ? s : s with { Kernel = WithGamma(s.Kernel!, v, auto) }))
-                        {
-                            foreach (var (rSpec, rLabel) in Vary(gSpec, this["ridge"] is null ? "relridge" : "ridge",
-                                         (s, v) => s with { Ridge = this["ridge"] is null ? Ridge.Relative(Number(v)) : Ridge.Absolute(Number(v)) }))
-                                foreach (var (tSpec, tLabel) in Vary(rSpec, "time", (s, v) => s with { Time = Number(v) }))
-                                {
-                                    tSpec.Validate();
-                                    string label = string.Join(" ", new[] { sourceLabel, getLabel, wLabel, bLabel, gLabel, rLabel, tLabel }.Where(l => l.Length > 0));
-                                    points.Add(new HyperSetting(tSpec, label.Length == 0 ? "base" : label, group, points.Count));
-                                }
-                            group++;
-                        }
+            foreach (var (depthSpec, depthLabel) in Vary(source, "depth", (s, v) => s with { Architecture = s.Architecture!.WithFirstRepeatCount((int)Number(v)) }))
+                foreach (var (fixSpec, fixLabel, fix) in Fixes(depthSpec))
+                {
+                    if (fix > 0 && fix >= fixSpec.Architecture!.ParametrisedLayerCount)
+                    {
+                        string where = string.Join(" ", new[] { sourceLabel, depthLabel }.Where(l => l.Length > 0));
+                        skipped.Add($"{(where.Length > 0 ? where + " " : "")}fix={fix.ToString(CultureInfo.InvariantCulture)} skipped: it would freeze all " +
+                                    $"{fixSpec.Architecture.ParametrisedLayerCount} parametrised layers of '{fixSpec.Architecture}', leaving nothing to train (the NTK would be 0).");
+                        continue;
+                    }
+                    var frozenSpec = fix == 0 ? fixSpec : fixSpec with { Architecture = fixSpec.Architecture!.FreezeBottom(fix) };
+                    foreach (var (getSpec, getLabel) in Vary(frozenSpec, "get", (s, v) => s with { Get = GetOf(v) }))
+                    {
+                        // The NNGP does not depend on which layers are trained: one NNGP point per depth, at fix=0 (listed or not);
+                        // the NTK only at the listed fix values.
+                        if (getSpec.Get == KernelOutputs.Nngp ? fix > 0 : !FixListed(fix)) continue;
+                        string prefix = string.Join(" ", new[] { sourceLabel, depthLabel, fixLabel }.Where(l => l.Length > 0));
+                        group = AddPoints(points, getSpec, prefix, getLabel, auto, group);
+                    }
+                }
+        if (skipped.Count > 0 && points.Count == 0)
+            throw new ArgumentException($"Grid axis 'fix' leaves no trainable layer at any point: {skipped[0]} Use fix values below the number of parametrised layers.");
+        if (notes is not null) foreach (var n in skipped) notes.Add(n);
         return points;
+    }
+
+    /// <summary>The fix values to visit for <paramref name="spec"/> (0 alone, unlabelled, without a fix axis). The NNGP is the same
+    /// whatever is frozen, so when some point is an NNGP one fix=0 is visited even if not listed (for the NNGP points only), and when
+    /// every point is an NNGP one only fix=0 is.</summary>
+    private IEnumerable<(ModelSpec Spec, string Label, int Fix)> Fixes(ModelSpec spec)
+    {
+        if (this["fix"] is not { } values) { yield return (spec, "", 0); yield break; }
+        var gets = this["get"]?.Select(GetOf).ToArray() ?? [spec.Get];
+        var fixes = values.Select(v => (int)Number(v)).ToList();
+        if (gets.All(g => g == KernelOutputs.Nngp)) fixes = [0];
+        else if (gets.Contains(KernelOutputs.Nngp) && !fixes.Contains(0)) fixes.Insert(0, 0);
+        foreach (int f in fixes) yield return (spec, "fix=" + f.ToString(CultureInfo.InvariantCulture), f);
+    }
+
+    /// <summary>True when the grid has no fix axis (fix = 0 implied) or lists <paramref name="fix"/>.</summary>
+    private bool FixListed(int fix) => this["fix"] is not { } values ? fix == 0 : values.Any(v => Number(v) == fix);
+
+    private static KernelOutputs GetOf(string value) => value.Equals("nngp", StringComparison.OrdinalIgnoreCase) ? KernelOutputs.Nngp : KernelOutputs.Ntk;
+
+    /// <summary>The points of one get setting: every w, b, gamma, ridge and time; returns the next kernel group.</summary>
+    private int AddPoints(List<HyperSetting> points, ModelSpec getSpec, string prefix, string getLabel, double? auto, int group)
+    {
+        foreach (var (wSpec, wLabel) in Vary(getSpec, "w", (s, v) => s with { Architecture = ArchitectureScaling.WithStds(s.Architecture!, Number(v), null) }))
+            foreach (var (bSpec, bLabel) in Vary(wSpec, "b", (s, v) => s with { Architecture = ArchitectureScaling.WithStds(s.Architecture!, null, Number(v)) }))
+                foreach (var (gSpec, gLabel) in Vary(bSpec, "gamma", (s, v) => s.Kernel!.Kind == KernelKind.Linear ? s : s with { Kernel = WithGamma(s.Kernel!, v, auto) }))
+                {
+                    foreach (var (rSpec, rLabel) in Vary(gSpec, this["ridge"] is null ? "relridge" : "ridge",
+                                 (s, v) => s with { Ridge = this["ridge"] is null ? Ridge.Relative(Number(v)) : Ridge.Absolute(Number(v)) }))
+                        foreach (var (tSpec, tLabel) in Vary(rSpec, "time", (s, v) => s with { Time = Number(v) }))
+                        {
+                            tSpec.Validate();
+                            string label = string.Join(" ", new[] { prefix, getLabel, wLabel, bLabel, gLabel, rLabel, tLabel }.Where(l => l.Length > 0));
+                            points.Add(new HyperSetting(tSpec, label.Length == 0 ? "base" : label, group, points.Count));
+                        }
+                    group++;
+                }
+        return group;
     }
 
     /// <summary>γ = 1/(d·var X) over all entries of X (scikit-learn's gamma='scale'); 1 when X is constant.</summary>
@@ -207,6 +263,13 @@ public sealed class HyperGrid
                 break;
             case "gamma" when value.Equals("auto", StringComparison.OrdinalIgnoreCase):
                 break;
+            case "depth" or "fix":
+            {
+                int min = axis == "depth" ? 1 : 0;
+                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < min || n > SpecParser.MaxLayers)
+                    throw new FormatException($"Grid axis '{axis}': '{value}' is not a whole number in {min}..{SpecParser.MaxLayers}; write e.g. {Example(axis)}.");
+                break;
+            }
             default:
                 double v = TryNumber(value) ?? throw new FormatException($"Grid axis '{axis}': '{value}' is not a number; write e.g. {Example(axis)}.");
                 bool ok = axis switch
@@ -226,6 +289,8 @@ public sealed class HyperGrid
         "kernel" => "kernel=gaussian,laplace",
         "arch" => "arch=dense relu dense | dense erf dense",
         "get" => "get=nngp,ntk",
+        "depth" => "depth=1,2,3",
+        "fix" => "fix=0,1,2",
         "w" => "w=1,1.41,2",
         "b" => "b=0,0.1",
         "gamma" => "gamma=0.1,1,auto",

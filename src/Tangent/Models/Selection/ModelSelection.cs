@@ -16,9 +16,12 @@ public enum SelectionKind
     Holdout,
     /// <summary>The Gaussian-process log marginal likelihood of the whole training set (no split).</summary>
     Evidence,
+    /// <summary>One validation set given by its rows (a predefined train/validation split).</summary>
+    Split,
 }
 
-/// <summary>A selection method: <c>cv:K</c>, <c>holdout:F</c> or <c>evidence</c> (docs/SELECTION.md).</summary>
+/// <summary>A selection method: <c>cv:K</c>, <c>holdout:F</c>, <c>evidence</c> (docs/SELECTION.md), or a predefined
+/// validation set (<see cref="Split"/>).</summary>
 /// <param name="Kind">The method.</param>
 /// <param name="Folds">K for cross-validation (≥ 2), else 0.</param>
 /// <param name="Fraction">The held-out fraction F for hold-out (0 &lt; F &lt; 1), else 0.</param>
@@ -38,6 +41,27 @@ public sealed record SelectionMethod(SelectionKind Kind, int Folds = 0, double F
 
     /// <summary>The GP log marginal likelihood.</summary>
     public static SelectionMethod Evidence { get; } = new(SelectionKind.Evidence);
+
+    /// <summary>With <see cref="SelectionKind.Split"/>: the validation rows (0-based, ascending, distinct); else null.</summary>
+    public IReadOnlyList<int>? ValidationRows { get; private init; }
+
+    /// <summary>
+    /// A predefined split: the models are trained on every other row and scored on <paramref name="validationRows"/>
+    /// (0-based row indices of the training set; any order), as one fold (e.g. the train/validation lines of a
+    /// benchmark's folds file). The rows are checked against the data's size by <see cref="ModelSelection.Folds"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">No rows, a negative row, or a row given twice.</exception>
+    public static SelectionMethod Split(IReadOnlyList<int> validationRows)
+    {
+        ArgumentNullException.ThrowIfNull(validationRows);
+        if (validationRows.Count == 0) throw new ArgumentException("The validation split has no rows; give the 0-based indices of the validation rows.", nameof(validationRows));
+        var sorted = validationRows.Order().ToArray();
+        if (sorted[0] < 0) throw new ArgumentException($"Validation row {sorted[0]} is negative; rows are 0-based indices into the training set.", nameof(validationRows));
+        for (int i = 1; i < sorted.Length; i++)
+            if (sorted[i] == sorted[i - 1])
+                throw new ArgumentException($"Validation row {sorted[i]} is given twice; list each row once.", nameof(validationRows));
+        return new SelectionMethod(SelectionKind.Split) { ValidationRows = sorted };
+    }
 
     /// <summary>Reads <c>cv:K</c>, <c>holdout:F</c> or <c>evidence</c>.</summary>
     /// <exception cref="FormatException">Anything else, or a K or F out of range.</exception>
@@ -71,6 +95,7 @@ public sealed record SelectionMethod(SelectionKind Kind, int Folds = 0, double F
     {
         SelectionKind.CrossValidation => $"cv:{Folds}",
         SelectionKind.Holdout => "holdout:" + Fraction.ToString("R", CultureInfo.InvariantCulture),
+        SelectionKind.Split => $"split ({ValidationRows!.Count} validation rows)",
         _ => "evidence",
     };
 }
@@ -101,12 +126,16 @@ public sealed record SelectionResult(ModelSpec Best, IReadOnlyList<SelectionRow>
 
     /// <summary>The selected row.</summary>
     public SelectionRow BestRow => Rows[BestIndex];
+
+    /// <summary>What the selection left out and why, one line each (e.g. a fix value that would freeze every layer at some depth); empty when nothing was.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 }
 
 /// <summary>
 /// Grid search over kernel models (docs/SELECTION.md). The kernel matrix of the whole (preprocessed) training
-/// set is computed once per setting that changes the kernel (kernel, arch, get, w, b, gamma); every ridge, time
-/// and fold reuses it (fold blocks are sliced from it). Features (and, for regression, targets when the spec
+/// set is computed once per setting that changes the kernel (kernel, arch, depth, fix, w, b, gamma; settings that differ
+/// only in get share one computation of both kernels); every ridge, time and fold reuses it (fold blocks are sliced from
+/// it), and the (fold, ridge) pairs of one kernel setting are scored in parallel. Features (and, for regression, targets when the spec
 /// asks) are standardized with statistics of the whole training set before the kernels — a small leakage from
 /// the validation folds into the preprocessing, which is what makes the reuse possible.
 /// </summary>
@@ -121,10 +150,11 @@ public static class ModelSelection
     /// </summary>
     /// <param name="baseSpec">The model whose fields the grid does not vary are kept (preprocessing included).</param>
     /// <param name="grid">The hyperparameter grid.</param>
-    /// <param name="method">Cross-validation, hold-out or evidence.</param>
+    /// <param name="method">Cross-validation, hold-out, a predefined split or evidence.</param>
     /// <param name="train">The training set.</param>
     /// <param name="seed">Seeds the fold assignment (the result is the same for the same seed).</param>
-    /// <param name="options">How the kernels are computed (provider, threads, memory, cancellation).</param>
+    /// <param name="options">How the kernels are computed (provider, threads, memory, cancellation); <see cref="ComputeOptions.MaxThreads"/>
+    /// also bounds the (fold, ridge) pairs scored at once. The result does not depend on the thread count.</param>
     /// <param name="progress">One report per kernel setting finished.</param>
     /// <exception cref="ArgumentException">The grid does not fit the model, the data are too small for the method, or the
     /// evidence is asked for an NTK model or a finite time.</exception>
@@ -140,7 +170,8 @@ public static class ModelSelection
         options ??= ComputeOptions.Default;
         var kernelOptions = options with { Progress = null };
         var prepared = Prepared.From(baseSpec, train);
-        var settings = grid.Expand(baseSpec, prepared.X);
+        var notes = new List<string>();
+        var settings = grid.Expand(baseSpec, prepared.X, notes);
         bool classification = train.Task == TaskKind.Classification;
         bool evidence = method.Kind == SelectionKind.Evidence;
         if (evidence)
@@ -149,18 +180,27 @@ public static class ModelSelection
         int[]? classes = classification ? ClassIndices(train.Y) : null;
 
         var rows = new SelectionRow[settings.Count];
-        var groups = settings.GroupBy(s => s.KernelGroup).ToArray();
+        var groups = settings.GroupBy(s => s.KernelGroup).Select(g => g.ToArray()).ToArray();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        for (int g = 0; g < groups.Length; g++)
+        int done = 0;
+        // Kernel settings that differ only in get (same architecture) take both kernels from one pass.
+        foreach (var computation in groups.GroupBy(ComputationKey).Select(c => c.ToList()))
         {
-            options.CancellationToken.ThrowIfCancellationRequested();
-            var members = groups[g].ToArray();
-            var k = KernelMatrix(members[0].Spec, prepared.X, kernelOptions);
-            if (evidence)
-                foreach (var s in members) rows[s.Index] = EvidenceRow(s, k, prepared.Y, options.Provider);
-            else
-                ScoreFolds(members, k, prepared, train, folds!, classes, rows, options);
-            progress?.Report(new ProgressInfo(g + 1, groups.Length, $"selection: kernel setting {g + 1}/{groups.Length} ({members[0].Spec.DescribeKernel()})", clock.Elapsed));
+            var kernels = new SharedKernels(computation[0][0].Spec, prepared.X, computation.Select(g => g[0].Spec.Get).Distinct().ToArray(), kernelOptions);
+            for (int c = 0; c < computation.Count; c++)
+            {
+                options.CancellationToken.ThrowIfCancellationRequested();
+                var members = computation[c];
+                var get = members[0].Spec.Get;
+                var k = kernels.Get(get);
+                if (evidence)
+                    foreach (var s in members) rows[s.Index] = EvidenceRow(s, k, prepared.Y, options.Provider);
+                else
+                    ScoreFolds(members, k, prepared, train, folds!, classes, rows, options);
+                if (!computation.Skip(c + 1).Any(g => g[0].Spec.Get == get)) kernels.Release(get);
+                done++;
+                progress?.Report(new ProgressInfo(done, groups.Length, $"selection: kernel setting {done}/{groups.Length} ({members[0].Spec.DescribeKernel()})", clock.Elapsed));
+            }
         }
 
         bool higher = evidence || classification;
@@ -173,7 +213,50 @@ public static class ModelSelection
         if (best < 0)
             throw new InvalidOperationException($"No grid point could be scored ({rows[0].Note ?? "every score is NaN"}); add a ridge (e.g. ridge=1e-4,1e-2) or remove finite times.");
         string name = evidence ? "log marginal likelihood" : classification ? "accuracy" : "mse";
-        return new SelectionResult(rows[best].Spec, rows, name, higher) { BestIndex = best };
+        return new SelectionResult(rows[best].Spec, rows, name, higher) { BestIndex = best, Notes = notes };
+    }
+
+    /// <summary>Groups whose kernels one computation gives: the same architecture (and input shape); a classical kernel's group alone.</summary>
+    private static string ComputationKey(HyperSetting[] group)
+    {
+        var spec = group[0].Spec;
+        return spec.Architecture is { } a ? $"arch {a} {a.InputShape}" : $"group {group[0].KernelGroup.ToString(CultureInfo.InvariantCulture)}";
+    }
+
+    /// <summary>
+    /// The train-train kernels of one computation: with an architecture whose NNGP and NTK are both wanted, one pass for
+    /// both (<see cref="KernelOutputs.Both"/>), falling back to one pass each when both do not fit in memory; kept until released.
+    /// </summary>
+    private sealed class SharedKernels
+    {
+        private readonly ModelSpec _spec;
+        private readonly Matrix _x;
+        private readonly ComputeOptions _options;
+        private readonly Dictionary<KernelOutputs, Matrix> _held = [];
+
+        public SharedKernels(ModelSpec spec, Matrix x, KernelOutputs[] gets, ComputeOptions options)
+        {
+            _spec = spec; _x = x; _options = options;
+            if (spec.Architecture is not { } arch || gets.Length < 2) return;
+            try
+            {
+                var both = arch.ComputeKernels(x, null, KernelOutputs.Both, options);
+                _held[KernelOutputs.Nngp] = both.Nngp;
+                _held[KernelOutputs.Ntk] = both.Ntk;
+            }
+            catch (InsufficientMemoryException)
+            {
+                // Each kernel alone may still fit: computed when asked for.
+            }
+        }
+
+        public Matrix Get(KernelOutputs get)
+        {
+            if (_held.TryGetValue(get, out var k)) return k;
+            return _held[get] = KernelMatrix(_spec with { Get = get }, _x, _options);
+        }
+
+        public void Release(KernelOutputs get) => _held.Remove(get);
     }
 
     /// <summary>
@@ -182,8 +265,10 @@ public static class ModelSelection
     /// and cut into K folds, the first n mod K one row larger (scikit-learn's KFold sizes); for classification each
     /// class's shuffled rows are dealt to the folds in turn, continuing where the previous class stopped (stratified).
     /// Hold-out: one set of round(F·n) rows (for classification round(F·n_c) of each class c, at least one row in all).
+    /// Split: the given validation rows, as one fold.
     /// </summary>
-    /// <exception cref="ArgumentException">Evidence (no folds), more folds than rows, or a hold-out that leaves no training row.</exception>
+    /// <exception cref="ArgumentException">Evidence (no folds), more folds than rows, a hold-out that leaves no training row, or a
+    /// split whose rows are beyond the data or leave no training row.</exception>
     public static IReadOnlyList<int[]> Folds(LabeledData data, SelectionMethod method, int seed)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -233,6 +318,15 @@ public static class ModelSelection
                     throw new ArgumentException($"holdout:{method.Fraction.ToString(CultureInfo.InvariantCulture)} leaves no training row out of {n}; use a smaller fraction.");
                 return [held.Order().ToArray()];
             }
+            case SelectionKind.Split:
+            {
+                var val = method.ValidationRows ?? throw new ArgumentException("A split needs its validation rows: build it with SelectionMethod.Split(rows).", nameof(method));
+                if (val[^1] >= n)
+                    throw new ArgumentException($"Validation row {val[^1]} (0-based) is beyond the {n} training rows; give rows 0..{n - 1}.");
+                if (val.Count >= n)
+                    throw new ArgumentException($"The validation split takes all {n} training rows and leaves none to train on; give fewer validation rows.");
+                return [[.. val]];
+            }
             default:
                 throw new ArgumentException("The evidence uses the whole training set; it has no folds.", nameof(method));
         }
@@ -278,43 +372,46 @@ public static class ModelSelection
         }
     }
 
+    /// <summary>
+    /// Scores one kernel setting's points on every fold: one work item per (fold, ridge), run in parallel as far as
+    /// the threads and the memory allow (each item slices its fold's blocks and decomposes its train-train block, about
+    /// three n² matrices). The finite times of one item share its eigendecomposition. Each item writes only its own
+    /// scores, so the result is the same for any thread count.
+    /// </summary>
     private static void ScoreFolds(HyperSetting[] members, Matrix k, Prepared data, LabeledData train, IReadOnlyList<int[]> folds,
         int[]? classes, SelectionRow[] rows, ComputeOptions options)
     {
         int n = k.Rows;
         var scores = members.Select(_ => new double[folds.Count]).ToArray();
         var notes = new string?[members.Length];
-        // Folds in parallel when their blocks fit in memory (each holds about (n_train² + n_val·n_train) doubles, three times over).
-        long perFold = 3L * 8 * n * n;
-        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
-        int parallel = (int)Math.Clamp(available / Math.Max(1, perFold), 1, Math.Min(options.Threads, folds.Count));
-        var po = new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = options.CancellationToken };
-        Parallel.For(0, folds.Count, po, f =>
+        var ridges = Enumerable.Range(0, members.Length).GroupBy(i => members[i].Spec.Ridge).Select(r => r.ToArray()).ToArray();
+        int items = folds.Count * ridges.Length;
+        var spec = members[0].Spec;
+        bool ntk = spec.Architecture is not null && spec.Get == KernelOutputs.Ntk;
+        var po = new ParallelOptions { MaxDegreeOfParallelism = ParallelItems(items, n, options), CancellationToken = options.CancellationToken };
+        Parallel.For(0, items, po, item =>
         {
+            int f = item / ridges.Length;
+            var byRidge = ridges[item % ridges.Length];
             var val = folds[f];
             var tr = Complement(val, n);
             var ktt = Block(k, tr, tr);
             var kvt = Block(k, val, tr);
             var ytr = data.Y.SelectRows(tr);
-            var spec = members[0].Spec;
-            bool ntk = spec.Architecture is not null && spec.Get == KernelOutputs.Ntk;
             var test = ntk ? new TestKernels { NtkTestTrain = kvt } : new TestKernels { NngpTestTrain = kvt };
-            foreach (var byRidge in Enumerable.Range(0, members.Length).GroupBy(i => members[i].Spec.Ridge))
+            var dyn = new DynamicsOptions { Ridge = members[byRidge[0]].Spec.Ridge, Provider = options.Provider };
+            var ensemble = ntk ? InfiniteEnsemble.Ntk(ktt, null, ytr, dyn) : InfiniteEnsemble.Nngp(ktt, ytr, dyn);
+            // t = ∞ needs no stable learning rate; the finite times share one eigendecomposition and fail together.
+            foreach (var idx in byRidge.GroupBy(i => double.IsPositiveInfinity(members[i].Spec.Time)).Select(t => t.ToArray()))
             {
-                var dyn = new DynamicsOptions { Ridge = byRidge.Key, Provider = options.Provider };
-                var ensemble = ntk ? InfiniteEnsemble.Ntk(ktt, null, ytr, dyn) : InfiniteEnsemble.Nngp(ktt, ytr, dyn);
-                // t = ∞ needs no stable learning rate; the finite times share one eigendecomposition and fail together.
-                foreach (var idx in byRidge.GroupBy(i => double.IsPositiveInfinity(members[i].Spec.Time)).Select(t => t.ToArray()))
+                try
                 {
-                    try
-                    {
-                        var preds = ensemble.PredictTrajectory(idx.Select(i => members[i].Spec.Time).ToArray(), test, CovarianceMode.None);
-                        for (int j = 0; j < idx.Length; j++) scores[idx[j]][f] = Score(preds[j].Mean, val, data, train, classes);
-                    }
-                    catch (UnstableLearningRateException e)
-                    {
-                        foreach (int i in idx) { scores[i][f] = double.NaN; lock (notes) notes[i] ??= e.Message; }
-                    }
+                    var preds = ensemble.PredictTrajectory(idx.Select(i => members[i].Spec.Time).ToArray(), test, CovarianceMode.None);
+                    for (int j = 0; j < idx.Length; j++) scores[idx[j]][f] = Score(preds[j].Mean, val, data, train, classes);
+                }
+                catch (UnstableLearningRateException e)
+                {
+                    foreach (int i in idx) { scores[i][f] = double.NaN; lock (notes) notes[i] ??= e.Message; }
                 }
             }
         });
@@ -323,6 +420,15 @@ public static class ModelSelection
             double mean = scores[i].Average();
             rows[members[i].Index] = new SelectionRow(members[i], mean, scores[i], double.IsNaN(mean) ? notes[i] : null);
         }
+    }
+
+    /// <summary>How many (fold, point) work items of an n×n kernel run at once: each holds about three n×n matrices of
+    /// doubles (the fold's blocks and a decomposition), within half the memory available (or of the budget) and the threads.</summary>
+    private static int ParallelItems(int items, int n, ComputeOptions options)
+    {
+        long perItem = 3L * 8 * n * n;
+        long available = Math.Min(Tangent.Engine.MemoryGuard.AvailableBytes, options.MemoryBudget ?? long.MaxValue) / 2;
+        return (int)Math.Clamp(available / Math.Max(1, perItem), 1, Math.Max(1, Math.Min(options.Threads, items)));
     }
 
     private static double Score(Matrix prediction, int[] val, Prepared data, LabeledData train, int[]? classes)

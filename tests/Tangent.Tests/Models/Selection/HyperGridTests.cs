@@ -99,6 +99,77 @@ public sealed class HyperGridTests
     }
 
     [Fact]
+    public void DepthAndFixFollowTheUciProtocolAndSkipFixesThatFreezeEverything()
+    {
+        var grid = HyperGrid.Parse("arch=dense(w=1.41) repeat(1){relu dense(w=1.41)}; depth=1,2,3; fix=0,1,2,3; get=ntk; ridge=0.1");
+        var notes = new List<string>();
+        var points = grid.Expand(Relu, null, notes);
+        // depth d has d + 1 parametrised layers: fix = 0..d leave at least the readout trainable.
+        Assert.Equal(["depth=1 fix=0 get=ntk ridge=0.1", "depth=1 fix=1 get=ntk ridge=0.1",
+                      "depth=2 fix=0 get=ntk ridge=0.1", "depth=2 fix=1 get=ntk ridge=0.1", "depth=2 fix=2 get=ntk ridge=0.1",
+                      "depth=3 fix=0 get=ntk ridge=0.1", "depth=3 fix=1 get=ntk ridge=0.1", "depth=3 fix=2 get=ntk ridge=0.1", "depth=3 fix=3 get=ntk ridge=0.1"],
+            points.Select(p => p.Label));
+        Assert.Equal(9, points.Select(p => p.KernelGroup).Distinct().Count());
+        Assert.Equal("dense(w=1.41) repeat(1){relu dense(w=1.41)}", points[0].Spec.Architecture!.ToString());
+        Assert.Equal("dense(w=1.41,frozen=true) relu dense(w=1.41,frozen=true) repeat(2){relu dense(w=1.41)}", points[7].Spec.Architecture!.ToString());
+        Assert.Equal(4, points[8].Spec.Architecture!.ParametrisedLayerCount);
+        Assert.Equal(3, notes.Count);
+        Assert.StartsWith("depth=1 fix=2 skipped: it would freeze all 2 parametrised layers", notes[0], StringComparison.Ordinal);
+        Assert.StartsWith("depth=2 fix=3 skipped", notes[2], StringComparison.Ordinal);
+        Assert.All(notes, n => Assert.DoesNotContain('\n', n));
+    }
+
+    [Fact]
+    public void NngpPointsAreMadeOnlyAtFixZeroBecauseTheNngpDoesNotDependOnIt()
+    {
+        var arch = new ModelSpec { Architecture = Architecture.Parse("dense(w=1.41) repeat(2){relu dense(w=1.41)}") };
+        var both = HyperGrid.Parse("fix=1,2; get=nngp,ntk").Expand(arch);
+        Assert.Equal(["fix=0 get=nngp", "fix=1 get=ntk", "fix=2 get=ntk"], both.Select(p => p.Label));
+        Assert.DoesNotContain("frozen", both[0].Spec.Architecture!.ToString(), StringComparison.Ordinal);
+        var withZero = HyperGrid.Parse("fix=0,1; get=nngp,ntk").Expand(arch);
+        Assert.Equal(["fix=0 get=nngp", "fix=0 get=ntk", "fix=1 get=ntk"], withZero.Select(p => p.Label));
+        Assert.Equal(["fix=0 get=nngp"], HyperGrid.Parse("fix=1,2; get=nngp").Expand(arch).Select(p => p.Label));
+        Assert.Equal(["fix=0 ridge=1"], HyperGrid.Parse("fix=0,1,2; ridge=1").Expand(arch with { Get = KernelOutputs.Nngp }).Select(p => p.Label));
+    }
+
+    [Fact]
+    public void DepthSetsTheOutermostLeftmostRepeat()
+    {
+        var spec = new ModelSpec { Architecture = Architecture.Parse("dense parallel{identity | repeat(2){dense relu dense}} repeat(3){relu dense} repeat(4){erf dense}") };
+        Assert.Equal(3, spec.Architecture!.FirstRepeatCount);
+        var points = HyperGrid.Parse("depth=1,5").Expand(spec);
+        Assert.Equal("dense parallel{identity | repeat(2){dense relu dense}} repeat(5){relu dense} repeat(4){erf dense}", points[1].Spec.Architecture!.ToString());
+        Assert.Equal(1, points[0].Spec.Architecture!.FirstRepeatCount);
+        Assert.Null(Relu.Architecture!.FirstRepeatCount);
+    }
+
+    [Theory]
+    [InlineData("depth=0", "'0' is not a whole number in 1..100000")]
+    [InlineData("depth=2.5", "'2.5' is not a whole number")]
+    [InlineData("fix=-1", "'-1' is not a whole number in 0..100000")]
+    [InlineData("fix=", "value 1 is empty")]
+    [InlineData("depht=1", "did you mean 'depth'")]
+    public void MalformedDepthAndFixAxesAreRefused(string text, string expected)
+    {
+        var e = Assert.Throws<FormatException>(() => HyperGrid.Parse(text));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Theory]
+    [InlineData("depth=1,2", "arch", "'dense(w=1.41) relu dense' has none; write the repeated block as a repeat")]
+    [InlineData("fix=2,3", "arch", "Grid axis 'fix' leaves no trainable layer at any point: fix=2 skipped")]
+    [InlineData("depth=2", "kernel", "Grid axis 'depth' needs an architecture")]
+    [InlineData("fix=1", "kernel", "Grid axis 'fix' needs an architecture")]
+    public void DepthAndFixThatCannotApplyAreRefusedNamingTheFix(string text, string source, string expected)
+    {
+        var grid = HyperGrid.Parse(text);
+        var e = Assert.ThrowsAny<ArgumentException>(() => grid.Expand(source == "arch" ? Relu : Gaussian));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
     public void TheTextRoundTrips()
     {
         var grid = HyperGrid.Parse("time=10,inf; arch=dense relu dense|dense erf dense; ridge=1e-4,1");

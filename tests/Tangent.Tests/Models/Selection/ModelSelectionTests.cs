@@ -1,5 +1,6 @@
 using Tangent.Data;
 using Tangent.Dynamics;
+using Tangent.Engine;
 using Tangent.Kernels;
 using Tangent.Layers;
 using Tangent.Models;
@@ -190,6 +191,129 @@ public sealed class ModelSelectionTests
     [InlineData("cv:x", "Unknown selection method")]
     public void MalformedMethodsAreRefused(string text, string expected) =>
         Assert.Contains(expected, Assert.Throws<FormatException>(() => SelectionMethod.Parse(text)).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void APredefinedSplitTrainsOnTheRestAndScoresTheGivenRows()
+    {
+        var data = Regression(30, 3, 21);
+        var validation = new[] { 17, 2, 9, 25, 4, 11 };
+        var method = SelectionMethod.Split(validation);
+        Assert.Equal([2, 4, 9, 11, 17, 25], ModelSelection.Folds(data, method, seed: 5).Single());
+        Assert.Equal("split (6 validation rows)", method.ToString());
+        var spec = new ModelSpec { Kernel = ClassicalKernel.Gaussian(0.5) };
+        var result = ModelSelection.Select(spec, HyperGrid.Parse("ridge=1e-3,0.1,1"), method, data);
+        var val = validation.Order().ToArray();
+        var tr = Rest(val, data.Count);
+        foreach (var row in result.Rows)
+        {
+            var model = new KernelRegression(spec.Kernel!) { Ridge = row.Spec.Ridge }.Fit(data.X.SelectRows(tr), data.Y.SelectRows(tr));
+            Assert.Equal(Metrics.MeanSquaredError(model.Predict(data.X.SelectRows(val)), data.Y.SelectRows(val)), row.Score, 1e-10);
+            Assert.Single(row.FoldScores);
+        }
+    }
+
+    [Theory]
+    [InlineData(new int[0], "has no rows")]
+    [InlineData(new[] { 3, -1 }, "Validation row -1 is negative")]
+    [InlineData(new[] { 3, 5, 3 }, "Validation row 3 is given twice")]
+    public void MalformedSplitsAreRefused(int[] rows, string expected) =>
+        Assert.Contains(expected, Assert.Throws<ArgumentException>(() => SelectionMethod.Split(rows)).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void ASplitBeyondTheDataOrTakingEveryRowIsRefusedAtSelection()
+    {
+        var data = Regression(10, 2, 3);
+        var spec = new ModelSpec { Kernel = ClassicalKernel.Gaussian(0.5) };
+        var beyond = Assert.Throws<ArgumentException>(() => ModelSelection.Select(spec, HyperGrid.Parse("ridge=1"), SelectionMethod.Split([1, 10]), data));
+        Assert.Contains("Validation row 10 (0-based) is beyond the 10 training rows; give rows 0..9.", beyond.Message, StringComparison.Ordinal);
+        var all = Assert.Throws<ArgumentException>(() => ModelSelection.Select(spec, HyperGrid.Parse("ridge=1"), SelectionMethod.Split([.. Enumerable.Range(0, 10)]), data));
+        Assert.Contains("leaves none to train on", all.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DepthAndFixAreSelectedOnASplitAsTheFrozenNetworksFittedFromScratch()
+    {
+        var data = Classification(48, 17);
+        var method = SelectionMethod.Split([.. Enumerable.Range(0, 48).Where(i => i % 4 == 1)]);
+        var spec = new ModelSpec { Architecture = Architecture.Parse("dense(w=1.41,b=0.1) repeat(1){relu dense(w=1.41,b=0.1)}"), StandardizeFeatures = true };
+        var result = ModelSelection.Select(spec, HyperGrid.Parse("depth=1,2; fix=0,1,2; get=nngp,ntk; ridge=1e-2"), method, data);
+        // depth=1: nngp, ntk fix 0, 1 (fix 2 freezes both layers); depth=2: nngp, ntk fix 0, 1, 2.
+        Assert.Equal(["depth=1 fix=0 get=nngp", "depth=1 fix=0 get=ntk", "depth=1 fix=1 get=ntk",
+                      "depth=2 fix=0 get=nngp", "depth=2 fix=0 get=ntk", "depth=2 fix=1 get=ntk", "depth=2 fix=2 get=ntk"],
+            result.Rows.Select(r => r.Label[..r.Label.LastIndexOf(" ridge", StringComparison.Ordinal)]));
+        Assert.Contains(result.Notes, n => n.StartsWith("depth=1 fix=2 skipped", StringComparison.Ordinal));
+        var val = method.ValidationRows!.ToArray();
+        var tr = Rest(val, data.Count);
+        var x = new Standardizer().FitTransform(data.X).Transformed;
+        foreach (var row in result.Rows)
+        {
+            var fitted = new NeuralKernelRegressor(row.Spec.Architecture!) { Kernel = row.Spec.Get, Ridge = row.Spec.Ridge }.Fit(x.SelectRows(tr), data.Y.SelectRows(tr));
+            var decoded = data.Labels!.Decode(fitted.Predict(x.SelectRows(val)));
+            double accuracy = val.Select((i, r) => decoded[r] == data.RawLabels![i] ? 1.0 : 0).Average();
+            Assert.Equal(accuracy, row.Score, 12);
+        }
+        // fix = depth: only the readout is trained, so the NTK point scores as the NNGP point.
+        Assert.Equal(result.Rows[3].Score, result.Rows[6].Score, 12);
+    }
+
+    [Fact]
+    public void ParallelScoringGivesTheSameSelectionAsSerial()
+    {
+        var data = Regression(60, 3, 31);
+        var spec = new ModelSpec { Architecture = Architecture.Parse("dense(w=1.4,b=0.1) relu dense(w=1.2,b=0.1)"), StandardizeTarget = true };
+        var grid = HyperGrid.Parse("get=nngp,ntk; w=1,1.5; ridge=1e-3,1e-2,0.1; time=2,inf");
+        var method = SelectionMethod.CrossValidation(4);
+        var serial = ModelSelection.Select(spec, grid, method, data, seed: 2, new ComputeOptions { MaxThreads = 1 });
+        var parallel = ModelSelection.Select(spec, grid, method, data, seed: 2, new ComputeOptions { MaxThreads = 8 });
+        Assert.Equal(serial.BestIndex, parallel.BestIndex);
+        for (int i = 0; i < serial.Rows.Count; i++)
+        {
+            Assert.Equal(serial.Rows[i].Label, parallel.Rows[i].Label);
+            Assert.Equal(serial.Rows[i].FoldScores, parallel.Rows[i].FoldScores);   // bit for bit
+        }
+    }
+
+    [Fact]
+    public void SettingsThatDifferOnlyInGetShareOneKernelComputation()
+    {
+        // d = 7 inputs: the kernel engine's tile GEMMs are the provider's only calls with an inner dimension of 7.
+        var data = Regression(40, 7, 41);
+        var spec = new ModelSpec { Architecture = Architecture.Parse("dense(w=1.4,b=0.1) relu dense(w=1.2)") };
+        int KernelPasses(string grid)
+        {
+            var counter = new CountingProvider(7);
+            ModelSelection.Select(spec, HyperGrid.Parse(grid), SelectionMethod.CrossValidation(2), data, options: new ComputeOptions { Provider = counter });
+            return counter.Calls;
+        }
+        int ntkOnly = KernelPasses("get=ntk; w=1,1.5; ridge=0.1");
+        Assert.True(ntkOnly > 0);
+        Assert.Equal(ntkOnly, KernelPasses("get=nngp,ntk; w=1,1.5; ridge=0.1"));
+        // The rows are those of separate computations.
+        var shared = ModelSelection.Select(spec, HyperGrid.Parse("get=nngp,ntk; w=1,1.5; ridge=0.1"), SelectionMethod.CrossValidation(2), data);
+        var nngpAlone = ModelSelection.Select(spec, HyperGrid.Parse("get=nngp; w=1,1.5; ridge=0.1"), SelectionMethod.CrossValidation(2), data);
+        Assert.Equal(nngpAlone.Rows[1].FoldScores, shared.Rows[1].FoldScores);
+    }
+
+    /// <summary>Counts the GEMMs with a given inner dimension, forwarding every call to the managed provider.</summary>
+    private sealed class CountingProvider(int inner) : ILinearAlgebraProvider
+    {
+        private static ManagedProvider Managed => ManagedProvider.Instance;
+        private int _calls;
+        public int Calls => Volatile.Read(ref _calls);
+        public string Name => "counting";
+        public string Description => "counts GEMMs of one inner dimension, then runs the managed provider";
+
+        public void Gemm(Op transA, Op transB, int m, int n, int k, double alpha, ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, double beta, Span<double> c, int ldc)
+        {
+            if (k == inner) Interlocked.Increment(ref _calls);
+            Managed.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
+
+        public void Syrk(int n, int k, double alpha, ReadOnlySpan<double> a, int lda, double beta, Span<double> c, int ldc) => Managed.Syrk(n, k, alpha, a, lda, beta, c, ldc);
+        public int Potrf(int n, Span<double> a, int lda) => Managed.Potrf(n, a, lda);
+        public void Trsm(Op trans, int n, int nrhs, ReadOnlySpan<double> l, int ldl, Span<double> b, int ldb) => Managed.Trsm(trans, n, nrhs, l, ldl, b, ldb);
+        public void Syevd(int n, Span<double> a, int lda, Span<double> w) => Managed.Syevd(n, a, lda, w);
+    }
 
     [SkippableFact]
     public void SelectionPicksWhatGridSearchCvPicksOnDiabetes()

@@ -1,0 +1,243 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Tangent.Engine;
+using Tangent.Kernels;
+using Tangent.Numerics;
+
+namespace Tangent.Models;
+
+/// <summary>
+/// The kernel rows of one SMO sub-problem of l training rows (docs/SVM.md, "Kernel rows"): <see cref="Row"/> returns a
+/// pointer to row i, whose entry for sub-problem column c lies at <c>Row(i)[ColumnIndex[c]]</c>. The solver reads
+/// rows only through it, so a row is read in place from a precomputed matrix, gathered once into an LRU cache, or
+/// computed on demand by an <see cref="IKernel"/>; the pointers stay valid until the next two rows are asked for.
+/// </summary>
+internal abstract unsafe class KernelRows : IDisposable
+{
+    protected KernelRows(int count, int[] columnIndex, double[] diagonal)
+    {
+        Count = count;
+        ColumnIndex = columnIndex;
+        Diagonal = diagonal;
+        IsIdentity = true;
+        for (int c = 0; c < columnIndex.Length; c++)
+            if (columnIndex[c] != c)
+            {
+                IsIdentity = false;
+                break;
+            }
+    }
+
+    /// <summary>l, the rows (and columns) of the sub-problem.</summary>
+    public int Count { get; }
+
+    /// <summary>Where column c of the sub-problem lies within a row.</summary>
+    public int[] ColumnIndex { get; }
+
+    /// <summary>True when <see cref="ColumnIndex"/> is 0, 1, …, l−1 (a row is contiguous in sub-problem order).</summary>
+    public bool IsIdentity { get; }
+
+    /// <summary>K(x_i, x_i) for each row of the sub-problem.</summary>
+    public double[] Diagonal { get; }
+
+    /// <summary>Row <paramref name="i"/> of the sub-problem's kernel (see the class remarks for its layout).</summary>
+    public abstract double* Row(int i);
+
+    /// <summary>A hint that <paramref name="rows"/> are read next, so a cache computes the missing ones in one block.</summary>
+    public virtual void Prefetch(ReadOnlySpan<int> rows) { }
+
+    /// <summary>How many rows may be prefetched at once and all stay readable.</summary>
+    public virtual int PrefetchLimit => int.MaxValue;
+
+    /// <summary>Releases pinned memory.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases pinned memory.</summary>
+    protected virtual void Dispose(bool disposing) { }
+}
+
+/// <summary>
+/// Rows read in place from an n×n precomputed kernel (row-major, contiguous), through an index map from
+/// sub-problem rows to the matrix's rows and columns (the identity for a binary problem on every row).
+/// </summary>
+internal sealed unsafe class PrecomputedKernelRows : KernelRows
+{
+    private GCHandle _handle;
+    private readonly double* _data;
+    private readonly int _n;
+    private readonly int[] _map;
+
+    public PrecomputedKernelRows(Matrix kernel, int[] map, double[] fullDiagonal)
+        : base(map.Length, map, Gather(fullDiagonal, map))
+    {
+        _n = kernel.Cols;
+        _map = map;
+        _handle = GCHandle.Alloc(kernel.Data, GCHandleType.Pinned);
+        _data = (double*)_handle.AddrOfPinnedObject();
+    }
+
+    public override double* Row(int i) => _data + (long)_map[i] * _n;
+
+    protected override void Dispose(bool disposing)
+    {
+        if (_handle.IsAllocated) _handle.Free();
+        base.Dispose(disposing);
+    }
+
+    internal static double[] Gather(double[] values, int[] map)
+    {
+        var g = new double[map.Length];
+        for (int c = 0; c < map.Length; c++) g[c] = values[map[c]];
+        return g;
+    }
+}
+
+/// <summary>
+/// Rows held in a least-recently-used cache of a fixed number of bytes (libsvm's <c>Cache</c>), filled on a miss by
+/// <c>fill(rows, destination)</c>, which writes the full rows (sub-problem order, contiguous) one after another.
+/// At least two rows are always held, so the pair of rows of an SMO step stay readable together.
+/// </summary>
+internal sealed unsafe class CachedKernelRows : KernelRows
+{
+    private readonly double[] _pool;
+    private readonly double* _base;
+    private readonly int[] _slotOf, _rowOf, _prev, _next;
+    private readonly Action<int[], Span<double>> _fill;
+    private int _head = -1, _tail = -1, _used;
+
+    public CachedKernelRows(int count, double[] diagonal, long cacheBytes, Action<int[], Span<double>> fill)
+        : base(count, Identity(count), diagonal)
+    {
+        _fill = fill;
+        long perRow = 8L * Math.Max(count, 1);
+        long slots = Math.Clamp(cacheBytes / perRow, 2, count);
+        slots = Math.Max(slots, Math.Min(2, count));
+        Slots = (int)slots;
+        // On the pinned object heap: the pointers handed out stay put without a handle.
+        _pool = GC.AllocateUninitializedArray<double>(checked((int)(slots * count)), pinned: true);
+        _base = (double*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_pool));
+        _slotOf = new int[count];
+        Array.Fill(_slotOf, -1);
+        _rowOf = new int[Slots];
+        _prev = new int[Slots];
+        _next = new int[Slots];
+    }
+
+    /// <summary>Rows the cache holds at most.</summary>
+    public int Slots { get; }
+
+    /// <summary>Rows computed so far (misses), for tests and benchmarks.</summary>
+    public long Misses { get; private set; }
+
+    public override int PrefetchLimit => Math.Max(1, Slots - 2);
+
+    public override double* Row(int i)
+    {
+        int s = _slotOf[i];
+        if (s < 0)
+        {
+            s = Take(i);
+            _fill([i], new Span<double>(_base + (long)s * Count, Count));
+            Misses++;
+        }
+        else MoveToFront(s);
+        return _base + (long)s * Count;
+    }
+
+    public override void Prefetch(ReadOnlySpan<int> rows)
+    {
+        var missing = new List<int>();
+        foreach (int i in rows)
+            if (_slotOf[i] < 0 && !missing.Contains(i)) missing.Add(i);
+        if (missing.Count == 0) return;
+        if (missing.Count > PrefetchLimit) missing.RemoveRange(PrefetchLimit, missing.Count - PrefetchLimit);
+        var block = new double[(long)missing.Count * Count];
+        _fill([.. missing], block);
+        Misses += missing.Count;
+        for (int r = 0; r < missing.Count; r++)
+        {
+            int s = Take(missing[r]);
+            block.AsSpan(r * Count, Count).CopyTo(new Span<double>(_base + (long)s * Count, Count));
+        }
+    }
+
+    // A slot for row i at the front of the LRU list: a free one, else the least recently used one's.
+    private int Take(int i)
+    {
+        int s;
+        if (_used < Slots) s = _used++;
+        else
+        {
+            s = _tail;
+            Unlink(s);
+            _slotOf[_rowOf[s]] = -1;
+        }
+        _rowOf[s] = i;
+        _slotOf[i] = s;
+        LinkFront(s);
+        return s;
+    }
+
+    private void MoveToFront(int s)
+    {
+        if (_head == s) return;
+        Unlink(s);
+        LinkFront(s);
+    }
+
+    private void Unlink(int s)
+    {
+        if (_prev[s] >= 0) _next[_prev[s]] = _next[s];
+        else _head = _next[s];
+        if (_next[s] >= 0) _prev[_next[s]] = _prev[s];
+        else _tail = _prev[s];
+    }
+
+    private void LinkFront(int s)
+    {
+        _prev[s] = -1;
+        _next[s] = _head;
+        if (_head >= 0) _prev[_head] = s;
+        _head = s;
+        if (_tail < 0) _tail = s;
+    }
+
+    private static int[] Identity(int n)
+    {
+        var a = new int[n];
+        for (int i = 0; i < n; i++) a[i] = i;
+        return a;
+    }
+
+    /// <summary>Rows of a precomputed kernel restricted to the sub-problem's rows and columns (a gather per row, once per miss).</summary>
+    public static CachedKernelRows Gathered(Matrix kernel, int[] map, double[] fullDiagonal, long cacheBytes)
+    {
+        int n = kernel.Cols;
+        var data = kernel.Data;
+        return new CachedKernelRows(map.Length, PrecomputedKernelRows.Gather(fullDiagonal, map), cacheBytes, (rows, dest) =>
+        {
+            int l = map.Length;
+            for (int r = 0; r < rows.Length; r++)
+            {
+                var src = data.AsSpan((int)((long)map[rows[r]] * n), n);
+                var d = dest.Slice(r * l, l);
+                for (int c = 0; c < l; c++) d[c] = src[map[c]];
+            }
+        });
+    }
+
+    /// <summary>Rows computed by <paramref name="kernel"/> on the sub-problem's inputs <paramref name="x"/>, in blocks of missing rows.</summary>
+    /// <exception cref="ArgumentException">A computed kernel entry is not finite (named by its training rows, 1-based, through <paramref name="map"/>).</exception>
+    public static CachedKernelRows Computed(IKernel kernel, Matrix x, int[] map, double[] diagonal, long cacheBytes, ComputeOptions options) =>
+        new(x.Rows, diagonal, cacheBytes, (rows, dest) =>
+        {
+            var block = kernel.Compute(x.SelectRows(rows), x, options);
+            if (block.FirstNonFinite() is var (r, c))
+                throw new ArgumentException($"Entry ({map[rows[r]] + 1}, {map[c] + 1}) of the {kernel.Describe()} kernel matrix is not finite; rescale the inputs or change the kernel's parameters.");
+            block.Data.AsSpan().CopyTo(dest);
+        });
+}
