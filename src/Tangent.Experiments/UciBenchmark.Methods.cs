@@ -2,6 +2,7 @@ using System.Globalization;
 using Tangent.Engine;
 using Tangent.Kernels;
 using Tangent.Layers;
+using Tangent.Models;
 using Tangent.Numerics;
 
 namespace Tangent.Experiments;
@@ -72,16 +73,13 @@ public static class UciMethods
     /// <summary>The ridge grid of NTK kernel regression, relative to the mean diagonal of the training kernel: 10⁻⁶, …, 10⁰.</summary>
     public static IReadOnlyList<double> RelativeRidgeGrid { get; } = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1];
 
-    /// <summary>True when this build has frozen layers (the fix &gt; 0 kernels of the NTK grid).</summary>
-    public const bool FrozenLayersAvailable = false;
-
-    /// <summary>The method names of this build, in report order (the default of <c>tangent benchmark uci --methods</c>).</summary>
-    public static IReadOnlyList<string> Names { get; } = ["ntk-krr"];
+    /// <summary>The method names, in report order (the default of <c>tangent benchmark uci --methods</c>).</summary>
+    public static IReadOnlyList<string> Names { get; } = ["ntk-svm", "nngp-svm", "gaussian-svm", "ntk-krr"];
 
     /// <summary>The NTK grid (dep, fix) in selection order: dep = 0..<paramref name="maxDepth"/>, fix = 0..dep (the first fix layers frozen).</summary>
     /// <param name="maxDepth">The deepest dep.</param>
     /// <param name="frozen">False: only fix = 0 (every layer trained).</param>
-    public static IReadOnlyList<UciKernel> NtkKernels(int maxDepth = MaxDepth, bool frozen = FrozenLayersAvailable)
+    public static IReadOnlyList<UciKernel> NtkKernels(int maxDepth = MaxDepth, bool frozen = true)
     {
         var list = new List<UciKernel>();
         for (int dep = 0; dep <= maxDepth; dep++)
@@ -114,13 +112,11 @@ public static class UciMethods
     /// The NTK (or NNGP) of <see cref="Architecture"/>(<paramref name="dep"/>) with its first <paramref name="fix"/> layers
     /// frozen, over the rows of <paramref name="x"/>, times d (so that the input layer's kernel is X·Xᵀ).
     /// </summary>
-    /// <exception cref="NotSupportedException"><paramref name="fix"/> &gt; 0: frozen layers are not in this build.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fix"/> is not in 0..dep + 1.</exception>
     public static Matrix Neural(Matrix x, int dep, int fix, KernelOutputs get, ComputeOptions options)
     {
         ArgumentNullException.ThrowIfNull(x);
-        var arch = Architecture(dep);
-        if (fix != 0)
-            throw new NotSupportedException($"fix={fix}: this build has no frozen layers; run the NTK grid with fix = 0 only.");
+        var arch = Architecture(dep).FreezeBottom(fix);   // docs/LAYERS.md, "Frozen layers"
         var r = arch.ComputeKernels(x, null, get, options);
         var k = get == KernelOutputs.Nngp ? r.Nngp : r.Ntk;
         double d = x.Cols;
@@ -157,13 +153,40 @@ public static class UciMethods
         return result;
     };
 
+    /// <summary>
+    /// The support vector classifier on a precomputed kernel (<see cref="SupportVectorClassifier"/> with LibSVM's defaults,
+    /// as scikit-learn's <c>SVC(kernel="precomputed", C=C)</c> in Arora et al.'s <c>tools.svm</c>: tolerance 1e-3, shrinking,
+    /// one-vs-one), one fit per C.
+    /// </summary>
+    public static UciClassifier SupportVectorMachine { get; } = (fit, cs, parallel, ct) =>
+    {
+        ArgumentNullException.ThrowIfNull(fit);
+        var result = new int[cs.Count][];
+        var po = new ParallelOptions { MaxDegreeOfParallelism = parallel ? Environment.ProcessorCount : 1, CancellationToken = ct };
+        UciBenchmark.Unwrapped(() => Parallel.For(0, cs.Count, po, i =>
+            result[i] = new SupportVectorClassifier { C = cs[i] }.FitKernel(fit.TrainKernel, fit.TrainLabels, fit.ClassCount, ct).PredictFromKernel(fit.TestTrainKernel)));
+        return result;
+    };
+
+    /// <summary>NTK-SVM, the method of Arora et al. 2020: the 15 NTKs (dep 0..4, fix 0..dep) × C ∈ <see cref="CGrid"/>.</summary>
+    public static UciMethod NtkSvm(bool frozen = true) =>
+        new("ntk-svm", "NTK-SVM", NtkKernels(MaxDepth, frozen), "C", CGrid, SupportVectorMachine);
+
+    /// <summary>NNGP-SVM: the NNGPs of dep 0..4 (the kernel of the network whose last layer alone is trained) × C ∈ <see cref="CGrid"/>.</summary>
+    public static UciMethod NngpSvm() =>
+        new("nngp-svm", "NNGP-SVM", NngpKernels(), "C", CGrid, SupportVectorMachine);
+
+    /// <summary>The Gaussian SVM: γ ∈ <see cref="GammaGrid"/> × C ∈ <see cref="CGrid"/>.</summary>
+    public static UciMethod GaussianSvm() =>
+        new("gaussian-svm", "Gaussian SVM", GaussianKernels(), "C", CGrid, SupportVectorMachine);
+
     /// <summary>NTK kernel regression: the 15 NTKs (dep 0..4, fix 0..dep) × the relative ridges of <see cref="RelativeRidgeGrid"/>.</summary>
-    public static UciMethod NtkKrr(bool frozen = FrozenLayersAvailable) =>
+    public static UciMethod NtkKrr(bool frozen = true) =>
         new("ntk-krr", "NTK-KRR", NtkKernels(MaxDepth, frozen), "ridge", RelativeRidgeGrid, KernelRidge);
 
     /// <summary>The built-in methods named in <paramref name="names"/> (see <see cref="Names"/>), in that order.</summary>
     /// <exception cref="ArgumentException">An unknown or repeated name, or an empty list; the message lists the names.</exception>
-    public static IReadOnlyList<UciMethod> Parse(IEnumerable<string> names, bool frozen = FrozenLayersAvailable)
+    public static IReadOnlyList<UciMethod> Parse(IEnumerable<string> names, bool frozen = true)
     {
         ArgumentNullException.ThrowIfNull(names);
         var list = new List<UciMethod>();
@@ -173,6 +196,9 @@ public static class UciMethods
             if (list.Any(m => m.Name == name)) throw new ArgumentException($"The method '{name}' is listed twice; list each once (e.g. {string.Join(",", Names)}).");
             list.Add(name switch
             {
+                "ntk-svm" => NtkSvm(frozen),
+                "nngp-svm" => NngpSvm(),
+                "gaussian-svm" => GaussianSvm(),
                 "ntk-krr" => NtkKrr(frozen),
                 _ => throw new ArgumentException($"Unknown method '{raw.Trim()}'; the methods are {string.Join(", ", Names)}."),
             });

@@ -18,8 +18,8 @@ public enum UciParallelism
 /// <summary>Settings of <see cref="UciBenchmark.Run"/>.</summary>
 public sealed record UciBenchmarkSettings
 {
-    /// <summary>The methods, in report order (default: NTK kernel regression; <see cref="UciMethods.Parse"/>).</summary>
-    public IReadOnlyList<UciMethod> Methods { get; init; } = [UciMethods.NtkKrr()];
+    /// <summary>The methods, in report order (default: NTK-SVM, the method of Arora et al.; <see cref="UciMethods.Parse"/>).</summary>
+    public IReadOnlyList<UciMethod> Methods { get; init; } = [UciMethods.NtkSvm()];
 
     /// <summary>The data sets to run (folder names); null = every set in the folder.</summary>
     public IReadOnlyList<string>? Sets { get; init; }
@@ -187,7 +187,15 @@ public static class UciBenchmark
             else
             {
                 var set = Uci90.Load(dataRoot, names[i]);
-                var fresh = RunSet(set, missing, !bySet, options);
+                UciSetResult fresh;
+                try
+                {
+                    fresh = RunSet(set, missing, !bySet, options);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new ArgumentException($"Data set '{set.Name}': {(e.ParamName is { } p ? e.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal) : e.Message)}", e);   // e.g. a split with one class
+                }
                 // Keep what the file had for other methods (another run's --methods), replace what was recomputed.
                 var kept = stored?.Methods.Where(m => missing.All(x => x.Name != m.Method)) ?? [];
                 var merged = fresh with { KernelSeconds = fresh.KernelSeconds + (stored?.KernelSeconds ?? 0), Methods = [.. kept, .. fresh.Methods] };

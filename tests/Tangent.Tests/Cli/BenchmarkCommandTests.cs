@@ -14,11 +14,12 @@ public sealed class BenchmarkCommandTests
         UciTestSets.Make(t.File("uci90"), "alpha", 40, 3, 2, 1);
         UciTestSets.Make(t.File("uci90"), "beta", 48, 4, 3, 2);
         string delgado = t.Write("delgado_results.txt", "problema parRF_caret svm_C\nalpha 80 90\nbeta 70 60\n");
-        string[] args = ["benchmark", "uci", "--data", t.File("uci90"), "--out", t.File("out"), "--methods", "ntk-krr"];
+        string[] args = ["benchmark", "uci", "--data", t.File("uci90"), "--out", t.File("out"), "--methods", "ntk-svm,ntk-krr"];
         var (code, output, err) = CliRunner.Run(args);
         Assert.True(code == TangentCli.Ok, err);
         Assert.Contains($"delgado: {delgado}", output);   // found beside the data folder
-        Assert.Contains("(40×3, 2 classes): NTK-KRR ", output);
+        Assert.Contains("(40×3, 2 classes): NTK-SVM ", output);
+        Assert.Contains("% (dep=", output);
         Assert.Contains("RF (Delgado): mean 75.00 % over 2 sets, Friedman rank ", output);
         Assert.Contains("(0 sets read back)", output);
         string report = Path.Combine(t.File("out"), UciBenchmark.ReportFolder);
@@ -33,7 +34,7 @@ public sealed class BenchmarkCommandTests
     }
 
     [Theory]
-    [InlineData("--methods", "ntk,ntk-krr", "--methods: Unknown method 'ntk'; the methods are ")]
+    [InlineData("--methods", "ntk,ntk-krr", "--methods: Unknown method 'ntk'; the methods are ntk-svm, nngp-svm, gaussian-svm, ntk-krr.")]
     [InlineData("--sets", "alpah", "'alpah' is not a data set in")]
     [InlineData("--parallel", "cores", "--parallel must be sets or grid, not 'cores'.")]
     [InlineData("--delgado", "absent.txt", "absent.txt' does not exist. Give the results.txt of Fernández-Delgado")]

@@ -3,6 +3,7 @@ using Tangent.Data;
 using Tangent.Engine;
 using Tangent.Experiments;
 using Tangent.Layers;
+using Tangent.Models;
 using Tangent.Numerics;
 using Tangent.Tests.Data;
 
@@ -65,14 +66,14 @@ public sealed class UciBenchmarkTests
         for (int c = 0; c < 5; c++) { x[10, c] = x[0, c]; x[11, c] = -x[1, c]; }   // θ = 0 and θ = π
         var (ntk, nngp) = AuthorsKernels(x, UciMethods.MaxDepth + 1);
         int pairs = 0;
-        foreach (var kernel in UciMethods.NtkKernels(UciMethods.MaxDepth, UciMethods.FrozenLayersAvailable))
+        foreach (var kernel in UciMethods.NtkKernels())
         {
             var parts = kernel.Key.Split(' ');
             int dep = int.Parse(parts[1]["dep=".Length..], CultureInfo.InvariantCulture), fix = int.Parse(parts[2]["fix=".Length..], CultureInfo.InvariantCulture);
             AssertClose(ntk[dep, fix], kernel.Compute(x, ComputeOptions.Default), 1e-12, kernel.Key);
             pairs++;
         }
-        Assert.Equal(UciMethods.FrozenLayersAvailable ? 15 : 5, pairs);
+        Assert.Equal(15, pairs);
         foreach (var (kernel, dep) in UciMethods.NngpKernels().Select((k, i) => (k, i)))
             AssertClose(nngp[dep], kernel.Compute(x, ComputeOptions.Default), 1e-12, kernel.Key);
         // dep = 0 is the linear kernel X·Xᵀ.
@@ -164,6 +165,58 @@ public sealed class UciBenchmarkTests
         }
     }
 
+    /// <summary>Arora et al.'s UCI.py selection and 4-fold test loop with their tools.svm and tools.ridge_regression (scikit-learn),
+    /// on kernels given as K0..K(m−1); emits the chosen (kernel, value) indices, the validation accuracy and the 4 fold accuracies.</summary>
+    private const string AuthorsProtocol = """
+        from sklearn.kernel_ridge import KernelRidge
+        from sklearn.svm import SVC
+        m = int(M['m'][0, 0]); c = int(M['c'][0, 0]); y = M['y'][0].astype(int); svm = M['svm'][0, 0] == 1
+        idx = lambda name: M[name][0].astype(int)
+        tr, val = idx('tr'), idx('val')
+        R = list(M['R'][0])
+        def ridge_regression(K1, K2, y1, y2, alpha, c):
+            clf = KernelRidge(kernel='precomputed', alpha=alpha)
+            clf.fit(K1, np.eye(c)[y1] - 1.0 / c)
+            z = clf.predict(K2).argmax(axis=1)
+            return 1.0 * np.sum(z == y2) / K2.shape[0]
+        def svc(K1, K2, y1, y2, C, c):
+            clf = SVC(kernel='precomputed', C=C, cache_size=100000)
+            clf.fit(K1, y1)
+            return 1.0 * np.sum(clf.predict(K2) == y2) / K2.shape[0]
+        def alg(K, a, b, r):
+            # the ridge is relative to the mean diagonal of the training block (UciMethods.RelativeRidgeGrid)
+            if svm: return svc(K[a][:, a], K[b][:, a], y[a], y[b], r, c)
+            return ridge_regression(K[a][:, a], K[b][:, a], y[a], y[b], r * np.mean(np.diag(K[a][:, a])), c)
+        best_acc, best = 0.0, (0, 0)
+        for ki in range(m):
+            for ri, r in enumerate(R):
+                acc = alg(M['K%d' % ki], tr, val, r)
+                if acc > best_acc:
+                    best_acc, best = acc, (ki, ri)
+        K = M['K%d' % best[0]]
+        folds = [alg(K, idx('ftr%d' % f), idx('fte%d' % f), R[best[1]]) for f in range(4)]
+        emit([best[0], best[1], best_acc] + folds)
+        """;
+
+    private static void AssertSameAsTheAuthors(UciMethod method, UciDataset set)
+    {
+        var mine = UciBenchmark.RunSet(set, [method]).Methods.Single();
+        var items = new List<(string, Matrix)>
+        {
+            ("m", Row(method.Kernels.Count)), ("c", Row(set.ClassCount)), ("y", Row([.. set.Labels.Select(l => (double)l)])),
+            ("tr", Rows(set.Validation.Train)), ("val", Rows(set.Validation.Test)), ("R", Row([.. method.Regularization])),
+            ("svm", Row(method.Classifier == UciMethods.SupportVectorMachine ? 1 : 0)),
+        };
+        for (int i = 0; i < method.Kernels.Count; i++) items.Add(($"K{i}", method.Kernels[i].Compute(set.X, ComputeOptions.Default)));
+        for (int f = 0; f < 4; f++) { items.Add(($"ftr{f}", Rows(set.Folds[f].Train))); items.Add(($"fte{f}", Rows(set.Folds[f].Test))); }
+        var py = Python.Evaluate(AuthorsProtocol, Python.Encode([.. items]));
+        string where = $"{method.Name} on {set.Name}";
+        Assert.True(method.Label((int)py[0, 0], (int)py[0, 1]) == mine.Choice, $"{where}: scikit-learn chose {method.Label((int)py[0, 0], (int)py[0, 1])}, Tangent {mine.Choice}");
+        Assert.True(Math.Abs(py[0, 2] - mine.ValidationAccuracy) < 1e-12, $"{where}: validation {py[0, 2]} against {mine.ValidationAccuracy}");
+        for (int f = 0; f < 4; f++)
+            Assert.True(Math.Abs(py[0, 3 + f] - mine.FoldAccuracies[f]) < 1e-12, $"{where}: fold {f + 1} {py[0, 3 + f]} against {mine.FoldAccuracies[f]}");
+    }
+
     [SkippableFact]
     public void ProtocolMatchesTheAuthorsProcedureInScikitLearnOnRealSets()
     {
@@ -172,50 +225,43 @@ public sealed class UciBenchmarkTests
         Skip.If(Python.WithSklearn is null, Python.SkipMessage);
         using var t = new TempDir();
         string root = UciTestSets.Extract(archive!, t.Path, "iris", "fertility", "seeds");
-        const string script = """
-            from sklearn.kernel_ridge import KernelRidge
-            m = int(M['m'][0, 0]); c = int(M['c'][0, 0]); y = M['y'][0].astype(int)
-            idx = lambda name: M[name][0].astype(int)
-            tr, val = idx('tr'), idx('val')
-            R = list(M['R'][0])
-            def ridge_regression(K1, K2, y1, y2, alpha, c):   # Arora et al., tools.ridge_regression
-                clf = KernelRidge(kernel='precomputed', alpha=alpha)
-                clf.fit(K1, np.eye(c)[y1] - 1.0 / c)
-                z = clf.predict(K2).argmax(axis=1)
-                return 1.0 * np.sum(z == y2) / K2.shape[0]
-            best_acc, best = 0.0, (0, 0)
-            for ki in range(m):
-                K = M['K%d' % ki]
-                for ri, r in enumerate(R):
-                    alpha = r * np.mean(np.diag(K[tr][:, tr]))
-                    acc = ridge_regression(K[tr][:, tr], K[val][:, tr], y[tr], y[val], alpha, c)
-                    if acc > best_acc:
-                        best_acc, best = acc, (ki, ri)
-            K = M['K%d' % best[0]]
-            folds = []
-            for f in range(4):
-                a, b = idx('ftr%d' % f), idx('fte%d' % f)
-                alpha = R[best[1]] * np.mean(np.diag(K[a][:, a]))
-                folds.append(ridge_regression(K[a][:, a], K[b][:, a], y[a], y[b], alpha, c))
-            emit([best[0], best[1], best_acc] + folds)
-            """;
-        var method = UciMethods.NtkKrr();
         foreach (string name in new[] { "iris", "fertility", "seeds" })
         {
             var set = Uci90.Load(root, name);
-            var mine = UciBenchmark.RunSet(set, [method]).Methods.Single();
-            var items = new List<(string, Matrix)>
-            {
-                ("m", Row(method.Kernels.Count)), ("c", Row(set.ClassCount)), ("y", Row([.. set.Labels.Select(l => (double)l)])),
-                ("tr", Rows(set.Validation.Train)), ("val", Rows(set.Validation.Test)), ("R", Row([.. method.Regularization])),
-            };
-            for (int i = 0; i < method.Kernels.Count; i++) items.Add(($"K{i}", method.Kernels[i].Compute(set.X, ComputeOptions.Default)));
-            for (int f = 0; f < 4; f++) { items.Add(($"ftr{f}", Rows(set.Folds[f].Train))); items.Add(($"fte{f}", Rows(set.Folds[f].Test))); }
-            var py = Python.Evaluate(script, Python.Encode([.. items]));
-            Assert.Equal(method.Label((int)py[0, 0], (int)py[0, 1]), mine.Choice);
-            Assert.Equal(py[0, 2], mine.ValidationAccuracy, 12);
-            for (int f = 0; f < 4; f++) Assert.Equal(py[0, 3 + f], mine.FoldAccuracies[f], 12);
+            AssertSameAsTheAuthors(UciMethods.NtkSvm(), set);
+            AssertSameAsTheAuthors(UciMethods.NtkKrr(), set);
         }
+        var iris = Uci90.Load(root, "iris");
+        AssertSameAsTheAuthors(UciMethods.NngpSvm(), iris);
+        AssertSameAsTheAuthors(UciMethods.GaussianSvm(), iris);
+    }
+
+    [Fact]
+    public void KernelRegressionScoresEqualModelSelectionOnTheSameSplit()
+    {
+        using var t = new TempDir();
+        UciTestSets.Make(t.Path, "toy", 60, 3, 3, 11);
+        var set = Uci90.Load(t.Path, "toy");
+        Assert.Equal(set.Count, set.Validation.Train.Length + set.Validation.Test.Length);   // line 1 and line 2 cover every row
+        var data = new LabeledData(set.X, Preprocessing.OneHot(set.Labels, set.ClassCount), ["f1", "f2", "f3"], ["class"], TaskKind.Classification);
+        var ridges = UciMethods.RelativeRidgeGrid;
+        var grid = HyperGrid.Parse($"arch={UciMethods.Architecture(1)} | {UciMethods.Architecture(2)}; fix=0,1; get=ntk; relridge={string.Join(",", ridges.Select(r => r.ToString("R", CultureInfo.InvariantCulture)))}");
+        var selection = ModelSelection.Select(new ModelSpec { Architecture = UciMethods.Architecture(1) }, grid, SelectionMethod.Split(set.Validation.Test), data);
+        Assert.Equal(2 * 2 * ridges.Count, selection.Rows.Count);
+        int row = 0;
+        foreach (int dep in new[] { 1, 2 })
+            foreach (int fix in new[] { 0, 1 })
+            {
+                var k = UciMethods.Neural(set.X, dep, fix, KernelOutputs.Ntk, ComputeOptions.Default);
+                var fit = new UciFit(UciBenchmark.Block(k, set.Validation.Train, set.Validation.Train), [.. set.Validation.Train.Select(i => set.Labels[i])],
+                    set.ClassCount, UciBenchmark.Block(k, set.Validation.Test, set.Validation.Train));
+                foreach (var p in UciMethods.KernelRidge(fit, ridges, false, default))
+                {
+                    double accuracy = set.Validation.Test.Where((r, i) => p[i] == set.Labels[r]).Count() / (double)set.Validation.Test.Length;
+                    Assert.True(Math.Abs(selection.Rows[row].Score - accuracy) < 1e-12, $"{selection.Rows[row].Label}: model selection {selection.Rows[row].Score}, the benchmark {accuracy}");
+                    row++;
+                }
+            }
     }
 
     private static Matrix Row(params double[] v) => new(1, v.Length, v);

@@ -10,7 +10,7 @@ internal static class UciTestSets
 {
     /// <summary>
     /// Writes the data set <paramref name="name"/> under <paramref name="root"/>: n rows of d features drawn around one
-    /// centre per class (k classes), conxuntos.dat = even rows / odd rows, conxuntos_kfold.dat = fold f tests rows i ≡ f (mod 4).
+    /// centre per class (k classes, drawn at random), conxuntos.dat = even rows / odd rows, conxuntos_kfold.dat = fold f tests rows i ≡ f (mod 4).
     /// </summary>
     public static void Make(string root, string name, int n, int d, int k, int seed)
     {
@@ -22,7 +22,7 @@ internal static class UciTestSets
         sb.Append('\t').AppendJoin('\t', Enumerable.Range(1, d).Select(j => $"f{j}")).AppendLine("\tclase");
         for (int i = 0; i < n; i++)
         {
-            int c = i % k;
+            int c = rng.Next(k);
             sb.Append(i + 1);
             for (int j = 0; j < d; j++) sb.Append('\t').Append((centres[c][j] + 0.6 * (rng.NextDouble() * 2 - 1)).ToString("F6", CultureInfo.InvariantCulture));
             sb.Append('\t').Append(c).AppendLine();
