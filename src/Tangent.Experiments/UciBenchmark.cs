@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Tangent.Data;
 using Tangent.Diagnostics;
@@ -173,7 +174,8 @@ public static class UciBenchmark
         // Largest first, so that the last set to finish is a small one (balances the data-set parallelism).
         var order = Enumerable.Range(0, names.Count).OrderByDescending(i => new FileInfo(Path.Combine(dataRoot, names[i], names[i] + "_R.dat")).Length).ThenBy(i => i).ToArray();
         var po = new ParallelOptions { MaxDegreeOfParallelism = bySet ? threads : 1, CancellationToken = cancellationToken };
-        Unwrapped(() => Parallel.ForEach(order, po, i =>
+        // NoBuffering: each thread takes the next set when it is free (the default range partitioning would hand one thread all the large sets).
+        Unwrapped(() => Parallel.ForEach(Partitioner.Create(order, EnumerablePartitionerOptions.NoBuffering), po, i =>
         {
             var stored = store.Read(names[i]);
             var missing = settings.Methods.Where(m => stored?.Of(m.Name) is not { } r || r.Grid != m.Grid).ToArray();
