@@ -64,7 +64,8 @@ internal static class BenchmarkCommand
             }
             catch (OperationCanceledException)
             {
-                output.WriteLine($"interrupted after {done} of {names.Count} data sets; their results stay in {Path.Combine(outPath, UciBenchmark.SetsFolder)} and the same command resumes from them.");
+                int kept = names.Count(n => File.Exists(Path.Combine(outPath, UciBenchmark.SetsFolder, n + ".txt")));
+                output.WriteLine($"interrupted: {kept} of {names.Count} data sets have results in {Path.Combine(outPath, UciBenchmark.SetsFolder)}; the same command resumes from them.");
                 throw;
             }
             var report = UciBenchmarkReport.Build(run, methodList, table,
