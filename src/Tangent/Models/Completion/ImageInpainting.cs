@@ -93,12 +93,28 @@ public sealed record ImageInpainting(Architecture Architecture)
     {
         ArgumentNullException.ThrowIfNull(image);
         options ??= ComputeOptions.Default;
+        var clock = Stopwatch.StartNew();
+        var k = PositionKernel(image.Shape.Height, image.Shape.Width, options);
+        options.Progress?.Report(new ProgressInfo(1, 2, "kernel", clock.Elapsed));
+        var result = Inpaint(image, k, options);
+        options.Progress?.Report(new ProgressInfo(2, 2, "solve", clock.Elapsed));
+        return result;
+    }
+
+    /// <summary>Inpaints <paramref name="image"/> with a pixel kernel computed before (<see cref="PositionKernel"/> of the image's
+    /// height and width), e.g. to inpaint many images of one size.</summary>
+    /// <exception cref="ArgumentException">The kernel is not P×P for the image's P pixels, or a channel has no observed pixel.</exception>
+    public InpaintingResult Inpaint(IncompleteImage image, Matrix positionKernel, ComputeOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(positionKernel);
+        options ??= ComputeOptions.Default;
         Validate.Ridge(Ridge);
         var shape = image.Shape;
-        var clock = Stopwatch.StartNew();
-        var k = PositionKernel(shape.Height, shape.Width, options);
-        options.Progress?.Report(new ProgressInfo(1, 2, "kernel", clock.Elapsed));
+        var k = positionKernel;
         int P = shape.Pixels, C = shape.Channels;
+        if (k.Rows != P || k.Cols != P)
+            throw new ArgumentException($"The pixel kernel is {k.Shape} but the {shape} image has {P} pixels; compute it with PositionKernel({shape.Height}, {shape.Width}).");
         var fill = new double[shape.Features];
         var regression = new KernelRegression(new PrecomputedKernel(Describe())) { Ridge = Ridge, Solver = Solver };
         // Channels with the same missing pixels share one solve.
@@ -121,7 +137,6 @@ public sealed record ImageInpainting(Architecture Architecture)
             for (int u = 0; u < missing.Length; u++)
                 for (int g = 0; g < channels.Length; g++) fill[missing[u] * C + channels[g]] = pred[u, g];
         }
-        options.Progress?.Report(new ProgressInfo(2, 2, "solve", clock.Elapsed));
         return new InpaintingResult(image.Merge(fill), image, Describe());
     }
 
