@@ -16,7 +16,7 @@ namespace Tangent.Models;
 /// </summary>
 public sealed record SoftImpute
 {
-    /// <summary>A fixed λ ≥ 0 (iterated from Z = 0); null (the default) chooses λ on held-out entries.</summary>
+    /// <summary>A fixed λ ≥ 0 (reached down the λ path with warm starts); null (the default) chooses λ on held-out entries.</summary>
     public double? Lambda { get; init; }
 
     /// <summary>λ values on the path (default 20), from λ_max (the largest singular value of P_Ω(X), where Z = 0) down.</summary>
@@ -55,7 +55,9 @@ public sealed record SoftImpute
         var token = options.CancellationToken;
         if (Lambda is double fixedLambda)
         {
-            var (z, steps) = Fit(data, fixedLambda, null, provider, token);
+            // Down the path to λ with warm starts: from Z = 0 a small λ barely moves the missing entries (at λ = 0 the zero
+            // fill is a fixed point), so the large λ of the path first find the low-rank structure.
+            var (z, steps) = Descend(data, fixedLambda, provider, token);
             return new CompletionResult(data.Merge(z), data, $"soft-impute λ = {Num(fixedLambda)}")
             {
                 Lambda = fixedLambda, Rank = RankAbove(data, z, fixedLambda, provider), Iterations = steps,
@@ -93,17 +95,25 @@ public sealed record SoftImpute
         for (int i = 1; i < points.Count; i++) if (points[i].ValidationRmse < points[best].ValidationRmse) best = i;
         double chosen = points[best].Lambda;
         // Refit on all observed entries down the path to the chosen λ (warm starts, as Algorithm 1).
-        warm = null;
-        foreach (double lambda in Path(data, provider).Where(l => l > chosen).Append(chosen))
+        var (fit, refit) = Descend(data, chosen, provider, token);
+        return new CompletionResult(data.Merge(fit), data, $"soft-impute λ = {Num(chosen)} (held-out choice)")
         {
-            var (z, steps) = Fit(data, lambda, warm, provider, token);
+            Lambda = chosen, Rank = RankAbove(data, fit, chosen, provider), Iterations = total + refit, LambdaPath = points,
+        };
+    }
+
+    /// <summary>Fits at every λ of <paramref name="data"/>'s path above <paramref name="lambda"/>, then at λ, each from the last.</summary>
+    private (Matrix Z, int Steps) Descend(IncompleteMatrix data, double lambda, ILinearAlgebraProvider provider, CancellationToken token)
+    {
+        Matrix? warm = null;
+        int total = 0;
+        foreach (double l in Path(data, provider).Where(l => l > lambda).Append(lambda))
+        {
+            var (z, steps) = Fit(data, l, warm, provider, token);
             total += steps;
             warm = z;
         }
-        return new CompletionResult(data.Merge(warm!), data, $"soft-impute λ = {Num(chosen)} (held-out choice)")
-        {
-            Lambda = chosen, Rank = RankAbove(data, warm!, chosen, provider), Iterations = total, LambdaPath = points,
-        };
+        return (warm!, total);
     }
 
     /// <summary>The λ path for <paramref name="data"/>: <see cref="PathLength"/> values from λ_max = σ_max(P_Ω(X)) down to

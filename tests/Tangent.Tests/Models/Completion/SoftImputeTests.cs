@@ -38,13 +38,17 @@ public sealed class SoftImputeTests
     }
 
     [Fact]
-    public void FixedLambdaFromZeroBarelyMovesTheMissingEntriesWhenLambdaIsTiny()
+    public void TinyFixedLambdaIsReachedDownThePathBecauseFromZeroNothingMoves()
     {
-        // Why the path matters: at λ → 0 the step P_Ω(X) + P_Ω⊥(Z) is a fixed point from Z = 0 (zero fill).
+        // At λ = 0 the step P_Ω(X) + P_Ω⊥(Z) has the zero fill as a fixed point; the warm-started path finds the rank-1 matrix.
         var truth = CompletionTestData.LowRank(12, 10, 1, seed: 21);
         var data = new IncompleteMatrix(truth, CompletionTestData.Mask(12, 10, 0.6, 22));
-        var result = new SoftImpute { Lambda = 0, MaxIterations = 50 }.Complete(data);
-        Assert.Equal(0, Enumerable.Range(0, 120).Where(k => !data.IsObserved(k / 10, k % 10)).Max(k => Math.Abs(result.Completed.Data[k])), 9);
+        var soft = new SoftImpute { Lambda = 1e-6, PathLength = 25, LambdaMinRatio = 1e-5, MaxIterations = 5000, Tolerance = 1e-12 };
+        var (cold, _) = soft.Fit(data, 0, null, LinearAlgebra.Provider, CancellationToken.None);
+        Assert.Equal(0, Enumerable.Range(0, 120).Where(k => !data.IsObserved(k / 10, k % 10)).Max(k => Math.Abs(cold.Data[k])), 9);
+        var result = soft.Complete(data);
+        Assert.True(result.MissingRmse(truth) < 1e-3, $"RMSE {result.MissingRmse(truth)}");
+        Assert.Equal(1e-6, result.Lambda);
     }
 
     [Fact]
@@ -88,8 +92,9 @@ public sealed class SoftImputeTests
         Skip.If(Python.WithSklearn is null, Python.SkipMessage);
         var truth = CompletionTestData.LowRank(20, 15, 3, seed: 27);
         var mask = CompletionTestData.Mask(20, 15, 0.5, 28);
-        var ours = new SoftImpute { Lambda = 0.7, MaxIterations = 40, Tolerance = 1e-300 }.Complete(new IncompleteMatrix(truth, mask));
-        Assert.Equal(40, ours.Iterations);
+        var data = new IncompleteMatrix(truth, mask);
+        var (z, steps) = new SoftImpute { MaxIterations = 40, Tolerance = 1e-300 }.Fit(data, 0.7, null, LinearAlgebra.Provider, CancellationToken.None);
+        Assert.Equal(40, steps);
         var theirs = Python.Evaluate("""
             X, W = M['x'], M['m']
             Z = np.zeros_like(X)
@@ -98,7 +103,7 @@ public sealed class SoftImputeTests
                 Z = (U * np.maximum(s - 0.7, 0)) @ Vt
             emit(W * X + (1 - W) * Z)
             """, Python.Encode(("x", truth), ("m", mask)));
-        double diff = ours.Completed.MaxAbsDifference(theirs);
+        double diff = data.Merge(z).MaxAbsDifference(theirs);
         Assert.True(diff < 1e-9, diff.ToString(CultureInfo.InvariantCulture));
     }
 }
