@@ -1,6 +1,4 @@
 #:project ../src/Tangent/Tangent.csproj
-// A file-based app is set up for native AOT, which turns off reflection-based JSON; the model file's manifest needs it.
-#:property PublishAot=false
 
 // The practitioner's path, in C#: a CSV with a header and a label column → hyperparameters selected by
 // 5-fold cross-validation → test metrics → the model saved, loaded back and applied to new rows
