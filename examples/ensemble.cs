@@ -6,7 +6,7 @@
 
 using System.Globalization;
 using Tangent.Dynamics;   // InfiniteEnsemble, DynamicsOptions, TestKernels, GeneralizationError
-using Tangent.Layers;     // Architecture, KernelResult
+using Tangent.Layers;     // Architecture, KernelResult, NeuralKernel
 using Tangent.Models;     // KernelRegression
 using Tangent.Numerics;   // Matrix
 
@@ -28,6 +28,7 @@ var ensemble = InfiniteEnsemble.Ntk(train.Ntk, train.Nngp, yTrain, new DynamicsO
 double[] times = [0, 1, 3, 10, 30, 100, 1000, double.PositiveInfinity];
 var trajectory = ensemble.PredictTrajectory(times, test, CovarianceMode.Diagonal);
 Console.WriteLine($"{arch}: {xTrain.Rows} training points, learning rate η = {eta:G4} (half the stable bound)");
+// The test loss is the expected ½(f − y)² per test point of a network drawn from the ensemble: the mean's error plus the spread.
 Console.WriteLine("      time   test loss = bias + variance   mean |μ|   mean variance");
 var errors = new List<GeneralizationError>();
 foreach (var p in trajectory)
