@@ -40,7 +40,9 @@ public sealed partial class TabularModel
         foreach (var (name, bytes) in arrays)
             entries[name] = new JsonObject { ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes)), ["bytes"] = bytes.Length };
         manifest["entries"] = entries;
-        var json = JsonSerializer.SerializeToUtf8Bytes(manifest, Indented);
+        // JsonNode's own writer, not JsonSerializer: no reflection, so saving works in trimmed and native-AOT apps
+        // (a .NET 10 file-based app is one by default, examples/README.md); the bytes are the same.
+        var json = System.Text.Encoding.UTF8.GetBytes(manifest.ToJsonString(Indented));
         AtomicFile.Write(path, stream =>
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
