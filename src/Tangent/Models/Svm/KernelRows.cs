@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Tangent.Engine;
 using Tangent.Kernels;
 using Tangent.Numerics;
@@ -103,8 +105,10 @@ internal sealed unsafe class PrecomputedKernelRows : KernelRows
 /// </summary>
 internal sealed unsafe class CachedKernelRows : KernelRows
 {
-    private readonly double[] _pool;
-    private readonly double* _base;
+    // Slots live in blocks of _blockRows rows, allocated when first used: a sub-problem that touches few rows faults in few pages.
+    private readonly List<double[]> _blocks = [];
+    private readonly nint[] _blockBase;
+    private readonly int _blockRows;
     private readonly int[] _slotOf, _rowOf, _prev, _next;
     private readonly Action<int[], Span<double>> _fill;
     private int _head = -1, _tail = -1, _used;
@@ -114,17 +118,27 @@ internal sealed unsafe class CachedKernelRows : KernelRows
     {
         _fill = fill;
         long perRow = 8L * Math.Max(count, 1);
-        long slots = Math.Clamp(cacheBytes / perRow, 2, count);
-        slots = Math.Max(slots, Math.Min(2, count));
-        Slots = (int)slots;
-        // On the pinned object heap: the pointers handed out stay put without a handle.
-        _pool = GC.AllocateUninitializedArray<double>(checked((int)(slots * count)), pinned: true);
-        _base = (double*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_pool));
+        Slots = (int)Math.Max(Math.Min(cacheBytes / perRow, count), Math.Min(2, count));
+        _blockRows = (int)Math.Clamp((1L << 20) / perRow, 1, Math.Max(Slots, 1));
+        _blockBase = new nint[(Slots + _blockRows - 1) / _blockRows];
         _slotOf = new int[count];
         Array.Fill(_slotOf, -1);
         _rowOf = new int[Slots];
         _prev = new int[Slots];
         _next = new int[Slots];
+    }
+
+    private double* Slot(int s)
+    {
+        int b = s / _blockRows;
+        if (_blockBase[b] == 0)
+        {
+            // On the pinned object heap: the pointers handed out stay put without a handle.
+            var block = GC.AllocateUninitializedArray<double>(_blockRows * Count, pinned: true);
+            _blocks.Add(block);
+            _blockBase[b] = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(block));
+        }
+        return (double*)_blockBase[b] + (long)(s % _blockRows) * Count;
     }
 
     /// <summary>Rows the cache holds at most.</summary>
@@ -141,27 +155,29 @@ internal sealed unsafe class CachedKernelRows : KernelRows
         if (s < 0)
         {
             s = Take(i);
-            _fill([i], new Span<double>(_base + (long)s * Count, Count));
+            _fill([i], new Span<double>(Slot(s), Count));
             Misses++;
         }
         else MoveToFront(s);
-        return _base + (long)s * Count;
+        return Slot(s);
     }
 
     public override void Prefetch(ReadOnlySpan<int> rows)
     {
         var missing = new List<int>();
         foreach (int i in rows)
+        {
+            if (missing.Count == PrefetchLimit) break;
             if (_slotOf[i] < 0 && !missing.Contains(i)) missing.Add(i);
+        }
         if (missing.Count == 0) return;
-        if (missing.Count > PrefetchLimit) missing.RemoveRange(PrefetchLimit, missing.Count - PrefetchLimit);
-        var block = new double[(long)missing.Count * Count];
+        var block = GC.AllocateUninitializedArray<double>(missing.Count * Count);
         _fill([.. missing], block);
         Misses += missing.Count;
         for (int r = 0; r < missing.Count; r++)
         {
             int s = Take(missing[r]);
-            block.AsSpan(r * Count, Count).CopyTo(new Span<double>(_base + (long)s * Count, Count));
+            block.AsSpan(r * Count, Count).CopyTo(new Span<double>(Slot(s), Count));
         }
     }
 
@@ -221,11 +237,17 @@ internal sealed unsafe class CachedKernelRows : KernelRows
         return new CachedKernelRows(map.Length, PrecomputedKernelRows.Gather(fullDiagonal, map), cacheBytes, (rows, dest) =>
         {
             int l = map.Length;
-            for (int r = 0; r < rows.Length; r++)
+            fixed (double* k0 = data, d0 = dest)
+            fixed (int* m = map)
             {
-                var src = data.AsSpan((int)((long)map[rows[r]] * n), n);
-                var d = dest.Slice(r * l, l);
-                for (int c = 0; c < l; c++) d[c] = src[map[c]];
+                for (int r = 0; r < rows.Length; r++)
+                {
+                    double* src = k0 + (long)map[rows[r]] * n, d = d0 + (long)r * l;
+                    int c = 0;
+                    if (Avx2.IsSupported)
+                        for (; c <= l - 4; c += 4) Avx2.GatherVector256(src, Sse2.LoadVector128(m + c), 8).Store(d + c);
+                    for (; c < l; c++) d[c] = src[m[c]];
+                }
             }
         });
     }
