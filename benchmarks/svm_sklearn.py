@@ -5,8 +5,9 @@
       writes DIR/K.npy (n x n), DIR/y.npy (n,), DIR/Kt.npy (test x n), DIR/yt.npy: a Gaussian mixture of `classes`
       overlapping clusters in d dimensions (a digits-like task: about 90 % test accuracy) and its Gaussian kernel
       exp(-gamma |x - x'|^2), gamma = 1/(2 d), computed in numpy (float64).
-  svm_sklearn.py time DIR C [C ...] [--tol 1e-3]
-      times SVC(kernel='precomputed', C=C, tol=tol, cache_size=200).fit(K, y) for each C (the fit alone, K already in memory),
+  svm_sklearn.py time DIR C [C ...] [--tol 1e-3] [--repeat 3]
+      times SVC(kernel='precomputed', C=C, tol=tol, cache_size=200).fit(K, y) for each C (the fit alone, K already in memory;
+      the best of `repeat` fits),
       writes DIR/sklearn_C{C}.txt (wall and CPU seconds, support vectors, test accuracy) and DIR/sklearn_pred_C{C}.npy (predictions on Kt).
 """
 import argparse
@@ -46,10 +47,12 @@ def timing(a):
     kt = np.load(os.path.join(a.dir, "Kt.npy"))
     yt = np.load(os.path.join(a.dir, "yt.npy")).astype(int)
     for c in a.C:
-        clf = SVC(kernel="precomputed", C=c, tol=a.tol, cache_size=200)
-        start, cpu = time.perf_counter(), time.process_time()
-        clf.fit(k, y)
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        seconds = cpu = float("inf")
+        for _ in range(a.repeat):   # the best of a few fits: the machine may be busy
+            clf = SVC(kernel="precomputed", C=c, tol=a.tol, cache_size=200)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            clf.fit(k, y)
+            seconds, cpu = min(seconds, time.perf_counter() - start), min(cpu, time.process_time() - start_cpu)
         pred = clf.predict(kt)
         accuracy = float((pred == yt).mean())
         tag = f"{c:g}"
@@ -73,6 +76,7 @@ def main():
     t.add_argument("dir")
     t.add_argument("C", type=float, nargs="+")
     t.add_argument("--tol", type=float, default=1e-3)
+    t.add_argument("--repeat", type=int, default=3)
     a = p.parse_args()
     make(a) if a.cmd == "make" else timing(a)
 

@@ -105,7 +105,9 @@ internal sealed unsafe class PrecomputedKernelRows : KernelRows
 /// </summary>
 internal sealed unsafe class CachedKernelRows : KernelRows
 {
-    // Slots live in blocks of _blockRows rows, allocated when first used: a sub-problem that touches few rows faults in few pages.
+    // Slots live in blocks of _blockRows rows, taken when first used (from the fit's pool, so that the sub-problems of one fit
+    // reuse each other's blocks instead of faulting in fresh pages): a sub-problem that touches few rows holds few blocks.
+    private readonly RowBlockPool _pool;
     private readonly List<double[]> _blocks = [];
     private readonly nint[] _blockBase;
     private readonly int _blockRows;
@@ -113,13 +115,14 @@ internal sealed unsafe class CachedKernelRows : KernelRows
     private readonly Action<int[], Span<double>> _fill;
     private int _head = -1, _tail = -1, _used;
 
-    public CachedKernelRows(int count, double[] diagonal, long cacheBytes, Action<int[], Span<double>> fill)
+    public CachedKernelRows(int count, double[] diagonal, long cacheBytes, Action<int[], Span<double>> fill, RowBlockPool? pool = null)
         : base(count, Identity(count), diagonal)
     {
         _fill = fill;
+        _pool = pool ?? new RowBlockPool();
         long perRow = 8L * Math.Max(count, 1);
         Slots = (int)Math.Max(Math.Min(cacheBytes / perRow, count), Math.Min(2, count));
-        _blockRows = (int)Math.Clamp((1L << 20) / perRow, 1, Math.Max(Slots, 1));
+        _blockRows = Math.Clamp(RowBlockPool.BlockLength / Math.Max(count, 1), 1, Math.Max(Slots, 1));
         _blockBase = new nint[(Slots + _blockRows - 1) / _blockRows];
         _slotOf = new int[count];
         Array.Fill(_slotOf, -1);
@@ -133,12 +136,19 @@ internal sealed unsafe class CachedKernelRows : KernelRows
         int b = s / _blockRows;
         if (_blockBase[b] == 0)
         {
-            // On the pinned object heap: the pointers handed out stay put without a handle.
-            var block = GC.AllocateUninitializedArray<double>(_blockRows * Count, pinned: true);
+            var block = _pool.Take(_blockRows * Count);
             _blocks.Add(block);
             _blockBase[b] = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(block));
         }
         return (double*)_blockBase[b] + (long)(s % _blockRows) * Count;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        foreach (var block in _blocks) _pool.Return(block);
+        _blocks.Clear();
+        Array.Clear(_blockBase);
+        base.Dispose(disposing);
     }
 
     /// <summary>Rows the cache holds at most.</summary>
@@ -230,36 +240,65 @@ internal sealed unsafe class CachedKernelRows : KernelRows
     }
 
     /// <summary>Rows of a precomputed kernel restricted to the sub-problem's rows and columns (a gather per row, once per miss).</summary>
-    public static CachedKernelRows Gathered(Matrix kernel, int[] map, double[] fullDiagonal, long cacheBytes)
+    public static CachedKernelRows Gathered(Matrix kernel, int[] map, double[] fullDiagonal, long cacheBytes, RowBlockPool? pool = null)
     {
         int n = kernel.Cols;
         var data = kernel.Data;
-        return new CachedKernelRows(map.Length, PrecomputedKernelRows.Gather(fullDiagonal, map), cacheBytes, (rows, dest) =>
+        return new CachedKernelRows(map.Length, PrecomputedKernelRows.Gather(fullDiagonal, map), cacheBytes,
+            (rows, dest) => GatherRows(data, n, map, rows, dest), pool);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GatherRows(double[] data, int n, int[] map, int[] rows, Span<double> dest)
+    {
+        int l = map.Length;
+        fixed (double* k0 = data, d0 = dest)
+        fixed (int* m = map)
         {
-            int l = map.Length;
-            fixed (double* k0 = data, d0 = dest)
-            fixed (int* m = map)
+            for (int r = 0; r < rows.Length; r++)
             {
-                for (int r = 0; r < rows.Length; r++)
-                {
-                    double* src = k0 + (long)map[rows[r]] * n, d = d0 + (long)r * l;
-                    int c = 0;
-                    if (Avx2.IsSupported)
-                        for (; c <= l - 4; c += 4) Avx2.GatherVector256(src, Sse2.LoadVector128(m + c), 8).Store(d + c);
-                    for (; c < l; c++) d[c] = src[m[c]];
-                }
+                double* src = k0 + (long)map[rows[r]] * n, d = d0 + (long)r * l;
+                int c = 0;
+                if (Avx2.IsSupported)
+                    for (; c <= l - 4; c += 4) Avx2.GatherVector256(src, Sse2.LoadVector128(m + c), 8).Store(d + c);
+                for (; c < l; c++) d[c] = src[m[c]];
             }
-        });
+        }
     }
 
     /// <summary>Rows computed by <paramref name="kernel"/> on the sub-problem's inputs <paramref name="x"/>, in blocks of missing rows.</summary>
     /// <exception cref="ArgumentException">A computed kernel entry is not finite (named by its training rows, 1-based, through <paramref name="map"/>).</exception>
-    public static CachedKernelRows Computed(IKernel kernel, Matrix x, int[] map, double[] diagonal, long cacheBytes, ComputeOptions options) =>
+    public static CachedKernelRows Computed(IKernel kernel, Matrix x, int[] map, double[] diagonal, long cacheBytes, ComputeOptions options, RowBlockPool? pool = null) =>
         new(x.Rows, diagonal, cacheBytes, (rows, dest) =>
         {
             var block = kernel.Compute(x.SelectRows(rows), x, options);
             if (block.FirstNonFinite() is var (r, c))
                 throw new ArgumentException($"Entry ({map[rows[r]] + 1}, {map[c] + 1}) of the {kernel.Describe()} kernel matrix is not finite; rescale the inputs or change the kernel's parameters.");
             block.Data.AsSpan().CopyTo(dest);
-        });
+        }, pool);
+}
+
+/// <summary>
+/// Pinned blocks of <see cref="BlockLength"/> doubles (1 MiB) shared by the row caches of one fit (thread-safe): a block a finished
+/// sub-problem returns is reused by the next instead of new pages. Blocks longer than that (rows over 1 MiB) are not kept.
+/// </summary>
+internal sealed class RowBlockPool
+{
+    /// <summary>Doubles per pooled block.</summary>
+    public const int BlockLength = 1 << 17;
+
+    private readonly System.Collections.Concurrent.ConcurrentBag<double[]> _free = [];
+
+    /// <summary>A pinned block of at least <paramref name="length"/> doubles (on the pinned object heap, so its address stays put).</summary>
+    public double[] Take(int length)
+    {
+        if (length <= BlockLength && _free.TryTake(out var block)) return block;
+        return GC.AllocateUninitializedArray<double>(Math.Max(length, BlockLength), pinned: true);
+    }
+
+    /// <summary>Gives a block back for reuse.</summary>
+    public void Return(double[] block)
+    {
+        if (block.Length == BlockLength) _free.Add(block);
+    }
 }

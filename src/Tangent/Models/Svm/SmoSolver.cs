@@ -253,9 +253,21 @@ internal sealed unsafe class SmoSolver
     private static Vector256<double> LoadRow(double* row, int* cols, int k, bool contiguous) =>
         contiguous ? Vector256.Load(row + k) : Avx2.GatherVector256(row, Sse2.LoadVector128(cols + k), 8);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddToGradientBar(double* row, double scale)
     {
-        for (int k = 0; k < _l; k++) _fbar[k] += scale * row[_cols[k]];
+        int l = _l, k = 0;
+        bool contiguous = _contiguous && _active == l;
+        fixed (double* fbar = _fbar)
+        fixed (int* cols = _cols)
+        {
+            if (UseVectors(contiguous))
+            {
+                var vs = Vector256.Create(scale);
+                for (; k <= l - 4; k += 4) MultiplyAdd(LoadRow(row, cols, k, contiguous), vs, Vector256.Load(fbar + k)).Store(fbar + k);
+            }
+            for (; k < l; k++) fbar[k] += scale * row[cols[k]];
+        }
     }
 
     // libsvm's select_working_set: i maximises −F over I_up; j, among I_low with −F_j < −F_i, maximises the decrease
@@ -311,7 +323,7 @@ internal sealed unsafe class SmoSolver
                     vBestIndex = Vector256.ConditionalSelect(take, vIndex, vBestIndex);
                     vIndex += four;
                 }
-                for (int lane = 0; lane < 4; lane++) gmax2 = Math.Max(gmax2, vGmax2[lane]);
+                for (int lane = 0; lane < 4; lane++) gmax2 = Math.Max(gmax2, vGmax2.GetElement(lane));
                 (objMin, j) = ReduceMin(-(vNum / vDen), vBestIndex);
             }
             for (; k < n; k++)
@@ -334,6 +346,7 @@ internal sealed unsafe class SmoSolver
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (double Max, int Index) MaxUp()
     {
         double best = double.NegativeInfinity;
@@ -347,19 +360,27 @@ internal sealed unsafe class SmoSolver
     }
 
     // The lane with the largest value; among equal values the largest index (libsvm takes the last maximiser).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double, int) ReduceMax(Vector256<double> value, Vector256<double> index)
     {
         double best = double.NegativeInfinity, at = -1;
         for (int lane = 0; lane < 4; lane++)
-            if (value[lane] > best || (value[lane] == best && index[lane] > at)) { best = value[lane]; at = index[lane]; }
+        {
+            double v = value.GetElement(lane), i = index.GetElement(lane);
+            if (v > best || (v == best && i > at)) { best = v; at = i; }
+        }
         return (best, best == double.NegativeInfinity ? -1 : (int)at);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double, int) ReduceMin(Vector256<double> value, Vector256<double> index)
     {
         double best = double.PositiveInfinity, at = -1;
         for (int lane = 0; lane < 4; lane++)
-            if (index[lane] >= 0 && (value[lane] < best || (value[lane] == best && index[lane] > at))) { best = value[lane]; at = index[lane]; }
+        {
+            double v = value.GetElement(lane), i = index.GetElement(lane);
+            if (i >= 0 && (v < best || (v == best && i > at))) { best = v; at = i; }
+        }
         return (best, (int)at);
     }
 
@@ -375,6 +396,7 @@ internal sealed unsafe class SmoSolver
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DoShrinking()
     {
         double gmax1 = double.NegativeInfinity, gmax2 = double.NegativeInfinity;   // m(α) and −M(α)
@@ -464,6 +486,7 @@ internal sealed unsafe class SmoSolver
 
     // libsvm's reconstruct_gradient: F of the shrunk variables from F̄ and the free variables, through whichever
     // of the two loops reads fewer kernel entries.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReconstructGradient()
     {
         if (_active == _l) return;
@@ -516,6 +539,7 @@ internal sealed unsafe class SmoSolver
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double CalculateRho()
     {
         int free = 0;
