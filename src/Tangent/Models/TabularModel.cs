@@ -104,12 +104,15 @@ public sealed partial class TabularModel
     /// <param name="options">How kernels are computed (provider, progress, cancellation); null: the defaults.</param>
     /// <exception cref="ArgumentException">The spec is invalid (<see cref="ModelSpec.Validate"/>), the table has no rows, the names do not
     /// match the columns, a classification table has no class code, or (finite t) the learning rate is unstable.</exception>
+    /// <exception cref="NotSupportedException">The spec is an SVM (<see cref="ClassifierKind.Svm"/>).</exception>
     /// <exception cref="OperationCanceledException">The options' token was cancelled.</exception>
     public static TabularModel Fit(ModelSpec spec, LabeledData train, ComputeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(train);
         spec.Validate();
+        if (spec.Model == ClassifierKind.Svm)
+            throw new NotSupportedException("TabularModel fits kernel regression; fit an SVM (Model = Svm) with SupportVectorClassifier { C = spec.C } (FitKernel or Fit).");
         options ??= new ComputeOptions();
         if (train.Count == 0) throw new ArgumentException("Cannot fit a model on a table with no rows.", nameof(train));
         if (train.FeatureNames.Count != train.X.Cols)
