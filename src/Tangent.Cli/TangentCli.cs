@@ -169,6 +169,7 @@ public static class TangentCli
         root.Subcommands.Add(ServeCommand.Create(output));
         root.Subcommands.Add(RegressCommand.Create(output));
         root.Subcommands.Add(PredictCommand.Create(output));
+        root.Subcommands.Add(CompleteCommand.Create(output));
         root.Subcommands.Add(DemoCommand.Create(output));
         root.Subcommands.Add(ExperimentCommand.Create(output));
         root.Subcommands.Add(CriticalityCommand.Create(output));
