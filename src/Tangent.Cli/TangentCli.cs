@@ -163,6 +163,7 @@ public static class TangentCli
         root.Subcommands.Add(InfoCommand.Create(output));
         root.Subcommands.Add(DatasetCommand.Create(output));
         root.Subcommands.Add(FitCommand.Create(output));
+        root.Subcommands.Add(ClassifyCommand.Create(output));
         root.Subcommands.Add(KernelCommand.Create(output));
         root.Subcommands.Add(StoreCommand.Create(output));
         root.Subcommands.Add(ServeCommand.Create(output));

@@ -147,14 +147,6 @@ public sealed class SvmSelectionTests
     }
 
     [Fact]
-    public void TabularModelRefusesAnSvmSpecInsteadOfFittingKernelRegression()
-    {
-        var data = ModelSelectionTests.Classification(20, 2);
-        var e = Assert.Throws<NotSupportedException>(() => TabularModel.Fit(Laplace with { Model = ClassifierKind.Svm, C = 3 }, data));
-        Assert.Contains("SupportVectorClassifier { C = spec.C }", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void ScoreTiesBetweenSvmPointsGoToTheSmallerC()
     {
         // Two well-separated clusters: every C classifies all points right.
