@@ -51,6 +51,13 @@ internal abstract unsafe class KernelRows : IDisposable
     /// <summary>How many rows may be prefetched at once and all stay readable.</summary>
     public virtual int PrefetchLimit => int.MaxValue;
 
+    /// <summary>Whether row <paramref name="i"/> is at hand (held by a cache, or read in place) without computing it.</summary>
+    public virtual bool Holds(int i) => true;
+
+    /// <summary>True when computing several missing rows at once costs less than computing them one by one
+    /// (a kernel evaluated on a block of rows), so that the solver asks for likely rows ahead of need.</summary>
+    public bool ComputesInBlocks { get; init; }
+
     /// <summary>Releases pinned memory.</summary>
     public void Dispose()
     {
@@ -158,6 +165,8 @@ internal sealed unsafe class CachedKernelRows : KernelRows
     public long Misses { get; private set; }
 
     public override int PrefetchLimit => Math.Max(1, Slots - 2);
+
+    public override bool Holds(int i) => _slotOf[i] >= 0;
 
     public override double* Row(int i)
     {
@@ -269,13 +278,15 @@ internal sealed unsafe class CachedKernelRows : KernelRows
     /// <summary>Rows computed by <paramref name="kernel"/> on the sub-problem's inputs <paramref name="x"/>, in blocks of missing rows.</summary>
     /// <exception cref="ArgumentException">A computed kernel entry is not finite (named by its training rows, 1-based, through <paramref name="map"/>).</exception>
     public static CachedKernelRows Computed(IKernel kernel, Matrix x, int[] map, double[] diagonal, long cacheBytes, ComputeOptions options, RowBlockPool? pool = null) =>
-        new(x.Rows, diagonal, cacheBytes, (rows, dest) =>
-        {
-            var block = kernel.Compute(x.SelectRows(rows), x, options);
-            if (block.FirstNonFinite() is var (r, c))
-                throw new ArgumentException($"Entry ({map[rows[r]] + 1}, {map[c] + 1}) of the {kernel.Describe()} kernel matrix is not finite; rescale the inputs or change the kernel's parameters.");
-            block.Data.AsSpan().CopyTo(dest);
-        }, pool);
+        new(x.Rows, diagonal, cacheBytes, (rows, dest) => ComputeRows(kernel, x, map, options, rows, dest), pool) { ComputesInBlocks = true };
+
+    private static void ComputeRows(IKernel kernel, Matrix x, int[] map, ComputeOptions options, int[] rows, Span<double> dest)
+    {
+        var block = kernel.Compute(x.SelectRows(rows), x, options);
+        if (block.FirstNonFinite() is var (r, c))
+            throw new ArgumentException($"Entry ({map[rows[r]] + 1}, {map[c] + 1}) of the {kernel.Describe()} kernel matrix is not finite; rescale the inputs or change the kernel's parameters.");
+        block.Data.AsSpan().CopyTo(dest);
+    }
 }
 
 /// <summary>

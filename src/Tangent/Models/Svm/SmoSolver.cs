@@ -144,6 +144,7 @@ internal sealed unsafe class SmoSolver
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot from the first fit: no tier-0 code
     private void Step(int i, int j)
     {
+        if (!_rows.Holds(_perm[j])) PrefetchLikelyRows(j);
         double* ki = _rows.Row(_perm[i]);
         double* kj = _rows.Row(_perm[j]);
         double kij = ki[_cols[j]];
@@ -286,6 +287,7 @@ internal sealed unsafe class SmoSolver
         else (gmax, i) = MaxUp();
         _nextGmaxValid = false;
         if (i < 0) return false;
+        if (!_rows.Holds(_perm[i])) PrefetchLikelyRows(i);
         double* ki = _rows.Row(_perm[i]);
         double qdi = _qd[i];
         double gmax2 = double.NegativeInfinity, objMin = double.PositiveInfinity;
@@ -344,6 +346,40 @@ internal sealed unsafe class SmoSolver
         outI = i;
         outJ = j;
         return true;
+    }
+
+    // Rows computed by a kernel on a miss: row t and, in the same block, those of the most violating variables (the largest −F
+    // in I_up and the largest F in I_low), the likeliest to be asked for next; at most RowBlock rows, and never more than the
+    // cache holds at once.
+    private const int RowBlock = 16;
+
+    private void PrefetchLikelyRows(int t)
+    {
+        if (!_rows.ComputesInBlocks) return;
+        int half = Math.Max(0, Math.Min(RowBlock, _rows.PrefetchLimit) - 1) / 2;
+        var rows = new List<int>(2 * half + 1) { _perm[t] };
+        if (half > 0)
+        {
+            AddTop(rows, half, t, up: true);
+            AddTop(rows, half, t, up: false);
+        }
+        _rows.Prefetch(rows.ToArray());
+    }
+
+    // The `count` active variables other than `skip` with the largest −F over I_up (up) or F over I_low, not yet held.
+    private void AddTop(List<int> rows, int count, int skip, bool up)
+    {
+        var best = new List<(double Value, int Position)>(count + 1);
+        for (int k = 0; k < _active; k++)
+        {
+            double v = up ? _upPenalty[k] - _f[k] : _lowPenalty[k] + _f[k];
+            if (k == skip || v == double.NegativeInfinity || (best.Count == count && v <= best[^1].Value) || _rows.Holds(_perm[k])) continue;
+            int at = best.Count;
+            while (at > 0 && best[at - 1].Value < v) at--;
+            best.Insert(at, (v, k));
+            if (best.Count > count) best.RemoveAt(count);
+        }
+        foreach (var (_, k) in best) rows.Add(_perm[k]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
