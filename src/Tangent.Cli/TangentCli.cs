@@ -174,6 +174,7 @@ public static class TangentCli
         root.Subcommands.Add(ExperimentCommand.Create(output));
         root.Subcommands.Add(CriticalityCommand.Create(output));
         root.Subcommands.Add(BenchCommand.Create(output));
+        root.Subcommands.Add(BenchmarkCommand.Create(output));
         return root;
     }
 }
