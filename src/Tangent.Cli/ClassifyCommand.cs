@@ -156,7 +156,7 @@ internal static class ClassifyCommand
             var scores = Metrics.Classification(fitted.Labels.Indices(test.RawLabels!), fitted.Labels.Indices(prediction.Labels!), classes);
             var chosen = Hyperparameters(fitted, kind, method, selection, balanced);
             var console = Terminal.For(output);
-            if (!ReferenceEquals(output, Console.Out)) console.Profile.Width = RedirectedWidth;
+            if (!ReferenceEquals(output, Console.Out) || Console.IsOutputRedirected) console.Profile.Width = RedirectedWidth;
             if (selection is not null) PrintSelection(console, selection);
             PrintChosen(console, chosen);
             output.WriteLine($"test ({test.Count} rows): accuracy {scores.Accuracy.ToString("P2", CultureInfo.InvariantCulture)} ({Hits(scores)} of {test.Count})");
@@ -375,17 +375,27 @@ internal static class ClassifyCommand
                                      : rows.OrderBy(t => double.IsNaN(t.row.Score) ? double.PositiveInfinity : t.row.Score);
     }
 
+    /// <summary>The confusion matrix (counts; with more than <see cref="NamedColumns"/> classes the columns are numbered and the rows
+    /// say which class each number is), then each class's precision, recall, F1 and support.</summary>
     private static void PrintConfusion(IAnsiConsole console, ClassificationReport s)
     {
+        int k = s.Classes.Count;
+        // Numbered columns only when the names would not fit and are not the numbers already.
+        bool named = k <= NamedColumns || Enumerable.Range(0, k).All(j => s.Classes[j] == j.ToString(CultureInfo.InvariantCulture));
         console.WriteLine("confusion matrix (rows: true class, columns: predicted class):");
-        var table = new Table().AddColumn("true \\ predicted");
-        foreach (var name in s.Classes) table.AddColumn(new TableColumn(Markup.Escape(name)).RightAligned());
-        table.AddColumn(new TableColumn("recall").RightAligned());
-        for (int i = 0; i < s.Classes.Count; i++)
-            table.AddRow([Markup.Escape(s.Classes[i]), .. s.ConfusionMatrix[i].Select(v => v.ToString(CultureInfo.InvariantCulture)), F(s.PerClass[i].Recall, "P1")]);
-        table.AddRow(["precision", .. s.PerClass.Select(p => F(p.Precision, "P1")), ""]);
+        var table = new Table().AddColumn(new TableColumn("true \\ predicted").NoWrap());
+        for (int j = 0; j < k; j++) table.AddColumn(new TableColumn(Markup.Escape(named ? s.Classes[j] : j.ToString(CultureInfo.InvariantCulture))).RightAligned());
+        for (int i = 0; i < k; i++)
+            table.AddRow([Markup.Escape(named ? s.Classes[i] : $"{i} {s.Classes[i]}"), .. s.ConfusionMatrix[i].Select(v => v.ToString(CultureInfo.InvariantCulture))]);
         console.Write(table);
+        var scores = new Table().AddColumns("class", "precision", "recall", "F1", "support");
+        foreach (var p in s.PerClass.Append(s.MacroAverage).Append(s.WeightedAverage))
+            scores.AddRow(Markup.Escape(p.Class), F(p.Precision, "F3"), F(p.Recall, "F3"), F(p.F1, "F3"), p.Support.ToString(CultureInfo.InvariantCulture));
+        console.Write(scores);
     }
+
+    /// <summary>Up to this many classes the confusion matrix's columns carry the class names.</summary>
+    private const int NamedColumns = 5;
 
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
 
