@@ -18,7 +18,7 @@ if [ "${1:-}" = "--fast" ]; then fast=1; filter=(--filter "Category!=Slow"); exp
 
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && [ "${TANGENT_NO_APT:-}" != "1" ]; then
   need=()
-  for p in libopenblas0-pthread python3-sklearn python3-numpy python3-scipy python3-mpmath python3-zarr redis-server; do
+  for p in libopenblas0-pthread python3-sklearn python3-numpy python3-scipy python3-mpmath python3-zarr redis-server dataset-fashion-mnist; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
   done
   if [ ${#need[@]} -gt 0 ]; then

@@ -33,6 +33,58 @@ if (args.Length > 3 && args[0] == "quick" && args[1] == "nystrom")
     return;
 }
 
+if (args.Length > 3 && args[0] == "quick" && args[1] == "svm")
+{
+    // quick svm <dir> <C> [C ...]: SupportVectorClassifier.FitKernel on <dir>/K.npy and y.npy (benchmarks/svm_sklearn.py make),
+    // timed per C (best of 3, the fit alone), then test accuracy on Kt.npy and agreement with <dir>/sklearn_pred_C{C}.npy,
+    // and sklearn_time / tangent_time from <dir>/sklearn_C{C}.txt when svm_sklearn.py time wrote them (benchmarks/svm_vs_sklearn.sh);
+    // wall-clock (the target: libsvm is one thread, the one-vs-one machines here run on every core) and process CPU time (steadier on a busy machine).
+    var inv = System.Globalization.CultureInfo.InvariantCulture;
+    string dir = args[2];
+    var k = Tangent.Data.Npy.ReadMatrix(Path.Combine(dir, "K.npy"));
+    int[] y = [.. Tangent.Data.Npy.ReadMatrix(Path.Combine(dir, "y.npy")).Data.Select(v => (int)v)];
+    var kt = Tangent.Data.Npy.ReadMatrix(Path.Combine(dir, "Kt.npy"));
+    int[] yt = [.. Tangent.Data.Npy.ReadMatrix(Path.Combine(dir, "yt.npy")).Data.Select(v => (int)v)];
+    int classes = y.Max() + 1;
+    // Warm-up on the first 300 rows, so that the timed fits run compiled code as libsvm does.
+    int[] head = [.. Enumerable.Range(0, Math.Min(300, y.Length))];
+    new Tangent.Models.SupportVectorClassifier().FitKernel(k.SelectRows(head).SelectColumns(head), y[..head.Length], classes);
+    foreach (string cText in args[3..])
+    {
+        double c = double.Parse(cText, inv);
+        var svc = new Tangent.Models.SupportVectorClassifier { C = c };
+        Tangent.Models.SupportVectorModel? model = null;
+        double best = double.MaxValue, bestCpu = double.MaxValue;
+        for (int rep = 0; rep < 3; rep++)
+        {
+            var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            model = svc.FitKernel(k, y, classes);
+            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+            bestCpu = Math.Min(bestCpu, (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+        }
+        var predicted = model!.PredictFromKernel(kt);
+        double accuracy = predicted.Zip(yt).Count(p => p.First == p.Second) / (double)yt.Length;
+        string tag = c.ToString("G", inv);
+        string line = $"tangent C={tag}: fit {best:F3} s (CPU {bestCpu:F3} s, {Environment.ProcessorCount} cores), {model.SupportIndices.Count} support vectors, {model.Iterations.Sum()} SMO steps, test accuracy {accuracy:F4}";
+        var skPred = Path.Combine(dir, $"sklearn_pred_C{tag}.npy");
+        var skTime = Path.Combine(dir, $"sklearn_C{tag}.txt");
+        if (File.Exists(skPred))
+        {
+            var theirs = Tangent.Data.Npy.ReadMatrix(skPred).Data;
+            line += $", same prediction as sklearn on {predicted.Where((p, i) => p == (int)theirs[i]).Count() / (double)predicted.Length:P2} of the test points";
+        }
+        if (File.Exists(skTime))
+        {
+            var sk = File.ReadAllText(skTime).Split(' ');
+            double skWall = double.Parse(sk[0], inv), skCpu = double.Parse(sk[1], inv);
+            line += $"; sklearn_time / tangent_time = {skWall / best:F2} (CPU time: {skCpu / bestCpu:F2})";
+        }
+        Console.WriteLine(line);
+    }
+    return;
+}
+
 if (args.Length > 1 && args[0] == "quick" && args[1] is "gaussian" or "dynamics")
 {
     // quick gaussian <n> <d> [provider]: the Gaussian kernel matrix K(X, X) and, for the elementwise part,

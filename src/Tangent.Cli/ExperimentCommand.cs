@@ -91,6 +91,7 @@ internal static class ExperimentCommand
                 LinearExperiment.AddTo(report, res, s);
                 foreach (var p in res) output.WriteLine($"d/n = {Report.Num((double)p.Features / s.TrainPoints),5}: test MSE {Report.Num(p.TestMse)}");
             }));
+        cmd.Subcommands.Add(Make(output, "completion", "Matrix completion and image inpainting with neural kernels (Radhakrishnan et al. 2022) against soft-impute: RMSE on low-rank matrices and PSNR on images against the observed fraction.", CompleteCommand.Experiment(output)));
         return cmd;
     }
 

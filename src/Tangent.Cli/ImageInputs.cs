@@ -41,8 +41,8 @@ internal sealed class ImageInputs
     public long? MemoryBudgetValue(ParseResult r) =>
         r.GetValue(MemoryBudget) is { } text ? CliOptions.ParseSize("--memory-budget", text) : null;
 
-    /// <summary>A train/test split of images with one-hot targets.</summary>
-    public sealed record Split(Matrix XTrain, Matrix YTrain, Matrix XTest, Matrix YTest, ImageShape Shape, string Description);
+    /// <summary>A train/test split of images with one-hot targets (and the class names of the columns, when known).</summary>
+    public sealed record Split(Matrix XTrain, Matrix YTrain, Matrix XTest, Matrix YTest, ImageShape Shape, string Description, IReadOnlyList<string>? ClassNames = null);
 
     /// <summary>The --images data set, or null when not given.</summary>
     public Split? Load(ParseResult r)
@@ -99,7 +99,7 @@ internal sealed class ImageInputs
         double shift = r.GetValue(LabelShift);
         var shape = new ImageShape(train.Height, train.Width, train.Channels);
         return new Split(train.Pixels, train.OneHot(shift), test.Pixels, Preprocessing.OneHot(test.Labels, train.ClassCount, shift), shape,
-            $"{kind} {train.Count} train / {test.Count} test images of {shape}, {train.ClassCount} classes");
+            $"{kind} {train.Count} train / {test.Count} test images of {shape}, {train.ClassCount} classes", train.ClassNames);
     }
 
     /// <summary>Reads an input file; a 3-D (n, H, W) or 4-D (n, H, W, C) .npy array gives its image shape, else --image-shape.</summary>

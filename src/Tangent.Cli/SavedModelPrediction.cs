@@ -25,7 +25,8 @@ internal static class SavedModelPrediction
         var dataFile = r.GetValue(table.Data) ?? throw new CliError("--data NEW.csv is missing: the rows to predict.", "e.g. tangent predict --model model.tgm --data new.csv --out predictions.csv");
         var outPath = r.GetValue(outFile) is { } of ? FitCommand.CsvOutPath(of) : throw new CliError("--out is missing: where to write the predictions.", "e.g. --out predictions.csv");
         var model = TabularModel.Load(modelFile.FullName);
-        output.WriteLine($"model: {modelFile.Name}: {model.Spec.DescribeKernel()}, {(model.Task == TaskKind.Classification ? $"classification into {model.Labels!.Count} classes" : "regression of " + string.Join(", ", model.TargetNames))}, fitted on {model.TrainCount} rows");
+        string classifier = model.Svm is { } svm ? $"SVM (C = {model.Spec.C.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}, {svm.SupportIndices.Count} support vectors) on " : "";
+        output.WriteLine($"model: {modelFile.Name}: {classifier}{model.Spec.DescribeKernel()}, {(model.Task == TaskKind.Classification ? $"classification into {model.Labels!.Count} classes" : "regression of " + string.Join(", ", model.TargetNames))}, fitted on {model.TrainCount} rows");
         var like = new LabeledData(new Matrix(0, model.FeatureNames.Count), new Matrix(0, model.Labels?.Count ?? model.TargetNames.Count),
             model.FeatureNames, model.TargetNames, model.Task, model.Labels);
         var targets = r.GetValue(table.Target) is { } t ? DataOptions.Split(t) : model.TargetNames.ToList();

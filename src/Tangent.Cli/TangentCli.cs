@@ -163,11 +163,13 @@ public static class TangentCli
         root.Subcommands.Add(InfoCommand.Create(output));
         root.Subcommands.Add(DatasetCommand.Create(output));
         root.Subcommands.Add(FitCommand.Create(output));
+        root.Subcommands.Add(ClassifyCommand.Create(output));
         root.Subcommands.Add(KernelCommand.Create(output));
         root.Subcommands.Add(StoreCommand.Create(output));
         root.Subcommands.Add(ServeCommand.Create(output));
         root.Subcommands.Add(RegressCommand.Create(output));
         root.Subcommands.Add(PredictCommand.Create(output));
+        root.Subcommands.Add(CompleteCommand.Create(output));
         root.Subcommands.Add(DemoCommand.Create(output));
         root.Subcommands.Add(ExperimentCommand.Create(output));
         root.Subcommands.Add(CriticalityCommand.Create(output));

@@ -118,6 +118,46 @@ public static class Metrics
     }
 
     /// <summary>
+    /// Accuracy, the confusion matrix and per-class precision, recall and F1 with their support, and their macro and
+    /// support-weighted averages (scikit-learn's <c>classification_report(labels=range(k), zero_division=0)</c>): precision of
+    /// class c = C[c][c] / Σᵢ C[i][c] (0 when nothing is predicted as c), recall = C[c][c] / Σⱼ C[c][j] (0 when c has no
+    /// rows), F1 = 2·P·R/(P + R) (0 when both are 0). The macro average is the plain mean over the k classes (absent ones
+    /// included, as scikit-learn's with <c>labels=</c>), the weighted average weights each class by its support.
+    /// </summary>
+    /// <param name="truth">The true class index of each row, in 0…k−1.</param>
+    /// <param name="predicted">The predicted class index of each row.</param>
+    /// <param name="classes">The k class names, in code order.</param>
+    /// <exception cref="ArgumentException">Lengths differ, there are no rows, fewer than one class, or a class index is outside 0…k−1.</exception>
+    public static ClassificationReport Classification(IReadOnlyList<int> truth, IReadOnlyList<int> predicted, IReadOnlyList<string> classes)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        var confusion = ConfusionMatrix(truth, predicted, classes.Count);
+        if (truth.Count == 0) throw new ArgumentException("A classification report of no rows is undefined.", nameof(truth));
+        int k = classes.Count;
+        var perClass = new ClassScores[k];
+        int hits = 0;
+        for (int c = 0; c < k; c++)
+        {
+            int tp = confusion[c][c], support = 0, predictedAs = 0;
+            for (int j = 0; j < k; j++)
+            {
+                support += confusion[c][j];
+                predictedAs += confusion[j][c];
+            }
+            hits += tp;
+            double precision = predictedAs == 0 ? 0 : (double)tp / predictedAs;
+            double recall = support == 0 ? 0 : (double)tp / support;
+            double f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
+            perClass[c] = new ClassScores(classes[c], precision, recall, f1, support);
+        }
+        int n = truth.Count;
+        var macro = new ClassScores("macro avg", perClass.Average(s => s.Precision), perClass.Average(s => s.Recall), perClass.Average(s => s.F1), n);
+        var weighted = new ClassScores("weighted avg", perClass.Sum(s => s.Precision * s.Support) / n, perClass.Sum(s => s.Recall * s.Support) / n,
+            perClass.Sum(s => s.F1 * s.Support) / n, n);
+        return new ClassificationReport((double)hits / n, confusion, classes.ToArray(), perClass, macro, weighted);
+    }
+
+    /// <summary>
     /// The mean negative log-likelihood −(1/n)·Σ log p[i, label i] of class probabilities (scikit-learn's <c>log_loss</c>,
     /// probabilities clipped to [ε, 1 − ε] with ε the double's machine epsilon). Only for real probabilities: kernel
     /// regression scores are not probabilities, and neither is their softmax.
@@ -185,6 +225,24 @@ public sealed record RegressionScores(double MeanSquaredError, double RSquared, 
 /// <param name="ConfusionMatrix">Rows: true class, columns: predicted class, both in code order.</param>
 /// <param name="Classes">The classes in code order.</param>
 public sealed record ClassificationScores(double Accuracy, double? LogLoss, int[][] ConfusionMatrix, IReadOnlyList<string> Classes);
+
+/// <summary>Precision, recall, F1 and support of one class, or an average over the classes (<see cref="Metrics.Classification"/>).</summary>
+/// <param name="Class">The class name, or "macro avg" / "weighted avg".</param>
+/// <param name="Precision">Of the rows predicted as the class, the fraction that are of it (0 when none is predicted as it).</param>
+/// <param name="Recall">Of the class's rows, the fraction predicted as it (0 when it has no rows).</param>
+/// <param name="F1">The harmonic mean of precision and recall (0 when both are 0).</param>
+/// <param name="Support">The class's rows (for an average: all rows).</param>
+public sealed record ClassScores(string Class, double Precision, double Recall, double F1, int Support);
+
+/// <summary>A classifier's scores on labelled rows (<see cref="Metrics.Classification"/>, scikit-learn's <c>classification_report</c>).</summary>
+/// <param name="Accuracy">Fraction of rows classified correctly.</param>
+/// <param name="ConfusionMatrix">Rows: true class, columns: predicted class, both in code order.</param>
+/// <param name="Classes">The class names in code order.</param>
+/// <param name="PerClass">The scores of each class, in code order.</param>
+/// <param name="MacroAverage">The plain mean of the per-class scores.</param>
+/// <param name="WeightedAverage">The per-class scores weighted by support.</param>
+public sealed record ClassificationReport(double Accuracy, int[][] ConfusionMatrix, IReadOnlyList<string> Classes, IReadOnlyList<ClassScores> PerClass,
+    ClassScores MacroAverage, ClassScores WeightedAverage);
 
 /// <summary>Calibration of a predictive variance on test data.</summary>
 /// <param name="WithinOneSigma">Fraction of test targets inside mean ± σ (≈ 0.683 when calibrated).</param>

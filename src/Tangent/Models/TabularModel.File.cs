@@ -16,31 +16,48 @@ public sealed partial class TabularModel
     /// <summary>The format name written in <c>model.json</c>.</summary>
     public const string FormatName = "tangent-model";
 
-    /// <summary>The file format version this library writes and the newest it reads.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>The newest file format version this library writes and reads: 1 for kernel regression, 2 for SVMs
+    /// (docs/MODELS.md "The model file"). A model is written with the lowest version that holds it, so a kernel-regression
+    /// file stays readable by a Tangent that reads version 1 only.</summary>
+    public const int FormatVersion = 2;
+
+    /// <summary>The version that added SVM models (<see cref="ClassifierKind.Svm"/>): the <c>svm</c> manifest section and the
+    /// <c>support.npy</c> and <c>dual_coef.npy</c> entries.</summary>
+    private const int SvmFormatVersion = 2;
 
     private const string ManifestEntry = "model.json";
     private const string TrainEntry = "train_x.npy";
     private const string AlphaEntry = "alpha.npy";
+    private const string SupportEntry = "support.npy";
+    private const string DualEntry = "dual_coef.npy";
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>
     /// Saves the model as a <c>.tgm</c> file (docs/MODELS.md "File format"): a zip with <c>model.json</c> (format name and
     /// version, the Tangent version, the spec, the preprocessing, the task, classes and names, and the SHA-256 of every
-    /// other entry) and the arrays <c>train_x.npy</c> (training inputs after preprocessing) and <c>alpha.npy</c> (α).
+    /// other entry) and the arrays <c>train_x.npy</c> (training inputs after preprocessing) and <c>alpha.npy</c> (α); an SVM
+    /// (format version 2) keeps the support vectors' inputs and coefficients there, its intercepts and classes in the
+    /// manifest, and <c>support.npy</c> (the support vectors' training rows) and <c>dual_coef.npy</c>.
     /// Written atomically: a reader never sees half a file and a failed save leaves the previous file.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var arrays = new (string Name, byte[] Bytes)[] { (TrainEntry, NpyBytes(_train)), (AlphaEntry, NpyBytes(_alpha)) };
+        var arrays = new List<(string Name, byte[] Bytes)> { (TrainEntry, NpyBytes(_train)), (AlphaEntry, NpyBytes(_alpha)) };
+        if (Svm is { } svm)
+        {
+            arrays.Add((SupportEntry, NpyBytes(Matrix.Build(svm.SupportIndices.Count, 1, (i, _) => svm.SupportIndices[i]))));
+            arrays.Add((DualEntry, NpyBytes(svm.DualCoefficients)));
+        }
         var manifest = Manifest();
         var entries = new JsonObject();
         foreach (var (name, bytes) in arrays)
             entries[name] = new JsonObject { ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes)), ["bytes"] = bytes.Length };
         manifest["entries"] = entries;
-        var json = JsonSerializer.SerializeToUtf8Bytes(manifest, Indented);
+        // JsonNode's own writer, not JsonSerializer: no reflection, so saving works in trimmed and native-AOT apps
+        // (a .NET 10 file-based app is one by default, examples/README.md); the bytes are the same.
+        var json = System.Text.Encoding.UTF8.GetBytes(manifest.ToJsonString(Indented));
         AtomicFile.Write(path, stream =>
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
@@ -82,7 +99,8 @@ public sealed partial class TabularModel
                 using var ms = new MemoryStream(bytes);
                 return Npy.Read(ms, $"{path}:{name}").Values;
             }
-            return FromManifest(m, path, Array(TrainEntry), Array(AlphaEntry));
+            bool svm = version >= SvmFormatVersion && m["svm"] is JsonObject;
+            return FromManifest(m, path, Array(TrainEntry), Array(AlphaEntry), svm ? Array(SupportEntry) : null, svm ? Array(DualEntry) : null);
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith("Model file", StringComparison.Ordinal))
         {
@@ -111,10 +129,15 @@ public sealed partial class TabularModel
             ["standardizeFeatures"] = Spec.StandardizeFeatures,
             ["standardizeTarget"] = Spec.StandardizeTarget,
         };
-        return new JsonObject
+        if (Svm is not null)
+        {
+            spec["model"] = "svm";
+            spec["c"] = Spec.C;
+        }
+        var manifest = new JsonObject
         {
             ["format"] = FormatName,
-            ["formatVersion"] = FormatVersion,
+            ["formatVersion"] = Svm is null ? 1 : SvmFormatVersion,
             ["tangentVersion"] = LibraryVersion,
             ["kernelDescription"] = Spec.DescribeKernel(),
             ["spec"] = spec,
@@ -126,6 +149,29 @@ public sealed partial class TabularModel
             ["targetScaler"] = Scaler(TargetScaler),
             ["trainCount"] = TrainCount,
         };
+        if (Svm is { } svm)
+        {
+            var settings = SvmSettings!;
+            JsonArray Numbers<T>(IEnumerable<T> values) => new(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+            manifest["svm"] = new JsonObject
+            {
+                ["strategy"] = svm.Strategy == MultiClassStrategy.OneVsOne ? "ovo" : "ovr",
+                ["classCount"] = svm.ClassCount,
+                ["presentClasses"] = Numbers(svm.PresentClasses),
+                ["pairs"] = new JsonArray(svm.Pairs.Select(p => (JsonNode?)Numbers(new[] { p.A, p.B })).ToArray()),
+                // −∞ (a one-vs-rest class absent from training) is not a JSON number: written as null.
+                ["intercepts"] = new JsonArray(svm.Intercepts.Select(v => double.IsFinite(v) ? (JsonNode?)JsonValue.Create(v) : null).ToArray()),
+                ["iterations"] = Numbers(svm.Iterations),
+                ["converged"] = svm.Converged,
+                ["tolerance"] = settings.Tolerance,
+                ["shrinking"] = settings.Shrinking,
+                ["maxIterations"] = settings.MaxIterations,
+                ["cacheMegabytes"] = settings.CacheMegabytes,
+                ["balancedClassWeights"] = settings.BalancedClassWeights,
+                ["classWeights"] = settings.ClassWeights is { } w ? Numbers(w) : null,
+            };
+        }
+        return manifest;
     }
 
     private static JsonObject? Scaler(FittedStandardizer? s) => s is null ? null : new JsonObject
@@ -142,7 +188,7 @@ public sealed partial class TabularModel
         return new FittedStandardizer(D("means"), D("scales"), o["constant"]!.AsArray().Select(v => v!.GetValue<bool>()).ToArray());
     }
 
-    private static TabularModel FromManifest(JsonObject m, string path, Matrix train, Matrix alpha)
+    private static TabularModel FromManifest(JsonObject m, string path, Matrix train, Matrix alpha, Matrix? support, Matrix? dual)
     {
         var s = m["spec"] as JsonObject ?? throw Bad(path, "its manifest has no 'spec'");
         ClassicalKernel? kernel = null;
@@ -164,6 +210,8 @@ public sealed partial class TabularModel
             StandardizeFeatures = s["standardizeFeatures"]!.GetValue<bool>(),
             StandardizeTarget = s["standardizeTarget"]!.GetValue<bool>(),
         };
+        if (support is not null)
+            spec = spec with { Model = ClassifierKind.Svm, C = s["c"]!.GetValue<double>() };
         spec.Validate();
         var task = Str(m, "task", path) switch
         {
@@ -177,10 +225,50 @@ public sealed partial class TabularModel
         var labels = task == TaskKind.Classification ? new LabelEncoder(Names("classes")) : null;
         var fs = ReadScaler(m["featureScaler"]);
         var ts = ReadScaler(m["targetScaler"]);
+        if (support is not null)
+        {
+            if (labels is null || train.Cols != features.Length || (fs is not null && fs.Columns != features.Length) || support.Cols != 1 || support.Rows != train.Rows)
+                throw Bad(path, $"its SVM arrays disagree with the manifest (support vectors {train.Shape}, {support.Rows} support rows, {features.Length} features, task {task.ToString().ToLowerInvariant()})");
+            var (svm, settings) = ReadSvm(m["svm"]!.AsObject(), spec.C, Int(m, "trainCount", path), support, dual!, alpha);
+            if (svm.ClassCount != labels.Count) throw Bad(path, $"its SVM has {svm.ClassCount} classes but the manifest lists {labels.Count}");
+            return new TabularModel(spec, task, features, targets, labels, fs, null, train, alpha, 0, svm, settings, svm.TrainingRows);
+        }
         if (train.Cols != features.Length || alpha.Rows != train.Rows || alpha.Cols != (labels?.Count ?? targets.Length)
             || (fs is not null && fs.Columns != features.Length) || (ts is not null && ts.Columns != targets.Length))
             throw Bad(path, $"its arrays disagree with the manifest (training inputs {train.Shape}, α {alpha.Shape}, {features.Length} features, {targets.Length} targets)");
         return new TabularModel(spec, task, features, targets, labels, fs, ts, train, alpha, ridge["absolute"]!.GetValue<double>());
+    }
+
+    /// <summary>The SVM and its settings from the manifest's <c>svm</c> section and the arrays (the shapes are checked by
+    /// <see cref="SupportVectorModel.Restore"/>, which throws <see cref="ArgumentException"/>: reported as a malformed manifest).</summary>
+    private static (SupportVectorModel Svm, SupportVectorClassifier Settings) ReadSvm(JsonObject o, double c, int trainCount, Matrix support, Matrix dual, Matrix weights)
+    {
+        int[] Ints(JsonNode? node) => node!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
+        var strategy = o["strategy"]!.GetValue<string>() switch
+        {
+            "ovo" => MultiClassStrategy.OneVsOne,
+            "ovr" => MultiClassStrategy.OneVsRest,
+            var v => throw new FormatException($"unknown SVM strategy '{v}'"),
+        };
+        var pairs = o["pairs"]!.AsArray().Select(p => Ints(p) is [var a, var b] ? (a, b) : throw new FormatException("an SVM pair is not two classes")).ToArray();
+        var intercepts = o["intercepts"]!.AsArray().Select(v => v is null ? double.NegativeInfinity : v.GetValue<double>()).ToArray();
+        var rows = new int[support.Rows];
+        for (int i = 0; i < rows.Length; i++)
+            rows[i] = support[i, 0] is var v && v == Math.Floor(v) && v >= 0 && v < trainCount ? (int)v : throw new FormatException($"support row {v} is not a training row index below {trainCount}");
+        var svm = SupportVectorModel.Restore(o["classCount"]!.GetValue<int>(), trainCount, strategy, Ints(o["presentClasses"]), pairs, rows, dual, weights,
+            intercepts, Ints(o["iterations"]), o["converged"]!.GetValue<bool>());
+        var settings = new SupportVectorClassifier
+        {
+            C = c,
+            Tolerance = o["tolerance"]!.GetValue<double>(),
+            Shrinking = o["shrinking"]!.GetValue<bool>(),
+            MultiClass = strategy,
+            MaxIterations = o["maxIterations"]!.GetValue<int>(),
+            CacheMegabytes = o["cacheMegabytes"]!.GetValue<double>(),
+            BalancedClassWeights = o["balancedClassWeights"]!.GetValue<bool>(),
+            ClassWeights = o["classWeights"] is JsonArray w ? w.Select(v => v!.GetValue<double>()).ToArray() : null,
+        };
+        return (svm, settings);
     }
 
     private static byte[] NpyBytes(Matrix m)

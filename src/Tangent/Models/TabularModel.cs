@@ -10,9 +10,10 @@ namespace Tangent.Models;
 /// What a <see cref="TabularModel"/> predicts for a set of inputs (docs/MODELS.md).
 /// </summary>
 /// <param name="Mean">The prediction, n*×t in the original target units (regression), or the raw class scores n*×k (classification:
-/// the regression of the one-hot code, the same matrix as <see cref="Scores"/>).</param>
-/// <param name="Labels">The decoded classes (the column of the largest score), classification only.</param>
-/// <param name="Scores">The raw class scores (not probabilities), classification only.</param>
+/// the regression of the one-hot code, the same matrix as <see cref="Scores"/>); for an SVM the decision values of its binary
+/// machines (<see cref="SupportVectorModel.DecisionValuesFromKernel"/>: n*×1 for two classes, n*×pairs for more).</param>
+/// <param name="Labels">The decoded classes (the column of the largest score; an SVM's vote), classification only.</param>
+/// <param name="Scores">The raw class scores (not probabilities), classification only: the same matrix as <see cref="Mean"/>.</param>
 /// <param name="Variance">The GP predictive variance including the observation noise λ, n*×t in squared target units,
 /// only from <see cref="TabularModel.PredictWithUncertainty(Matrix, ComputeOptions?)"/>.</param>
 public sealed record TabularPrediction(Matrix Mean, IReadOnlyList<string>? Labels = null, Matrix? Scores = null, Matrix? Variance = null);
@@ -28,18 +29,23 @@ public sealed record TabularPrediction(Matrix Mean, IReadOnlyList<string>? Label
 /// At t = ∞ α = (K + λI)⁻¹·Y (kernel ridge regression, docs/MATH.md §1); for an architecture at a finite time t
 /// α = V·diag((1 − e^{−λᵢτ})/λᵢ)·Vᵀ·Y, the infinite-ensemble mean of docs/MATH.md §4, so the mean is linear in the
 /// test-train kernel in both cases. Classification regresses the one-hot code (no centring or shift, as the
-/// classification experiment) and decodes the largest score with <see cref="LabelEncoder.Decode"/>.
+/// classification experiment) and decodes the largest score with <see cref="LabelEncoder.Decode"/>. A classification
+/// spec with <see cref="ModelSpec.Model"/> = <see cref="ClassifierKind.Svm"/> is a kernel C-SVC instead
+/// (<see cref="SupportVectorClassifier"/> on the same training kernel, docs/SVM.md): the model keeps the support vectors'
+/// inputs and their coefficients, and predicts from K(X*, support vectors).
 /// </remarks>
 public sealed partial class TabularModel
 {
     private readonly Matrix _train;
     private readonly Matrix _alpha;
+    private readonly int _trainCount;
     private readonly object _factorLock = new();
     private Cholesky? _factor;
     private bool _factorTried;
 
     private TabularModel(ModelSpec spec, TaskKind task, IReadOnlyList<string> featureNames, IReadOnlyList<string> targetNames,
-        LabelEncoder? labels, FittedStandardizer? features, FittedStandardizer? targets, Matrix train, Matrix alpha, double ridgeValue)
+        LabelEncoder? labels, FittedStandardizer? features, FittedStandardizer? targets, Matrix train, Matrix alpha, double ridgeValue,
+        SupportVectorModel? svm = null, SupportVectorClassifier? svmSettings = null, int? trainCount = null)
     {
         Spec = spec;
         Task = task;
@@ -51,6 +57,9 @@ public sealed partial class TabularModel
         _train = train;
         _alpha = alpha;
         RidgeValue = ridgeValue;
+        Svm = svm;
+        SvmSettings = svmSettings;
+        _trainCount = trainCount ?? train.Rows;
     }
 
     /// <summary>The specification it was fitted with.</summary>
@@ -74,16 +83,25 @@ public sealed partial class TabularModel
     /// <summary>The target standardization fitted on the training targets (regression), or null when it is off.</summary>
     public FittedStandardizer? TargetScaler { get; }
 
-    /// <summary>The absolute ridge λ added to the training kernel's diagonal (for a GP: the observation-noise variance in kernel units).</summary>
+    /// <summary>The absolute ridge λ added to the training kernel's diagonal (for a GP: the observation-noise variance in kernel units); 0 for an SVM.</summary>
     public double RidgeValue { get; }
 
-    /// <summary>Number of training samples.</summary>
-    public int TrainCount => _train.Rows;
+    /// <summary>The fitted support-vector classifier when <see cref="ModelSpec.Model"/> is <see cref="ClassifierKind.Svm"/>, else null. It was
+    /// fitted on the precomputed training kernel (its <see cref="SupportVectorModel.SupportIndices"/> are training rows); predict through this model.</summary>
+    public SupportVectorModel? Svm { get; }
 
-    /// <summary>The training inputs after preprocessing (a copy).</summary>
+    /// <summary>The SVM's settings (<see cref="SupportVectorClassifier.C"/> = <see cref="ModelSpec.C"/>, class weights, tolerance, strategy) when
+    /// <see cref="Svm"/> is set, else null.</summary>
+    public SupportVectorClassifier? SvmSettings { get; }
+
+    /// <summary>Number of training samples.</summary>
+    public int TrainCount => _trainCount;
+
+    /// <summary>The training inputs after preprocessing (a copy); for an SVM only the support vectors' rows, in <see cref="SupportVectorModel.SupportIndices"/> order.</summary>
     public Matrix TrainingInputs => _train.Clone();
 
-    /// <summary>The dual coefficients α, n×t (or n×k), in standardized target units (a copy).</summary>
+    /// <summary>The dual coefficients α, n×t (or n×k), in standardized target units (a copy); for an SVM the support vectors'
+    /// coefficients y_i·α_i per binary machine, nSV × machines (the decision values are K(X*, SV)·α + intercepts).</summary>
     public Matrix Coefficients => _alpha.Clone();
 
     /// <summary>
@@ -92,12 +110,14 @@ public sealed partial class TabularModel
     /// architecture's NNGP at t = ∞. False for the NTK (whose infinite-ensemble variance is the spread over random
     /// initialisations of networks trained on noiseless targets, not a predictive error bar) and for any finite time.
     /// </summary>
-    public bool HasPredictiveVariance => Spec.Kernel is not null || (Spec.Get == KernelOutputs.Nngp && double.IsPositiveInfinity(Spec.Time));
+    public bool HasPredictiveVariance => Spec.Model == ClassifierKind.KernelRegression
+        && (Spec.Kernel is not null || (Spec.Get == KernelOutputs.Nngp && double.IsPositiveInfinity(Spec.Time)));
 
     /// <summary>
     /// Fits the model: standardizes as <paramref name="spec"/> asks (fitted on <paramref name="train"/>), computes the
     /// training kernel (the classical kernel, or the architecture's NNGP or NTK) and solves for α (kernel ridge regression
-    /// at t = ∞, the infinite-ensemble mean at a finite t).
+    /// at t = ∞, the infinite-ensemble mean at a finite t), or for an SVM spec fits a C-SVC on that kernel
+    /// (<see cref="SupportVectorClassifier"/> with C = <see cref="ModelSpec.C"/>, the other settings at their defaults).
     /// </summary>
     /// <param name="spec">The kernel, ridge, time and preprocessing.</param>
     /// <param name="train">The training table; for classification Y is the one-hot code of <see cref="LabeledData.Labels"/>.</param>
@@ -105,11 +125,29 @@ public sealed partial class TabularModel
     /// <exception cref="ArgumentException">The spec is invalid (<see cref="ModelSpec.Validate"/>), the table has no rows, the names do not
     /// match the columns, a classification table has no class code, or (finite t) the learning rate is unstable.</exception>
     /// <exception cref="OperationCanceledException">The options' token was cancelled.</exception>
-    public static TabularModel Fit(ModelSpec spec, LabeledData train, ComputeOptions? options = null)
+    public static TabularModel Fit(ModelSpec spec, LabeledData train, ComputeOptions? options = null) => Fit(spec, train, options, null);
+
+    /// <summary>
+    /// Fits as <see cref="Fit(ModelSpec, LabeledData, ComputeOptions?)"/>; an SVM spec is fitted with the settings of
+    /// <paramref name="svmSettings"/> (class weights, tolerance, multi-class strategy, …) and C = <see cref="ModelSpec.C"/>.
+    /// </summary>
+    /// <param name="spec">The kernel, ridge, time, classifier and preprocessing.</param>
+    /// <param name="train">The training table.</param>
+    /// <param name="options">How kernels are computed; null: the defaults.</param>
+    /// <param name="svmSettings">The SVM's settings other than C (its C is replaced by the spec's); null: the defaults. Only for an SVM spec.</param>
+    /// <exception cref="ArgumentException">As the other overload; an SVM spec on a regression table; SVM settings for a kernel-regression spec,
+    /// or settings the SVM refuses (e.g. one class weight per class).</exception>
+    /// <exception cref="OperationCanceledException">The options' token was cancelled.</exception>
+    public static TabularModel Fit(ModelSpec spec, LabeledData train, ComputeOptions? options, SupportVectorClassifier? svmSettings)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(train);
         spec.Validate();
+        bool svm = spec.Model == ClassifierKind.Svm;
+        if (svm && train.Task != TaskKind.Classification)
+            throw new ArgumentException("An SVM (Model = Svm) classifies, but the table's target is numeric (a regression); use Model = KernelRegression, or give the target as class labels.", nameof(train));
+        if (!svm && svmSettings is not null)
+            throw new ArgumentException("SVM settings were given for a kernel-regression spec; set Model = Svm, or leave the settings out.", nameof(svmSettings));
         options ??= new ComputeOptions();
         if (train.Count == 0) throw new ArgumentException("Cannot fit a model on a table with no rows.", nameof(train));
         if (train.FeatureNames.Count != train.X.Cols)
@@ -130,6 +168,17 @@ public sealed partial class TabularModel
         else x = x.Clone();
         var y = train.Y;
         if (spec.StandardizeTarget && train.Task == TaskKind.Regression) (ts, y) = new Standardizer().FitTransform(y);
+
+        if (svm)
+        {
+            var k0 = spec.Kernel is { } classical ? classical.Compute(x, null, options) : Select(spec.Architecture!.ComputeKernels(x, null, spec.Get, options), spec.Get);
+            var settings = (svmSettings ?? new SupportVectorClassifier()) with { C = spec.C };
+            var classes = labels!.Indices(train.RawLabels ?? labels.Decode(train.Y));
+            var fitted = settings.FitKernel(k0, classes, labels.Count, options.CancellationToken);
+            var support = x.SelectRows(fitted.SupportIndices);
+            return new TabularModel(spec, train.Task, train.FeatureNames.ToArray(), train.TargetNames.ToArray(), labels, fs, null, support, fitted.Weights, 0,
+                fitted, settings, x.Rows);
+        }
 
         Matrix k, alpha;
         double lambda;
@@ -239,7 +288,15 @@ public sealed partial class TabularModel
             throw new ArgumentException($"The data has {x.Cols} feature columns but the model was fitted on {FeatureNames.Count} ({DescribeFeatures()}). Give the same columns as the training data.", nameof(x));
         Validate.TestInputs(x, _train.Cols);
         var xs = FeatureScaler?.Transform(x) ?? x;
-        var kst = Spec.Kernel is { } kernel ? kernel.Compute(xs, _train, options) : Select(Spec.Architecture!.ComputeKernels(xs, _train, Spec.Get, options), Spec.Get);
+        if (Svm is { } svm)
+        {
+            // K(X*, support vectors) only: the other training rows have no weight.
+            var ksv = _train.Rows == 0 ? new Matrix(xs.Rows, 0) : TestTrainKernel(xs, options);
+            var decision = svm.DecisionValuesFromSupportKernel(ksv, options.Provider);
+            var classes = svm.ClassesOf(decision);
+            return new TabularPrediction(decision, classes.Select(c => Labels!.Classes[c]).ToArray(), decision);
+        }
+        var kst = TestTrainKernel(xs, options);
         var raw = LinearAlgebra.Multiply(kst, _alpha, provider: options.Provider);
         Matrix? variance = withVariance ? Variance(xs, kst, options) : null;
         if (Task == TaskKind.Classification)
@@ -293,6 +350,9 @@ public sealed partial class TabularModel
     }
 
     private static Matrix Select(KernelResult r, KernelOutputs get) => get == KernelOutputs.Ntk ? r.Ntk : r.Nngp;
+
+    private Matrix TestTrainKernel(Matrix xs, ComputeOptions options) =>
+        Spec.Kernel is { } kernel ? kernel.Compute(xs, _train, options) : Select(Spec.Architecture!.ComputeKernels(xs, _train, Spec.Get, options), Spec.Get);
 
     private string DescribeFeatures() => string.Join(", ", FeatureNames.Take(5)) + (FeatureNames.Count > 5 ? ", …" : "");
 }

@@ -68,7 +68,7 @@ public sealed class CliErrorFormTests : IDisposable
     [InlineData("kernel --kernel linear --x1 a.csv --out", "error: --out needs a value.", "hint: Output file")]
     [InlineData("regress --standardize maybe --out p.csv", "error: --standardize: 'maybe' is not true or false.", "hint: --standardize is a switch")]
     [InlineData("regress --out p.csv stray", "error: unexpected argument 'stray' for 'tangent regress'.", "hint: every value follows its option")]
-    [InlineData("", "error: 'tangent' needs a command: info, dataset, fit, kernel, store, serve, regress, predict, demo, experiment, criticality, bench.", "hint: 'tangent --help' describes them.")]
+    [InlineData("", "error: 'tangent' needs a command: info, dataset, fit, classify, kernel, store, serve, regress, predict, complete, demo, experiment, criticality, bench, benchmark.", "hint: 'tangent --help' describes them.")]
     public void ParseErrorsAreOneLineWithAtMostOneHintAndNoHelp(string line, string expected, string hint)
     {
         var (code, output, err) = CliRunner.Run(line.Split(' ', StringSplitOptions.RemoveEmptyEntries));

@@ -91,12 +91,12 @@ public sealed class TabularModelFileTests : IDisposable
         Rewrite(PathOf("m.tgm"), "model.json", bytes =>
         {
             var m = JsonNode.Parse(bytes)!.AsObject();
-            m["formatVersion"] = 2;
+            m["formatVersion"] = TabularModel.FormatVersion + 1;
             return System.Text.Encoding.UTF8.GetBytes(m.ToJsonString());
         });
         var e = Assert.Throws<NotSupportedException>(() => TabularModel.Load(PathOf("m.tgm")));
         Assert.Contains("m.tgm", e.Message);
-        Assert.Contains("version 2", e.Message);
+        Assert.Contains($"version {TabularModel.FormatVersion + 1}", e.Message);
         Assert.Contains("Upgrade Tangent", e.Message);
     }
 

@@ -8,7 +8,7 @@ using Tangent.Numerics;
 namespace Tangent.Models;
 
 /// <summary>One axis of a <see cref="HyperGrid"/>: its name and its values as written.</summary>
-/// <param name="Name">The axis (lower case): kernel, arch, depth, fix, get, w, b, gamma, ridge, relridge or time.</param>
+/// <param name="Name">The axis (lower case): kernel, arch, depth, fix, get, w, b, gamma, model, ridge, relridge, c or time.</param>
 /// <param name="Values">The values, in the order written.</param>
 public sealed record HyperAxis(string Name, IReadOnlyList<string> Values);
 
@@ -26,13 +26,14 @@ public sealed record HyperSetting(ModelSpec Spec, string Label, int KernelGroup,
 /// <c>kernel</c> (gaussian|rbf, laplace, linear, polynomial|poly), <c>arch</c> (architecture specs),
 /// <c>depth</c> (the count of the architecture's first repeat), <c>fix</c> (how many bottom parametrised layers are
 /// frozen, <see cref="Architecture.FreezeBottom"/>), <c>get</c> (nngp, ntk), <c>w</c> and <c>b</c> (σw, σb of every dense and conv layer), <c>gamma</c>
-/// (γ of a classical kernel; <c>auto</c> = 1/(d·var X), scikit-learn's gamma='scale'), <c>ridge</c>
-/// (absolute λ), <c>relridge</c> (λ as a factor of mean(diag K)) and <c>time</c> (training time, <c>inf</c> = ∞).
+/// (γ of a classical kernel; <c>auto</c> = 1/(d·var X), scikit-learn's gamma='scale'), <c>model</c> (krr, svm: kernel
+/// regression or a support-vector classifier), <c>ridge</c> (absolute λ), <c>relridge</c> (λ as a factor of mean(diag K)),
+/// <c>time</c> (training time, <c>inf</c> = ∞) — these three for kernel regression — and <c>c</c> (the SVM's C).
 /// </summary>
 public sealed class HyperGrid
 {
     /// <summary>The axis names, in the order <see cref="Expand"/> nests them (the first outermost).</summary>
-    public static IReadOnlyList<string> AxisNames { get; } = ["kernel", "arch", "depth", "fix", "get", "w", "b", "gamma", "ridge", "relridge", "time"];
+    public static IReadOnlyList<string> AxisNames { get; } = ["kernel", "arch", "depth", "fix", "get", "w", "b", "gamma", "model", "ridge", "relridge", "c", "time"];
 
     private HyperGrid(IReadOnlyList<HyperAxis> axes) => Axes = axes;
 
@@ -109,6 +110,12 @@ public sealed class HyperGrid
         if (!classical && this["gamma"] is not null)
             throw new ArgumentException("Grid axis 'gamma' sets a classical kernel's γ but the model is an architecture; remove gamma, or vary w and b (σw, σb) instead.");
         double? auto = features is null ? null : AutoGamma(features);
+        var models = this["model"]?.Select(ModelOf).Distinct().ToArray() ?? [baseSpec.Model];
+        if (this["c"] is not null && !models.Contains(ClassifierKind.Svm))
+            throw new ArgumentException("Grid axis 'c' sets the SVM's C but no point is an SVM; add model=svm (or model=krr,svm), or remove c.");
+        foreach (var axis in new[] { "ridge", "relridge", "time" })
+            if (this[axis] is not null && !models.Contains(ClassifierKind.KernelRegression))
+                throw new ArgumentException($"Grid axis '{axis}' applies to kernel regression but every point is an SVM; add model=krr,svm, or remove '{axis}' (the SVM's regularisation is c).");
 
         var sources = new List<(ModelSpec Spec, string Label)>();
         if (this["kernel"] is { } kernels)
@@ -182,25 +189,45 @@ public sealed class HyperGrid
 
     private static KernelOutputs GetOf(string value) => value.Equals("nngp", StringComparison.OrdinalIgnoreCase) ? KernelOutputs.Nngp : KernelOutputs.Ntk;
 
-    /// <summary>The points of one get setting: every w, b, gamma, ridge and time; returns the next kernel group.</summary>
+    /// <summary>The points of one get setting: every w, b and gamma (a kernel group each), then per model its own axes —
+    /// ridge and time for kernel regression, c for the SVM; returns the next kernel group.</summary>
     private int AddPoints(List<HyperSetting> points, ModelSpec getSpec, string prefix, string getLabel, double? auto, int group)
     {
         foreach (var (wSpec, wLabel) in Vary(getSpec, "w", (s, v) => s with { Architecture = ArchitectureScaling.WithStds(s.Architecture!, Number(v), null) }))
             foreach (var (bSpec, bLabel) in Vary(wSpec, "b", (s, v) => s with { Architecture = ArchitectureScaling.WithStds(s.Architecture!, null, Number(v)) }))
                 foreach (var (gSpec, gLabel) in Vary(bSpec, "gamma", (s, v) => s.Kernel!.Kind == KernelKind.Linear ? s : s with { Kernel = WithGamma(s.Kernel!, v, auto) }))
                 {
-                    foreach (var (rSpec, rLabel) in Vary(gSpec, this["ridge"] is null ? "relridge" : "ridge",
-                                 (s, v) => s with { Ridge = this["ridge"] is null ? Ridge.Relative(Number(v)) : Ridge.Absolute(Number(v)) }))
-                        foreach (var (tSpec, tLabel) in Vary(rSpec, "time", (s, v) => s with { Time = Number(v) }))
+                    void Add(ModelSpec spec, params string[] labels)
+                    {
+                        spec.Validate();
+                        string label = string.Join(" ", new[] { prefix, getLabel, wLabel, bLabel, gLabel }.Concat(labels).Where(l => l.Length > 0));
+                        points.Add(new HyperSetting(spec, label.Length == 0 ? "base" : label, group, points.Count));
+                    }
+                    foreach (var (mSpec, mLabel) in Vary(gSpec, "model", (s, v) => s with { Model = ModelOf(v) }))
+                    {
+                        if (mSpec.Model == ClassifierKind.Svm)
                         {
-                            tSpec.Validate();
-                            string label = string.Join(" ", new[] { prefix, getLabel, wLabel, bLabel, gLabel, rLabel, tLabel }.Where(l => l.Length > 0));
-                            points.Add(new HyperSetting(tSpec, label.Length == 0 ? "base" : label, group, points.Count));
+                            // The SVM has no ridge and no time: its own axis is c.
+                            foreach (var (cSpec, cLabel) in Vary(mSpec with { Ridge = Ridge.None, Time = double.PositiveInfinity }, "c", (s, v) => s with { C = Number(v) }))
+                                Add(cSpec, mLabel, cLabel);
+                            continue;
                         }
+                        foreach (var (rSpec, rLabel) in Vary(mSpec, this["ridge"] is null ? "relridge" : "ridge",
+                                     (s, v) => s with { Ridge = this["ridge"] is null ? Ridge.Relative(Number(v)) : Ridge.Absolute(Number(v)) }))
+                            foreach (var (tSpec, tLabel) in Vary(rSpec, "time", (s, v) => s with { Time = Number(v) }))
+                                Add(tSpec, mLabel, rLabel, tLabel);
+                    }
                     group++;
                 }
         return group;
     }
+
+    private static ClassifierKind ModelOf(string value) => value.ToLowerInvariant() switch
+    {
+        "krr" => ClassifierKind.KernelRegression,
+        "svm" => ClassifierKind.Svm,
+        _ => throw new FormatException($"Grid axis 'model': unknown model '{value}'; use krr (kernel regression) or svm."),
+    };
 
     /// <summary>γ = 1/(d·var X) over all entries of X (scikit-learn's gamma='scale'); 1 when X is constant.</summary>
     public static double AutoGamma(Matrix features)
@@ -263,6 +290,10 @@ public sealed class HyperGrid
                 break;
             case "gamma" when value.Equals("auto", StringComparison.OrdinalIgnoreCase):
                 break;
+            case "model":
+                if (value.ToLowerInvariant() is not ("krr" or "svm"))
+                    throw new FormatException($"Grid axis 'model': unknown model '{value}'; use krr (kernel regression) or svm, e.g. {Example(axis)}.");
+                break;
             case "depth" or "fix":
             {
                 int min = axis == "depth" ? 1 : 0;
@@ -274,12 +305,12 @@ public sealed class HyperGrid
                 double v = TryNumber(value) ?? throw new FormatException($"Grid axis '{axis}': '{value}' is not a number; write e.g. {Example(axis)}.");
                 bool ok = axis switch
                 {
-                    "gamma" => v > 0 && double.IsFinite(v),
+                    "gamma" or "c" => v > 0 && double.IsFinite(v),
                     "time" => v >= 0,
                     _ => v >= 0 && double.IsFinite(v),
                 };
                 if (!ok)
-                    throw new FormatException($"Grid axis '{axis}': {value} is out of range; {axis} must be {(axis == "gamma" ? "> 0 and finite (or auto)" : axis == "time" ? "≥ 0 or inf" : "≥ 0 and finite")}.");
+                    throw new FormatException($"Grid axis '{axis}': {value} is out of range; {axis} must be {(axis == "gamma" ? "> 0 and finite (or auto)" : axis == "c" ? "> 0 and finite" : axis == "time" ? "≥ 0 or inf" : "≥ 0 and finite")}.");
                 break;
         }
     }
@@ -291,6 +322,8 @@ public sealed class HyperGrid
         "get" => "get=nngp,ntk",
         "depth" => "depth=1,2,3",
         "fix" => "fix=0,1,2",
+        "model" => "model=krr,svm",
+        "c" => "c=0.1,1,10",
         "w" => "w=1,1.41,2",
         "b" => "b=0,0.1",
         "gamma" => "gamma=0.1,1,auto",

@@ -144,9 +144,9 @@ public static class ModelSelection
     /// <summary>
     /// Scores every point of <paramref name="grid"/> applied to <paramref name="baseSpec"/> and returns the best.
     /// Score: MSE in the targets' original units (lower is better) for regression; accuracy of the one-hot kernel
-    /// regression decoded by argmax (higher is better) for classification; the log marginal likelihood (higher is better)
+    /// regression decoded by argmax, or of the SVM's prediction for SVM points (higher is better) for classification; the log marginal likelihood (higher is better)
     /// for <see cref="SelectionKind.Evidence"/>. Cross-validation averages the fold scores with equal weights (as
-    /// scikit-learn's GridSearchCV). Ties (scores within 1e-12 relative) go to the larger ridge, then to the earlier grid point.
+    /// scikit-learn's GridSearchCV). Ties (scores within 1e-12 relative) go to the smoother model of the same kind (the larger ridge, the smaller C), then to the earlier grid point.
     /// </summary>
     /// <param name="baseSpec">The model whose fields the grid does not vary are kept (preprocessing included).</param>
     /// <param name="grid">The hyperparameter grid.</param>
@@ -156,8 +156,8 @@ public static class ModelSelection
     /// <param name="options">How the kernels are computed (provider, threads, memory, cancellation); <see cref="ComputeOptions.MaxThreads"/>
     /// also bounds the (fold, ridge) pairs scored at once. The result does not depend on the thread count.</param>
     /// <param name="progress">One report per kernel setting finished.</param>
-    /// <exception cref="ArgumentException">The grid does not fit the model, the data are too small for the method, or the
-    /// evidence is asked for an NTK model or a finite time.</exception>
+    /// <exception cref="ArgumentException">The grid does not fit the model, the data are too small for the method, an SVM point has
+    /// numeric (regression) targets, or the evidence is asked for an NTK model, a finite time or an SVM.</exception>
     /// <exception cref="InvalidOperationException">No grid point could be scored.</exception>
     public static SelectionResult Select(ModelSpec baseSpec, HyperGrid grid, SelectionMethod method, LabeledData train, int seed = 0,
         ComputeOptions? options = null, IProgress<ProgressInfo>? progress = null)
@@ -174,6 +174,8 @@ public static class ModelSelection
         var settings = grid.Expand(baseSpec, prepared.X, notes);
         bool classification = train.Task == TaskKind.Classification;
         bool evidence = method.Kind == SelectionKind.Evidence;
+        if (!classification && settings.FirstOrDefault(s => s.Spec.Model == ClassifierKind.Svm) is { } svm)
+            throw new ArgumentException($"Grid point '{svm.Label}' is an SVM, which classifies, but the targets are numeric (a regression); use model=krr, or give the target as class labels.");
         if (evidence)
             foreach (var s in settings) RequireGaussianProcess(s.Spec);
         var folds = evidence ? null : Folds(train, method, seed);
@@ -345,6 +347,8 @@ public static class ModelSelection
 
     internal static void RequireGaussianProcess(ModelSpec spec)
     {
+        if (spec.Model == ClassifierKind.Svm)
+            throw new ArgumentException("The evidence is the marginal likelihood of a Gaussian process; an SVM has none: select it with cv:K, holdout:F or a split, or use model=krr.");
         if (spec.Architecture is not null && spec.Get != KernelOutputs.Nngp)
             throw new ArgumentException("The evidence is the marginal likelihood of a Gaussian-process prior: use get=nngp (the NNGP is the prior of the infinite network; the NTK is not) or a classical kernel.");
         if (!double.IsPositiveInfinity(spec.Time))
@@ -355,8 +359,9 @@ public static class ModelSelection
     {
         double tol = 1e-12 * Math.Max(1, Math.Max(Math.Abs(a.Score), Math.Abs(b.Score)));
         if (Math.Abs(a.Score - b.Score) > tol) return higher ? a.Score > b.Score : a.Score < b.Score;
-        // Tie: the larger ridge (the smoother model); then the earlier grid point (rows are scanned in order).
-        return a.Spec.Ridge.Value > b.Spec.Ridge.Value;
+        // Tie: the smoother model of the same kind — the larger ridge, the smaller C; then the earlier grid point (rows are scanned in order).
+        if (a.Spec.Model != b.Spec.Model) return false;
+        return a.Spec.Model == ClassifierKind.Svm ? a.Spec.C < b.Spec.C : a.Spec.Ridge.Value > b.Spec.Ridge.Value;
     }
 
     private static SelectionRow EvidenceRow(HyperSetting s, Matrix k, Matrix y, ILinearAlgebraProvider? provider)
@@ -373,10 +378,10 @@ public static class ModelSelection
     }
 
     /// <summary>
-    /// Scores one kernel setting's points on every fold: one work item per (fold, ridge), run in parallel as far as
-    /// the threads and the memory allow (each item slices its fold's blocks and decomposes its train-train block, about
-    /// three n² matrices). The finite times of one item share its eigendecomposition. Each item writes only its own
-    /// scores, so the result is the same for any thread count.
+    /// Scores one kernel setting's points on every fold: one work item per (fold, ridge) of the kernel-regression points
+    /// (its times share one eigendecomposition) and per (fold, point) of the SVM points, run in parallel as far as the
+    /// threads and the memory allow (each item slices its fold's blocks and decomposes or fits on its train-train block,
+    /// about three n² matrices). Each item writes only its own scores, so the result is the same for any thread count.
     /// </summary>
     private static void ScoreFolds(HyperSetting[] members, Matrix k, Prepared data, LabeledData train, IReadOnlyList<int[]> folds,
         int[]? classes, SelectionRow[] rows, ComputeOptions options)
@@ -384,25 +389,35 @@ public static class ModelSelection
         int n = k.Rows;
         var scores = members.Select(_ => new double[folds.Count]).ToArray();
         var notes = new string?[members.Length];
-        var ridges = Enumerable.Range(0, members.Length).GroupBy(i => members[i].Spec.Ridge).Select(r => r.ToArray()).ToArray();
-        int items = folds.Count * ridges.Length;
+        var point = Enumerable.Range(0, members.Length).ToArray();
+        var tasks = point.Where(i => members[i].Spec.Model == ClassifierKind.KernelRegression).GroupBy(i => members[i].Spec.Ridge).Select(r => r.ToArray())
+            .Concat(point.Where(i => members[i].Spec.Model == ClassifierKind.Svm).Select(i => new[] { i })).ToArray();
+        int items = folds.Count * tasks.Length;
         var spec = members[0].Spec;
         bool ntk = spec.Architecture is not null && spec.Get == KernelOutputs.Ntk;
         var po = new ParallelOptions { MaxDegreeOfParallelism = ParallelItems(items, n, options), CancellationToken = options.CancellationToken };
         Parallel.For(0, items, po, item =>
         {
-            int f = item / ridges.Length;
-            var byRidge = ridges[item % ridges.Length];
+            int f = item / tasks.Length;
+            var task = tasks[item % tasks.Length];
             var val = folds[f];
             var tr = Complement(val, n);
             var ktt = Block(k, tr, tr);
             var kvt = Block(k, val, tr);
+            if (members[task[0]].Spec.Model == ClassifierKind.Svm)
+            {
+                int i = task[0];
+                var (score, note) = SvmScore(members[i].Spec, ktt, kvt, tr, val, classes!, data.Y.Cols, f, options.CancellationToken);
+                scores[i][f] = score;
+                if (note is not null) lock (notes) notes[i] ??= note;
+                return;
+            }
             var ytr = data.Y.SelectRows(tr);
             var test = ntk ? new TestKernels { NtkTestTrain = kvt } : new TestKernels { NngpTestTrain = kvt };
-            var dyn = new DynamicsOptions { Ridge = members[byRidge[0]].Spec.Ridge, Provider = options.Provider };
+            var dyn = new DynamicsOptions { Ridge = members[task[0]].Spec.Ridge, Provider = options.Provider };
             var ensemble = ntk ? InfiniteEnsemble.Ntk(ktt, null, ytr, dyn) : InfiniteEnsemble.Nngp(ktt, ytr, dyn);
             // t = ∞ needs no stable learning rate; the finite times share one eigendecomposition and fail together.
-            foreach (var idx in byRidge.GroupBy(i => double.IsPositiveInfinity(members[i].Spec.Time)).Select(t => t.ToArray()))
+            foreach (var idx in task.GroupBy(i => double.IsPositiveInfinity(members[i].Spec.Time)).Select(t => t.ToArray()))
             {
                 try
                 {
@@ -420,6 +435,24 @@ public static class ModelSelection
             double mean = scores[i].Average();
             rows[members[i].Index] = new SelectionRow(members[i], mean, scores[i], double.IsNaN(mean) ? notes[i] : null);
         }
+    }
+
+    /// <summary>
+    /// The validation accuracy of an SVM (<see cref="SupportVectorClassifier"/> with the spec's C, the other settings at their
+    /// defaults, scikit-learn's) fitted on the fold's train-train kernel block and predicting from its validation-train block;
+    /// NaN with a note when the fold's training rows hold fewer than two classes.
+    /// </summary>
+    private static (double Score, string? Note) SvmScore(ModelSpec spec, Matrix ktt, Matrix kvt, int[] tr, int[] val, int[] classes,
+        int classCount, int fold, CancellationToken ct)
+    {
+        var labels = tr.Select(i => classes[i]).ToArray();
+        if (labels.Distinct().Count() < 2)
+            return (double.NaN, $"the training rows of fold {fold + 1} hold one class only ({labels[0]}); an SVM needs two: use more rows per class or fewer folds.");
+        var model = new SupportVectorClassifier { C = spec.C }.FitKernel(ktt, labels, classCount, ct);
+        var predicted = model.PredictFromKernel(kvt);
+        int hits = 0;
+        for (int r = 0; r < val.Length; r++) if (predicted[r] == classes[val[r]]) hits++;
+        return ((double)hits / val.Length, null);
     }
 
     /// <summary>How many (fold, point) work items of an n×n kernel run at once: each holds about three n×n matrices of

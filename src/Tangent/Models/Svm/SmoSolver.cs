@@ -88,6 +88,7 @@ internal sealed unsafe class SmoSolver
         return s.Run();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot from the first fit: no tier-0 code
     private SmoResult Run()
     {
         int l = _l;
@@ -140,8 +141,10 @@ internal sealed unsafe class SmoSolver
     }
 
     // One SMO step on the pair (i, j): libsvm's analytic update of α_i, α_j clipped to the box, then the gradient.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot from the first fit: no tier-0 code
     private void Step(int i, int j)
     {
+        if (!_rows.Holds(_perm[j])) PrefetchLikelyRows(j);
         double* ki = _rows.Row(_perm[i]);
         double* kj = _rows.Row(_perm[j]);
         double kij = ki[_cols[j]];
@@ -196,16 +199,18 @@ internal sealed unsafe class SmoSolver
         if (wasUpperJ != (_status[j] == UpperBound)) AddToGradientBar(kj, (wasUpperJ ? -cj : cj) * _y[j]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot from the first fit: no tier-0 code
     private void UpdateGradient(double* ki, double* kj, double a, double b)
     {
         int n = _active;
         double best = double.NegativeInfinity;
         int bestIndex = -1;
+        bool contiguous = _contiguous;
         fixed (double* f = _f, up = _upPenalty)
         fixed (int* cols = _cols)
         {
             int k = 0;
-            if (_contiguous && Vector256.IsHardwareAccelerated && n >= 8)
+            if (UseVectors(contiguous) && n >= 8)
             {
                 var va = Vector256.Create(a);
                 var vb = Vector256.Create(b);
@@ -215,8 +220,8 @@ internal sealed unsafe class SmoSolver
                 var four = Vector256.Create(4.0);
                 for (; k <= n - 4; k += 4)
                 {
-                    var g = MultiplyAdd(Vector256.Load(ki + k), va, Vector256.Load(f + k));
-                    g = MultiplyAdd(Vector256.Load(kj + k), vb, g);
+                    var g = MultiplyAdd(LoadRow(ki, cols, k, contiguous), va, Vector256.Load(f + k));
+                    g = MultiplyAdd(LoadRow(kj, cols, k, contiguous), vb, g);
                     g.Store(f + k);
                     var v = Vector256.Load(up + k) - g;
                     var ge = Vector256.GreaterThanOrEqual(v, vBest);
@@ -225,24 +230,14 @@ internal sealed unsafe class SmoSolver
                     vIndex += four;
                 }
                 (best, bestIndex) = ReduceMax(vBest, vBestIndex);
-                for (; k < n; k++)
-                {
-                    double g = f[k] + ki[k] * a + kj[k] * b;
-                    f[k] = g;
-                    double v = up[k] - g;
-                    if (v >= best) { best = v; bestIndex = k; }
-                }
             }
-            else
+            for (; k < n; k++)
             {
-                for (; k < n; k++)
-                {
-                    int col = cols[k];
-                    double g = f[k] + ki[col] * a + kj[col] * b;
-                    f[k] = g;
-                    double v = up[k] - g;
-                    if (v >= best) { best = v; bestIndex = k; }
-                }
+                int col = cols[k];
+                double g = f[k] + ki[col] * a + kj[col] * b;
+                f[k] = g;
+                double v = up[k] - g;
+                if (v >= best) { best = v; bestIndex = k; }
             }
         }
         _nextGmax = best;
@@ -250,13 +245,35 @@ internal sealed unsafe class SmoSolver
         _nextGmaxValid = true;
     }
 
+    // Whether the SIMD loops run: contiguous rows need 256-bit vectors, rows read through the permutation or the index map
+    // also AVX2's gather.
+    private static bool UseVectors(bool contiguous) => Vector256.IsHardwareAccelerated && (contiguous || Avx2.IsSupported);
+
+    // Entries k..k+3 of a row in solver order: a load while the order is the row's own, else a gather through the columns.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> LoadRow(double* row, int* cols, int k, bool contiguous) =>
+        contiguous ? Vector256.Load(row + k) : Avx2.GatherVector256(row, Sse2.LoadVector128(cols + k), 8);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddToGradientBar(double* row, double scale)
     {
-        for (int k = 0; k < _l; k++) _fbar[k] += scale * row[_cols[k]];
+        int l = _l, k = 0;
+        bool contiguous = _contiguous && _active == l;
+        fixed (double* fbar = _fbar)
+        fixed (int* cols = _cols)
+        {
+            if (UseVectors(contiguous))
+            {
+                var vs = Vector256.Create(scale);
+                for (; k <= l - 4; k += 4) MultiplyAdd(LoadRow(row, cols, k, contiguous), vs, Vector256.Load(fbar + k)).Store(fbar + k);
+            }
+            for (; k < l; k++) fbar[k] += scale * row[cols[k]];
+        }
     }
 
     // libsvm's select_working_set: i maximises −F over I_up; j, among I_low with −F_j < −F_i, maximises the decrease
     // (F_i − F_j)²/(K_ii + K_jj − 2K_ij) of the objective. False when m(α) − M(α) < ε (optimal to the tolerance).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot from the first fit: no tier-0 code
     private bool SelectWorkingSet(out int outI, out int outJ)
     {
         outI = outJ = -1;
@@ -270,6 +287,7 @@ internal sealed unsafe class SmoSolver
         else (gmax, i) = MaxUp();
         _nextGmaxValid = false;
         if (i < 0) return false;
+        if (!_rows.Holds(_perm[i])) PrefetchLikelyRows(i);
         double* ki = _rows.Row(_perm[i]);
         double qdi = _qd[i];
         double gmax2 = double.NegativeInfinity, objMin = double.PositiveInfinity;
@@ -279,13 +297,17 @@ internal sealed unsafe class SmoSolver
         fixed (int* cols = _cols)
         {
             int k = 0;
-            if (_contiguous && Vector256.IsHardwareAccelerated && n >= 8)
+            bool contiguous = _contiguous;
+            if (UseVectors(contiguous) && n >= 8)
             {
                 var vGmax = Vector256.Create(gmax);
                 var vQdi = Vector256.Create(qdi);
                 var vTau = Vector256.Create(Tau);
                 var vGmax2 = Vector256.Create(double.NegativeInfinity);
-                var vObj = Vector256.Create(double.PositiveInfinity);
+                // The best gain gd²/q per lane as its numerator and denominator: gd²/q ≥ best ⇔ gd²·q_best ≥ gd_best²·q (q > 0),
+                // so the loop has no division (libsvm's −gd²/q ≤ obj_min, ties to the later index, in other terms).
+                var vNum = Vector256<double>.Zero;
+                var vDen = Vector256<double>.One;
                 var vIndex = Vector256.Create(0.0, 1, 2, 3);
                 var vBestIndex = Vector256.Create(-1.0);
                 var four = Vector256.Create(4.0);
@@ -294,16 +316,17 @@ internal sealed unsafe class SmoSolver
                     var fl = Vector256.Load(f + k) + Vector256.Load(low + k);   // −∞ outside I_low
                     vGmax2 = Vector256.Max(vGmax2, fl);
                     var gd = vGmax + fl;
-                    var q = vQdi + Vector256.Load(qd + k) - Vector256.Load(ki + k) * 2.0;
+                    var q = vQdi + Vector256.Load(qd + k) - LoadRow(ki, cols, k, contiguous) * 2.0;
                     q = Vector256.ConditionalSelect(Vector256.GreaterThan(q, Vector256<double>.Zero), q, vTau);
-                    var obj = -(gd * gd) / q;
-                    var take = Vector256.GreaterThan(gd, Vector256<double>.Zero) & Vector256.LessThanOrEqual(obj, vObj);
-                    vObj = Vector256.ConditionalSelect(take, obj, vObj);
+                    var num = gd * gd;
+                    var take = Vector256.GreaterThan(gd, Vector256<double>.Zero) & Vector256.GreaterThanOrEqual(num * vDen, vNum * q);
+                    vNum = Vector256.ConditionalSelect(take, num, vNum);
+                    vDen = Vector256.ConditionalSelect(take, q, vDen);
                     vBestIndex = Vector256.ConditionalSelect(take, vIndex, vBestIndex);
                     vIndex += four;
                 }
-                for (int lane = 0; lane < 4; lane++) gmax2 = Math.Max(gmax2, vGmax2[lane]);
-                (objMin, j) = ReduceMin(vObj, vBestIndex);
+                for (int lane = 0; lane < 4; lane++) gmax2 = Math.Max(gmax2, vGmax2.GetElement(lane));
+                (objMin, j) = ReduceMin(-(vNum / vDen), vBestIndex);
             }
             for (; k < n; k++)
             {
@@ -325,6 +348,41 @@ internal sealed unsafe class SmoSolver
         return true;
     }
 
+    // Rows computed by a kernel on a miss: row t and, in the same block, those of the most violating variables (the largest −F
+    // in I_up and the largest F in I_low), the likeliest to be asked for next; at most RowBlock rows, and never more than the
+    // cache holds at once.
+    private const int RowBlock = 16;
+
+    private void PrefetchLikelyRows(int t)
+    {
+        if (!_rows.ComputesInBlocks) return;
+        int half = Math.Max(0, Math.Min(RowBlock, _rows.PrefetchLimit) - 1) / 2;
+        var rows = new List<int>(2 * half + 1) { _perm[t] };
+        if (half > 0)
+        {
+            AddTop(rows, half, t, up: true);
+            AddTop(rows, half, t, up: false);
+        }
+        _rows.Prefetch(rows.ToArray());
+    }
+
+    // The `count` active variables other than `skip` with the largest −F over I_up (up) or F over I_low, not yet held.
+    private void AddTop(List<int> rows, int count, int skip, bool up)
+    {
+        var best = new List<(double Value, int Position)>(count + 1);
+        for (int k = 0; k < _active; k++)
+        {
+            double v = up ? _upPenalty[k] - _f[k] : _lowPenalty[k] + _f[k];
+            if (k == skip || v == double.NegativeInfinity || (best.Count == count && v <= best[^1].Value) || _rows.Holds(_perm[k])) continue;
+            int at = best.Count;
+            while (at > 0 && best[at - 1].Value < v) at--;
+            best.Insert(at, (v, k));
+            if (best.Count > count) best.RemoveAt(count);
+        }
+        foreach (var (_, k) in best) rows.Add(_perm[k]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (double Max, int Index) MaxUp()
     {
         double best = double.NegativeInfinity;
@@ -338,19 +396,27 @@ internal sealed unsafe class SmoSolver
     }
 
     // The lane with the largest value; among equal values the largest index (libsvm takes the last maximiser).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double, int) ReduceMax(Vector256<double> value, Vector256<double> index)
     {
         double best = double.NegativeInfinity, at = -1;
         for (int lane = 0; lane < 4; lane++)
-            if (value[lane] > best || (value[lane] == best && index[lane] > at)) { best = value[lane]; at = index[lane]; }
+        {
+            double v = value.GetElement(lane), i = index.GetElement(lane);
+            if (v > best || (v == best && i > at)) { best = v; at = i; }
+        }
         return (best, best == double.NegativeInfinity ? -1 : (int)at);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double, int) ReduceMin(Vector256<double> value, Vector256<double> index)
     {
         double best = double.PositiveInfinity, at = -1;
         for (int lane = 0; lane < 4; lane++)
-            if (index[lane] >= 0 && (value[lane] < best || (value[lane] == best && index[lane] > at))) { best = value[lane]; at = index[lane]; }
+        {
+            double v = value.GetElement(lane), i = index.GetElement(lane);
+            if (i >= 0 && (v < best || (v == best && i > at))) { best = v; at = i; }
+        }
         return (best, (int)at);
     }
 
@@ -366,6 +432,7 @@ internal sealed unsafe class SmoSolver
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DoShrinking()
     {
         double gmax1 = double.NegativeInfinity, gmax2 = double.NegativeInfinity;   // m(α) and −M(α)
@@ -455,6 +522,7 @@ internal sealed unsafe class SmoSolver
 
     // libsvm's reconstruct_gradient: F of the shrunk variables from F̄ and the free variables, through whichever
     // of the two loops reads fewer kernel entries.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReconstructGradient()
     {
         if (_active == _l) return;
@@ -507,6 +575,7 @@ internal sealed unsafe class SmoSolver
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double CalculateRho()
     {
         int free = 0;

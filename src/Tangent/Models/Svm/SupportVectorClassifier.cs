@@ -50,7 +50,7 @@ public sealed record SupportVectorClassifier
     public int MaxIterations { get; init; }
 
     /// <summary>Megabytes of kernel rows kept by <see cref="Fit"/> (an LRU cache, libsvm's <c>-m</c>), shared by the sub-problems that
-    /// run at once; rows of a precomputed kernel that a one-vs-one sub-problem gathers are held in the same way. Default 200.</summary>
+    /// run at once; a one-vs-one sub-problem on fewer than half the rows of a precomputed kernel holds its gathered rows in the same way. Default 200.</summary>
     public double CacheMegabytes { get; init; } = 200;
 
     /// <summary>
@@ -71,10 +71,17 @@ public sealed record SupportVectorClassifier
         CheckFinite(kernel, "training kernel matrix");
         var plan = Plan(labels, classCount);
         var diagonal = kernel.Diagonal();
-        int n = kernel.Rows;
         var options = new ComputeOptions { CancellationToken = ct };
-        var results = Solve(plan, options, (map, bytes) =>
-            map.Length == n ? new PrecomputedKernelRows(kernel, map, diagonal) : CachedKernelRows.Gathered(kernel, map, diagonal, bytes));
+        // A sub-problem on at least half the rows reads K's rows in place (through its index map when it is not all of them):
+        // no copy. A smaller one (one-vs-one with many classes) would use few entries of each cache line it reads, so its rows
+        // are gathered into the LRU cache on first use and read contiguously after (libsvm's way). Measured at n = 5000 with
+        // 10 classes (l ≈ 1000): 0.15 s of CPU with the cache against 0.19 s in place; at n = 2000 about the same. (A copy of K
+        // grouped by class, so that a gather reads two contiguous runs, cost more than it saved at n = 2000: 45 % more CPU.)
+        int n = kernel.Rows;
+        var pool = new RowBlockPool();
+        var results = Solve(plan, options, (map, bytes) => 2L * map.Length >= n
+            ? new PrecomputedKernelRows(kernel, map, diagonal)
+            : CachedKernelRows.Gathered(kernel, map, diagonal, bytes, pool));
         return SupportVectorModel.Create(plan, results, null, null);
     }
 
@@ -102,10 +109,11 @@ public sealed record SupportVectorClassifier
                 throw new ArgumentException($"Entry ({i + 1}, {i + 1}) of the {kernel.Describe()} kernel matrix is not finite; rescale the inputs or change the kernel's parameters.");
         // Each sub-problem computes its rows with one thread when several run at once.
         var rowOptions = options with { Progress = null, MaxThreads = plan.Problems.Length > 1 ? 1 : options.MaxThreads };
+        var pool = new RowBlockPool();
         var results = Solve(plan, options, (map, bytes) =>
         {
             var xs = map.Length == x.Rows ? x : x.SelectRows(map);
-            return CachedKernelRows.Computed(kernel, xs, map, PrecomputedKernelRows.Gather(diagonal, map), bytes, rowOptions);
+            return CachedKernelRows.Computed(kernel, xs, map, PrecomputedKernelRows.Gather(diagonal, map), bytes, rowOptions, pool);
         });
         return SupportVectorModel.Create(plan, results, kernel, x);
     }
@@ -115,23 +123,24 @@ public sealed record SupportVectorClassifier
 
     internal sealed record FitPlan(int ClassCount, int[] Present, MultiClassStrategy Strategy, SubProblem[] Problems, int Rows);
 
-    private FitPlan Plan(IReadOnlyList<int> labels, int classCount)
+    private FitPlan Plan(IReadOnlyList<int> labelList, int classCount)
     {
         CheckSettings(classCount);
-        int n = labels.Count;
+        int n = labelList.Count;
+        var labels = labelList as int[] ?? [.. labelList];   // plain loads below, not n·pairs interface calls
         var counts = new int[classCount];
         for (int i = 0; i < n; i++)
         {
             int c = labels[i];
             if ((uint)c >= (uint)classCount)
-                throw new ArgumentException($"Label {c} at row {i + 1} is outside 0..{classCount - 1}; labels are class indices below the class count ({classCount}).", nameof(labels));
+                throw new ArgumentException($"Label {c} at row {i + 1} is outside 0..{classCount - 1}; labels are class indices below the class count ({classCount}).", nameof(labelList));
             counts[c]++;
         }
         var present = Enumerable.Range(0, classCount).Where(c => counts[c] > 0).ToArray();
         if (present.Length < 2)
             throw new ArgumentException(present.Length == 0
                 ? "There are no training rows; a classifier needs rows of at least two classes."
-                : $"Every training row is of class {present[0]}; a classifier needs rows of at least two classes.", nameof(labels));
+                : $"Every training row is of class {present[0]}; a classifier needs rows of at least two classes.", nameof(labelList));
         var weights = new double[classCount];
         for (int c = 0; c < classCount; c++)
             weights[c] = BalancedClassWeights ? (counts[c] > 0 ? (double)n / (present.Length * counts[c]) : 1) : ClassWeights?[c] ?? 1;
@@ -141,10 +150,17 @@ public sealed record SupportVectorClassifier
             for (int a = 0; a < present.Length; a++)
                 for (int b = a + 1; b < present.Length; b++)
                 {
-                    int ca = present[a], cb = present[b];
-                    var map = Enumerable.Range(0, n).Where(i => labels[i] == ca || labels[i] == cb).ToArray();
-                    var y = map.Select(i => labels[i] == ca ? (sbyte)1 : (sbyte)-1).ToArray();
-                    var cs = map.Select(i => C * weights[labels[i]]).ToArray();
+                    int ca = present[a], cb = present[b], l = counts[ca] + counts[cb], t = 0;
+                    var map = new int[l];
+                    var y = new sbyte[l];
+                    var cs = new double[l];
+                    for (int i = 0; i < n; i++)
+                    {
+                        if (labels[i] != ca && labels[i] != cb) continue;
+                        map[t] = i;
+                        y[t] = labels[i] == ca ? (sbyte)1 : (sbyte)-1;
+                        cs[t++] = C * weights[labels[i]];
+                    }
                     problems.Add(new SubProblem(map, y, cs, ca, cb));
                 }
         }

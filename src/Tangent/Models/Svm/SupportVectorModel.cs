@@ -124,6 +124,48 @@ public sealed class SupportVectorModel
     /// <exception cref="ArgumentException">The inputs have the wrong number of features or are not finite.</exception>
     public int[] Predict(Matrix x, ComputeOptions? options = null) => Classes(DecisionValues(x, options));
 
+    /// <summary>The weights W (nSV × outputs, <see cref="SupportIndices"/> order): the decision values are K(x, SV)·W + intercepts.
+    /// Not a copy; for <see cref="TabularModel"/>, which keeps the support vectors' inputs and saves the model.</summary>
+    internal Matrix Weights => _weights;
+
+    /// <summary>Decision values (as <see cref="DecisionValuesFromKernel"/>) from the kernel between test inputs and the support
+    /// vectors only (n_test × nSV, in <see cref="SupportIndices"/> order): what a model that keeps only the support vectors'
+    /// inputs computes (<see cref="TabularModel"/>).</summary>
+    /// <exception cref="ArgumentException">The kernel does not have one column per support vector, or is not finite.</exception>
+    internal Matrix DecisionValuesFromSupportKernel(Matrix supportKernel, ILinearAlgebraProvider? provider = null)
+    {
+        ArgumentNullException.ThrowIfNull(supportKernel);
+        if (supportKernel.Cols != _support.Length)
+            throw new ArgumentException($"The test-support kernel matrix is {supportKernel.Shape}; it needs {_support.Length} columns, one per support vector.", nameof(supportKernel));
+        SupportVectorClassifier.CheckFinite(supportKernel, "test-support kernel matrix");
+        var values = _support.Length == 0 ? new Matrix(supportKernel.Rows, _weights.Cols) : LinearAlgebra.Multiply(supportKernel, _weights, provider: provider);
+        AddIntercepts(values);
+        return values;
+    }
+
+    /// <summary>The classes of decision values (n_test × outputs, as <see cref="DecisionValuesFromKernel"/> returns them).</summary>
+    internal int[] ClassesOf(Matrix decisionValues) => Classes(decisionValues);
+
+    /// <summary>
+    /// A model from its parts, as <see cref="TabularModel"/> saved them (the support vectors' inputs are not part of it: it
+    /// predicts from kernels). The shapes are checked against each other.
+    /// </summary>
+    /// <exception cref="ArgumentException">The parts disagree (counts, shapes, class indices).</exception>
+    internal static SupportVectorModel Restore(int classCount, int trainingRows, MultiClassStrategy strategy, int[] present, (int A, int B)[] pairs,
+        int[] support, Matrix dual, Matrix weights, double[] intercepts, int[] iterations, bool converged)
+    {
+        bool ovo = strategy == MultiClassStrategy.OneVsOne;
+        int outputs = ovo ? pairs.Length : classCount;
+        bool classesOk = classCount >= 2 && present.Length >= 2 && present.All(c => (uint)c < (uint)classCount)
+            && pairs.All(p => (uint)p.A < (uint)classCount && (uint)p.B < (uint)classCount);
+        if (!classesOk || (ovo && pairs.Length != present.Length * (present.Length - 1) / 2) || support.Any(i => (uint)i >= (uint)trainingRows)
+            || weights.Rows != support.Length || weights.Cols != outputs || intercepts.Length != outputs || iterations.Length != (ovo ? pairs.Length : present.Length)
+            || dual.Cols != support.Length || dual.Rows != (ovo ? present.Length - 1 : classCount))
+            throw new ArgumentException($"The SVM's parts disagree: {classCount} classes ({present.Length} present), {pairs.Length} pairs, {support.Length} support vectors of {trainingRows} rows, " +
+                $"weights {weights.Shape}, dual coefficients {dual.Shape}, {intercepts.Length} intercepts, {iterations.Length} iteration counts.");
+        return new SupportVectorModel(classCount, trainingRows, strategy, present, pairs, support, dual, weights, intercepts, iterations, converged, null, null);
+    }
+
     private void AddIntercepts(Matrix values)
     {
         for (int r = 0; r < values.Rows; r++)

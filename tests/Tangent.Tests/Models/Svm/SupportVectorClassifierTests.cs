@@ -200,6 +200,34 @@ public sealed class SupportVectorClassifierTests
         Assert.Equal(8, rows.Misses);
     }
 
+    [Fact]
+    public void KernelRowsAreComputedInBlocksWithTheSameSolution()
+    {
+        var (x, labels) = SvmTestData.Blobs(200, 2, 3, 20, spread: 1.0);
+        var k = SvmTestData.Gaussian(x, null);
+        sbyte[] y = [.. labels.Select(c => c == 0 ? (sbyte)1 : (sbyte)-1)];
+        double[] c = [.. labels.Select(_ => 4.0)];
+        (SmoResult Result, int Calls, int Rows) Run(bool blocks)
+        {
+            int calls = 0, rowCount = 0;
+            using var rows = new CachedKernelRows(200, k.Diagonal(), 8L * 200 * 40, (ids, dest) =>
+            {
+                calls++;
+                rowCount += ids.Length;
+                for (int r = 0; r < ids.Length; r++) k.Row(ids[r]).CopyTo(dest.Slice(r * 200, 200));
+            })
+            { ComputesInBlocks = blocks };
+            return (SmoSolver.Solve(rows, y, c, 1e-8, true, 0, default), calls, rowCount);
+        }
+        var single = Run(false);
+        var blocked = Run(true);
+        Assert.Equal(single.Calls, single.Rows);
+        Assert.True(blocked.Rows > blocked.Calls, "several rows per kernel call");
+        Assert.True(blocked.Calls < single.Calls, $"{blocked.Calls} calls in blocks against {single.Calls} one row at a time");
+        Assert.Equal(single.Result.Alpha, blocked.Result.Alpha);
+        Assert.Equal(single.Result.Rho, blocked.Result.Rho);
+    }
+
     private static unsafe double Row(KernelRows rows, int i, int column) => rows.Row(i)[column];
 
     // Dual coefficients over all training rows (zeros off the support).

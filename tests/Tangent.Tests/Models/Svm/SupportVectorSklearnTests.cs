@@ -111,6 +111,17 @@ public sealed class SupportVectorSklearnTests
     }
 
     [SkippableFact]
+    public void SixClassesWithGatheredRowsAgreeWithScikitLearn()
+    {
+        Skip.If(Python.WithSklearn is null, Python.SkipMessage);
+        // Each pair has a third of the rows, fewer than half: its rows are gathered into the cache, here a small one.
+        var (k, labels, kt) = Problem(180, 6, 10);
+        var model = new SupportVectorClassifier { C = 5, Tolerance = 1e-10, CacheMegabytes = 0.005 }.FitKernel(k, labels, 6);
+        Assert.Equal(15, model.Intercepts.Count);
+        AssertAgrees(model, Sklearn(k, labels, kt, "C=5.0"), kt, "6 classes");
+    }
+
+    [SkippableFact]
     public void ClassWeightsAgreeWithScikitLearn()
     {
         Skip.If(Python.WithSklearn is null, Python.SkipMessage);
