@@ -20,6 +20,8 @@ public sealed class StatisticsExperimentTests
         Assert.True(o.InverseVsSvd < 1e-10 * o.Theory.Data.Max(Math.Abs), $"Cholesky vs SVD form {o.InverseVsSvd}");
         for (int j = 0; j < o.SingularValues.Length; j++)
             Assert.InRange(o.DirectionMonteCarlo[j] / o.DirectionTheory[j], 0.85, 1.15);
+        // Unbiased: M·(β̄ − β)ᵀΣ⁻¹(β̄ − β) ~ χ²₆, below 22.5 with probability 0.999.
+        Assert.InRange(o.MeanBias, 0, 22.5);
         // Theory is sharp: the variance along the smallest singular direction dominates.
         Assert.True(o.DirectionTheory[^1] > 10 * o.DirectionTheory[0]);
     }
