@@ -91,6 +91,24 @@ internal static class ExperimentCommand
                 LinearExperiment.AddTo(report, res, s);
                 foreach (var p in res) output.WriteLine($"d/n = {Report.Num((double)p.Features / s.TrainPoints),5}: test MSE {Report.Num(p.TestMse)}");
             }));
+        cmd.Subcommands.Add(Make(output, "statistics", "The statistical foundations against Monte Carlo: the covariance of least squares, ridge shrinkage and bias-variance with λ by leave-one-out, MAP = ridge / lasso, the lasso path, and maximum likelihood against the Cramér-Rao bound.",
+            (c, seed, add) =>
+            {
+                var draws = CliOptions.Int("--draws", "Monte Carlo draws behind each variance and risk, 10 to 1000000.", 2000, 10, 1_000_000);
+                c.Options.Add(draws);
+                return (r, report) =>
+                {
+                    var s = new StatisticsSettings { Draws = r.GetValue(draws), Seed = r.GetValue(seed) };
+                    var res = StatisticsExperiment.Run(s, TangentCli.Cancellation);
+                    StatisticsExperiment.AddTo(report, res, s);
+                    output.WriteLine($"least squares: ‖Σ_MC − σ²(XᵀX)⁻¹‖_F/‖σ²(XᵀX)⁻¹‖_F = {Report.Num(res.Ols.RelativeError)}");
+                    output.WriteLine($"ridge: best λ {Report.Num(res.Ridge.BestLambda)}, leave-one-out median λ {Report.Num(res.Ridge.MedianChosen)}, risk {Report.Num(res.Ridge.RiskAtChosen)} (least squares {Report.Num(res.Ridge.OlsRisk)})");
+                    output.WriteLine($"MAP: Gaussian vs ridge {Report.Num(res.Gaussian.Max(m => m.MaxDifference))}, Laplace vs lasso {Report.Num(res.Laplace.Max(m => m.MaxDifference))}");
+                    output.WriteLine($"lasso path: non-zeros {string.Join(" ", res.Lasso.NonZero)}");
+                    foreach (var m in res.Mle)
+                        output.WriteLine($"n = {m.N,5}: Var/CR mean {Report.Num(m.MeanRatio)}, s² {Report.Num(m.UnbiasedVarianceRatio)}, logistic w {Report.Num(m.SlopeRatio)}; MSE/CR of σ² estimators 1/(n−1) {Report.Num(m.MseUnbiased)}, 1/n {Report.Num(m.MseMle)}, 1/(n+1) {Report.Num(m.MseShrunk)}");
+                };
+            }));
         cmd.Subcommands.Add(Make(output, "completion", "Matrix completion and image inpainting with neural kernels (Radhakrishnan et al. 2022) against soft-impute: RMSE on low-rank matrices and PSNR on images against the observed fraction.", CompleteCommand.Experiment(output)));
         return cmd;
     }

@@ -63,7 +63,7 @@ public sealed record LassoRegression
             max = epsilon;
         }
         for (int i = 0; i < count; i++)
-            alphas[i] = count == 1 ? max : Math.Pow(10, Math.Log10(max) + i * (Math.Log10(max * epsilon) - Math.Log10(max)) / (count - 1));
+            alphas[i] = count == 1 ? max : max * Math.Pow(epsilon, (double)i / (count - 1));   // the first is α_max exactly
         return Run(problem, alphas, x.Cols, y.Cols);
     }
 
@@ -193,7 +193,13 @@ public sealed record LassoRegression
             {
                 var wc = new double[d];
                 for (int j = 0; j < d; j++) wc[j] = w[j, c];
-                var (it, ok, g) = _gram is null ? Residual(alpha, wc, _ys[c], cfg) : Covariance(alpha, wc, c, cfg);
+                // α ≥ ‖Xᵀy‖∞/n: w = 0 is the exact solution (duality gap 0); deciding it here keeps the rounding of
+                // α·n against |x_jᵀy| at α = α_max from leaving a coefficient of 1e-17.
+                double columnMax = 0;
+                foreach (var col in _cols) columnMax = Math.Max(columnMax, Math.Abs(Dot(col, _ys[c])));
+                var (it, ok, g) = alpha >= columnMax / _rows ? (0, true, 0.0)
+                    : _gram is null ? Residual(alpha, wc, _ys[c], cfg) : Covariance(alpha, wc, c, cfg);
+                if (alpha >= columnMax / _rows) Array.Clear(wc);
                 iterations = Math.Max(iterations, it);
                 converged &= ok;
                 gap = Math.Max(gap, g);

@@ -33,9 +33,10 @@ public static class RidgeSelection
     public static RidgeSelectionResult LeaveOneOut(Matrix x, Matrix y, IReadOnlyList<double> alphas, bool fitIntercept = false)
     {
         Check(x, y, alphas);
+        var solver = new Solver(x, y, fitIntercept);
         var errors = alphas.Select(a =>
         {
-            var r = LeaveOneOutResiduals(x, y, a, fitIntercept);
+            var r = solver.LeaveOneOut(a);
             return r.Data.Sum(v => v * v) / r.Data.Length;
         }).ToArray();
         return Result("leave-one-out", x, y, alphas, errors, fitIntercept);
