@@ -106,7 +106,7 @@ public static class UciBenchmark
             kernelClock.Start();
             var k = kernel.Compute(set.X, options);
             kernelClock.Stop();
-            var fit = new UciFit(Block(k, tr, tr), yTrain, set.ClassCount, Block(k, val, tr));
+            var fit = new UciFit(k.Select(tr, tr), yTrain, set.ClassCount, k.Select(val, tr));
             foreach (var s in states)
             {
                 int ki = IndexOf(s.Method.Kernels, kernel.Key);
@@ -134,7 +134,7 @@ public static class UciBenchmark
             Unwrapped(() => Parallel.For(0, folds.Length, po, f =>
             {
                 var split = set.Folds[f];
-                var fit = new UciFit(Block(s.Kernel!, split.Train, split.Train), Pick(set.Labels, split.Train), set.ClassCount, Block(s.Kernel!, split.Test, split.Train));
+                var fit = new UciFit(s.Kernel!.Select(split.Train, split.Train), Pick(set.Labels, split.Train), set.ClassCount, s.Kernel!.Select(split.Test, split.Train));
                 var p = s.Method.Classifier(fit, [reg], false, ct)[0];
                 folds[f] = (double)Hits(p, set.Labels, split.Test) / split.Test.Length;
             }));
@@ -286,16 +286,4 @@ public static class UciBenchmark
 
     private static int[] Pick(int[] values, int[] rows) => rows.Select(r => values[r]).ToArray();
 
-    /// <summary>The block K[rows, cols].</summary>
-    internal static Matrix Block(Matrix k, int[] rows, int[] cols)
-    {
-        var b = new Matrix(rows.Length, cols.Length);
-        for (int i = 0; i < rows.Length; i++)
-        {
-            var src = k.Row(rows[i]);
-            var dst = b.Row(i);
-            for (int j = 0; j < cols.Length; j++) dst[j] = src[cols[j]];
-        }
-        return b;
-    }
 }

@@ -1,5 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using Tangent.Cli;
@@ -61,7 +59,7 @@ public sealed partial class DocumentationTests(ITestOutputHelper output)
     [Fact]
     public void TheReadmeHasCsharpExamplesToCheck()
     {
-        var blocks = Snippets.Extract(File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md")));
+        var blocks = Snippets.Extract(File.ReadAllText(Path.Combine(DotnetProcess.RepositoryRoot(), "README.md")));
         Assert.True(blocks.Count >= 2, $"README.md has {blocks.Count} ```csharp blocks; the C# API section should have at least 2.");
     }
 
@@ -83,8 +81,8 @@ public sealed partial class DocumentationTests(ITestOutputHelper output)
     [Trait("Category", "Slow")]
     public void EveryCsharpExampleOfTheDocsBuildsAndRuns()
     {
-        Skip.If(!DotnetOnPath(), "the dotnet command is not on PATH; the documentation examples were not compiled.");
-        string root = RepositoryRoot();
+        Skip.If(!DotnetProcess.IsOnPath(), "the dotnet command is not on PATH; the documentation examples were not compiled.");
+        string root = DotnetProcess.RepositoryRoot();
         string dir = Path.Combine(Path.GetTempPath(), "tangent-doc-examples-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
         try
@@ -104,13 +102,13 @@ public sealed partial class DocumentationTests(ITestOutputHelper output)
             File.WriteAllText(Path.Combine(dir, "Program.cs"), Snippets.Program(classes));
             File.WriteAllText(Path.Combine(dir, "DocExamples.csproj"), Snippets.Project(Path.Combine(root, "src", "Tangent", "Tangent.csproj")));
 
-            var build = RunProcess(dir, BuildTimeout, "build", Path.Combine(dir, "DocExamples.csproj"), "-c", "Release", "-nologo",
+            var build = DotnetProcess.Run(dir, BuildTimeout, "build", Path.Combine(dir, "DocExamples.csproj"), "-c", "Release", "-nologo",
                 "-v", "q", "-nodeReuse:false", "-p:UseSharedCompilation=false");
             Assert.False(build.TimedOut, $"dotnet build of the documentation examples did not finish within {BuildTimeout.TotalMinutes} minutes.");
             Assert.True(build.ExitCode == 0, "The documentation's C# examples do not compile (file(line) below is the Markdown file):\n"
                 + string.Join('\n', (build.Out + build.Err).Split('\n').Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase)).Distinct().Take(30)));
 
-            var run = RunProcess(dir, RunTimeout, Path.Combine(dir, "bin", "Release", "net10.0", "DocExamples.dll"));
+            var run = DotnetProcess.Run(dir, RunTimeout, Path.Combine(dir, "bin", "Release", "net10.0", "DocExamples.dll"));
             Assert.False(run.TimedOut, $"The documentation's C# examples did not finish within {RunTimeout.TotalMinutes} minutes.");
             Assert.True(run.ExitCode == 0, $"The documentation's C# examples exited {run.ExitCode}:\n{Tail(run.Err, 4000)}\n{Tail(run.Out, 2000)}");
             output.WriteLine(run.Out);
@@ -126,61 +124,6 @@ public sealed partial class DocumentationTests(ITestOutputHelper output)
     }
 
     private static string Tail(string s, int chars) => s.Length <= chars ? s : s[^chars..];
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Tangent.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException($"No Tangent.sln above {AppContext.BaseDirectory}; run the tests from the repository.");
-    }
-
-    private static bool DotnetOnPath()
-    {
-        try
-        {
-            return RunProcess(Path.GetTempPath(), TimeSpan.FromMinutes(1), "--version").ExitCode == 0;
-        }
-        catch (Win32Exception)
-        {
-            return false;
-        }
-    }
-
-    private sealed record ProcessResult(int ExitCode, string Out, string Err, bool TimedOut);
-
-    /// <summary>Runs <c>dotnet args…</c>; kills the process tree if it outlives the timeout.</summary>
-    private static ProcessResult RunProcess(string workingDirectory, TimeSpan timeout, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment["DOTNET_NOLOGO"] = "1";
-        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        var o = new StringBuilder();
-        var e = new StringBuilder();
-        using var p = new Process { StartInfo = psi };
-        p.OutputDataReceived += (_, d) => { if (d.Data is not null) lock (o) o.Append(d.Data).Append('\n'); };
-        p.ErrorDataReceived += (_, d) => { if (d.Data is not null) lock (e) e.Append(d.Data).Append('\n'); };
-        p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        bool timedOut = !p.WaitForExit(timeout);
-        if (timedOut)
-        {
-            try { p.Kill(entireProcessTree: true); }
-            catch (InvalidOperationException) { }
-        }
-        p.WaitForExit();
-        lock (o) lock (e) return new ProcessResult(timedOut ? -1 : p.ExitCode, o.ToString(), e.ToString(), timedOut);
-    }
 
     [GeneratedRegex("[^A-Za-z0-9_]")]
     private static partial Regex NonIdentifier();

@@ -1,6 +1,4 @@
-using System.ComponentModel;
 using System.Diagnostics;
-using System.Text;
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 
@@ -45,12 +43,12 @@ public sealed partial class ExamplesTests(ITestOutputHelper output)
     [Trait("Category", "Slow")]
     public void ExampleBuildsWithoutWarningsRunsAndEndsWithAnOkLine(string example)
     {
-        Skip.If(!DotnetOnPath(), "the dotnet command is not on PATH; the examples were not run.");
-        string root = RepositoryRoot();
+        Skip.If(!DotnetProcess.IsOnPath(), "the dotnet command is not on PATH; the examples were not run.");
+        string root = DotnetProcess.RepositoryRoot();
         string path = "examples/" + example;   // relative to the repository root, as in examples/README.md
 
         var clock = Stopwatch.StartNew();
-        var build = RunDotnet(root, BuildTimeout, "build", path);
+        var build = DotnetProcess.Run(root, BuildTimeout, "build", path);
         var built = clock.Elapsed;
         Assert.False(build.TimedOut, $"dotnet build {path} did not finish within {BuildTimeout.TotalMinutes} minutes:\n{Tail(build.Out, 3000)}");
         var problems = (build.Out + build.Err).Split('\n').Where(l => CompilerMessage().IsMatch(l)).Distinct().Take(30).ToList();
@@ -59,7 +57,7 @@ public sealed partial class ExamplesTests(ITestOutputHelper output)
         Assert.True(problems.Count == 0, $"{path} builds with warnings; fix them (the repository builds warning-free):\n{string.Join('\n', problems)}");
 
         clock.Restart();
-        var run = RunDotnet(root, RunTimeout, "run", "--no-build", path);
+        var run = DotnetProcess.Run(root, RunTimeout, "run", "--no-build", path);
         output.WriteLine($"{path}: built in {built.TotalSeconds:F1} s, ran in {clock.Elapsed.TotalSeconds:F1} s");
         output.WriteLine(run.Out);
         if (run.Err.Length > 0) output.WriteLine("stderr:\n" + run.Err);
@@ -73,7 +71,7 @@ public sealed partial class ExamplesTests(ITestOutputHelper output)
     [Fact]
     public void EveryExampleIsListedInTheExamplesReadmeWithItsCommand()
     {
-        string root = RepositoryRoot();
+        string root = DotnetProcess.RepositoryRoot();
         string readme = File.ReadAllText(Path.Combine(root, "examples", "README.md"));
         var files = ExampleFiles();
         Assert.NotEmpty(files);
@@ -97,70 +95,11 @@ public sealed partial class ExamplesTests(ITestOutputHelper output)
 
     private static List<string> ExampleFiles()
     {
-        string dir = Path.Combine(RepositoryRoot(), "examples");
+        string dir = Path.Combine(DotnetProcess.RepositoryRoot(), "examples");
         return Directory.Exists(dir) ? Directory.GetFiles(dir, "*.cs").Order(StringComparer.Ordinal).ToList() : [];
     }
 
     private static string Tail(string s, int chars) => s.Length <= chars ? s : "…" + s[^chars..];
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Tangent.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException($"No Tangent.sln above {AppContext.BaseDirectory}; run the tests from the repository.");
-    }
-
-    private static bool DotnetOnPath()
-    {
-        try
-        {
-            return RunDotnet(Path.GetTempPath(), TimeSpan.FromMinutes(1), "--version").ExitCode == 0;
-        }
-        catch (Win32Exception)
-        {
-            return false;
-        }
-    }
-
-    private sealed record ProcessResult(int ExitCode, string Out, string Err, bool TimedOut);
-
-    /// <summary>
-    /// Runs <c>dotnet args…</c> in <paramref name="workingDirectory"/>; kills the process tree if it outlives the
-    /// timeout. MSBuild nodes and the compiler server are not kept alive after the build (no process outlives the test).
-    /// </summary>
-    private static ProcessResult RunDotnet(string workingDirectory, TimeSpan timeout, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment["DOTNET_NOLOGO"] = "1";
-        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        psi.Environment["UseSharedCompilation"] = "false";
-        var o = new StringBuilder();
-        var e = new StringBuilder();
-        using var p = new Process { StartInfo = psi };
-        p.OutputDataReceived += (_, d) => { if (d.Data is not null) lock (o) o.Append(d.Data).Append('\n'); };
-        p.ErrorDataReceived += (_, d) => { if (d.Data is not null) lock (e) e.Append(d.Data).Append('\n'); };
-        p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        bool timedOut = !p.WaitForExit(timeout);
-        if (timedOut)
-        {
-            try { p.Kill(entireProcessTree: true); }
-            catch (InvalidOperationException) { }
-        }
-        p.WaitForExit();
-        lock (o) lock (e) return new ProcessResult(timedOut ? -1 : p.ExitCode, o.ToString(), e.ToString(), timedOut);
-    }
 
     /// <summary>A compiler or MSBuild diagnostic line: "file(line,col): error CS0001: …" or "… warning IDE0005: …".</summary>
     [GeneratedRegex(@":\s(error|warning)\s[A-Z]+[0-9]+:")]

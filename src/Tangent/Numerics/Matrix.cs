@@ -173,6 +173,28 @@ public sealed class Matrix
         return m;
     }
 
+    /// <summary>Copies the block at the rows <paramref name="rows"/> and columns <paramref name="cols"/>, in those orders
+    /// (K[rows, cols], e.g. a fold's validation-train block of a kernel matrix).</summary>
+    public Matrix Select(IReadOnlyList<int> rows, IReadOnlyList<int> cols)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(cols);
+        foreach (int i in rows)
+            if ((uint)i >= (uint)Rows)
+                throw new ArgumentOutOfRangeException(nameof(rows), $"Row index {i} is outside a matrix with {Rows} rows.");
+        foreach (int j in cols)
+            if ((uint)j >= (uint)Cols)
+                throw new ArgumentOutOfRangeException(nameof(cols), $"Column index {j} is outside a matrix with {Cols} columns.");
+        var b = new Matrix(rows.Count, cols.Count);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var src = Row(rows[i]);
+            var dst = b.Row(i);
+            for (int j = 0; j < cols.Count; j++) dst[j] = src[cols[j]];
+        }
+        return b;
+    }
+
     /// <summary>The diagonal of a matrix (length min(Rows, Cols)).</summary>
     public double[] Diagonal()
     {

@@ -152,7 +152,7 @@ public sealed class UciBenchmarkTests
         var tr = new[] { 0, 1, 2, 3, 4, 5 };
         var te = new[] { 6, 7, 8 };
         int[] labels = [0, 1, 2, 0, 1, 2];
-        var fit = new UciFit(UciBenchmark.Block(k, tr, tr), labels, 3, UciBenchmark.Block(k, te, tr));
+        var fit = new UciFit(k.Select(tr, tr), labels, 3, k.Select(te, tr));
         var got = UciMethods.KernelRidge(fit, [0.01, 10], false, default);
         double mean = tr.Average(i => k[i, i]);
         foreach (var (r, p) in new[] { 0.01, 10 }.Zip(got))
@@ -253,8 +253,8 @@ public sealed class UciBenchmarkTests
             foreach (int fix in new[] { 0, 1 })
             {
                 var k = UciMethods.Neural(set.X, dep, fix, KernelOutputs.Ntk, ComputeOptions.Default);
-                var fit = new UciFit(UciBenchmark.Block(k, set.Validation.Train, set.Validation.Train), [.. set.Validation.Train.Select(i => set.Labels[i])],
-                    set.ClassCount, UciBenchmark.Block(k, set.Validation.Test, set.Validation.Train));
+                var fit = new UciFit(k.Select(set.Validation.Train, set.Validation.Train), [.. set.Validation.Train.Select(i => set.Labels[i])],
+                    set.ClassCount, k.Select(set.Validation.Test, set.Validation.Train));
                 foreach (var p in UciMethods.KernelRidge(fit, ridges, false, default))
                 {
                     double accuracy = set.Validation.Test.Where((r, i) => p[i] == set.Labels[r]).Count() / (double)set.Validation.Test.Length;

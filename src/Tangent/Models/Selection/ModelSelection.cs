@@ -402,8 +402,8 @@ public static class ModelSelection
             var task = tasks[item % tasks.Length];
             var val = folds[f];
             var tr = Complement(val, n);
-            var ktt = Block(k, tr, tr);
-            var kvt = Block(k, val, tr);
+            var ktt = k.Select(tr, tr);
+            var kvt = k.Select(val, tr);
             if (members[task[0]].Spec.Model == ClassifierKind.Svm)
             {
                 int i = task[0];
@@ -512,17 +512,6 @@ public static class ModelSelection
         return Enumerable.Range(0, n).Where(i => !inSubset[i]).ToArray();
     }
 
-    internal static Matrix Block(Matrix k, int[] rows, int[] cols)
-    {
-        var b = new Matrix(rows.Length, cols.Length);
-        for (int i = 0; i < rows.Length; i++)
-        {
-            var src = k.Row(rows[i]);
-            var dst = b.Row(i);
-            for (int j = 0; j < cols.Length; j++) dst[j] = src[cols[j]];
-        }
-        return b;
-    }
 
     /// <summary>The training set after the spec's preprocessing, fitted on all of it.</summary>
     internal sealed record Prepared(Matrix X, Matrix Y, FittedStandardizer? TargetScaler)

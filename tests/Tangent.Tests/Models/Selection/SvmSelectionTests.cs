@@ -83,8 +83,8 @@ public sealed class SvmSelectionTests
             for (int f = 0; f < folds.Count; f++)
             {
                 var tr = Rest(folds[f], 60);
-                var model = new SupportVectorClassifier { C = row.Spec.C }.FitKernel(ModelSelection.Block(k, tr, tr), tr.Select(i => classes[i]).ToArray(), 3);
-                var predicted = model.PredictFromKernel(ModelSelection.Block(k, folds[f], tr));
+                var model = new SupportVectorClassifier { C = row.Spec.C }.FitKernel(k.Select(tr, tr), tr.Select(i => classes[i]).ToArray(), 3);
+                var predicted = model.PredictFromKernel(k.Select(folds[f], tr));
                 double accuracy = folds[f].Select((i, r) => predicted[r] == classes[i] ? 1.0 : 0).Average();
                 Assert.Equal(accuracy, row.FoldScores[f], 12);
             }
