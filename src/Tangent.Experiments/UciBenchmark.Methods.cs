@@ -156,16 +156,16 @@ public static class UciMethods
     /// <summary>
     /// The support vector classifier on a precomputed kernel (<see cref="SupportVectorClassifier"/> with LibSVM's defaults,
     /// as scikit-learn's <c>SVC(kernel="precomputed", C=C)</c> in Arora et al.'s <c>tools.svm</c>: tolerance 1e-3, shrinking,
-    /// one-vs-one), one fit per C.
+    /// one-vs-one), one model per C, fitted along the C grid (<see cref="SupportVectorClassifier.FitKernelPath"/>: each C
+    /// starts from the previous solution, and a low-rank kernel such as dep = 0's X·Xᵀ from an interior-point solution,
+    /// docs/SVM.md). Every model stops at the same KKT tolerance as a fit from zero.
     /// </summary>
     public static UciClassifier SupportVectorMachine { get; } = (fit, cs, parallel, ct) =>
     {
         ArgumentNullException.ThrowIfNull(fit);
-        var result = new int[cs.Count][];
-        var po = new ParallelOptions { MaxDegreeOfParallelism = parallel ? Environment.ProcessorCount : 1, CancellationToken = ct };
-        UciBenchmark.Unwrapped(() => Parallel.For(0, cs.Count, po, i =>
-            result[i] = new SupportVectorClassifier { C = cs[i] }.FitKernel(fit.TrainKernel, fit.TrainLabels, fit.ClassCount, ct).PredictFromKernel(fit.TestTrainKernel)));
-        return result;
+        var options = new ComputeOptions { MaxThreads = parallel ? Environment.ProcessorCount : 1, CancellationToken = ct };
+        var models = new SupportVectorClassifier { LowRankStart = true }.FitKernelPath(fit.TrainKernel, fit.TrainLabels, fit.ClassCount, cs, options);
+        return [.. models.Select(m => m.PredictFromKernel(fit.TestTrainKernel))];
     };
 
     /// <summary>NTK-SVM, the method of Arora et al. 2020: the 15 NTKs (dep 0..4, fix 0..dep) × C ∈ <see cref="CGrid"/>.</summary>

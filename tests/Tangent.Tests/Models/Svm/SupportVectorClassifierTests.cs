@@ -45,22 +45,7 @@ public sealed class SupportVectorClassifierTests
         var result = SmoSolver.Solve(rows, y, c, eps, shrinking, 0, default);
         Assert.True(result.Converged);
         if (!indefinite) Assert.True(result.Iterations > map.Length, "enough steps for shrinking to matter");
-        int l = map.Length;
-        double balance = 0, up = double.NegativeInfinity, low = double.PositiveInfinity;
-        for (int t = 0; t < l; t++)
-        {
-            double a = result.Alpha[t];
-            Assert.InRange(a, 0, c[t]);
-            balance += y[t] * a;
-            double f = -y[t];   // F_t = y_t·∇_t f = Σ_s y_s·α_s·K_st − y_t
-            for (int s = 0; s < l; s++) f += y[s] * result.Alpha[s] * k[map[s], map[t]];
-            bool inUp = y[t] > 0 ? a < c[t] : a > 0, inLow = y[t] > 0 ? a > 0 : a < c[t];
-            if (inUp) up = Math.Max(up, -f);
-            if (inLow) low = Math.Min(low, -f);
-            if (a > 0 && a < c[t]) Assert.True(Math.Abs(f - result.Rho) <= eps, $"free α_{t}: F = {f}, ρ = {result.Rho}");
-        }
-        Assert.True(Math.Abs(balance) < 1e-9, $"yᵀα = {balance}");
-        Assert.True(up - low < eps * (1 + 1e-6), $"m(α) − M(α) = {up - low}");
+        SvmTestData.AssertOptimal(result, k, map, y, c, eps);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Tangent.Kernels;
+using Tangent.Models;
 using Tangent.Numerics;
 
 namespace Tangent.Tests.Models.Svm;
@@ -40,4 +41,28 @@ internal static class SvmTestData
     /// <summary>K with its rows in <paramref name="rowOrder"/> and its columns in <paramref name="columnOrder"/>.</summary>
     public static Matrix Permute(Matrix k, int[] rowOrder, int[] columnOrder) =>
         Matrix.Build(rowOrder.Length, columnOrder.Length, (i, j) => k[rowOrder[i], columnOrder[j]]);
+
+    /// <summary>
+    /// The KKT conditions of a binary sub-problem's solution, checked from K itself: 0 ≤ α ≤ C, yᵀα = 0, free α on the
+    /// margin (F_t = ρ within eps) and the maximal violation m(α) − M(α) below eps.
+    /// </summary>
+    public static void AssertOptimal(SmoResult result, Matrix k, int[] map, sbyte[] y, double[] c, double eps)
+    {
+        int l = map.Length;
+        double balance = 0, up = double.NegativeInfinity, low = double.PositiveInfinity;
+        for (int t = 0; t < l; t++)
+        {
+            double a = result.Alpha[t];
+            Assert.InRange(a, 0, c[t]);
+            balance += y[t] * a;
+            double f = -y[t];   // F_t = y_t·∇_t f = Σ_s y_s·α_s·K_st − y_t
+            for (int s = 0; s < l; s++) f += y[s] * result.Alpha[s] * k[map[s], map[t]];
+            bool inUp = y[t] > 0 ? a < c[t] : a > 0, inLow = y[t] > 0 ? a > 0 : a < c[t];
+            if (inUp) up = Math.Max(up, -f);
+            if (inLow) low = Math.Min(low, -f);
+            if (a > 0 && a < c[t]) Assert.True(Math.Abs(f - result.Rho) <= eps, $"free α_{t}: F = {f}, ρ = {result.Rho}");
+        }
+        Assert.True(Math.Abs(balance) < 1e-9, $"yᵀα = {balance}");
+        Assert.True(up - low < eps * (1 + 1e-6), $"m(α) − M(α) = {up - low}");
+    }
 }
