@@ -110,6 +110,23 @@ internal static class ExperimentCommand
                 };
             }));
         cmd.Subcommands.Add(Make(output, "completion", "Matrix completion and image inpainting with neural kernels (Radhakrishnan et al. 2022) against soft-impute: RMSE on low-rank matrices and PSNR on images against the observed fraction.", CompleteCommand.Experiment(output)));
+        cmd.Subcommands.Add(Make(output, "algorithms", "Roberts & Yaida §10.2.2: gradient descent, one Newton step, SGD with a decaying learning rate and momentum reach the same kernel-regression prediction at infinite width; for finite networks their spread shrinks with width.",
+            (c, seed, add) =>
+            {
+                var widths = new Option<string?>("--widths") { Description = "Comma-separated hidden widths of the finite networks (at least 32: narrower kernels move too far for the learning rates); default 32,128,512,2048,8192." };
+                var steps = CliOptions.Int("--steps", "Epochs of gradient descent, SGD and momentum for the finite networks, 1 to 10000000.", 3000, 1, 10_000_000);
+                var repeats = CliOptions.Int("--repeats", "Networks per width, 1 to 1000.", 4, 1, 1000);
+                c.Options.Add(widths); c.Options.Add(steps); c.Options.Add(repeats);
+                return (r, report) =>
+                {
+                    var s = new AlgorithmsSettings { NetworkSteps = r.GetValue(steps), Repeats = r.GetValue(repeats), Seed = r.GetValue(seed) + 1 };
+                    if (r.GetValue(widths) is { } w) s = s with { Widths = ParseInts(w, "--widths") };
+                    var res = CliProgress.Run("algorithms", p => AlgorithmsExperiment.Run(s, p, TangentCli.Cancellation));
+                    AlgorithmsExperiment.AddTo(report, res, s);
+                    foreach (var run in res.Infinite) output.WriteLine($"infinite width, {run.Name}: max |f* − Θ*Θ⁻¹y| {Report.Num(run.Distance[^1])} after {run.Steps[^1]} steps");
+                    foreach (var row in res.Rows) output.WriteLine($"width {row.Width,6}: spread between algorithms {Report.Num(row.Spread)} (× √width: {Report.Num(row.Spread * Math.Sqrt(row.Width))})");
+                };
+            }));
         cmd.Subcommands.Add(All(cmd, output));   // runs every other subcommand of cmd, whenever it was added
         return cmd;
     }
