@@ -411,6 +411,8 @@ public static class AlgorithmsExperiment
         report.Table(["algorithm", "steps", "max |f* − Θ*Θ⁻¹y| (test)", "max |f − y| (train)"],
             r.Infinite.Select(run => (IReadOnlyList<string>)[run.Name, Int(run.Steps[^1]), Report.Num(run.Distance[^1]), Report.Num(run.TrainResidual)]),
             "algorithms-infinite.csv");
+        var slowest = r.Infinite.MaxBy(run => run.Distance[^1])!;
+        report.Paragraph($"Run: every algorithm ends within {Report.Num(slowest.Distance[^1])} of Θ*Θ⁻¹y on the test points (the farthest: {slowest.Name}).");
         report.Csv("algorithms-infinite-curves.csv", ["algorithm", "step", "max_distance"],
             r.Infinite.SelectMany(run => run.Steps.Select((t, i) => (IReadOnlyList<string>)[run.Name, Int(t), run.Distance[i].ToString("R", CultureInfo.InvariantCulture)])));
 
@@ -442,6 +444,9 @@ public static class AlgorithmsExperiment
             cells.AddRange(w.DistanceToLimit.Select(Report.Num));
             return (IReadOnlyList<string>)cells;
         }), "algorithms-finite.csv");
+        var (a0, a1) = (r.Rows[0], r.Rows[^1]);
+        report.Paragraph($"Run: the spread fell from {Report.Num(a0.Spread)} at width {Int(a0.Width)} to {Report.Num(a1.Spread)} at width {Int(a1.Width)}, a factor {Report.Num(a0.Spread / a1.Spread)}; " +
+                         $"1/√width predicts {Report.Num(Math.Sqrt((double)a1.Width / a0.Width))}. Where spread·√width (the table) levels off, the 1/√width regime has been reached.");
         report.Setting("algorithms.architecture", s.Architecture);
         report.Setting("algorithms.train_points", s.TrainPoints);
         report.Setting("algorithms.test_points", s.TestPoints);
