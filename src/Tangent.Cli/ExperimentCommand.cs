@@ -137,7 +137,7 @@ internal static class ExperimentCommand
     /// into DIR/NAME, then a summary of the times. A failing experiment does not stop the others; the run
     /// then ends with one error line naming the failures.
     /// </summary>
-    private static Command All(Command experiments, TextWriter output)
+    internal static Command All(Command experiments, TextWriter output)
     {
         var c = new Command("all", "Run every experiment with its default settings, each into its own report folder OUT/NAME, and print a summary of the times.");
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Folder that receives one report folder per experiment (OUT/width, OUT/linear, …); each of those is new, empty, or a report Tangent wrote before.", DefaultValueFactory = _ => new DirectoryInfo("tangent-experiments") };

@@ -1,3 +1,7 @@
+using System.CommandLine;
+using Tangent.Cli;
+using Tangent.Experiments;
+
 namespace Tangent.Tests.Cli;
 
 /// <summary>`tangent experiment all`: every registered experiment into OUT/NAME, with a summary of the times.</summary>
@@ -60,5 +64,35 @@ public sealed class ExperimentAllCommandTests : IDisposable
         CliRunner.AssertErrorForm(err, output);
         Assert.False(Directory.Exists(P("all/kernels")));
         Assert.Equal("keep", File.ReadAllText(P("all/linear/keep.txt")));
+    }
+
+    [Fact]
+    public void AFailingExperimentDoesNotStopTheOthersAndTheRunEndsWithOneErrorNamingIt()
+    {
+        // a stand-in `experiment` command: "broken" fails on bad data, "fine" writes a report
+        var output = new StringWriter();
+        var experiments = new Command("experiment");
+        foreach (string name in new[] { "broken", "fine" })
+        {
+            var c = new Command(name);
+            var outDir = new Option<string>("--out");
+            var seed = new Option<int>("--seed");
+            c.Options.Add(outDir); c.Options.Add(seed);
+            c.SetAction(r =>
+            {
+                if (name == "broken") throw new InvalidDataException("row 3, column 2: 'x' is not a number");
+                new Report($"fine {r.GetValue(seed)}").Save(r.GetValue(outDir)!);
+                return 0;
+            });
+            experiments.Subcommands.Add(c);
+        }
+        experiments.Subcommands.Add(ExperimentCommand.All(experiments, output));
+        var root = new Command("tangent") { experiments };
+        var e = Assert.Throws<CliError>(() => root.Parse(["experiment", "all", "--out", P("all"), "--seed", "5"]).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+        Assert.Equal($"1 of 2 experiments failed: broken (row 3, column 2: 'x' is not a number); the other reports are in {P("all")}.", e.Message);
+        Assert.Contains("# fine 5", File.ReadAllText(P("all/fine/README.md")));
+        Assert.False(Directory.Exists(P("all/broken")));
+        Assert.Contains("experiment broken failed: row 3, column 2: 'x' is not a number", output.ToString());
+        Assert.Matches(@"\nfine +\d+\.\d  .*README\.md", output.ToString());
     }
 }
