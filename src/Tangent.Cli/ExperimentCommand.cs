@@ -110,7 +110,86 @@ internal static class ExperimentCommand
                 };
             }));
         cmd.Subcommands.Add(Make(output, "completion", "Matrix completion and image inpainting with neural kernels (Radhakrishnan et al. 2022) against soft-impute: RMSE on low-rank matrices and PSNR on images against the observed fraction.", CompleteCommand.Experiment(output)));
+        cmd.Subcommands.Add(Make(output, "algorithms", "Roberts & Yaida §10.2.2: gradient descent, one Newton step, SGD with a decaying learning rate and momentum reach the same kernel-regression prediction at infinite width; for finite networks their spread shrinks with width.",
+            (c, seed, add) =>
+            {
+                var widths = new Option<string?>("--widths") { Description = "Comma-separated hidden widths of the finite networks (at least 32: narrower kernels move too far for the learning rates); default 32,128,512,2048,8192." };
+                var steps = CliOptions.Int("--steps", "Epochs of gradient descent, SGD and momentum for the finite networks, 1 to 10000000.", 3000, 1, 10_000_000);
+                var repeats = CliOptions.Int("--repeats", "Networks per width, 1 to 1000.", 4, 1, 1000);
+                c.Options.Add(widths); c.Options.Add(steps); c.Options.Add(repeats);
+                return (r, report) =>
+                {
+                    var s = new AlgorithmsSettings { NetworkSteps = r.GetValue(steps), Repeats = r.GetValue(repeats), Seed = r.GetValue(seed) + 1 };
+                    if (r.GetValue(widths) is { } w) s = s with { Widths = ParseInts(w, "--widths") };
+                    var res = CliProgress.Run("algorithms", p => AlgorithmsExperiment.Run(s, p, TangentCli.Cancellation));
+                    AlgorithmsExperiment.AddTo(report, res, s);
+                    foreach (var run in res.Infinite) output.WriteLine($"infinite width, {run.Name}: max |f* − Θ*Θ⁻¹y| {Report.Num(run.Distance[^1])} after {run.Steps[^1]} steps");
+                    foreach (var row in res.Rows) output.WriteLine($"width {row.Width,6}: spread between algorithms {Report.Num(row.Spread)} (× √width: {Report.Num(row.Spread * Math.Sqrt(row.Width))})");
+                };
+            }));
+        cmd.Subcommands.Add(All(cmd, output));   // runs every other subcommand of cmd, whenever it was added
         return cmd;
+    }
+
+    /// <summary>
+    /// `tangent experiment all`: every experiment registered on <paramref name="experiments"/> (each subcommand
+    /// but this one, so one added later is picked up without editing here) with its default settings, each
+    /// into DIR/NAME, then a summary of the times. A failing experiment does not stop the others; the run
+    /// then ends with one error line naming the failures.
+    /// </summary>
+    internal static Command All(Command experiments, TextWriter output)
+    {
+        var c = new Command("all", "Run every experiment with its default settings, each into its own report folder OUT/NAME, and print a summary of the times.");
+        var outDir = new Option<DirectoryInfo>("--out") { Description = "Folder that receives one report folder per experiment (OUT/width, OUT/linear, …); each of those is new, empty, or a report Tangent wrote before.", DefaultValueFactory = _ => new DirectoryInfo("tangent-experiments") };
+        var seed = CliOptions.Seed();
+        var only = new Option<string?>("--only") { Description = "Comma-separated experiment names to run instead of all of them, e.g. kernels,linear." };
+        c.Options.Add(outDir); c.Options.Add(seed); c.Options.Add(only);
+        c.SetAction(r =>
+        {
+            var names = experiments.Subcommands.Where(s => s != c).Select(s => s.Name).ToList();
+            if (r.GetValue(only) is { } list)
+            {
+                var chosen = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToList();
+                if (chosen.Count == 0) throw new CliError("--only is empty.", $"give comma-separated names from: {string.Join(", ", names)}.");
+                foreach (string n in chosen)
+                    if (!names.Contains(n, StringComparer.Ordinal))
+                        throw new CliError($"--only: '{n}' is not an experiment; give comma-separated names from: {string.Join(", ", names)}.");
+                names = names.Where(chosen.Contains).ToList();
+            }
+            string root = r.GetValue(outDir)!.FullName;
+            foreach (string n in names) Report.EnsureWritable(Path.Combine(root, n));   // refuse a user's folder before any work
+            var config = new InvocationConfiguration { Output = output, Error = TextWriter.Null, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+            var times = new List<(string Name, double Seconds, string? Error)>();
+            var total = Stopwatch.StartNew();
+            for (int i = 0; i < names.Count; i++)
+            {
+                output.WriteLine($"[{i + 1}/{names.Count}] experiment {names[i]}");
+                var clock = Stopwatch.StartNew();
+                string? error = null;
+                try
+                {
+                    var parse = r.RootCommandResult.Command.Parse(["experiment", names[i], "--out", Path.Combine(root, names[i]), "--seed", r.GetValue(seed).ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                    if (parse.Errors.Count > 0) throw ParseErrors.Describe(parse);
+                    parse.Invoke(config);
+                }
+                catch (Exception e) when (e is not OperationCanceledException && !TangentCli.Cancellation.IsCancellationRequested)
+                {
+                    error = TangentCli.Message(e);
+                    output.WriteLine($"experiment {names[i]} failed: {error}");
+                }
+                times.Add((names[i], clock.Elapsed.TotalSeconds, error));
+            }
+            output.WriteLine();
+            output.WriteLine("experiment        seconds  result");
+            foreach (var (name, seconds, error) in times)
+                output.WriteLine($"{name,-16} {seconds,8:F1}  {(error is null ? Path.Combine(root, name, "README.md") : "failed: " + error)}");
+            output.WriteLine($"{"total",-16} {total.Elapsed.TotalSeconds,8:F1}");
+            var failed = times.Where(t => t.Error is not null).ToList();
+            if (failed.Count > 0)
+                throw new CliError($"{failed.Count} of {times.Count} experiments failed: {string.Join("; ", failed.Select(f => $"{f.Name} ({f.Error})"))}; the other reports are in {root}.");
+            return TangentCli.Ok;
+        });
+        return c;
     }
 
     private static Command Make(TextWriter output, string name, string description,

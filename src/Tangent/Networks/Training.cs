@@ -4,7 +4,8 @@ using Tangent.Numerics;
 
 namespace Tangent.Networks;
 
-/// <summary>Settings of <see cref="Training.Train"/>: plain gradient descent (full batch) or minibatch SGD.</summary>
+/// <summary>Settings of <see cref="Training.Train"/>: plain gradient descent (full batch) or minibatch SGD,
+/// optionally with heavy-ball momentum and a decaying learning rate.</summary>
 public sealed record TrainingOptions
 {
     /// <summary>Learning rate η. For the MSE loss 1/(2N)·Σ(f − y)², full-batch GD at η for t steps follows
@@ -25,6 +26,14 @@ public sealed record TrainingOptions
 
     /// <summary>Record the full-batch training loss every this many steps (0: never).</summary>
     public int LossEvery { get; init; }
+
+    /// <summary>Heavy-ball momentum β ∈ [0, 1): θ_{t+1} = θ_t − η_t·g_t + β·(θ_t − θ_{t−1}); 0 (the default) is plain
+    /// gradient descent or SGD. For the MSE loss full-batch steps stay stable while η·λ_max(Θ)/N &lt; 2(1 + β).</summary>
+    public double Momentum { get; init; }
+
+    /// <summary>Decay time τ of the learning rate, η_t = η/(1 + t/τ) at step t (0-based); null (the default)
+    /// keeps η constant. Σ η_t still diverges, so SGD with this schedule converges (Robbins–Monro).</summary>
+    public double? DecaySteps { get; init; }
 }
 
 /// <summary>What training did: the losses recorded and the final training loss.</summary>
@@ -51,7 +60,10 @@ public static class Training
         int n = x.Rows;
         int batch = Math.Min(options.BatchSize ?? n, n);
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(options), $"The batch size must be ≥ 1, got {options.BatchSize}.");
+        if (!(options.Momentum >= 0 && options.Momentum < 1)) throw new ArgumentOutOfRangeException(nameof(options), $"The momentum must be in [0, 1), got {options.Momentum}.");
+        if (options.DecaySteps is { } tau && !(tau > 0)) throw new ArgumentOutOfRangeException(nameof(options), $"The decay time τ must be > 0 steps (or null for a constant learning rate), got {tau}.");
         var theta = network.GetParameters();
+        var velocity = options.Momentum > 0 ? new double[theta.Length] : null;
         var rng = new Random(options.Seed);
         int[] order = Enumerable.Range(0, n).ToArray();
         int cursor = n;
@@ -73,8 +85,15 @@ public static class Training
                 throw new ArgumentException($"The training loss became {loss} at step {step}: the learning rate {options.LearningRate} is too large; " +
                                             "for the MSE loss keep it below 2N/λ_max of the empirical NTK (e.g. half of Ntk-based MaxLearningRate).", nameof(options));
             if (options.LossEvery > 0 && step % options.LossEvery == 0) losses.Add((step, batch < n ? network.Loss(x, y, options.Loss) : loss));
-            double eta = options.LearningRate;
-            for (int k = 0; k < theta.Length; k++) theta[k] -= eta * g[k];
+            double eta = options.DecaySteps is { } decay ? options.LearningRate / (1 + step / decay) : options.LearningRate;
+            if (velocity is null)
+                for (int k = 0; k < theta.Length; k++) theta[k] -= eta * g[k];
+            else
+                for (int k = 0; k < theta.Length; k++)
+                {
+                    velocity[k] = options.Momentum * velocity[k] - eta * g[k];
+                    theta[k] += velocity[k];
+                }
             network.SetParameters(theta);
             if (progress is not null && (step % 50 == 0 || step == options.Steps - 1))
                 progress.Report(ProgressOf(step + 1, options.Steps, clock.Elapsed));
