@@ -109,6 +109,26 @@ internal static class ExperimentCommand
                         output.WriteLine($"n = {m.N,5}: Var/CR mean {Report.Num(m.MeanRatio)}, s² {Report.Num(m.UnbiasedVarianceRatio)}, logistic w {Report.Num(m.SlopeRatio)}; MSE/CR of σ² estimators 1/(n−1) {Report.Num(m.MseUnbiased)}, 1/n {Report.Num(m.MseMle)}, 1/(n+1) {Report.Num(m.MseShrunk)}");
                 };
             }));
+        cmd.Subcommands.Add(Make(output, "lazy", "Lazy training: the relative change of the weights and of the empirical NTK after gradient descent against width, dense and conv, in the 'ntk' parameterization (falls like 1/√width) and with the mean-field readout (does not).",
+            (c, seed, add) =>
+            {
+                var dense = new Option<string?>("--widths") { Description = "Comma-separated dense hidden widths; default 32,128,512,2048." };
+                var conv = new Option<string?>("--channels") { Description = "Comma-separated conv channel counts; default 16,32,64,128,256." };
+                var steps = CliOptions.Int("--steps", "Gradient-descent steps, 1 to 1000000.", 300, 1, 1_000_000);
+                c.Options.Add(dense); c.Options.Add(conv); c.Options.Add(steps);
+                return (r, report) =>
+                {
+                    var s = new LazySettings { Steps = r.GetValue(steps), Seed = r.GetValue(seed) + 1 };
+                    if (r.GetValue(dense) is { } d) s = s with { DenseWidths = ParseInts(d, "--widths") };
+                    if (r.GetValue(conv) is { } ch) s = s with { ConvWidths = ParseInts(ch, "--channels") };
+                    var res = CliProgress.Run("lazy", p => LazyExperiment.Run(s, p, TangentCli.Cancellation));
+                    LazyExperiment.AddTo(report, res, s);
+                    foreach (var row in res.Rows)
+                        output.WriteLine($"{row.Task} {row.Parameterization,-10} width {row.Width,5}: ‖Δθ‖/‖θ₀‖ {Report.Num(row.WeightChange)}, ‖ΔΘ‖/‖Θ₀‖ {Report.Num(row.KernelChange)}, loss {Report.Num(row.InitialLoss)} → {Report.Num(row.FinalLoss)}");
+                    foreach (var sl in res.Slopes)
+                        output.WriteLine($"{sl.Task} {sl.Parameterization}: slopes against width: weights {sl.WeightSlope:0.00}, kernel {sl.KernelSlope:0.00}");
+                };
+            }));
         cmd.Subcommands.Add(Make(output, "completion", "Matrix completion and image inpainting with neural kernels (Radhakrishnan et al. 2022) against soft-impute: RMSE on low-rank matrices and PSNR on images against the observed fraction.", CompleteCommand.Experiment(output)));
         return cmd;
     }
