@@ -214,12 +214,14 @@ public static class LazyExperiment
             string fit = g.Count() >= 2 ? $", slope {slope(SlopeOf(r, g.Key.Task, g.Key.Parameterization)):0.00}" : "";
             series.Add(new Series($"{g.Key.Task}, {g.Key.Parameterization}{fit}", xs, ys));
         }
-        // The −½ reference through the first 'ntk' point of the first task.
+        // The −½ (Lee et al.'s bound) and −1 (Roberts & Yaida's 1/n) references through the first 'ntk' point of the first task.
         if (r.Rows.FirstOrDefault(row => row.Parameterization == Ntk) is { } first)
         {
             var widths = r.Rows.Where(row => row.Task == first.Task && row.Parameterization == Ntk).Select(row => (double)row.Width).ToArray();
             series.Add(new Series("slope −1/2 (1/√width)", widths.Select(Math.Log10).ToArray(),
                 widths.Select(w => Math.Log10(value(first)) - 0.5 * Math.Log10(w / first.Width)).ToArray()));
+            series.Add(new Series("slope −1 (1/width)", widths.Select(Math.Log10).ToArray(),
+                widths.Select(w => Math.Log10(value(first)) - Math.Log10(w / first.Width)).ToArray()));
         }
         return Charts.Lines(title, "log10(width or channels)", yLabel, series);
     }
