@@ -51,7 +51,7 @@ public class BayesExperimentTests
     }
 
     [Fact]
-    public void BayesCommandWritesItsReportAndRefusesAOneNetworkEnsemble()
+    public void BayesCommandWritesItsReportAndRefusesAOneNetworkEnsembleOrNoNoise()
     {
         string dir = Path.Combine(Path.GetTempPath(), "tangent-bayes-" + Guid.NewGuid().ToString("N"));
         try
@@ -65,6 +65,11 @@ public class BayesExperimentTests
             rc = TangentCli.Run(["experiment", "bayes", "--networks", "1,8", "--out", dir + "-bad"], new StringWriter(), e);
             Assert.Equal(2, rc);
             Assert.Contains("--networks: an ensemble needs at least 2 networks", e.ToString());
+            e = new StringWriter();
+            rc = TangentCli.Run(["experiment", "bayes", "--noise", "0", "--out", dir + "-bad"], new StringWriter(), e);
+            Assert.Equal(2, rc);
+            Assert.Contains("--noise", e.ToString());
+            Assert.False(Directory.Exists(dir + "-bad"));
         }
         finally
         {
