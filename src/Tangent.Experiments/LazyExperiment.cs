@@ -240,7 +240,7 @@ public static class LazyExperiment
                          $"'ntk': the 'ntk' parameterization at η = {s.LearningRateFraction} × 2N/λ_max of the infinite-width NTK. " +
                          "'mean-field': the same networks with the output multiplied by 1/√width (the readout scaled 1/width instead of 1/√width; Mei, Montanari & Nguyen 2018; " +
                          "μP of Yang & Hu 2021 written in the 'ntk' parameterization) and η multiplied by the width, so that the function moves at the same rate at initialisation. " +
-                         "What theory predicts: in the 'ntk' parameterization ‖θ_T − θ₀‖ stays O(1) while ‖θ₀‖ ~ √P, and the kernel moves by O(1/√width) (Lee et al. 2019, Theorem 2.1): " +
+                         "What theory predicts: in the 'ntk' parameterization ‖θ_T − θ₀‖ stays O(1) while ‖θ₀‖ ~ √P, and the kernel moves by at most O(1/√width) (Lee et al. 2019, Theorem 2.1; Roberts & Yaida ch. 11 find O(1/width), so a slope between −½ and −1): " +
                          "lazy training, no representation learning in the limit; in the mean-field scaling the hidden weights move by O(1) and the kernel change does not vanish as the width grows. " +
                          "The weights' slope is −½ for P ∝ width (one hidden layer, the CNN) and −1 for P ∝ width² (two hidden layers).");
         report.Image($"{prefix}-kernel.png", KernelChart(r), "relative NTK change against width");
