@@ -109,6 +109,51 @@ internal static class ExperimentCommand
                         output.WriteLine($"n = {m.N,5}: Var/CR mean {Report.Num(m.MeanRatio)}, s² {Report.Num(m.UnbiasedVarianceRatio)}, logistic w {Report.Num(m.SlopeRatio)}; MSE/CR of σ² estimators 1/(n−1) {Report.Num(m.MseUnbiased)}, 1/n {Report.Num(m.MseMle)}, 1/(n+1) {Report.Num(m.MseShrunk)}");
                 };
             }));
+        cmd.Subcommands.Add(Make(output, "lazy", "Lazy training: the relative change of the weights and of the empirical NTK after gradient descent against width, dense and conv, in the 'ntk' parameterization (falls like 1/√width) and with the mean-field readout (does not).",
+            (c, seed, add) =>
+            {
+                var dense = new Option<string?>("--widths") { Description = "Comma-separated dense hidden widths; default 32,128,512,2048." };
+                var conv = new Option<string?>("--channels") { Description = "Comma-separated conv channel counts; default 16,32,64,128,256." };
+                var steps = CliOptions.Int("--steps", "Gradient-descent steps, 1 to 1000000.", 300, 1, 1_000_000);
+                c.Options.Add(dense); c.Options.Add(conv); c.Options.Add(steps);
+                return (r, report) =>
+                {
+                    var s = new LazySettings { Steps = r.GetValue(steps), Seed = r.GetValue(seed) + 1 };
+                    if (r.GetValue(dense) is { } d) s = s with { DenseWidths = ParseInts(d, "--widths") };
+                    if (r.GetValue(conv) is { } ch) s = s with { ConvWidths = ParseInts(ch, "--channels") };
+                    var res = CliProgress.Run("lazy", p => LazyExperiment.Run(s, p, TangentCli.Cancellation));
+                    LazyExperiment.AddTo(report, res, s);
+                    foreach (var row in res.Rows)
+                        output.WriteLine($"{row.Task} {row.Parameterization,-10} width {row.Width,5}: ‖Δθ‖/‖θ₀‖ {Report.Num(row.WeightChange)}, ‖ΔΘ‖/‖Θ₀‖ {Report.Num(row.KernelChange)}, loss {Report.Num(row.InitialLoss)} → {Report.Num(row.FinalLoss)}");
+                    foreach (var sl in res.Slopes)
+                        output.WriteLine($"{sl.Task} {sl.Parameterization}: slopes against width: weights {sl.WeightSlope:0.00}, kernel {sl.KernelSlope:0.00}");
+                };
+            }));
+        cmd.Subcommands.Add(Make(output, "bayes", "Bayesian inference equals last-layer training: ensembles whose readout alone is trained (from its prior draw) against the NNGP posterior, and ensembles trained in every layer against the NTK ensemble, over the ensemble size and the width.",
+            (c, seed, add) =>
+            {
+                var widths = new Option<string?>("--widths") { Description = "Comma-separated hidden widths; default 64,256,1024." };
+                var networks = new Option<string?>("--networks") { Description = "Comma-separated ensemble sizes M (each ≥ 2); default 32,128,512." };
+                var steps = CliOptions.Int("--steps", "Gradient-descent steps of the networks trained in every layer, 1 to 1000000.", 1000, 1, 1_000_000);
+                var train = CliOptions.Int("--train", "Training angles on the unit circle, 2 to 1000.", 6, 2, 1000);
+                var noise = CliOptions.Number("--noise", "Observation-noise variance σ² > 0 of the GP posterior (and the readout's ridge); default 0.05.", 0.05, NumberRange.Positive);
+                c.Options.Add(widths); c.Options.Add(networks); c.Options.Add(steps); c.Options.Add(train); c.Options.Add(noise);
+                return (r, report) =>
+                {
+                    var s = new BayesSettings { Steps = r.GetValue(steps), TrainPoints = r.GetValue(train), Noise = r.GetValue(noise), Seed = r.GetValue(seed) + 1 };
+                    if (r.GetValue(widths) is { } w) s = s with { Widths = ParseInts(w, "--widths") };
+                    if (r.GetValue(networks) is { } m)
+                    {
+                        var sizes = ParseInts(m, "--networks");
+                        if (sizes.Any(k => k < 2)) throw new CliError("--networks: an ensemble needs at least 2 networks for a covariance.", "give sizes ≥ 2, e.g. 32,128,512.");
+                        s = s with { Networks = sizes };
+                    }
+                    var res = CliProgress.Run("bayes", p => BayesExperiment.Run(s, p, TangentCli.Cancellation));
+                    BayesExperiment.AddTo(report, res, s);
+                    foreach (var row in res.Rows)
+                        output.WriteLine($"width {row.Width,5}, M {row.Networks,5}: covariance error (a) last layer vs NNGP posterior {Report.Num(row.ReadoutCovariance)}, (b) all layers vs NTK ensemble {Report.Num(row.AllCovarianceVsNtk)}, (b) vs NNGP posterior {Report.Num(row.AllCovarianceVsNngp)}");
+                };
+            }));
         cmd.Subcommands.Add(Make(output, "completion", "Matrix completion and image inpainting with neural kernels (Radhakrishnan et al. 2022) against soft-impute: RMSE on low-rank matrices and PSNR on images against the observed fraction.", CompleteCommand.Experiment(output)));
         cmd.Subcommands.Add(Make(output, "algorithms", "Roberts & Yaida §10.2.2: gradient descent, one Newton step, SGD with a decaying learning rate and momentum reach the same kernel-regression prediction at infinite width; for finite networks their spread shrinks with width.",
             (c, seed, add) =>

@@ -25,11 +25,12 @@ public sealed partial class Network
     private readonly int _width, _seed;
     private Backprop? _gradients;
 
-    private Network(Architecture architecture, int inputs, int width, int seed, string spec)
+    private Network(Architecture architecture, int inputs, int width, int seed, string spec, double outputScale)
     {
         _architecture = architecture;
         _width = width;
         _seed = seed;
+        OutputScale = outputScale;
         _root = architecture.Initialize(inputs, width, new Random(seed));
         _parameters = [.. _root.Parameters];
         Inputs = inputs;
@@ -50,6 +51,11 @@ public sealed partial class Network
     /// <summary>Total number of trainable parameters P.</summary>
     public int ParameterCount { get; }
 
+    /// <summary>The readout multiplier α: the network computes f(x) = α·g(x), g the layer tree's output
+    /// (1: the layers as written). Gradients, the empirical NTK (α²·Θ̂_g) and the Jacobian carry it.
+    /// α = 1/√width turns the readout's 1/√n of the 'ntk' parameterization into the mean-field 1/n (docs/NETWORKS.md).</summary>
+    public double OutputScale { get; }
+
     /// <summary>Draws a network (deterministic for a given seed: the same parameters as
     /// <c>Architecture.Initialize(inputs, width, new Random(seed))</c> on the architecture with its output layer sized).</summary>
     /// <param name="architecture">Any architecture the kernels accept; image architectures need <see cref="Architecture.InputShape"/>.</param>
@@ -58,14 +64,19 @@ public sealed partial class Network
     /// <param name="outputs">Units of the dense layer(s) that end the network (unless they fix their width).
     /// When no dense layer ends it (e.g. '… global_avg_pool'), the outputs are the last layer's units (<see cref="Outputs"/>).</param>
     /// <param name="seed">Random seed.</param>
+    /// <param name="outputScale">The readout multiplier α (<see cref="OutputScale"/>): f = α·g, finite and non-zero;
+    /// 1 (the default) leaves the network exactly as the layers define it. The parameters drawn do not depend on it.</param>
     /// <exception cref="ArgumentException">The input dimension disagrees with the image shape, or the layers cannot be built.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The output scale is zero or not finite.</exception>
     /// <exception cref="InvalidOperationException">The architecture has image layers but no input shape.</exception>
-    public static Network Create(Architecture architecture, int inputs, int width, int outputs = 1, int seed = 0)
+    public static Network Create(Architecture architecture, int inputs, int width, int outputs = 1, int seed = 0, double outputScale = 1)
     {
         ArgumentNullException.ThrowIfNull(architecture);
         ArgumentOutOfRangeException.ThrowIfLessThan(inputs, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(outputs, 1);
+        if (!double.IsFinite(outputScale) || outputScale == 0)
+            throw new ArgumentOutOfRangeException(nameof(outputScale), $"The output scale must be finite and non-zero (e.g. 1, or 1/√width for the mean-field readout), got {outputScale}.");
         if (architecture.HasImageLayers)
         {
             var shape = architecture.InputShape ?? throw new InvalidOperationException(
@@ -73,7 +84,7 @@ public sealed partial class Network
             if (shape.Features != inputs)
                 throw new ArgumentException($"'{architecture}' takes {shape} images, i.e. {shape.Features} input columns, not {inputs}.", nameof(inputs));
         }
-        return new Network(WithOutputs(architecture, outputs), inputs, width, seed, architecture.ToString());
+        return new Network(WithOutputs(architecture, outputs), inputs, width, seed, architecture.ToString(), outputScale);
     }
 
     /// <summary>The architecture with the dense layer(s) that end it given <paramref name="outputs"/> units.</summary>
@@ -142,7 +153,7 @@ public sealed partial class Network
     /// <summary>A deep copy (same parameters; an independent dropout stream restarted from the seed).</summary>
     public Network Clone()
     {
-        var copy = new Network(_architecture, Inputs, _width, _seed, Spec);
+        var copy = new Network(_architecture, Inputs, _width, _seed, Spec, OutputScale);
         for (int i = 0; i < _parameters.Length; i++) _parameters[i].Data.CopyTo(copy._parameters[i].Data, 0);
         return copy;
     }
@@ -151,7 +162,16 @@ public sealed partial class Network
     public Matrix Predict(Matrix x)
     {
         CheckInputs(x, nameof(x));
-        return _root.Forward(x);
+        return Scaled(_root.Forward(x));
+    }
+
+    /// <summary>α·g as a new matrix (a layer may hold on to its output for the backward pass), or g itself when α = 1.</summary>
+    private Matrix Scaled(Matrix g)
+    {
+        if (OutputScale == 1) return g;
+        var f = g.Clone();
+        Scale(f, OutputScale);
+        return f;
     }
 
     /// <summary>All parameters, flattened: layer by layer in <see cref="FiniteLayer.Parameters"/> order, each
@@ -184,8 +204,9 @@ public sealed partial class Network
         // Inside the scope the layers reuse their work matrices between calls of the same shape (training
         // loops: no 32 MB temporaries per step for a 1000×4096 layer) and skip the gradient of x itself.
         using var scope = FiniteScope.Enter(x);
-        var f = _root.Forward(x);
+        var f = Scaled(_root.Forward(x));
         var (value, delta) = LossAndResidual(f, y, loss);
+        Scale(delta, OutputScale);   // ∂L/∂g = α·∂L/∂f
         var into = _gradients ??= new Backprop(parameters: _parameters);
         into.ClearGradients();
         _root.Backward(delta, into);

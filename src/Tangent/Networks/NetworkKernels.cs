@@ -29,7 +29,7 @@ public sealed partial class Network
         {
             _root.Forward(x);
             var delta = new Matrix(x.Rows, Outputs);
-            for (int a = 0; a < x.Rows; a++) delta[a, output] = 1;
+            for (int a = 0; a < x.Rows; a++) delta[a, output] = OutputScale;   // ∂f_o/∂g_o = α, so Θ̂ = α²·Θ̂_g
             _root.Backward(delta, new Backprop(ntk: full));
         }
         if (x2 is null) return full;
@@ -71,7 +71,7 @@ public sealed partial class Network
             for (int o = 0; o < k; o++)
             {
                 var delta = new Matrix(1, k);
-                delta[0, o] = 1;
+                delta[0, o] = OutputScale;
                 into.ClearGradients();
                 _root.Backward(delta, into);
                 var row = jac.Row(a * k + o);

@@ -139,6 +139,7 @@ public sealed class CliTests : IDisposable
         Assert.Contains("report:", output);
         Assert.True(File.Exists(P(Path.Combine("demo", "README.md"))));
         Assert.NotEmpty(Directory.GetFiles(P("demo"), "*.png"));
+        Assert.True(File.Exists(P(Path.Combine("demo", "lazy-kernel.png"))));
         Assert.Empty(Directory.GetDirectories(_dir, ".demo.tmp-*"));
     }
 }
