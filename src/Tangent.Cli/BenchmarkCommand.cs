@@ -49,6 +49,7 @@ internal static class BenchmarkCommand
             int done = 0;
             var gate = new object();
             UciBenchmarkRun run;
+            TangentCli.KeepsOnInterrupt($"the finished data sets stay in {Path.Combine(outPath, UciBenchmark.SetsFolder)} (rerun the same command to resume); no report was written");
             try
             {
                 run = UciBenchmark.Run(folder.Root, outPath, settings, (set, resumed) =>

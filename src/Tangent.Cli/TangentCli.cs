@@ -31,6 +31,16 @@ public static class TangentCli
     public const string DebugVariable = "TANGENT_DEBUG";
 
     private static readonly AsyncLocal<CancellationToken> CurrentToken = new();
+    private static readonly AsyncLocal<InterruptReport?> CurrentReport = new();
+
+    /// <summary>
+    /// Says that the run in progress keeps finished work when interrupted (e.g. <c>benchmark uci</c>'s finished data sets),
+    /// so that the interrupt line reads <c>error: interrupted; </c><paramref name="kept"/> instead of "nothing was written".
+    /// </summary>
+    internal static void KeepsOnInterrupt(string kept)
+    {
+        if (CurrentReport.Value is { } report) report.Kept = kept;
+    }
 
     /// <summary>The cancellation token of the run in progress (commands pass it to long computations).</summary>
     internal static CancellationToken Cancellation => CurrentToken.Value;
@@ -50,7 +60,9 @@ public static class TangentCli
         output ??= Console.Out;
         error ??= Console.Error;
         var previous = CurrentToken.Value;
+        var previousReport = CurrentReport.Value;
         CurrentToken.Value = cancellationToken;
+        CurrentReport.Value = report;
         try
         {
             var root = Build(output);
@@ -79,6 +91,7 @@ public static class TangentCli
         finally
         {
             CurrentToken.Value = previous;
+            CurrentReport.Value = previousReport;
         }
     }
 
@@ -138,17 +151,24 @@ public static class TangentCli
     private static bool IsCancellation(Exception e) =>
         e is OperationCanceledException || e is AggregateException a && a.Flatten().InnerExceptions.All(i => i is OperationCanceledException);
 
-    /// <summary>Prints <see cref="InterruptedMessage"/> at most once per process, whichever thread gets there first.</summary>
+    /// <summary>Prints <see cref="InterruptedMessage"/> (or what <see cref="Kept"/> says was kept) at most once per process,
+    /// whichever thread gets there first.</summary>
     internal sealed class InterruptReport
     {
         private int _written;
+
+        /// <summary>What an interrupted run keeps, in words; null: nothing (the usual case).</summary>
+        public string? Kept { get; set; }
+
+        /// <summary>The line this report prints.</summary>
+        public string Message => Kept is null ? InterruptedMessage : "error: interrupted; " + Kept;
 
         public void Write(TextWriter error)
         {
             if (Interlocked.Exchange(ref _written, 1) != 0) return;
             try
             {
-                error.WriteLine(InterruptedMessage);
+                error.WriteLine(Message);
                 error.Flush();
             }
             catch (IOException) { }           // the terminal is gone (SIGHUP)

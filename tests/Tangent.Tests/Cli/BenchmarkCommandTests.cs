@@ -33,6 +33,35 @@ public sealed class BenchmarkCommandTests
         Assert.Contains("(2 sets read back)", output);
     }
 
+    [Fact]
+    public void AnInterruptedUciBenchmarkSaysWhatItKept()
+    {
+        using var t = new TempDir();
+        UciTestSets.Make(t.File("uci90"), "alpha", 40, 3, 2, 1);
+        UciTestSets.Make(t.File("uci90"), "beta", 48, 4, 3, 2);
+        using var cts = new CancellationTokenSource();
+        var output = new CancelOnLine("[1/2]", cts);
+        var error = new StringWriter();
+        int code = TangentCli.Run(["benchmark", "uci", "--data", t.File("uci90"), "--out", t.File("out"), "--methods", "ntk-krr", "--threads", "1"],
+            output, error, cts.Token);
+        Assert.Equal(TangentCli.Interrupted, code);
+        string sets = Path.Combine(t.File("out"), UciBenchmark.SetsFolder);
+        Assert.Equal($"error: interrupted; the finished data sets stay in {sets} (rerun the same command to resume); no report was written",
+            error.ToString().Trim());
+        Assert.Single(Directory.GetFiles(sets, "*.txt"));
+        Assert.Contains("interrupted: 1 of 2 data sets have results", output.ToString());
+    }
+
+    // Cancels the run as soon as a line starting with the prefix is written (the first finished data set).
+    private sealed class CancelOnLine(string prefix, CancellationTokenSource cts) : StringWriter
+    {
+        public override void WriteLine(string? value)
+        {
+            base.WriteLine(value);
+            if (value?.StartsWith(prefix, StringComparison.Ordinal) == true) cts.Cancel();
+        }
+    }
+
     [Theory]
     [InlineData("--methods", "ntk,ntk-krr", "--methods: Unknown method 'ntk'; the methods are ntk-svm, nngp-svm, gaussian-svm, ntk-krr.")]
     [InlineData("--sets", "alpah", "'alpah' is not a data set in")]
