@@ -20,7 +20,7 @@ internal sealed class ImageInputs
     };
     public Option<int?> Limit { get; } = CliOptions.OptionalInt("--limit", "With --images: use the first N ≥ 1 training images (after --classes).", 1);
     public Option<int?> TestLimit { get; } = CliOptions.OptionalInt("--test-limit", "With --images: use the first M ≥ 1 test images (default: as --limit).", 1);
-    public Option<string?> Classes { get; } = new("--classes") { Description = "With --images: keep these classes, relabelled 0..k-1 in order, e.g. 3,5 (CIFAR-2 cat vs dog)." };
+    public Option<string?> Classes { get; } = new("--classes") { Description = "With --images: keep these classes, relabelled 0..k-1 in order, e.g. 0,1 (the CIFAR-2 of Arora et al. 2019: airplane vs automobile) or 3,5 (cat vs dog)." };
     public Option<bool> Normalize { get; } = new("--normalize") { Description = "With image inputs: per-channel normalisation (mean 0, std 1) fitted on the training images." };
     public Option<double> LabelShift { get; } = CliOptions.Number("--label-shift", "With --images: one-hot targets shifted by this value, a finite number (Arora et al. 2019 use -0.1).", 0.0, NumberRange.Finite);
     public Option<string?> ImageShapeOption { get; } = new("--image-shape") { Description = "Shape HxWxC of flat image rows (H, W, C order) when the inputs are CSV or 2-D .npy, e.g. 28x28x1." };
@@ -145,7 +145,7 @@ internal sealed class ImageInputs
         for (int i = 0; i < parts.Length; i++)
             if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out c[i]))
                 throw new CliError($"--classes: '{parts[i]}' is not a class index (a whole number ≥ 0).", "give two or more comma-separated indices, e.g. --classes 3,5.");
-        if (c.Length < 2) throw new CliError($"--classes needs at least two classes, not '{text}'.", "e.g. --classes 3,5 (CIFAR-2: cat vs dog).");
+        if (c.Length < 2) throw new CliError($"--classes needs at least two classes, not '{text}'.", "e.g. --classes 0,1 (CIFAR-2 of Arora et al. 2019).");
         if (c.Distinct().Count() != c.Length) throw new CliError($"--classes lists a class twice in '{text}'; give each class once.");
         return c;
     }
