@@ -73,11 +73,7 @@ public sealed record SupportVectorClassifier
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(labels);
-        if (!kernel.IsSquare)
-            throw new ArgumentException($"The training kernel matrix is {kernel.Shape}; it must be square, K(X, X) over the training rows (n×n).", nameof(kernel));
-        if (labels.Count != kernel.Rows)
-            throw new ArgumentException($"The training kernel matrix is {kernel.Shape} but there are {labels.Count} labels; give one label per training row.", nameof(labels));
-        CheckFinite(kernel, "training kernel matrix");
+        CheckTrainingKernel(kernel, labels);
         var plan = Plan(labels, classCount);
         var diagonal = kernel.Diagonal();
         var options = new ComputeOptions { CancellationToken = ct };
@@ -117,11 +113,7 @@ public sealed record SupportVectorClassifier
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(cs);
         if (cs.Count == 0) throw new ArgumentException("No value of C was given; give one or more (e.g. 0.1, 1, 10).", nameof(cs));
-        if (!kernel.IsSquare)
-            throw new ArgumentException($"The training kernel matrix is {kernel.Shape}; it must be square, K(X, X) over the training rows (n×n).", nameof(kernel));
-        if (labels.Count != kernel.Rows)
-            throw new ArgumentException($"The training kernel matrix is {kernel.Shape} but there are {labels.Count} labels; give one label per training row.", nameof(labels));
-        CheckFinite(kernel, "training kernel matrix");
+        CheckTrainingKernel(kernel, labels);
         var plans = cs.Select(c => (this with { C = c }).Plan(labels, classCount)).ToArray();
         var order = Enumerable.Range(0, cs.Count).OrderBy(k => cs[k]).ToArray();
         var diagonal = kernel.Diagonal();
@@ -294,6 +286,16 @@ public sealed record SupportVectorClassifier
                 if (!(w[c] > 0) || !double.IsFinite(w[c]))
                     throw new ArgumentException($"The weight of class {c} is {w[c]}; class weights must be finite numbers > 0.", nameof(ClassWeights));
         }
+    }
+
+    // The training kernel is n×n over the labelled rows, and finite.
+    private static void CheckTrainingKernel(Matrix kernel, IReadOnlyList<int> labels)
+    {
+        if (!kernel.IsSquare)
+            throw new ArgumentException($"The training kernel matrix is {kernel.Shape}; it must be square, K(X, X) over the training rows (n×n).", nameof(kernel));
+        if (labels.Count != kernel.Rows)
+            throw new ArgumentException($"The training kernel matrix is {kernel.Shape} but there are {labels.Count} labels; give one label per training row.", nameof(labels));
+        CheckFinite(kernel, "training kernel matrix");
     }
 
     // A vectorised all-finite pass (x − x is 0 exactly when x is finite); the message names the first bad entry.
