@@ -19,6 +19,13 @@ if (args.Length > 1 && args[0] == "quick" && args[1] == "network")
     return;
 }
 
+if (args.Length > 1 && args[0] == "quick" && args[1] == "cntk-ratio")
+{
+    // quick cntk-ratio flatten|gap …: issue 16's convolutional kernels beside their peers (CntkRatio.cs).
+    Environment.ExitCode = Tangent.Benchmarks.CntkRatio.Run(args[2..]);
+    return;
+}
+
 if (args.Length > 1 && args[0] == "quick" && args[1] == "cluster-model")
 {
     // quick cluster-model TC TW [options]: issue 13's throughput model against the number of machines (table + PNG; arithmetic only).

@@ -59,7 +59,10 @@ public static class TileScheduler
         long done = 0;
         var clock = Stopwatch.StartNew();
         progress?.Report(new ProgressInfo(0, total, stage, TimeSpan.Zero));
-        var options = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = maxDegreeOfParallelism };
+        // At most one worker per core: with no limit, Parallel.ForEach keeps asking the thread pool for more workers
+        // while tiles run long, and the pool injects threads (a CNTK run was seen with about 60 runnable), each with its own buffers.
+        int workers = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount;
+        var options = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = workers };
         Parallel.ForEach(Partitioner(tiles), options, t =>
         {
             compute(t);

@@ -132,25 +132,84 @@ public abstract class Activation : Layer
         pass.K = o;
     }
 
-    /// <summary>The tile pass: <see cref="RowKernel"/> on each pixel pair's segment, in place.</summary>
+    /// <summary>The tile pass: <see cref="TileKernel"/> on each pixel pair's segment, in place.</summary>
     internal override void TileStep(ImageTilePass pass)
     {
-        int a = pass.Slot++, pin = pass.Pixels, len = pass.Len, j0 = pass.J0;
-        double[] c1 = pass.Cov1[a], r1 = pass.Sqrt1[a], c2 = pass.Cov2[a], r2 = pass.Sqrt2[a];
-        int n1 = pass.N1, n2 = pass.N2, i = pass.I;
-        bool full = pass.Full;
-        for (int p = 0; p < pin; p++)
+        int a = pass.Slot++, pairs = pass.Pairs, pixels = pass.Pixels;
+        for (int u = 0; u < pairs; u++) TilePixel(pass, a, u, pixels, pass.A, pass.B);
+    }
+
+    /// <summary>
+    /// The rule on pixel pair u of the tile's segment, in place in <paramref name="k"/> (and <paramref name="t"/>
+    /// when the pass has the NTK), with the variances recorded in slot <paramref name="slot"/>: one piece of
+    /// <see cref="TileStep"/>, also called by a convolution right after it wrote pixel pair u
+    /// (<see cref="Conv"/>'s fused step), while the segment is in the first-level cache.
+    /// </summary>
+    internal void TilePixel(ImageTilePass pass, int slot, int u, int pixels, double[] k, double[] t)
+    {
+        int pin = pixels, len = pass.Len, j0 = pass.J0, i = pass.I, n1 = pass.N1, n2 = pass.N2;
+        int p = pass.Full ? u / pin : u, q = pass.Full ? u % pin : u;
+        int x1 = p * n1 + i, x2 = q * n2 + j0;
+        TileKernel(k.AsSpan(u * len, len), pass.WithNtk ? t.AsSpan(u * len, len) : Span<double>.Empty,
+            pass.Cov1[slot][x1], pass.Sqrt1[slot][x1], pass.Inv1[slot][x1],
+            pass.Cov2[slot].AsSpan(x2, len), pass.Sqrt2[slot].AsSpan(x2, len), pass.Inv2[slot].AsSpan(x2, len));
+    }
+
+    /// <summary>
+    /// The rule on the pixel pairs of one image pair (<see cref="PairEngine{T}"/>), in place: nngp[u] ← E[φφ] and
+    /// ntk[u] ← ntk[u]·E[φ'φ'] (ntk empty when not asked for) with the first image's variance c1[u] (or c1[0] for
+    /// every u when it holds one value), its root s1 and inverse root i1, and the second's c2[u], s2[u], i2[u].
+    /// This default runs <see cref="RowKernel"/> (in double: float values are widened, mapped and rounded back in
+    /// blocks), so every activation has it; hot activations override it with SIMD in the type itself.
+    /// </summary>
+    internal virtual void PairKernel<T>(Span<T> nngp, Span<T> ntk, ReadOnlySpan<T> c1, ReadOnlySpan<T> s1, ReadOnlySpan<T> i1,
+        ReadOnlySpan<T> c2, ReadOnlySpan<T> s2, ReadOnlySpan<T> i2) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        bool withNtk = !ntk.IsEmpty, one = c1.Length == 1;
+        if (typeof(T) == typeof(double))
         {
-            double cp = c1[p * n1 + i], sp = r1[p * n1 + i];
-            int qs = full ? 0 : p, qe = full ? pin : p + 1;
-            for (int q = qs; q < qe; q++)
+            var k = System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(nngp);
+            var t = System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(ntk);
+            var q1 = System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(c1);
+            var r1 = System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(s1);
+            var q2 = System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(c2);
+            var r2 = System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(s2);
+            if (one) { RowKernel(k, t, q1[0], r1[0], q2, r2); return; }
+            for (int u = 0; u < k.Length; u++)
+                RowKernel(k.Slice(u, 1), withNtk ? t.Slice(u, 1) : t, q1[u], r1[u], q2.Slice(u, 1), r2.Slice(u, 1));
+            return;
+        }
+        const int Block = 64;
+        Span<double> dk = stackalloc double[Block], dt = stackalloc double[Block], d1 = stackalloc double[Block], e1 = stackalloc double[Block],
+            f1 = stackalloc double[Block], d2 = stackalloc double[Block], e2 = stackalloc double[Block], f2 = stackalloc double[Block];
+        for (int from = 0; from < nngp.Length; from += Block)
+        {
+            int m = Math.Min(Block, nngp.Length - from), m1 = one ? 1 : m, at = one ? 0 : from;
+            for (int u = 0; u < m; u++)
             {
-                int u = full ? p * pin + q : p;
-                RowKernel(pass.A.AsSpan(u * len, len), pass.WithNtk ? pass.B.AsSpan(u * len, len) : Span<double>.Empty,
-                    cp, sp, c2.AsSpan(q * n2 + j0, len), r2.AsSpan(q * n2 + j0, len));
+                dk[u] = double.CreateTruncating(nngp[from + u]);
+                if (withNtk) dt[u] = double.CreateTruncating(ntk[from + u]);
+                d2[u] = double.CreateTruncating(c2[from + u]); e2[u] = double.CreateTruncating(s2[from + u]); f2[u] = double.CreateTruncating(i2[from + u]);
+            }
+            for (int u = 0; u < m1; u++)
+            {
+                d1[u] = double.CreateTruncating(c1[at + u]); e1[u] = double.CreateTruncating(s1[at + u]); f1[u] = double.CreateTruncating(i1[at + u]);
+            }
+            PairKernel<double>(dk[..m], withNtk ? dt[..m] : Span<double>.Empty, d1[..m1], e1[..m1], f1[..m1], d2[..m], e2[..m], f2[..m]);
+            for (int u = 0; u < m; u++)
+            {
+                nngp[from + u] = T.CreateTruncating(dk[u]);
+                if (withNtk) ntk[from + u] = T.CreateTruncating(dt[u]);
             }
         }
     }
+
+    /// <summary>
+    /// <see cref="RowKernel"/> with the inverse square roots of the variances also given (i = 1/s, 0 for a zero
+    /// variance), so that a vectorised override can form the correlation q12·i1·i2 without a division.
+    /// </summary>
+    internal virtual void TileKernel(Span<double> nngp, Span<double> ntk, double c1, double s1, double i1,
+        ReadOnlySpan<double> c2, ReadOnlySpan<double> s2, ReadOnlySpan<double> i2) => RowKernel(nngp, ntk, c1, s1, c2, s2);
 
     /// <summary>
     /// The correlation q12/√(q11·q22) clipped into [−1, 1] (no NaN for identical or antipodal inputs

@@ -1,4 +1,7 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Tangent.Numerics;
 
 namespace Tangent.Layers;
@@ -109,8 +112,126 @@ public class Conv : ImageLayer
 
     internal override void TileStep(ImageTilePass pass)
     {
-        Map(pass.Window!, pass.Pixels, pass.Full, pass.A, pass.WithNtk ? pass.B : null, pass.A2, pass.WithNtk ? pass.B2 : null, pass.Len);
+        MapTile(pass, null, 0);
         pass.Swap();
+    }
+
+    /// <summary>
+    /// This convolution and the activation <paramref name="next"/> after it in one sweep over the output pixel pairs:
+    /// each pair's segment is summed over the taps, scaled, and mapped by the activation while it is in the
+    /// first-level cache (<see cref="Activation.TilePixel"/>), instead of two sweeps over buffers of P·len values
+    /// that do not fit it. The arithmetic is that of the two steps one after the other (docs/PERFORMANCE.md, "CNTK").
+    /// </summary>
+    internal override void TileStepFused(ImageTilePass pass, Layer next)
+    {
+        MapTile(pass, (Activation)next, pass.Slot++);
+        pass.Swap();
+    }
+
+    /// <inheritdoc />
+    internal override bool FusesWith(Layer next) => next is Activation and not Identity;
+
+    /// <summary>
+    /// The tile form of <see cref="Map"/> (len &gt; 1) from pass.A/B into pass.A2/B2, the tap sums of a vector of
+    /// segment positions kept in registers; when <paramref name="next"/> is given, its rule follows on each output pair.
+    /// The same sums in the same order as <see cref="Map"/>, so the results are the same to the bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void MapTile(ImageTilePass pass, Activation? next, int slot)
+    {
+        var g = pass.Window!;
+        int pin = pass.Pixels, len = pass.Len, po = g.OutPixels, f = g.WindowSize;
+        bool full = pass.Full, withNtk = pass.WithNtk;
+        double w2 = WeightStd * WeightStd / f, b2 = BiasStd * BiasStd, own = Frozen ? 0 : 1;
+        int outPairs = full ? po * po : po;
+        double[] k = pass.A, t = pass.B, kOut = pass.A2, tOut = pass.B2;
+        Span<int> src = f <= 256 ? stackalloc int[f] : new int[f];
+        for (int u = 0; u < outPairs; u++)
+        {
+            int o1 = full ? u / po : u, o2 = full ? u % po : u, taps = 0;
+            for (int tap = 0; tap < f; tap++)
+            {
+                int ip = g.Index[o1 * f + tap], iq = g.Index[o2 * f + tap];
+                if (ip >= 0 && iq >= 0) src[taps++] = (full ? ip * pin + iq : ip) * len;
+            }
+            int dst = u * len;
+            ConvSum(k, src[..taps], dst, len, w2, b2, kOut);
+            if (withNtk) ConvSumNtk(t, src[..taps], dst, len, w2, own, kOut, tOut);
+            next?.TilePixel(pass, slot, u, po, kOut, tOut);
+        }
+    }
+
+    /// <summary>kOut[dst + j] = w2·Σ_taps k[src + j] + b2 for j &lt; len (the sum from 0 in tap order, no fused multiply-add, as <see cref="Map"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ConvSum(double[] k, ReadOnlySpan<int> src, int dst, int len, double w2, double b2, double[] kOut)
+    {
+        ref double rk = ref MemoryMarshal.GetArrayDataReference(k);
+        ref double ro = ref MemoryMarshal.GetArrayDataReference(kOut);
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vw = Vector256.Create(w2); var vb = Vector256.Create(b2);
+            for (; j + 8 <= len; j += 8)
+            {
+                var a0 = Vector256<double>.Zero; var a1 = Vector256<double>.Zero;
+                foreach (int s0 in src)
+                {
+                    a0 += Vector256.LoadUnsafe(ref rk, (nuint)(s0 + j));
+                    a1 += Vector256.LoadUnsafe(ref rk, (nuint)(s0 + j + 4));
+                }
+                (vw * a0 + vb).StoreUnsafe(ref ro, (nuint)(dst + j));
+                (vw * a1 + vb).StoreUnsafe(ref ro, (nuint)(dst + j + 4));
+            }
+            for (; j + 4 <= len; j += 4)
+            {
+                var a0 = Vector256<double>.Zero;
+                foreach (int s0 in src) a0 += Vector256.LoadUnsafe(ref rk, (nuint)(s0 + j));
+                (vw * a0 + vb).StoreUnsafe(ref ro, (nuint)(dst + j));
+            }
+        }
+        for (; j < len; j++)
+        {
+            double a = 0;
+            foreach (int s0 in src) a += k[s0 + j];
+            kOut[dst + j] = w2 * a + b2;
+        }
+    }
+
+    /// <summary>tOut[dst + j] = own·kOut[dst + j] + w2·Σ_taps t[src + j] (as <see cref="Map"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ConvSumNtk(double[] t, ReadOnlySpan<int> src, int dst, int len, double w2, double own, double[] kOut, double[] tOut)
+    {
+        ref double rt = ref MemoryMarshal.GetArrayDataReference(t);
+        ref double rk = ref MemoryMarshal.GetArrayDataReference(kOut);
+        ref double ro = ref MemoryMarshal.GetArrayDataReference(tOut);
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vw = Vector256.Create(w2); var vo = Vector256.Create(own);
+            for (; j + 8 <= len; j += 8)
+            {
+                var a0 = Vector256<double>.Zero; var a1 = Vector256<double>.Zero;
+                foreach (int s0 in src)
+                {
+                    a0 += Vector256.LoadUnsafe(ref rt, (nuint)(s0 + j));
+                    a1 += Vector256.LoadUnsafe(ref rt, (nuint)(s0 + j + 4));
+                }
+                (vo * Vector256.LoadUnsafe(ref rk, (nuint)(dst + j)) + vw * a0).StoreUnsafe(ref ro, (nuint)(dst + j));
+                (vo * Vector256.LoadUnsafe(ref rk, (nuint)(dst + j + 4)) + vw * a1).StoreUnsafe(ref ro, (nuint)(dst + j + 4));
+            }
+            for (; j + 4 <= len; j += 4)
+            {
+                var a0 = Vector256<double>.Zero;
+                foreach (int s0 in src) a0 += Vector256.LoadUnsafe(ref rt, (nuint)(s0 + j));
+                (vo * Vector256.LoadUnsafe(ref rk, (nuint)(dst + j)) + vw * a0).StoreUnsafe(ref ro, (nuint)(dst + j));
+            }
+        }
+        for (; j < len; j++)
+        {
+            double a = 0;
+            foreach (int s0 in src) a += t[s0 + j];
+            tOut[dst + j] = own * kOut[dst + j] + w2 * a;
+        }
     }
 
     /// <summary>

@@ -263,6 +263,11 @@ public sealed class ConvolutionalKernel
         if (wantNtk && !Architecture.HasNtk)
             throw new NotSupportedException($"The architecture '{Architecture}' has no NTK (sign); ask for the NNGP.");
 
+        if (UsePairEngine && options.Precision == Precision.Float32 && PairEngine<float>.TryCreate(_stage, _shapes, _geometry, Layout) is { } single)
+            return ComputePairs(single, x1, x2, symmetric, wantNngp, wantNtk, options);
+        if (UsePairEngine && PairEngine<double>.TryCreate(_stage, _shapes, _geometry, Layout) is { } engine)
+            return ComputePairs(engine, x1, x2, symmetric, wantNngp, wantNtk, options);
+
         int n1 = x1.Rows, n2 = x2.Rows;
         int threads = options.Threads;
         long budget = options.MemoryBudget ?? DefaultMemoryBudget!.Value;
@@ -297,6 +302,149 @@ public sealed class ConvolutionalKernel
         return new KernelResult(nngp, ntk);
     }
 
+    /// <summary>False: every architecture takes the tile engine (for tests and measurements of the two engines side by side).</summary>
+    internal static bool UsePairEngine { get; set; } = true;
+
+    /// <summary>The pair engine of this kernel in <typeparamref name="T"/>, or null when its stages need the tile engine.</summary>
+    internal PairEngine<T>? CreatePairEngine<T>() where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        PairEngine<T>.TryCreate(_stage, _shapes, _geometry, Layout);
+
+    /// <summary>Full-layout pairs with at least this many pixel pairs are computed one at a time with their rows shared among the cores.</summary>
+    internal const int RowParallelPairs = 1 << 14;
+
+    /// <summary>
+    /// Bytes the pair engine needs: the outputs, the per-image variances (double as recorded, plus three arrays of
+    /// <typeparamref name="T"/> per activation: variance, root and inverse root) and the pair buffers (one set per thread,
+    /// or one shared set when the rows of a large full-layout pair are shared among the cores).
+    /// </summary>
+    private long PairMemoryNeeded<T>(PairEngine<T> engine, int n1, int n2, bool symmetric, int kernels, int threads)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        long size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        long images = symmetric ? n1 : (long)n1 + n2;
+        long slots = images * _slotPixels.Sum(p => (long)p) * (8 + 3 * size);
+        int sets = engine.Full && engine.MaxPairs >= RowParallelPairs ? 1 : threads;
+        long work = PairEngine<T>.Work.Bytes(engine.MaxPairs, InputShape.Features) + (size == 4 ? PairEngine<double>.Work.Bytes(engine.MaxPairs, InputShape.Features) : 0);
+        return (long)n1 * n2 * kernels * 8 + slots + sets * work;
+    }
+
+    /// <summary>
+    /// The kernel matrices by the pair engine (<see cref="PairEngine{T}"/>): the self pass in double (recording each
+    /// activation's input variances), then every pair of the upper triangle (or of X1×X2) vectorised over pixels,
+    /// the vector tail on each row segment. Small pairs run in parallel by tiles; a large full-layout pair (at least
+    /// <see cref="RowParallelPairs"/> pixel pairs) shares its rows among the cores, one pair after another. In float32,
+    /// the diagonal entries K(x, x) of a symmetric kernel are computed in double (ρ = 1 there, where arccos is steepest).
+    /// </summary>
+    private KernelResult ComputePairs<T>(PairEngine<T> engine, Matrix x1, Matrix x2, bool symmetric, bool wantNngp, bool wantNtk, ComputeOptions options)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int n1 = x1.Rows, n2 = x2.Rows, threads = options.Threads, kernels = (wantNngp ? 1 : 0) + (wantNtk ? 1 : 0);
+        long budget = options.MemoryBudget ?? DefaultMemoryBudget!.Value;
+        long need = PairMemoryNeeded(engine, n1, n2, symmetric, kernels, threads);
+        if (need > budget)
+            throw new InsufficientMemoryException(
+                $"The {Layout.ToString().ToLowerInvariant()}-layout kernel of '{Architecture}' on {n1}×{n2} images of {InputShape} needs {Mb(need)} " +
+                $"({Mb((long)n1 * n2 * kernels * 8)} for the output) but the budget is {Mb(budget)}. " +
+                "To fit: raise the budget (ComputeOptions.MemoryBudget, the memoryBudget argument, or DefaultMemoryBudget), use fewer threads (ComputeOptions.MaxThreads), " +
+                "compute the kernel in blocks of fewer rows/columns, ask for one kernel only (KernelOutputs.Nngp or Ntk), " +
+                (Layout == CovarianceLayout.Full ? "use a flatten readout instead of pooling (diagonal layout, P instead of P² numbers per pair), " : "") +
+                "or use smaller images.");
+        bool rowParallel = engine.Full && engine.MaxPairs >= RowParallelPairs;
+        var rows = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = options.CancellationToken };
+        var engine64 = typeof(T) == typeof(double) ? (PairEngine<double>)(object)engine : PairEngine<double>.TryCreate(_stage, _shapes, _geometry, Layout)!;
+
+        double[][] record1 = SelfPairs(engine64, x1, rowParallel, rows, out var readout1);
+        double[][] record2 = record1; double[] readout2 = readout1;
+        if (!symmetric) record2 = SelfPairs(engine64, x2, rowParallel, rows, out readout2);
+        var tail1 = TailSlots(readout1);
+        var tail2 = symmetric ? tail1 : TailSlots(readout2);
+        var images1 = PairEngine<T>.Convert(record1, n1);
+        var images2 = symmetric ? images1 : PairEngine<T>.Convert(record2, n2);
+        bool doubleDiagonal = typeof(T) != typeof(double) && symmetric;
+
+        var nngp = wantNngp ? new Matrix(n1, n2) : null;
+        var ntk = wantNtk ? new Matrix(n1, n2) : null;
+        int segment = Math.Max(1, Math.Min(options.TileSize ?? (rowParallel ? 1 : 16), Math.Max(n1, n2)));
+        var tiles = TileScheduler.Plan(n1, n2, symmetric, segment, segment);
+        var shared = rowParallel ? new PairEngine<T>.Work(engine.MaxPairs, InputShape.Features) : null;
+        using var work = new ThreadLocal<(PairEngine<T>.Work Work, RowPass Tail, PairEngine<double>.Work? Diagonal)>(() =>
+            (shared ?? new PairEngine<T>.Work(engine.MaxPairs, InputShape.Features), new RowPass(tail1, tail2, segment, wantNtk),
+             doubleDiagonal ? new PairEngine<double>.Work(engine.MaxPairs, InputShape.Features) : null));
+        var tileOptions = rowParallel ? options with { MaxThreads = 1 } : options;
+        TileScheduler.Run(tiles, t =>
+        {
+            var (w, tail, diagonal) = work.Value;
+            for (int i = t.Row0; i < t.Row0 + t.Rows; i++)
+            {
+                int j0 = symmetric ? Math.Max(t.Col0, i) : t.Col0, j1 = t.Col0 + t.Cols;
+                if (j0 >= j1) continue;
+                int len = j1 - j0;
+                for (int j = j0; j < j1; j++)
+                {
+                    (double kn, double kt) = doubleDiagonal && i == j
+                        ? engine64.Pair(diagonal!, x1.Row(i), x1.Row(i), PairEngine<double>.Convert(Column(record1, i, n1), 1), 0, PairEngine<double>.Convert(Column(record1, i, n1), 1), 0, wantNtk, rowParallel ? rows : null)
+                        : engine.Pair(w, x1.Row(i), x2.Row(j), images1, i, images2, j, wantNtk, rowParallel ? rows : null);
+                    tail.Nngp[j - j0] = kn;
+                    if (wantNtk) tail.Ntk[j - j0] = kt;
+                }
+                tail.I = i; tail.J0 = j0; tail.Len = len; tail.Slot = 0;
+                _tail?.Row(tail);
+                if (nngp is not null) tail.Nngp.AsSpan(0, len).CopyTo(nngp.Data.AsSpan(i * n2 + j0));
+                if (ntk is not null) tail.Ntk.AsSpan(0, len).CopyTo(ntk.Data.AsSpan(i * n2 + j0));
+            }
+        }, $"cntk {n1}×{n2}", tileOptions);
+        if (symmetric)
+        {
+            if (nngp is not null) TileScheduler.MirrorUpperToLower(nngp.Data, n1);
+            if (ntk is not null) TileScheduler.MirrorUpperToLower(ntk.Data, n1);
+        }
+        return new KernelResult(nngp, ntk);
+    }
+
+    /// <summary>Image i's recorded variances alone (each slot's column i of [p·n + image]), as a one-image record.</summary>
+    private static double[][] Column(double[][] record, int i, int n)
+    {
+        var one = new double[record.Length][];
+        for (int a = 0; a < record.Length; a++)
+        {
+            int P = record[a].Length / n;
+            one[a] = new double[P];
+            for (int p = 0; p < P; p++) one[a][p] = record[a][p * n + i];
+        }
+        return one;
+    }
+
+    /// <summary>The self pass of every image by the pair engine (in double): the recorded variances [slot][p·n + image] and the readout variances.</summary>
+    private double[][] SelfPairs(PairEngine<double> engine, Matrix x, bool rowParallel, ParallelOptions rows, out double[] readout)
+    {
+        int n = x.Rows;
+        var record = _slotPixels.Select(p => new double[p * n]).ToArray();
+        var values = new double[n];
+        try
+        {
+            if (rowParallel)
+            {
+                var w = new PairEngine<double>.Work(engine.MaxPairs, InputShape.Features);
+                for (int img = 0; img < n; img++)
+                {
+                    rows.CancellationToken.ThrowIfCancellationRequested();
+                    values[img] = engine.Self(w, x.Row(img), record, img, n, rows);
+                }
+            }
+            else
+            {
+                using var work = new ThreadLocal<PairEngine<double>.Work>(() => new PairEngine<double>.Work(engine.MaxPairs, InputShape.Features));
+                System.Threading.Tasks.Parallel.For(0, n, rows, img => values[img] = engine.Self(work.Value!, x.Row(img), record, img, n, null));
+            }
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(inner => inner is NonGaussianInputException) is { } refusal)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refusal);
+        }
+        readout = values;
+        return record;
+    }
+
     private static string Mb(long bytes) => $"{bytes / (1024.0 * 1024.0):F1} MiB";
 
     private void CheckInput(Matrix x, string name)
@@ -307,8 +455,9 @@ public sealed class ConvolutionalKernel
         Kernels.KernelInputs.RequireFinite(x, name, "image", "feature");
     }
 
-    /// <summary>Per-image quantities: each activation's input pixel variances (pixel-major: [p·n + image]) and the readout variance.</summary>
-    private sealed record SelfState(double[][] Cov, double[][] Sqrt, double[] Readout);
+    /// <summary>Per-image quantities: each activation's input pixel variances (pixel-major: [p·n + image]), their square
+    /// roots and the inverses of those (0 for a zero variance), and the readout variance.</summary>
+    private sealed record SelfState(double[][] Cov, double[][] Sqrt, double[][] Inv, double[] Readout);
 
     private List<DiagonalSlot> TailSlots(double[] readout)
     {
@@ -345,7 +494,8 @@ public sealed class ConvolutionalKernel
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refusal);
         }
         var sqrt = cov.Select(c => c.Select(v => Math.Sqrt(Math.Max(v, 0))).ToArray()).ToArray();
-        return new SelfState(cov, sqrt, readout);
+        var inv = sqrt.Select(c => c.Select(v => v > 0 ? 1 / v : 0).ToArray()).ToArray();
+        return new SelfState(cov, sqrt, inv, readout);
     }
 
     /// <summary>Per-thread buffers: the tile pass (state buffers of one row segment), X2 of the tile feature-major, and the vector tail's row pass.</summary>
@@ -360,7 +510,7 @@ public sealed class ConvolutionalKernel
         {
             Pass = new ImageTilePass(pairs, segment, withNtk)
             {
-                Full = full, N1 = n1, N2 = n2, Cov1 = self1.Cov, Sqrt1 = self1.Sqrt, Cov2 = self2.Cov, Sqrt2 = self2.Sqrt,
+                Full = full, N1 = n1, N2 = n2, Cov1 = self1.Cov, Sqrt1 = self1.Sqrt, Inv1 = self1.Inv, Cov2 = self2.Cov, Sqrt2 = self2.Sqrt, Inv2 = self2.Inv,
             };
             X2T = new double[features * segment];
             Tail = new RowPass(tail1, tail2, segment, withNtk);
@@ -403,7 +553,12 @@ public sealed class ConvolutionalKernel
             {
                 pass.Shape = _shapes[step];
                 pass.Window = _geometry[step];
-                _stage[step].TileStep(pass);
+                if (step + 1 < _stage.Count && _stage[step].FusesWith(_stage[step + 1]))
+                {
+                    _stage[step].TileStepFused(pass, _stage[step + 1]);   // e.g. a conv and its activation in one sweep
+                    step++;
+                }
+                else _stage[step].TileStep(pass);
             }
             // After the readout: one pixel, the segment in A[0..len) (and B).
             var tail = buf.Tail;

@@ -20,6 +20,13 @@ public sealed class Flatten : ImageLayer
     {
         dst.Clear();
         double scale = 1.0 / pixels;
+        if (len == 1)
+        {
+            double sum = 0;   // the same products and sums as below, without a span per pixel
+            for (int p = 0; p < pixels; p++) sum += scale * k[full ? p * pixels + p : p];
+            dst[0] = sum;
+            return;
+        }
         for (int p = 0; p < pixels; p++) ImageMath.Axpy(scale, k.AsSpan((full ? p * pixels + p : p) * len, len), dst);
     }
 

@@ -22,6 +22,13 @@ public sealed class GlobalAvgPool : ImageLayer
     internal static void SumPairs(double[] k, int pixels, double scale, int len, Span<double> dst)
     {
         dst.Clear();
+        if (len == 1)
+        {
+            double sum = 0;   // the same products and sums as below, without a span per pair
+            for (int u = 0; u < pixels * pixels; u++) sum += scale * k[u];
+            dst[0] = sum;
+            return;
+        }
         for (int u = 0; u < pixels * pixels; u++) ImageMath.Axpy(scale, k.AsSpan(u * len, len), dst);
     }
 

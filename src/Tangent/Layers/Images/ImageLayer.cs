@@ -101,6 +101,9 @@ public abstract class ImageLayer : Layer
     private protected virtual void Reduce(double[] k, int pixels, bool full, int len, Span<double> dst) =>
         throw new InvalidOperationException($"'{this}' is not a readout.");
 
+    /// <summary>The readout of one state (len = 1) into dst[0]: the pair engine's access to <see cref="Reduce"/>.</summary>
+    internal void ReduceOne(double[] k, int pixels, bool full, Span<double> dst) => Reduce(k, pixels, full, 1, dst);
+
     /// <summary>The readout rule on a state: every array reduced to one pixel of shape <see cref="OutputShape"/>.</summary>
     private protected ImageKernelState ApplyReadout(ImageKernelState s, bool keepsGaussian)
     {

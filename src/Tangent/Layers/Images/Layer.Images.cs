@@ -44,6 +44,12 @@ public abstract partial class Layer
     /// <summary>The tile pass: maps the state buffers of one row segment (pixel-pair-major, segment-minor).</summary>
     internal virtual void TileStep(ImageTilePass pass) => throw NotOnImages();
 
+    /// <summary>True when this layer's tile step and <paramref name="next"/>'s can run as one (<see cref="TileStepFused"/>).</summary>
+    internal virtual bool FusesWith(Layer next) => false;
+
+    /// <summary>This layer's tile step and that of <paramref name="next"/> in one sweep (only where <see cref="FusesWith"/> says so).</summary>
+    internal virtual void TileStepFused(ImageTilePass pass, Layer next) => throw new InvalidOperationException($"'{this}' does not fuse with '{next}'.");
+
     /// <summary>The finite-width twin on images of <paramref name="input"/> (the finite shape: channels are the
     /// finite network's); returns the layer and the shape after it.</summary>
     internal virtual (FiniteLayer Layer, ImageShape Output) InitializeImage(ImageShape input, int width, Random rng) =>
