@@ -19,6 +19,13 @@ if (args.Length > 1 && args[0] == "quick" && args[1] == "network")
     return;
 }
 
+if (args.Length > 2 && args[0] == "quick" && args[1] == "gemm-ratio")
+{
+    // quick gemm-ratio <n> [repeats]: managed and native (OpenBLAS) dgemm alternating on the same n×n matrices, GFLOP/s and the ratio.
+    Tangent.Benchmarks.GemmRatio.Run(int.Parse(args[2]), args.Length > 3 ? int.Parse(args[3]) : 5);
+    return;
+}
+
 if (args.Length > 1 && args[0] == "quick" && args[1] == "cluster-model")
 {
     // quick cluster-model TC TW [options]: issue 13's throughput model against the number of machines (table + PNG; arithmetic only).
