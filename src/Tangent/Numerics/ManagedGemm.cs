@@ -18,13 +18,14 @@ namespace Tangent.Numerics;
 /// shape). The choice is made per call (<see cref="GemmKernel"/>; the default can be forced with the
 /// environment variable <c>TANGENT_GEMM_KERNEL</c> = <c>256</c> or <c>512</c>, read once at start),
 /// so both kernels are tested on any machine: <see cref="Vector512{T}"/> runs, slowly, without AVX-512.</para>
-/// <para>Loop order: column slabs of nc columns (jc), for each the whole depth of op(B)[:, jc:jc+nc] is
-/// packed once, by all threads, sized to stay in the shared L3 cache; then the row blocks of mc rows
-/// (ic) run in parallel, each walking the whole depth (pc) in kc steps, so its mc×nc block of C stays
-/// in the core's caches while it accumulates instead of going back to memory once per kc step; inside,
-/// B micro-panels (jr, L1) outside A micro-panels (ir, L2). Two parallel regions per slab, none per kc
-/// step. Ragged edges are handled by zero-padding the packed panels and writing only the valid part of
-/// edge tiles.</para>
+/// <para>Loop order: column slabs of nc ≤ <see cref="NCMax"/> columns (jc, balanced so none is thin); in each, depth
+/// chunks of kd rows (a multiple of <see cref="KC"/>, as many as fit <see cref="SlabBytes"/>): op(B)[pd:pd+kd, jc:jc+nc]
+/// is packed by all threads, then the row blocks (ic, at most <see cref="MC"/> rows of whole MR-row panels, spread
+/// evenly and as many as a multiple of the thread count so the threads finish together) run in parallel, each
+/// packing its A block per kc step (4×4 register transposes for untransposed A) and walking the chunk's depth while
+/// its C rows are still in cache; inside, B micro-panels (jr, L1) outside A micro-panels (ir, L2). Two parallel regions
+/// per chunk, none per kc step. The 6×8 kernel prefetches its C tile and is unrolled by four. Ragged edges are
+/// handled by zero-padding the packed panels and writing only the valid part of edge tiles.</para>
 /// </remarks>
 internal static unsafe class ManagedGemm
 {
@@ -61,11 +62,12 @@ internal static unsafe class ManagedGemm
     /// stays in a 512 KiB L2 beside the C block's rows in use.</summary>
     internal const int MC = 96;
 
-    /// <summary>Bytes of packed op(B) per column slab (all of k × nc columns), well inside a 32 MiB L3.</summary>
-    internal const long SlabBytes = 8L << 20;
+    /// <summary>Bytes of packed op(B) per slab (kd deep × nc columns), well inside a 32 MiB L3 shared with other
+    /// tenants; 4 MiB measured a little ahead of 8 and 16 MiB at n = 2048 (3 of 3 alternating pairs, under load).</summary>
+    internal const long SlabBytes = 4L << 20;
 
-    /// <summary>Most columns of a packed op(B) slab: with <see cref="SlabBytes"/> a slab is at least 512 deep, so C
-    /// is revisited at most k/512 times while A is packed once per 2048 columns.</summary>
+    /// <summary>Most columns of a packed op(B) slab: A is packed once per slab (so ≤ 2048 columns are never split
+    /// thinner), and a slab is <see cref="SlabBytes"/>/(8·nc) deep, rounded down to a multiple of <see cref="KC"/>.</summary>
     internal const int NCMax = 2048;
 
     /// <summary>Below this many multiply-adds the work runs on the calling thread.</summary>
@@ -128,10 +130,14 @@ internal static unsafe class ManagedGemm
                 {
                     int nc = Math.Min(ncMax, n - jc);
                     // Lower part: rows above jc have nothing on or below the diagonal in this column slab.
-                    int icStart = part == Part.Lower ? jc / MC * MC : 0;
+                    int icStart = part == Part.Lower ? jc : 0;
                     if (icStart >= m) break;
                     int panels = (nc + nr - 1) / nr;
-                    int rowBlocks = (m - icStart + MC - 1) / MC;
+                    // Row blocks of at most MC rows made of whole MR-row panels, spread evenly, and as many as a multiple of
+                    // the thread count, so that the threads finish each chunk together (no thin last block).
+                    int rowPanelCount = (m - icStart + mr - 1) / mr;
+                    int rowBlocks = (rowPanelCount * mr + MC - 1) / MC;
+                    if (parallel) rowBlocks = Math.Min(rowPanelCount, RoundUp(rowBlocks, Environment.ProcessorCount));
                     int slices = 1;
                     if (parallel)
                     {
@@ -147,7 +153,7 @@ internal static unsafe class ManagedGemm
                             Ta = ta, Tb = tb, M = m, K = k, P0 = pd, P1 = Math.Min(k, pd + kdMax), Jc = jc, Nc = nc,
                             A = a, Lda = lda, B = b, Ldb = ldb, Bp = bp, BlockStride = (long)panels * nr,
                             C = c, Ldc = ldc, Alpha = alpha, Beta = beta, Part = part,
-                            IcStart = icStart, Mr = mr, Nr = nr, Use512 = use512,
+                            IcStart = icStart, RowPanels = rowPanelCount, RowBlocks = rowBlocks, Mr = mr, Nr = nr, Use512 = use512,
                             Slices = slices, PanelsPerSlice = (panels + slices - 1) / slices,
                         };
                         // Pack op(B)[pd:pd+kd, jc:jc+nc], one NR-column panel (all its depth blocks) per item.
@@ -168,7 +174,7 @@ internal static unsafe class ManagedGemm
     private sealed class Job
     {
         public Op Ta, Tb;
-        public int M, K, P0, P1, Jc, Nc, IcStart, Slices, PanelsPerSlice, Mr, Nr;
+        public int M, K, P0, P1, Jc, Nc, IcStart, RowPanels, RowBlocks, Slices, PanelsPerSlice, Mr, Nr;
         public bool Use512;
         public double* A, B, Bp, C;
         public long Lda, Ldb, Ldc, BlockStride;
@@ -190,8 +196,9 @@ internal static unsafe class ManagedGemm
         {
             int mr = Mr, nr = Nr;
             int block = item / Slices, slice = item % Slices;
-            int ic = IcStart + block * MC;
-            int mc = Math.Min(MC, M - ic);
+            int r0 = (int)((long)block * RowPanels / RowBlocks), r1 = (int)((long)(block + 1) * RowPanels / RowBlocks);
+            int ic = IcStart + r0 * mr;
+            int mc = Math.Min(r1 * mr, M - IcStart) - r0 * mr;
             int panels = (Nc + nr - 1) / nr;
             int q0 = slice * PanelsPerSlice, q1 = Math.Min(panels, q0 + PanelsPerSlice);
             if (q0 >= q1) return;
@@ -202,7 +209,7 @@ internal static unsafe class ManagedGemm
                 q1 = Math.Min(q1, (ic + mc - 1 - Jc) / nr + 1);
                 if (q0 >= q1) return;
             }
-            double[] aArr = ArrayPool<double>.Shared.Rent(MC * KC + 8);
+            double[] aArr = ArrayPool<double>.Shared.Rent(RoundUp(mc, mr) * KC + 8);
             try
             {
                 fixed (double* aRaw = aArr)
