@@ -1,41 +1,74 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Tangent.Numerics;
 
 /// <summary>
 /// Blocked, packed matrix multiplication in the Goto/BLIS style (Goto &amp; van de Geijn 2008,
 /// "Anatomy of high-performance matrix multiplication"; Van Zee &amp; van de Geijn 2015, BLIS):
-/// op(B) is packed into kc×nc panels of NR columns, op(A) into mc×kc blocks of MR rows, and a
+/// op(B) is packed into panels of NR columns, op(A) into mc×kc blocks of MR rows, and a
 /// register-blocked micro-kernel keeps an MR×NR tile of C in vector registers while it streams
 /// the packed panels. Row-major storage throughout.
 /// </summary>
 /// <remarks>
-/// Micro-kernels: 8×24 with <see cref="Vector512{T}"/> (24 accumulators) when AVX-512 is
-/// accelerated, else 6×8 with <see cref="Vector256{T}"/> (12 accumulators, the BLIS Haswell
-/// shape). Ragged edges are handled by zero-padding the packed panels and writing only the valid
-/// part of edge tiles. Work is split over (row block × column slice) items run by
-/// <see cref="Parallel.For(int, int, Action{int})"/>.
+/// <para>Micro-kernels: 8×24 with <see cref="Vector512{T}"/> (24 accumulators) when AVX-512 is
+/// accelerated, else 6×8 with <see cref="Vector256{T}"/> (12 accumulators, the BLIS Haswell/Zen
+/// shape). The choice is made per call (<see cref="GemmKernel"/>; the default can be forced with the
+/// environment variable <c>TANGENT_GEMM_KERNEL</c> = <c>256</c> or <c>512</c>, read once at start),
+/// so both kernels are tested on any machine: <see cref="Vector512{T}"/> runs, slowly, without AVX-512.</para>
+/// <para>Loop order: column slabs of nc ≤ <see cref="NCMax"/> columns (jc, balanced so none is thin); in each, depth
+/// chunks of kd rows (a multiple of <see cref="KC"/>, as many as fit <see cref="SlabBytes"/>): op(B)[pd:pd+kd, jc:jc+nc]
+/// is packed by all threads, then the row blocks (ic, at most <see cref="MC"/> rows of whole MR-row panels, spread
+/// evenly and as many as a multiple of the thread count so the threads finish together) run in parallel, each
+/// packing its A block per kc step (4×4 register transposes for untransposed A) and walking the chunk's depth while
+/// its C rows are still in cache; inside, B micro-panels (jr, L1) outside A micro-panels (ir, L2). Two parallel regions
+/// per chunk, none per kc step. The 6×8 kernel prefetches its C tile and is unrolled by four. Ragged edges are
+/// handled by zero-padding the packed panels and writing only the valid part of edge tiles.</para>
 /// </remarks>
 internal static unsafe class ManagedGemm
 {
-    internal static readonly bool Use512 = Vector512.IsHardwareAccelerated;
+    /// <summary>Which micro-kernel a call uses.</summary>
+    internal enum GemmKernel
+    {
+        /// <summary><see cref="DefaultKernel"/>: Vector512 where AVX-512 is accelerated, unless
+        /// <c>TANGENT_GEMM_KERNEL</c> says otherwise.</summary>
+        Auto,
+        /// <summary>The 6×8 <see cref="Vector256{T}"/> kernel.</summary>
+        Vector256,
+        /// <summary>The 8×24 <see cref="Vector512{T}"/> kernel (emulated, slowly, without AVX-512).</summary>
+        Vector512,
+    }
 
-    /// <summary>Rows of the register tile.</summary>
-    internal static readonly int MR = Use512 ? 8 : 6;
+    /// <summary>The kernel <see cref="GemmKernel.Auto"/> resolves to: <c>TANGENT_GEMM_KERNEL</c> = 256 or 512
+    /// when set (read once, at start), else Vector512 exactly when AVX-512 is accelerated.</summary>
+    internal static readonly GemmKernel DefaultKernel = ReadDefaultKernel();
 
-    /// <summary>Columns of the register tile.</summary>
-    internal static readonly int NR = Use512 ? 24 : 8;
+    /// <summary>Whether the default kernel is the Vector512 one.</summary>
+    internal static bool Use512 => DefaultKernel == GemmKernel.Vector512;
 
-    /// <summary>Depth of a packed block (the k extent kept in cache).</summary>
+    /// <summary>Rows of the default kernel's register tile.</summary>
+    internal static int MR => Use512 ? 8 : 6;
+
+    /// <summary>Columns of the default kernel's register tile.</summary>
+    internal static int NR => Use512 ? 24 : 8;
+
+    /// <summary>Depth of a packed block (the k extent kept in cache): a 6×8 kernel's B micro-panel is
+    /// kc·8·8 B = 16 KiB, half of Zen's 32 KiB L1d.</summary>
     internal const int KC = 256;
 
-    /// <summary>Rows of a packed A block (a multiple of both MR values: 8 and 6).</summary>
+    /// <summary>Rows of a packed A block (a multiple of both MR values: 8 and 6); 96·256·8 B = 192 KiB
+    /// stays in a 512 KiB L2 beside the C block's rows in use.</summary>
     internal const int MC = 96;
 
-    /// <summary>Columns of a packed B block (a multiple of both NR values: 24 and 8).</summary>
-    internal const int NC = 3072;
+    /// <summary>Bytes of packed op(B) per slab (kd deep × nc columns), well inside a 32 MiB L3 shared with other
+    /// tenants; 4 MiB measured a little ahead of 8 and 16 MiB at n = 2048 (3 of 3 alternating pairs, under load).</summary>
+    internal const long SlabBytes = 4L << 20;
+
+    /// <summary>Most columns of a packed op(B) slab: A is packed once per slab (so ≤ 2048 columns are never split
+    /// thinner), and a slab is <see cref="SlabBytes"/>/(8·nc) deep, rounded down to a multiple of <see cref="KC"/>.</summary>
+    internal const int NCMax = 2048;
 
     /// <summary>Below this many multiply-adds the work runs on the calling thread.</summary>
     private const long ParallelThreshold = 1L << 18;
@@ -50,10 +83,25 @@ internal static unsafe class ManagedGemm
         Lower,
     }
 
+    private static GemmKernel ReadDefaultKernel() => ParseKernel(Environment.GetEnvironmentVariable("TANGENT_GEMM_KERNEL"), Vector512.IsHardwareAccelerated);
+
+    /// <summary>The kernel a <c>TANGENT_GEMM_KERNEL</c> value asks for: "256" or "512", else (unset or anything
+    /// else) Vector512 exactly when <paramref name="avx512"/>.</summary>
+    internal static GemmKernel ParseKernel(string? value, bool avx512) => value?.Trim() switch
+    {
+        "256" => GemmKernel.Vector256,
+        "512" => GemmKernel.Vector512,
+        _ => avx512 ? GemmKernel.Vector512 : GemmKernel.Vector256,
+    };
+
     /// <summary>C ← α·op(A)·op(B) + β·C on raw pointers (DGEMM semantics; β = 0 never reads C).</summary>
+    /// <remarks>kernel: the micro-kernel (<see cref="GemmKernel.Auto"/> is <see cref="DefaultKernel"/>); slabColumns:
+    /// the most columns of a packed op(B) slab (0: <see cref="NCMax"/>); slabBytes: the bytes of a slab, which set its
+    /// depth (0: <see cref="SlabBytes"/>). Tests pass small slabs to exercise several slabs and depth chunks.</remarks>
     public static void Gemm(Op ta, Op tb, int m, int n, int k, double alpha,
         double* a, long lda, double* b, long ldb, double beta, double* c, long ldc,
-        Part part = Part.Full, bool allowParallel = true)
+        Part part = Part.Full, bool allowParallel = true, GemmKernel kernel = GemmKernel.Auto,
+        int slabColumns = 0, long slabBytes = 0)
     {
         if (m <= 0 || n <= 0) return;
         if (k <= 0 || alpha == 0)
@@ -61,48 +109,56 @@ internal static unsafe class ManagedGemm
             ScaleC(m, n, beta, c, ldc);
             return;
         }
-        int mr = MR, nr = NR;
+        // The kernel is fixed once per call, so MR, NR and the packing agree throughout.
+        bool use512 = (kernel == GemmKernel.Auto ? DefaultKernel : kernel) == GemmKernel.Vector512;
+        int mr = use512 ? 8 : 6, nr = use512 ? 24 : 8;
         bool parallel = allowParallel && Environment.ProcessorCount > 1 && (long)m * n * k >= ParallelThreshold;
-        int bufB = (int)(Math.Min(k, KC) * (long)RoundUp(Math.Min(n, NC), nr)) + 8;
-        double[] bArr = ArrayPool<double>.Shared.Rent(bufB);
+        // Slab: nc ≤ NCMax columns of op(B) (a multiple of NR) by kd rows of depth (a multiple of KC, or all of k),
+        // as deep as SlabBytes allow, so that A is packed once per column slab and C is revisited k/kd times.
+        int ncCap = Math.Max(nr, (slabColumns > 0 ? slabColumns : NCMax) / nr * nr);
+        int slabs = (n + ncCap - 1) / ncCap;
+        int ncMax = RoundUp((n + slabs - 1) / slabs, nr); // balanced: no thin last slab that would pack all of A again
+        int kdMax = (int)Math.Min(k, Math.Max(KC, (slabBytes > 0 ? slabBytes : SlabBytes) / (8L * ncMax) / KC * KC));
+        long bufB = (long)kdMax * ncMax + 8;
+        double[] bArr = ArrayPool<double>.Shared.Rent(checked((int)bufB));
         try
         {
             fixed (double* bRaw = bArr)
             {
                 double* bp = Align64(bRaw);
-                for (int jc = 0; jc < n; jc += NC)
+                for (int jc = 0; jc < n; jc += ncMax)
                 {
-                    int nc = Math.Min(NC, n - jc);
-                    // Lower part: rows above jc have nothing on or below the diagonal in this column block.
-                    int icStart = part == Part.Lower ? jc / MC * MC : 0;
+                    int nc = Math.Min(ncMax, n - jc);
+                    // Lower part: rows above jc have nothing on or below the diagonal in this column slab.
+                    int icStart = part == Part.Lower ? jc : 0;
                     if (icStart >= m) break;
-                    for (int pc = 0; pc < k; pc += KC)
+                    int panels = (nc + nr - 1) / nr;
+                    // Row blocks of at most MC rows made of whole MR-row panels, spread evenly, and as many as a multiple of
+                    // the thread count, so that the threads finish each chunk together (no thin last block).
+                    int rowPanelCount = (m - icStart + mr - 1) / mr;
+                    int rowBlocks = (rowPanelCount * mr + MC - 1) / MC;
+                    if (parallel) rowBlocks = Math.Min(rowPanelCount, RoundUp(rowBlocks, Environment.ProcessorCount));
+                    int slices = 1;
+                    if (parallel)
                     {
-                        int kc = Math.Min(KC, k - pc);
-                        double betaEff = pc == 0 ? beta : 1.0;
-                        int panels = (nc + nr - 1) / nr;
+                        int want = 4 * Environment.ProcessorCount;
+                        if (rowBlocks < want) slices = Math.Min(panels, (want + rowBlocks - 1) / rowBlocks);
+                    }
+                    int items = rowBlocks * slices;
+                    for (int pd = 0; pd < k; pd += kdMax)
+                    {
+                        // Layout: depth block pc starts at (pc − pd)·ncRounded, its panel q at + q·nr·kc.
                         var job = new Job
                         {
-                            Ta = ta, M = m, Kc = kc, Pc = pc, Jc = jc, Nc = nc, A = a, Lda = lda,
-                            Bp = bp, C = c, Ldc = ldc, Alpha = alpha, Beta = betaEff, Part = part, IcStart = icStart,
+                            Ta = ta, Tb = tb, M = m, K = k, P0 = pd, P1 = Math.Min(k, pd + kdMax), Jc = jc, Nc = nc,
+                            A = a, Lda = lda, B = b, Ldb = ldb, Bp = bp, BlockStride = (long)panels * nr,
+                            C = c, Ldc = ldc, Alpha = alpha, Beta = beta, Part = part,
+                            IcStart = icStart, RowPanels = rowPanelCount, RowBlocks = rowBlocks, Mr = mr, Nr = nr, Use512 = use512,
+                            Slices = slices, PanelsPerSlice = (panels + slices - 1) / slices,
                         };
-                        // Pack op(B)[pc:pc+kc, jc:jc+nc].
-                        if (parallel && panels > 1)
-                            Parallel.For(0, panels, q => PackBPanel(tb, b, ldb, pc, kc, jc + q * nr, Math.Min(nr, nc - q * nr), bp + (long)q * nr * kc, nr));
-                        else
-                            for (int q = 0; q < panels; q++)
-                                PackBPanel(tb, b, ldb, pc, kc, jc + q * nr, Math.Min(nr, nc - q * nr), bp + (long)q * nr * kc, nr);
-
-                        int rowBlocks = (m - icStart + MC - 1) / MC;
-                        int slices = 1;
-                        if (parallel)
-                        {
-                            int want = 4 * Environment.ProcessorCount;
-                            if (rowBlocks < want) slices = Math.Min(panels, (want + rowBlocks - 1) / rowBlocks);
-                        }
-                        job.Slices = slices;
-                        job.PanelsPerSlice = (panels + slices - 1) / slices;
-                        int items = rowBlocks * slices;
+                        // Pack op(B)[pd:pd+kd, jc:jc+nc], one NR-column panel (all its depth blocks) per item.
+                        if (parallel && panels > 1) Parallel.For(0, panels, job.PackB);
+                        else for (int q = 0; q < panels; q++) job.PackB(q);
                         if (parallel && items > 1) Parallel.For(0, items, job.Run);
                         else for (int t = 0; t < items; t++) job.Run(t);
                     }
@@ -117,54 +173,83 @@ internal static unsafe class ManagedGemm
 
     private sealed class Job
     {
-        public Op Ta;
-        public int M, Kc, Pc, Jc, Nc, IcStart, Slices, PanelsPerSlice;
-        public double* A, Bp, C;
-        public long Lda, Ldc;
+        public Op Ta, Tb;
+        public int M, K, P0, P1, Jc, Nc, IcStart, RowPanels, RowBlocks, Slices, PanelsPerSlice, Mr, Nr;
+        public bool Use512;
+        public double* A, B, Bp, C;
+        public long Lda, Ldb, Ldc, BlockStride;
         public double Alpha, Beta;
         public Part Part;
 
+        /// <summary>Packs panel q of the slab for every depth block.</summary>
+        public void PackB(int q)
+        {
+            int nr = Nr, cols = Math.Min(nr, Nc - q * nr);
+            for (int pc = P0; pc < P1; pc += KC)
+            {
+                int kc = Math.Min(KC, P1 - pc);
+                PackBPanel(Tb, B, Ldb, pc, kc, Jc + q * nr, cols, Bp + (pc - P0) * BlockStride + (long)q * nr * kc, nr);
+            }
+        }
+
         public void Run(int item)
         {
-            int mr = MR, nr = NR;
+            int mr = Mr, nr = Nr;
             int block = item / Slices, slice = item % Slices;
-            int ic = IcStart + block * MC;
-            int mc = Math.Min(MC, M - ic);
+            int r0 = (int)((long)block * RowPanels / RowBlocks), r1 = (int)((long)(block + 1) * RowPanels / RowBlocks);
+            int ic = IcStart + r0 * mr;
+            int mc = Math.Min(r1 * mr, M - IcStart) - r0 * mr;
             int panels = (Nc + nr - 1) / nr;
             int q0 = slice * PanelsPerSlice, q1 = Math.Min(panels, q0 + PanelsPerSlice);
             if (q0 >= q1) return;
-            int kc = Kc;
-            double[] aArr = ArrayPool<double>.Shared.Rent(MC * KC + 8);
+            // Lower part: panels wholly right of this block's last row have nothing to compute.
+            if (Part == Part.Lower)
+            {
+                if (ic + mc - 1 < Jc) return;
+                q1 = Math.Min(q1, (ic + mc - 1 - Jc) / nr + 1);
+                if (q0 >= q1) return;
+            }
+            double[] aArr = ArrayPool<double>.Shared.Rent(RoundUp(mc, mr) * KC + 8);
             try
             {
                 fixed (double* aRaw = aArr)
                 {
                     double* ap = Align64(aRaw);
                     int rowPanels = (mc + mr - 1) / mr;
-                    for (int r = 0; r < rowPanels; r++)
-                        PackAPanel(Ta, A, Lda, ic + r * mr, Math.Min(mr, mc - r * mr), Pc, kc, ap + (long)r * mr * kc, mr);
                     var tile = stackalloc double[8 * 24];
-                    for (int q = q0; q < q1; q++)
+                    for (int pc = P0; pc < P1; pc += KC)
                     {
-                        int j0 = Jc + q * nr, nv = Math.Min(nr, Nc - q * nr);
-                        double* bpanel = Bp + (long)q * nr * kc;
+                        int kc = Math.Min(KC, P1 - pc);
+                        double beta = pc == 0 ? Beta : 1.0;
                         for (int r = 0; r < rowPanels; r++)
+                            PackAPanel(Ta, A, Lda, ic + r * mr, Math.Min(mr, mc - r * mr), pc, kc, ap + (long)r * mr * kc, mr);
+                        double* bBlock = Bp + (pc - P0) * BlockStride;
+                        for (int q = q0; q < q1; q++)
                         {
-                            int i0 = ic + r * mr, mv = Math.Min(mr, mc - r * mr);
-                            if (Part == Part.Lower && j0 > i0 + mv - 1) continue;
-                            double* apanel = ap + (long)r * mr * kc;
-                            double* ct = C + i0 * Ldc + j0;
-                            if (mv == mr && nv == nr)
-                                Kernel(kc, apanel, bpanel, ct, Ldc, Alpha, Beta);
-                            else
+                            int j0 = Jc + q * nr, nv = Math.Min(nr, Nc - q * nr);
+                            double* bpanel = bBlock + (long)q * nr * kc;
+                            for (int r = 0; r < rowPanels; r++)
                             {
-                                Kernel(kc, apanel, bpanel, tile, nr, 1.0, 0.0);
-                                for (int i = 0; i < mv; i++)
+                                int i0 = ic + r * mr, mv = Math.Min(mr, mc - r * mr);
+                                if (Part == Part.Lower && j0 > i0 + mv - 1) continue;
+                                double* apanel = ap + (long)r * mr * kc;
+                                double* ct = C + i0 * Ldc + j0;
+                                if (mv == mr && nv == nr)
                                 {
-                                    double* crow = ct + i * Ldc;
-                                    double* trow = tile + i * nr;
-                                    if (Beta == 0) for (int j = 0; j < nv; j++) crow[j] = Alpha * trow[j];
-                                    else for (int j = 0; j < nv; j++) crow[j] = Alpha * trow[j] + Beta * crow[j];
+                                    if (Use512) Kernel8x24(kc, apanel, bpanel, ct, Ldc, Alpha, beta);
+                                    else Kernel6x8(kc, apanel, bpanel, ct, Ldc, Alpha, beta);
+                                }
+                                else
+                                {
+                                    if (Use512) Kernel8x24(kc, apanel, bpanel, tile, nr, 1.0, 0.0);
+                                    else Kernel6x8(kc, apanel, bpanel, tile, nr, 1.0, 0.0);
+                                    for (int i = 0; i < mv; i++)
+                                    {
+                                        double* crow = ct + i * Ldc;
+                                        double* trow = tile + i * nr;
+                                        if (beta == 0) for (int j = 0; j < nv; j++) crow[j] = Alpha * trow[j];
+                                        else for (int j = 0; j < nv; j++) crow[j] = Alpha * trow[j] + beta * crow[j];
+                                    }
                                 }
                             }
                         }
@@ -178,16 +263,14 @@ internal static unsafe class ManagedGemm
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel(int kc, double* a, double* b, double* c, long ldc, double alpha, double beta)
-    {
-        if (Use512) Kernel8x24(kc, a, b, c, ldc, alpha, beta);
-        else Kernel6x8(kc, a, b, c, ldc, alpha, beta);
-    }
-
     /// <summary>Packs op(A)[i0:i0+rows, p0:p0+kc] as one MR-row micro-panel (p-major, zero-padded rows).</summary>
     private static void PackAPanel(Op ta, double* a, long lda, int i0, int rows, int p0, int kc, double* dst, int mr)
     {
+        if (ta == Op.None && rows == mr && Avx.IsSupported)
+        {
+            PackARowsAvx(a + i0 * lda + p0, lda, kc, dst, mr);
+            return;
+        }
         if (ta == Op.None)
         {
             for (int r = 0; r < rows; r++)
@@ -209,6 +292,49 @@ internal static unsafe class ManagedGemm
         if (rows < mr)
             for (int p = 0; p < kc; p++)
                 for (int r = rows; r < mr; r++) dst[p * mr + r] = 0;
+    }
+
+    /// <summary>Packs mr (6 or 8) full rows of a row-major A, kc long, p-major: 4×4 blocks are transposed in
+    /// registers (unpack + 128-bit permute), a last pair of rows by unpacking, so loads and stores are
+    /// vectors instead of mr·kc scalar stores with stride mr.</summary>
+    private static void PackARowsAvx(double* src, long lda, int kc, double* dst, int mr)
+    {
+        int p = 0;
+        for (; p + 4 <= kc; p += 4)
+        {
+            double* d = dst + p * mr;
+            int r = 0;
+            for (; r + 4 <= mr; r += 4)
+            {
+                double* s0 = src + r * lda + p;
+                var x0 = Avx.LoadVector256(s0);
+                var x1 = Avx.LoadVector256(s0 + lda);
+                var x2 = Avx.LoadVector256(s0 + 2 * lda);
+                var x3 = Avx.LoadVector256(s0 + 3 * lda);
+                var t0 = Avx.UnpackLow(x0, x1);
+                var t1 = Avx.UnpackHigh(x0, x1);
+                var t2 = Avx.UnpackLow(x2, x3);
+                var t3 = Avx.UnpackHigh(x2, x3);
+                Avx.Store(d + r, Avx.Permute2x128(t0, t2, 0x20));
+                Avx.Store(d + mr + r, Avx.Permute2x128(t1, t3, 0x20));
+                Avx.Store(d + 2 * mr + r, Avx.Permute2x128(t0, t2, 0x31));
+                Avx.Store(d + 3 * mr + r, Avx.Permute2x128(t1, t3, 0x31));
+            }
+            if (r + 2 <= mr)
+            {
+                double* s0 = src + r * lda + p;
+                var x0 = Avx.LoadVector256(s0);
+                var x1 = Avx.LoadVector256(s0 + lda);
+                var u0 = Avx.UnpackLow(x0, x1);
+                var u1 = Avx.UnpackHigh(x0, x1);
+                u0.GetLower().Store(d + r);
+                u1.GetLower().Store(d + mr + r);
+                u0.GetUpper().Store(d + 2 * mr + r);
+                u1.GetUpper().Store(d + 3 * mr + r);
+            }
+        }
+        for (; p < kc; p++)
+            for (int r = 0; r < mr; r++) dst[p * mr + r] = src[r * lda + p];
     }
 
     /// <summary>Packs op(B)[p0:p0+kc, j0:j0+cols] as one NR-column micro-panel (p-major, zero-padded columns).</summary>
@@ -302,28 +428,35 @@ internal static unsafe class ManagedGemm
         }
     }
 
-    /// <summary>The 6×8 AVX2 micro-kernel (BLIS Haswell shape), used without AVX-512.</summary>
+    /// <summary>The 6×8 AVX2 micro-kernel (BLIS Haswell/Zen shape), used without AVX-512: C[0:6, 0:8] ← α·Σ_p a[p]·b[p] + β·C
+    /// (β = 0: C not read). The six rows of C are prefetched first, so their cache misses overlap the k loop
+    /// (BLIS's haswell kernels do the same); the loop is unrolled by four.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel6x8(int kc, double* a, double* b, double* c, long ldc, double alpha, double beta)
     {
+        if (Sse.IsSupported)
+        {
+            for (int i = 0; i < 6; i++)
+            {
+                Sse.Prefetch0(c + i * ldc);
+                Sse.Prefetch0(c + i * ldc + 7);
+            }
+        }
         Vector256<double> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<double> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++)
+        int p = 0;
+        for (; p + 4 <= kc; p += 4)
         {
-            var b0 = Vector256.Load(b);
-            var b1 = Vector256.Load(b + 4);
-            var x = Vector256.Create(a[0]);
-            c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a[1]);
-            c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a[2]);
-            c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a[3]);
-            c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-            x = Vector256.Create(a[4]);
-            c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-            x = Vector256.Create(a[5]);
-            c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            Step6x8(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step6x8(a + 6, b + 8, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step6x8(a + 12, b + 16, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step6x8(a + 18, b + 24, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            a += 24;
+            b += 32;
+        }
+        for (; p < kc; p++)
+        {
+            Step6x8(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
             a += 6;
             b += 8;
         }
@@ -333,6 +466,29 @@ internal static unsafe class ManagedGemm
         Store2(c, alpha, beta, c30, c31); c += ldc;
         Store2(c, alpha, beta, c40, c41); c += ldc;
         Store2(c, alpha, beta, c50, c51);
+    }
+
+    /// <summary>One rank-1 update of the 6×8 tile: six broadcasts of packed A against two loads of packed B.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step6x8(double* a, double* b,
+        ref Vector256<double> c00, ref Vector256<double> c01, ref Vector256<double> c10, ref Vector256<double> c11,
+        ref Vector256<double> c20, ref Vector256<double> c21, ref Vector256<double> c30, ref Vector256<double> c31,
+        ref Vector256<double> c40, ref Vector256<double> c41, ref Vector256<double> c50, ref Vector256<double> c51)
+    {
+        var b0 = Vector256.Load(b);
+        var b1 = Vector256.Load(b + 4);
+        var x = Vector256.Create(a[0]);
+        c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+        x = Vector256.Create(a[1]);
+        c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+        x = Vector256.Create(a[2]);
+        c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+        x = Vector256.Create(a[3]);
+        c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+        x = Vector256.Create(a[4]);
+        c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+        x = Vector256.Create(a[5]);
+        c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
