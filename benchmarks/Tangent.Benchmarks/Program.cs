@@ -19,6 +19,12 @@ if (args.Length > 1 && args[0] == "quick" && args[1] == "network")
     return;
 }
 
+if (args.Length > 2 && args[0] == "quick" && args[1] == "eigen-ratio")
+{
+    Environment.ExitCode = Tangent.Benchmarks.EigenRatio.Run(int.Parse(args[2]), args.Length > 3 ? int.Parse(args[3]) : 2);
+    return;
+}
+
 if (args.Length > 1 && args[0] == "quick" && args[1] == "cluster-model")
 {
     // quick cluster-model TC TW [options]: issue 13's throughput model against the number of machines (table + PNG; arithmetic only).
