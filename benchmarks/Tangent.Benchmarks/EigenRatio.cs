@@ -43,7 +43,10 @@ internal static class EigenRatio
                 double cpu = (proc.TotalProcessorTime - cpu0).TotalSeconds;
                 if (p is ManagedProvider) { bestManaged = Math.Min(bestManaged, s); cpuManaged += cpu; }
                 else { bestNative = Math.Min(bestNative, s); cpuNative += cpu; }
-                Console.WriteLine($"  {p.Name,-8} n={n}: {s:F3} s (CPU {cpu:F2} s), λmax {w[n - 1]:G10}");
+                string phases = p is ManagedProvider
+                    ? $"; tridiagonal {ManagedEigen.LastPhases.Tridiagonal:F3} s, divide and conquer {ManagedEigen.LastPhases.DivideAndConquer:F3} s, back-transform {ManagedEigen.LastPhases.BackTransform:F3} s"
+                    : "";
+                Console.WriteLine($"  {p.Name,-8} n={n}: {s:F3} s (CPU {cpu:F2} s), λmax {w[n - 1]:G10}{phases}");
             }
         }
         Console.WriteLine($"eigen-ratio n={n}: native dsyevd {bestNative:F3} s, managed {bestManaged:F3} s, ratio managed/native {bestManaged / bestNative:F2} (best of {repeats}; CPU s total native {cpuNative:F1}, managed {cpuManaged:F1})");

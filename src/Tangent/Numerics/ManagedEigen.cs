@@ -33,6 +33,11 @@ internal static unsafe partial class ManagedEigen
 
     private const double Eps = 1.1102230246251565e-16; // 2⁻⁵³, LAPACK's dlamch('E')
 
+    /// <summary>Wall seconds of the last call's phases (tridiagonalisation, divide and conquer, back-transformation), for the benchmark.</summary>
+    internal static (double Tridiagonal, double DivideAndConquer, double BackTransform) LastPhases;
+
+    private static double Seconds(long ticks) => (double)ticks / System.Diagnostics.Stopwatch.Frequency;
+
     /// <summary>Eigenvalues (ascending, into w) and eigenvectors (columns of a) of the symmetric a (lower triangle read).</summary>
     public static void Syevd(int n, double* a, int lda, Span<double> w)
     {
@@ -43,13 +48,18 @@ internal static unsafe partial class ManagedEigen
         var d = new double[n];
         var e = new double[Math.Max(n - 1, 1)];
         var tau = new double[Math.Max(n - 1, 1)];
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         Tridiagonalize(n, a, lda, d, e, tau);
+        long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
         var z = new double[(long)n * n];
         var lam = new double[n];
         fixed (double* pz = z)
         {
             DivideAndConquer(n, d, e, pz, lam);
+            long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
             BackTransform(n, a, lda, tau, pz);
+            long t3 = System.Diagnostics.Stopwatch.GetTimestamp();
+            LastPhases = (Seconds(t1 - t0), Seconds(t2 - t1), Seconds(t3 - t2));
             var order = new int[n];
             for (int i = 0; i < n; i++) order[i] = i;
             var keys = (double[])lam.Clone();
