@@ -28,6 +28,10 @@ if (args.Length > 2 && args[0] == "quick" && args[1] == "gemm-ratio")
 {
     // quick gemm-ratio <n> [repeats]: managed and native (OpenBLAS) dgemm alternating on the same n×n matrices, GFLOP/s and the ratio.
     Tangent.Benchmarks.GemmRatio.Run(int.Parse(args[2]), args.Length > 3 ? int.Parse(args[3]) : 5);
+
+if (args.Length > 2 && args[0] == "quick" && args[1] == "eigen-ratio")
+{
+    Environment.ExitCode = Tangent.Benchmarks.EigenRatio.Run(int.Parse(args[2]), args.Length > 3 ? int.Parse(args[3]) : 2);
     return;
 }
 

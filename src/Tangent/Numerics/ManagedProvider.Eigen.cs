@@ -2,11 +2,16 @@ using System.Numerics;
 
 namespace Tangent.Numerics;
 
-public sealed partial class ManagedProvider
+public sealed unsafe partial class ManagedProvider
 {
+    /// <summary>Orders above this take the LAPACK-style path (<see cref="ManagedEigen"/>); up to it, tred2/tql2.</summary>
+    internal static int EigenSmallOrder = 64;
+
     /// <inheritdoc />
     /// <remarks>
-    /// Householder tridiagonalization followed by the implicit QL algorithm (the classic tred2/tql2
+    /// Above order <see cref="EigenSmallOrder"/>: blocked Householder tridiagonalisation, divide and
+    /// conquer and a blocked back-transformation, as LAPACK's dsyevd (<see cref="ManagedEigen"/>).
+    /// Up to it: Householder tridiagonalization followed by the implicit QL algorithm (the classic tred2/tql2
     /// pair, Wilkinson &amp; Reinsch, Handbook for Automatic Computation vol. II), arranged so that every
     /// inner loop runs along a contiguous row: the working matrix is kept transposed (U = Vᵀ as
     /// jagged rows), the loops are vectorized, and the QL rotations of one sweep are applied to the
@@ -18,6 +23,18 @@ public sealed partial class ManagedProvider
         if (n == 0) return;
         MatrixArguments.Check("A", a.Length, n, n, lda);
         if (w.Length < n) throw new ArgumentException($"w holds {w.Length} values; {n} eigenvalues need room.", nameof(w));
+        if (n > EigenSmallOrder)
+        {
+            fixed (double* pa = a)
+                ManagedEigen.Syevd(n, pa, lda, w);
+            return;
+        }
+        SyevdQl(n, a, lda, w);
+    }
+
+    /// <summary>The tred2/tql2 path for any order (the small-order path, and the reference of the tests).</summary>
+    internal static void SyevdQl(int n, Span<double> a, int lda, Span<double> w)
+    {
         var u = new double[n][];
         for (int i = 0; i < n; i++) u[i] = new double[n];
         for (int i = 0; i < n; i++)
@@ -144,7 +161,7 @@ public sealed partial class ManagedProvider
     }
 
     /// <summary>tql2 with the eigenvectors as rows: W[i] is column i of the textbook V.</summary>
-    private static void Tql2(int n, double[][] W, double[] d, double[] e)
+    internal static void Tql2(int n, double[][] W, double[] d, double[] e)
     {
         for (int i = 1; i < n; i++) e[i - 1] = e[i];
         e[n - 1] = 0.0;

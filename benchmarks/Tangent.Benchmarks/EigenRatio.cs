@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using Tangent.Numerics;
+
+namespace Tangent.Benchmarks;
+
+/// <summary>
+/// Issue 16's eigensolver target (docs/SOLVERS.md): the managed and the native (LAPACK dsyevd)
+/// Syevd on the same random symmetric matrix, alternating, best of the repeats, and the time ratio
+/// managed/native. Run: <c>dotnet run -c Release --project benchmarks/Tangent.Benchmarks -- quick eigen-ratio N [repeats]</c>.
+/// </summary>
+internal static class EigenRatio
+{
+    public static int Run(int n, int repeats)
+    {
+        var native = NativeProvider.Instance;
+        if (native is null)
+        {
+            Console.Error.WriteLine("error: no native provider (OpenBLAS/LAPACK) is loaded; the ratio needs it.");
+            return 2;
+        }
+        var rng = new Random(16);
+        var a = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++)
+                a[i * n + j] = a[j * n + i] = rng.NextDouble() * 2 - 1;
+        var work = new double[n * n];
+        var w = new double[n];
+        Console.WriteLine($"native: {native.Description}");
+        Console.WriteLine($"managed: {ManagedProvider.Instance.Description}");
+        double bestManaged = double.MaxValue, bestNative = double.MaxValue, cpuManaged = 0, cpuNative = 0;
+        var proc = Process.GetCurrentProcess();
+        for (int r = 0; r < repeats; r++)
+        {
+            foreach (ILinearAlgebraProvider p in new ILinearAlgebraProvider[] { native, ManagedProvider.Instance })
+            {
+                a.CopyTo(work, 0);
+                proc.Refresh();
+                var cpu0 = proc.TotalProcessorTime;
+                var sw = Stopwatch.StartNew();
+                p.Syevd(n, work, n, w);
+                double s = sw.Elapsed.TotalSeconds;
+                proc.Refresh();
+                double cpu = (proc.TotalProcessorTime - cpu0).TotalSeconds;
+                if (p is ManagedProvider) { bestManaged = Math.Min(bestManaged, s); cpuManaged += cpu; }
+                else { bestNative = Math.Min(bestNative, s); cpuNative += cpu; }
+                string phases = p is ManagedProvider
+                    ? $"; tridiagonal {ManagedEigen.LastPhases.Tridiagonal:F3} s, divide and conquer {ManagedEigen.LastPhases.DivideAndConquer:F3} s, back-transform {ManagedEigen.LastPhases.BackTransform:F3} s"
+                    : "";
+                Console.WriteLine($"  {p.Name,-8} n={n}: {s:F3} s (CPU {cpu:F2} s), λmax {w[n - 1]:G10}{phases}");
+            }
+        }
+        Console.WriteLine($"eigen-ratio n={n}: native dsyevd {bestNative:F3} s, managed {bestManaged:F3} s, ratio managed/native {bestManaged / bestNative:F2} (best of {repeats}; CPU s total native {cpuNative:F1}, managed {cpuManaged:F1})");
+        return 0;
+    }
+}

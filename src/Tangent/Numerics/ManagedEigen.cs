@@ -1,0 +1,332 @@
+using System.Buffers;
+using System.Runtime.Intrinsics;
+
+namespace Tangent.Numerics;
+
+/// <summary>
+/// The managed symmetric eigensolver for large orders, arranged as LAPACK's dsyevd (docs/SOLVERS.md,
+/// "The symmetric eigensolver"): a blocked Householder tridiagonalisation (dsytrd/dlatrd: panels of
+/// <see cref="PanelWidth"/> reflectors, the trailing rank-2·nb update through <see cref="ManagedGemm"/>,
+/// the panel's symmetric matrix-vector products on one triangle over all cores), divide and
+/// conquer on the tridiagonal (dstedc/dlaed0–dlaed4: rank-one tearing, deflation, the secular
+/// equation per eigenvalue, Gu &amp; Eisenstat's recomputed z, the eigenvector update as a GEMM) and
+/// the back-transformation by the reflectors in compact-WY blocks (dlarft/dlarfb) as GEMMs.
+/// </summary>
+/// <remarks>
+/// Storage is row-major throughout. The tridiagonalisation reads and updates the lower triangle of
+/// A; reflector j (v with v[0] = 1 on rows j+1…n−1) is kept in the free strict upper part of row j.
+/// The eigenvector matrices of divide and conquer hold components in rows and eigenvectors in columns.
+/// </remarks>
+internal static unsafe partial class ManagedEigen
+{
+    /// <summary>Reflectors per panel of the tridiagonalisation.</summary>
+    internal static int PanelWidth = 32;
+
+    /// <summary>Tridiagonal blocks of at most this order are solved by QL (tql2) directly.</summary>
+    internal static int LeafSize = 32;
+
+    /// <summary>Reflectors per compact-WY block of the back-transformation.</summary>
+    internal static int BackBlock = 96;
+
+    /// <summary>Below this order the symmetric matrix-vector product runs on the calling thread.</summary>
+    private const int ParallelSymv = 384;
+
+    private const double Eps = 1.1102230246251565e-16; // 2⁻⁵³, LAPACK's dlamch('E')
+
+    /// <summary>Wall seconds of the last call's phases (tridiagonalisation, divide and conquer, back-transformation), for the benchmark.</summary>
+    internal static (double Tridiagonal, double DivideAndConquer, double BackTransform) LastPhases;
+
+    private static double Seconds(long ticks) => (double)ticks / System.Diagnostics.Stopwatch.Frequency;
+
+    /// <summary>Eigenvalues (ascending, into w) and eigenvectors (columns of a) of the symmetric a (lower triangle read).</summary>
+    public static void Syevd(int n, double* a, int lda, Span<double> w)
+    {
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++)
+                if (!double.IsFinite(a[(long)i * lda + j]))
+                    throw new ArithmeticException($"The symmetric eigensolver cannot run: A[{i + 1}, {j + 1}] is {a[(long)i * lda + j]}; the matrix must be finite.");
+        var d = new double[n];
+        var e = new double[Math.Max(n - 1, 1)];
+        var tau = new double[Math.Max(n - 1, 1)];
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        Tridiagonalize(n, a, lda, d, e, tau);
+        long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+        var z = new double[(long)n * n];
+        var lam = new double[n];
+        fixed (double* pz = z)
+        {
+            DivideAndConquer(n, d, e, pz, lam);
+            long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+            BackTransform(n, a, lda, tau, pz);
+            long t3 = System.Diagnostics.Stopwatch.GetTimestamp();
+            LastPhases = (Seconds(t1 - t0), Seconds(t2 - t1), Seconds(t3 - t2));
+            var order = new int[n];
+            for (int i = 0; i < n; i++) order[i] = i;
+            var keys = (double[])lam.Clone();
+            Array.Sort(keys, order);
+            for (int j = 0; j < n; j++) w[j] = keys[j];
+            for (int i = 0; i < n; i++)
+            {
+                double* src = pz + (long)i * n, dst = a + (long)i * lda;
+                for (int j = 0; j < n; j++) dst[j] = src[order[j]];
+            }
+        }
+    }
+
+    // ───────────────────────────── tridiagonalisation (dsytrd / dlatrd) ─────────────────────────────
+
+    /// <summary>
+    /// Q·T·Qᵀ = A with T = tridiag(e, d, e) and Q = H(0)·…·H(n−2), H(j) = I − τ_j·v_j·v_jᵀ.
+    /// </summary>
+    internal static void Tridiagonalize(int n, double* a, long lda, double[] d, double[] e, double[] tau)
+    {
+        if (n == 1)
+        {
+            d[0] = a[0];
+            return;
+        }
+        int nb0 = Math.Max(1, PanelWidth);
+        var panel = new double[nb0 * n];
+        var wmat = new double[nb0 * n];
+        var t1 = new double[nb0];
+        var t2 = new double[nb0];
+        fixed (double* P = panel, W = wmat)
+        {
+            for (int p = 0; p < n - 1; p += nb0)
+            {
+                int m = n - p, b = Math.Min(nb0, m - 1);
+                double* at = a + p * lda + p; // the trailing matrix A[p.., p..]
+                // Gather the panel's columns (lower triangle) into rows of P: P[i][r] = A[r, i], r ≥ i.
+                for (int i = 0; i < b; i++)
+                {
+                    double* pi = P + (long)i * m;
+                    for (int r = i; r < m; r++) pi[r] = at[r * lda + i];
+                }
+                for (int i = 0; i < b; i++)
+                {
+                    double* pi = P + (long)i * m;
+                    double* wi = W + (long)i * m;
+                    // Bring column i up to date with the panel's earlier reflectors: a −= V·w_iᵀ + W·v_iᵀ.
+                    for (int j = 0; j < i; j++)
+                        Rank2(pi + i, m - i, -W[(long)j * m + i], P + (long)j * m + i, -P[(long)j * m + i], W + (long)j * m + i);
+                    d[p + i] = pi[i];
+                    // Reflector annihilating A[i+2.., i] (dlarfg).
+                    int len = m - i - 1;
+                    double alpha = pi[i + 1];
+                    double xnorm = Norm(pi + i + 2, len - 1);
+                    double ti = 0, beta = alpha;
+                    if (xnorm != 0)
+                    {
+                        beta = -Math.CopySign(Hypot(alpha, xnorm), alpha);
+                        ti = (beta - alpha) / beta;
+                        Scale(pi + i + 2, len - 1, 1.0 / (alpha - beta));
+                    }
+                    e[p + i] = beta;
+                    tau[p + i] = ti;
+                    pi[i + 1] = 1.0;
+                    double* v = pi + i + 1, y = wi + i + 1;
+                    if (ti == 0)
+                    {
+                        new Span<double>(y, len).Clear();
+                        continue;
+                    }
+                    // y = A[i+1.., i+1..]·v on the lower triangle of the (not yet panel-updated) trailing matrix.
+                    Symv(at + (i + 1) * lda + i + 1, lda, len, v, y);
+                    // Corrections for the panel's earlier reflectors, then y ← τ·y − ½τ²(yᵀv)·v.
+                    for (int j = 0; j < i; j++)
+                    {
+                        t1[j] = Dot(W + (long)j * m + i + 1, v, len);
+                        t2[j] = Dot(P + (long)j * m + i + 1, v, len);
+                    }
+                    for (int j = 0; j < i; j++)
+                        Rank2(y, len, -t1[j], P + (long)j * m + i + 1, -t2[j], W + (long)j * m + i + 1);
+                    Scale(y, len, ti);
+                    double half = -0.5 * ti * Dot(y, v, len);
+                    Rank2(y, len, half, v, 0.0, v);
+                }
+                // Trailing update A[b.., b..] −= V·Wᵀ + W·Vᵀ (lower triangle) as two GEMMs.
+                int mt = m - b;
+                double* c = at + b * lda + b;
+                ManagedGemm.Gemm(Op.Transpose, Op.None, mt, mt, b, -1.0, P + b, m, W + b, m, 1.0, c, lda, ManagedGemm.Part.Lower);
+                ManagedGemm.Gemm(Op.Transpose, Op.None, mt, mt, b, -1.0, W + b, m, P + b, m, 1.0, c, lda, ManagedGemm.Part.Lower);
+                // Keep the reflectors in the strict upper part of their rows (row p+i from column p+i+1).
+                for (int i = 0; i < b; i++)
+                    new Span<double>(P + (long)i * m + i + 1, m - i - 1).CopyTo(new Span<double>(at + i * lda + i + 1, m - i - 1));
+            }
+        }
+        d[n - 1] = a[(n - 1) * lda + n - 1];
+    }
+
+    /// <summary>y = S·x for the symmetric S of order len whose lower triangle is read from s (row-major, ld).</summary>
+    private static void Symv(double* s, long ld, int len, double* x, double* y)
+    {
+        int threads = Environment.ProcessorCount;
+        if (len < ParallelSymv || threads < 2)
+        {
+            new Span<double>(y, len).Clear();
+            SymvRows(s, ld, 0, len, x, y);
+            return;
+        }
+        threads = Math.Min(threads, 8);
+        // Row r costs about r: thread t takes rows [len·√(t/T), len·√((t+1)/T)) and its own accumulator.
+        var bounds = new int[threads + 1];
+        for (int t = 0; t <= threads; t++) bounds[t] = (int)Math.Round(len * Math.Sqrt((double)t / threads));
+        bounds[threads] = len;
+        var parts = ArrayPool<double>.Shared.Rent(threads * len);
+        fixed (double* pp = parts)
+        {
+            double* ppl = pp;
+            Parallel.For(0, threads, t =>
+            {
+                double* acc = ppl + (long)t * len;
+                int r1 = bounds[t + 1];
+                new Span<double>(acc, r1).Clear();
+                SymvRows(s, ld, bounds[t], r1, x, acc);
+            });
+            new Span<double>(y, len).Clear();
+            for (int t = 0; t < threads; t++)
+                Rank2(y, bounds[t + 1], 1.0, pp + (long)t * len, 0.0, pp + (long)t * len);
+        }
+        ArrayPool<double>.Shared.Return(parts);
+    }
+
+    /// <summary>Rows [r0, r1) of the lower triangle: y[r] += S[r, 0..r]·x, y[0..r) += x[r]·S[r, 0..r).</summary>
+    private static void SymvRows(double* s, long ld, int r0, int r1, double* x, double* y)
+    {
+        for (int r = r0; r < r1; r++)
+        {
+            double* row = s + r * ld;
+            double xr = row[r] * x[r];
+            var vx = Vector256.Create(x[r]);
+            var acc = Vector256<double>.Zero;
+            int k = 0;
+            for (; k <= r - 4; k += 4)
+            {
+                var a = Vector256.Load(row + k);
+                acc = Vector256.FusedMultiplyAdd(a, Vector256.Load(x + k), acc);
+                Vector256.FusedMultiplyAdd(a, vx, Vector256.Load(y + k)).Store(y + k);
+            }
+            double sum = Vector256.Sum(acc);
+            for (; k < r; k++)
+            {
+                sum += row[k] * x[k];
+                y[k] += x[r] * row[k];
+            }
+            y[r] += sum + xr;
+        }
+    }
+
+    // ───────────────────────────── back-transformation (dormtr / dlarft / dlarfb) ─────────────────────────────
+
+    /// <summary>Z ← Q·Z with Q = H(0)·…·H(n−2) from <see cref="Tridiagonalize"/>, applied in compact-WY blocks, last block first.</summary>
+    internal static void BackTransform(int n, double* a, long lda, double[] tau, double* z)
+    {
+        int nr = n - 1;
+        if (nr <= 0) return;
+        int bb = Math.Max(1, BackBlock);
+        var vt = ArrayPool<double>.Shared.Rent(bb * n);
+        var y = ArrayPool<double>.Shared.Rent(bb * n);
+        var y2 = ArrayPool<double>.Shared.Rent(bb * n);
+        var tm = new double[bb * bb];
+        var g = new double[bb * bb];
+        try
+        {
+            fixed (double* pv = vt, py = y, py2 = y2, pt = tm, pg = g)
+            {
+                for (int j0 = (nr - 1) / bb * bb; j0 >= 0; j0 -= bb)
+                {
+                    int b = Math.Min(bb, nr - j0), r0 = j0 + 1, mr = n - r0;
+                    // V (stored transposed, b × mr): reflector j0+t is zero above row t, one at t.
+                    for (int t = 0; t < b; t++)
+                    {
+                        double* row = pv + (long)t * mr;
+                        new Span<double>(row, t).Clear();
+                        new Span<double>(a + (j0 + t) * lda + j0 + t + 1, mr - t).CopyTo(new Span<double>(row + t, mr - t));
+                        row[t] = 1.0;
+                    }
+                    // T (upper triangular, dlarft forward/columnwise) from the Gram matrix G = Vᵀ·V.
+                    ManagedGemm.Gemm(Op.None, Op.Transpose, b, b, mr, 1.0, pv, mr, pv, mr, 0.0, pg, b);
+                    new Span<double>(pt, b * b).Clear();
+                    for (int i = 0; i < b; i++)
+                    {
+                        double ti = tau[j0 + i];
+                        pt[i * b + i] = ti;
+                        for (int r = 0; r < i; r++)
+                        {
+                            double s = 0;
+                            for (int q = r; q < i; q++) s += pt[r * b + q] * pg[q * b + i];
+                            pt[r * b + i] = -ti * s;
+                        }
+                    }
+                    double* zs = z + (long)r0 * n;
+                    ManagedGemm.Gemm(Op.None, Op.None, b, n, mr, 1.0, pv, mr, zs, n, 0.0, py, n);
+                    ManagedGemm.Gemm(Op.None, Op.None, b, n, b, 1.0, pt, b, py, n, 0.0, py2, n);
+                    ManagedGemm.Gemm(Op.Transpose, Op.None, mr, n, b, -1.0, pv, mr, py2, n, 1.0, zs, n);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(vt);
+            ArrayPool<double>.Shared.Return(y);
+            ArrayPool<double>.Shared.Return(y2);
+        }
+    }
+
+    // ───────────────────────────── small vector helpers ─────────────────────────────
+
+    /// <summary>x[k] += α·y[k] + β·z[k].</summary>
+    private static void Rank2(double* x, int len, double alpha, double* y, double beta, double* z)
+    {
+        var va = Vector256.Create(alpha);
+        var vb = Vector256.Create(beta);
+        int k = 0;
+        for (; k <= len - 4; k += 4)
+            Vector256.FusedMultiplyAdd(vb, Vector256.Load(z + k), Vector256.FusedMultiplyAdd(va, Vector256.Load(y + k), Vector256.Load(x + k))).Store(x + k);
+        for (; k < len; k++) x[k] += alpha * y[k] + beta * z[k];
+    }
+
+    private static double Dot(double* x, double* y, int len)
+    {
+        var acc0 = Vector256<double>.Zero;
+        var acc1 = Vector256<double>.Zero;
+        int k = 0;
+        for (; k <= len - 8; k += 8)
+        {
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.Load(x + k), Vector256.Load(y + k), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.Load(x + k + 4), Vector256.Load(y + k + 4), acc1);
+        }
+        double s = Vector256.Sum(acc0 + acc1);
+        for (; k < len; k++) s += x[k] * y[k];
+        return s;
+    }
+
+    private static void Scale(double* x, int len, double alpha)
+    {
+        for (int k = 0; k < len; k++) x[k] *= alpha;
+    }
+
+    /// <summary>‖x‖₂ with scaling against overflow and underflow.</summary>
+    private static double Norm(double* x, int len)
+    {
+        double big = 0;
+        for (int k = 0; k < len; k++) big = Math.Max(big, Math.Abs(x[k]));
+        if (big == 0) return 0;
+        double inv = 1.0 / big, s = 0;
+        for (int k = 0; k < len; k++)
+        {
+            double t = x[k] * inv;
+            s += t * t;
+        }
+        return big * Math.Sqrt(s);
+    }
+
+    private static double Hypot(double a, double b)
+    {
+        double aa = Math.Abs(a), bb = Math.Abs(b);
+        if (aa < bb) (aa, bb) = (bb, aa);
+        if (aa == 0) return 0;
+        double r = bb / aa;
+        return aa * Math.Sqrt(1 + r * r);
+    }
+}
