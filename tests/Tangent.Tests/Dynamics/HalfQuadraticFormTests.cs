@@ -97,4 +97,62 @@ public sealed class HalfQuadraticFormTests
         Near(diag[^1].Variance!, diag[^2].Variance!, 1e-7, "variance at t = 1e12 against t = ∞");
         Near(diag[^1].Mean, diag[^2].Mean, 1e-7, "mean at t = 1e12 against t = ∞");
     }
+
+    /// <summary>In a trajectory with finite times t = ∞ is evaluated from the eigendecomposition (g = 1/λ); it must equal
+    /// the Cholesky evaluation of a lone t = ∞ and the closed form Θ*ₓΘ⁻¹Y, K** + Θ*ₓΘ⁻¹KΘ⁻¹Θₓ* − 2·Θ*ₓΘ⁻¹Kₓ* (NTK) and
+    /// K** − K*ₓK⁻¹Kₓ* (NNGP), for both ensembles, both covariance modes and a ragged n over several blocks.</summary>
+    [Theory]
+    [InlineData(true, CovarianceMode.Diagonal)]
+    [InlineData(true, CovarianceMode.Full)]
+    [InlineData(false, CovarianceMode.Diagonal)]
+    [InlineData(false, CovarianceMode.Full)]
+    public void InfinityInATrajectoryEqualsTheCholeskyClosedForm(bool ntk, CovarianceMode mode)
+    {
+        var k = Relu(n: 131, m: 17, k: 2, seed: 43);
+        var options = new DynamicsOptions { LearningRate = 1.0, Ridge = Ridge.Absolute(1e-4) };
+        var ensemble = ntk
+            ? InfiniteEnsemble.Ntk(k.NtkTrainTrain, k.NngpTrainTrain, k.YTrain, options)
+            : InfiniteEnsemble.Nngp(k.NngpTrainTrain, k.YTrain, options);
+        var test = new TestKernels { NtkTestTrain = k.NtkTestTrain, NngpTestTrain = k.NngpTestTrain, NngpTestTest = k.NngpTestTest };
+        var alone = ensemble.Predict(double.PositiveInfinity, test, mode);          // Cholesky (no eigendecomposition yet)
+        var trajectory = ensemble.PredictTrajectory([double.PositiveInfinity, 3.0, double.PositiveInfinity], test, mode);
+        int n = k.NtkTrainTrain.Rows;
+        var drive = D(ntk ? k.NtkTestTrain : k.NngpTestTrain);
+        var inv = (D(ntk ? k.NtkTrainTrain : k.NngpTrainTrain) + 1e-4 * Id(n)).Inverse();
+        var ta = drive * inv;
+        var cross = ta * D(k.NngpTestTrain).Transpose();
+        var cov = ntk ? D(k.NngpTestTest) + ta * D(k.NngpTrainTrain) * ta.Transpose() - cross - cross.Transpose() : D(k.NngpTestTest) - cross;
+        foreach (int q in new[] { 0, 2 })
+        {
+            Assert.Equal(double.PositiveInfinity, trajectory[q].Time);
+            Near(alone.Mean, trajectory[q].Mean, 1e-10, $"mean at ∞ (entry {q}) against Cholesky");
+            Near(alone.Variance!, trajectory[q].Variance!, 1e-10, $"variance at ∞ (entry {q}) against Cholesky");
+            Near(T(ta * D(k.YTrain)), trajectory[q].Mean, 1e-8, "mean at ∞ against the closed form");
+            Near(T(cov).Diagonal(), trajectory[q].Variance!, 1e-8, "variance at ∞ against the closed form");
+            if (mode == CovarianceMode.Full) Near(alone.Covariance!, trajectory[q].Covariance!, 1e-10, "covariance at ∞ against Cholesky");
+        }
+        Assert.NotSame(trajectory[0].Mean, trajectory[2].Mean);
+    }
+
+    /// <summary>A singular kernel without ridge (duplicated inputs): Auto's t = ∞ is the pseudoinverse whether it
+    /// comes alone or in a trajectory (which then does not take the eigendecomposition's shortcut blindly).</summary>
+    [Fact]
+    public void SingularKernelAtInfinityIsThePseudoinverseAloneAndInATrajectory()
+    {
+        var k = Relu(n: 40, m: 6, k: 2, seed: 44);
+        int[] rows = [.. Enumerable.Range(0, 40), 0, 1, 2];   // three duplicated training inputs
+        var txx = k.NtkTrainTrain.SelectRows(rows).SelectColumns(rows);
+        var kxx = k.NngpTrainTrain.SelectRows(rows).SelectColumns(rows);
+        var y = k.YTrain.SelectRows(rows);
+        var test = new TestKernels
+        {
+            NtkTestTrain = k.NtkTestTrain.SelectColumns(rows), NngpTestTrain = k.NngpTestTrain.SelectColumns(rows),
+            NngpTestTestDiagonal = k.NngpTestTest.Diagonal(),
+        };
+        var options = new DynamicsOptions { LearningRate = 0.5 };
+        var alone = InfiniteEnsemble.Ntk(txx, kxx, y, options).Predict(double.PositiveInfinity, test);
+        var inTrajectory = InfiniteEnsemble.Ntk(txx, kxx, y, options).PredictTrajectory([1.0, double.PositiveInfinity], test)[1];
+        Near(alone.Mean, inTrajectory.Mean, 1e-8, "mean at ∞");
+        Near(alone.Variance!, inTrajectory.Variance!, 1e-8, "variance at ∞");
+    }
 }
