@@ -86,7 +86,7 @@ public sealed class DynamicsWorkload
 
     /// <summary>η = half the stability bound, computed from the kernel's trace (an upper bound on
     /// λ_max), so that the benchmark does not pay for an extra eigendecomposition.</summary>
-    private double SafeLearningRate(Matrix kernel) => 0.5 * 2.0 * YTrain.Rows * YTrain.Cols / kernel.Diagonal().Sum();
+    public double SafeLearningRate(Matrix kernel) => 0.5 * 2.0 * YTrain.Rows * YTrain.Cols / kernel.Diagonal().Sum();
 
     public double NtkTrajectory(out IReadOnlyList<EnsemblePrediction> result)
     {
@@ -100,5 +100,124 @@ public sealed class DynamicsWorkload
         var e = InfiniteEnsemble.Nngp(NngpTrainTrain, YTrain, new DynamicsOptions { LearningRate = SafeLearningRate(NngpTrainTrain), Provider = Provider });
         result = e.PredictTrajectory(Times(), Test, CovarianceMode.Diagonal);
         return result[^2].Variance![0];
+    }
+}
+
+/// <summary>Where the NTK-ensemble trajectory's time goes (<c>quick dynamics-stages n m [provider]</c>): the
+/// eigendecomposition, the once-per-test-set products, the per-time work and t = ∞, each timed alone with the
+/// library's own internals, then the whole trajectory as <see cref="DynamicsWorkload.NtkTrajectory"/> runs it.</summary>
+public static class DynamicsStages
+{
+    public static void Run(int n, int m, ILinearAlgebraProvider p)
+    {
+        var w = DynamicsWorkload.Create(n, m, p);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        double Lap() { double s = sw.Elapsed.TotalSeconds; sw.Restart(); return s; }
+        double eta = 2.0 * w.YTrain.Rows * w.YTrain.Cols / w.NtkTrainTrain.Diagonal().Sum() * 0.5;
+        var e = InfiniteEnsemble.Ntk(w.NtkTrainTrain, w.NngpTrainTrain, w.YTrain, new DynamicsOptions { LearningRate = eta, Provider = p });
+        Lap();
+        _ = e.MaxLearningRate; // the eigendecomposition
+        double tEig = Lap();
+        var eig = SymmetricEigen.Compute(w.NtkTrainTrain, p); // the same decomposition, for the stages below (untimed)
+        Lap();
+        var v = eig.Vectors;
+        var z = LinearAlgebra.Multiply(w.Test.NtkTestTrain!, v, Op.None, Op.None, p);
+        var c = LinearAlgebra.Multiply(w.Test.NngpTestTrain!, v, Op.None, Op.None, p);
+        double tZc = Lap();
+        var form = HalfQuadraticForm.Congruence(v, w.NngpTrainTrain, p);
+        double tM = Lap();
+        var work = new Matrix(m, n);
+        var wz = DenseOps.ScaleColumns(z, [.. eig.Values.Select(l => 1 / l)]);
+        Lap();
+        form.QuadraticDiagonal(wz, work);
+        double tHalf = Lap();
+        var full = form.ToFull();
+        Lap();
+        GC.KeepAlive(LinearAlgebra.Multiply(wz, full, Op.None, Op.None, p));
+        double tFull = Lap();
+        GC.KeepAlive(c);
+        var times = DynamicsWorkload.Times();
+        var active = new List<int>();
+        foreach (double t in times)
+            if (double.IsFinite(t)) active.Add(eig.Values.Count(l => l * eta * t / (w.YTrain.Rows * w.YTrain.Cols) < 38));
+        Lap();
+        e.Predict(double.PositiveInfinity, w.Test);
+        double tInf = Lap();
+        w.NtkTrajectory(out _);
+        double tAll = Lap();
+        Console.WriteLine($"{p.Name} NTK ensemble stages n={n} m={m}: eigh {tEig:F2} s, Θ*ₓV + K*ₓV {tZc:F2} s, VᵀKₓₓV (half) {tM:F2} s, " +
+                          $"per time diag(W·M·Wᵀ) {tHalf:F2} s (block triangle; full product {tFull:F2} s), t=∞ (Cholesky) {tInf:F2} s; " +
+                          $"whole trajectory (eigh + 20 times + ∞) {tAll:F2} s. λ range [{eig.Values[0]:G3}, {eig.Values[^1]:G3}], " +
+                          $"components not yet converged (λτ < 38) per time: {string.Join(' ', active)}");
+    }
+}
+
+/// <summary><c>quick dynamics-ratio n m [provider]</c>: the NTK-ensemble trajectory of <see cref="DynamicsWorkload"/> in
+/// numpy/scipy (benchmarks/ensemble_numpy.py, Neural Tangents' eigh method) and in Tangent, one after the other in
+/// the same run on the same kernels (written to a temporary folder as .npy), with both times, the ratio and the
+/// largest difference between the two results.</summary>
+public static class DynamicsRatio
+{
+    public static void Run(int n, int m, ILinearAlgebraProvider p)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var w = DynamicsWorkload.Create(n, m, p);
+        string dir = Directory.CreateTempSubdirectory("tangent-ensemble-").FullName;
+        try
+        {
+            Tangent.Data.Npy.Write(Path.Combine(dir, "ntk_xx.npy"), w.NtkTrainTrain);
+            Tangent.Data.Npy.Write(Path.Combine(dir, "nngp_xx.npy"), w.NngpTrainTrain);
+            Tangent.Data.Npy.Write(Path.Combine(dir, "ntk_tx.npy"), w.Test.NtkTestTrain!);
+            Tangent.Data.Npy.Write(Path.Combine(dir, "nngp_tx.npy"), w.Test.NngpTestTrain!);
+            Tangent.Data.Npy.Write(Path.Combine(dir, "nngp_tt_diag.npy"), new Matrix(m, 1, (double[])w.Test.NngpTestTestDiagonal!.Clone()));
+            Tangent.Data.Npy.Write(Path.Combine(dir, "y.npy"), w.YTrain);
+            var times = DynamicsWorkload.Times();
+            File.WriteAllText(Path.Combine(dir, "settings.txt"),
+                $"{w.SafeLearningRate(w.NtkTrainTrain).ToString("R", inv)} {(w.YTrain.Rows * w.YTrain.Cols).ToString(inv)}\n" +
+                string.Join(' ', times.Select(t => double.IsPositiveInfinity(t) ? "inf" : t.ToString("R", inv))) + "\n");
+            string script = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "ensemble_numpy.py");
+            if (!File.Exists(script)) script = Path.Combine("benchmarks", "ensemble_numpy.py");
+            var psi = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3", [script, dir]) { RedirectStandardOutput = true };
+            using (var py = System.Diagnostics.Process.Start(psi)!)
+            {
+                string line = py.StandardOutput.ReadToEnd().Trim();
+                py.WaitForExit();
+                if (py.ExitCode != 0) throw new InvalidOperationException($"{script} failed (exit {py.ExitCode}).");
+                Console.WriteLine(line);
+            }
+            var proc = System.Diagnostics.Process.GetCurrentProcess();
+            var cpu0 = proc.TotalProcessorTime;
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            w.NtkTrajectory(out var ours);
+            double wall = sw.Elapsed.TotalSeconds;
+            proc.Refresh();
+            double cpu = (proc.TotalProcessorTime - cpu0).TotalSeconds;
+            var theirVar = Tangent.Data.Npy.ReadMatrix(Path.Combine(dir, "numpy_var.npy")); // T×n*
+            var theirMean = Tangent.Data.Npy.Read(Path.Combine(dir, "numpy_mean.npy")).Values; // (T·n*)×k
+            double dv = 0, dm = 0, scaleV = 0, scaleM = 0;
+            for (int q = 0; q < times.Length; q++)
+            {
+                for (int i = 0; i < m; i++)
+                {
+                    dv = Math.Max(dv, Math.Abs(ours[q].Variance![i] - theirVar[q, i]));
+                    scaleV = Math.Max(scaleV, Math.Abs(theirVar[q, i]));
+                    for (int c = 0; c < w.YTrain.Cols; c++)
+                    {
+                        double theirs = theirMean.Data[(q * m + i) * w.YTrain.Cols + c];
+                        dm = Math.Max(dm, Math.Abs(ours[q].Mean[i, c] - theirs));
+                        scaleM = Math.Max(scaleM, Math.Abs(theirs));
+                    }
+                }
+            }
+            Console.WriteLine($"tangent {p.Name} ({p.Description}): NTK ensemble n={n} m={m}, {times.Length} times, mean + diagonal covariance: {wall:F2} s (CPU {cpu:F2} s); " +
+                              $"largest difference from numpy: mean {dm / Math.Max(scaleM, 1e-300):E1}, variance {dv / Math.Max(scaleV, 1e-300):E1} (relative to the largest value)");
+            var numpyTimes = File.ReadAllText(Path.Combine(dir, "numpy_time.txt")).Split(' ');
+            double npWall = double.Parse(numpyTimes[0], inv), npCpu = double.Parse(numpyTimes[1], inv);
+            Console.WriteLine($"numpy_time / tangent_time = {npWall / wall:F2} (CPU time: {npCpu / cpu:F2})");
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
     }
 }

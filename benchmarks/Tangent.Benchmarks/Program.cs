@@ -161,6 +161,16 @@ if (args.Length > 1 && args[0] == "quick" && args[1] is "gaussian" or "dynamics"
     return;
 }
 
+if (args.Length > 3 && args[0] == "quick" && args[1] is "dynamics-stages" or "dynamics-ratio")
+{
+    // quick dynamics-stages <n> <m> [provider]: where the NTK-ensemble trajectory's time goes.
+    // quick dynamics-ratio <n> <m> [provider]: the same trajectory in numpy/scipy (benchmarks/ensemble_numpy.py) and in Tangent, and the ratio.
+    var dynProvider = args.Length > 4 ? LinearAlgebra.Resolve(LinearAlgebra.ParseKind(args[4])) : LinearAlgebra.Provider;
+    if (args[1] == "dynamics-stages") Tangent.Benchmarks.DynamicsStages.Run(int.Parse(args[2]), int.Parse(args[3]), dynProvider);
+    else Tangent.Benchmarks.DynamicsRatio.Run(int.Parse(args[2]), int.Parse(args[3]), dynProvider);
+    return;
+}
+
 if (args.Length > 0 && args[0] == "quick")
 {
     // Quick GFLOP/s without BenchmarkDotNet: quick <op gemm|chol|syevd> <n> [blockSize] [trsmLeaf] [provider]

@@ -9,9 +9,11 @@ internal static class DenseOps
         => LinearAlgebra.Multiply(a, b, ta, tb, p);
 
     /// <summary>A·diag(s).</summary>
-    public static Matrix ScaleColumns(Matrix a, double[] s)
+    public static Matrix ScaleColumns(Matrix a, double[] s) => ScaleColumns(a, s, new Matrix(a.Rows, a.Cols));
+
+    /// <summary>A·diag(s) written into <paramref name="r"/> (same shape as A; returned).</summary>
+    public static Matrix ScaleColumns(Matrix a, double[] s, Matrix r)
     {
-        var r = new Matrix(a.Rows, a.Cols);
         Parallel.For(0, a.Rows, i =>
         {
             var src = a.Row(i);

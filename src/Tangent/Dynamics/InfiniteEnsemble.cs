@@ -19,7 +19,10 @@ namespace Tangent.Dynamics;
 /// NNGP: μ = K*ₓ·V·diag(g)·Vᵀ·Y;  Σ = K** − K*ₓ·V·diag(g(2τ))·Vᵀ·Kₓ*.
 /// Θ*ₓV, K*ₓV and VᵀKₓₓV are computed once per test set, so a time point costs O(n*·n·k) for the
 /// mean, O(n*·n) for the NNGP variances and one n*×n×n product for the NTK variances.
-/// At t = ∞ the formulas are evaluated with a Cholesky solve (no eigendecomposition needed).
+/// At t = ∞ the formulas are evaluated with a Cholesky solve (no eigendecomposition needed), or, in a trajectory that
+/// also has finite times and so has the eigendecomposition, with g = 1/λ (the same inverse; see KernelFlow.EigenAtInfinity).
+/// The NTK variances take diag(W·M·Wᵀ), M = VᵀKₓₓV, from M's lower block triangle (<see cref="HalfQuadraticForm"/>): half a
+/// product per time, into buffers reused across times.
 /// With <see cref="EnsembleMethod.Lanczos"/> (or <see cref="EnsembleMethod.Auto"/> for a large n and no covariance)
 /// the mean is Θ*ₓ·[τφ(τA)·Y], φ(z) = (1 − e^{−z})/z, with τφ(τA)·Y for all times from one Krylov basis per
 /// target column (<see cref="KrylovFunction"/>; docs/SOLVERS.md), never the eigendecomposition.
@@ -30,7 +33,8 @@ public sealed class InfiniteEnsemble
     private readonly Matrix? _nngpTrainTrain; // K_XX, unregularized (NTK ensemble covariance)
     private readonly Matrix _y;
     private readonly Lazy<Matrix> _yEigen;     // VᵀY
-    private readonly Lazy<Matrix> _nngpEigen;  // VᵀKₓₓV (NTK ensemble)
+    private readonly Lazy<HalfQuadraticForm> _nngpEigen; // VᵀKₓₓV (NTK ensemble), as its halved lower block triangle
+    private readonly Lazy<Matrix> _nngpEigenFull;          // VᵀKₓₓV in full (the NTK ensemble's full covariance only)
 
     private InfiniteEnsemble(KernelOutputs kind, KernelFlow flow, Matrix? nngpTrainTrain, Matrix y)
     {
@@ -41,14 +45,8 @@ public sealed class InfiniteEnsemble
         _nngpTrainTrain = nngpTrainTrain;
         _y = y;
         _yEigen = new Lazy<Matrix>(() => DenseOps.Mul(_flow.Eigen.Vectors, _y, _flow.Provider, Op.Transpose));
-        _nngpEigen = new Lazy<Matrix>(() =>
-        {
-            var v = _flow.Eigen.Vectors;
-            var kv = DenseOps.Mul(_nngpTrainTrain!, v, _flow.Provider);
-            var m = DenseOps.Mul(v, kv, _flow.Provider, Op.Transpose);
-            DenseOps.Symmetrize(m);
-            return m;
-        });
+        _nngpEigen = new Lazy<HalfQuadraticForm>(() => HalfQuadraticForm.Congruence(_flow.Eigen.Vectors, _nngpTrainTrain!, _flow.Provider));
+        _nngpEigenFull = new Lazy<Matrix>(() => _nngpEigen.Value.ToFull());
     }
 
     /// <summary>The ensemble in which all layers are trained (dynamics by the NTK).</summary>
@@ -171,19 +169,25 @@ public sealed class InfiniteEnsemble
                 Report();
             }
         }
-        else if (times.Any(t => !double.IsPositiveInfinity(t)))
+        bool infinityDone = false;
+        if (method != EnsembleMethod.Lanczos && times.Any(t => !double.IsPositiveInfinity(t)))
         {
             _flow.RequireStableLearningRate(); // before the expensive products
             cancellationToken.ThrowIfCancellationRequested();
             var v = _flow.Eigen.Vectors;
+            // With the eigendecomposition at hand, t = ∞ is one more time with g = 1/λ (see KernelFlow.EigenAtInfinity).
+            infinityDone = _flow.EigenAtInfinity;
             var yv = _yEigen.Value;
             var driveV = DenseOps.Mul(drive, v, p);                                   // Θ*ₓV or K*ₓV
             Matrix? noiseV = mode == CovarianceMode.None || Kind == KernelOutputs.Nngp ? null : DenseOps.Mul(noise!, v, p); // K*ₓV
-            Matrix? mEigen = noiseV is null ? null : _nngpEigen.Value;
+            var form = noiseV is null ? null : _nngpEigen.Value;
+            // The NTK variances reuse two n*×n buffers for all times (W = Θ*ₓV·diag(g) and W·M′ᵀ).
+            Matrix? w = noiseV is null ? null : new Matrix(m, _flow.Order);
+            Matrix? work = noiseV is null || mode != CovarianceMode.Diagonal ? null : new Matrix(m, _flow.Order);
             for (int q = 0; q < times.Count; q++)
             {
                 double t = times[q];
-                if (double.IsPositiveInfinity(t)) continue;
+                if (double.IsPositiveInfinity(t) && !infinityDone) continue;
                 cancellationToken.ThrowIfCancellationRequested();
                 double tau = _flow.Tau(t);
                 var g = _flow.Growth(tau);
@@ -209,20 +213,20 @@ public sealed class InfiniteEnsemble
                 }
                 else
                 {
-                    var w = DenseOps.ScaleColumns(driveV, g);           // Θ*ₓ·Θ⁻¹(I − E_τ) in the eigenbasis
-                    var wm = DenseOps.Mul(w, mEigen!, p);                // W·VᵀKₓₓV
+                    DenseOps.ScaleColumns(driveV, g, w!);               // W = Θ*ₓ·Θ⁻¹(I − E_τ) in the eigenbasis
                     if (mode == CovarianceMode.Diagonal)
                     {
-                        var quad = DenseOps.RowDots(wm, w);
-                        var cross = DenseOps.RowDots(w, noiseV!);
+                        var quad = form!.QuadraticDiagonal(w!, work!);   // diag(W·VᵀKₓₓV·Wᵀ) at half a product
+                        var cross = DenseOps.RowDots(w!, noiseV!);
                         var variance = new double[m];
                         for (int i = 0; i < m; i++) variance[i] = priorDiag![i] + quad[i] - 2 * cross[i];
                         results[q] = new EnsemblePrediction(t, mean, null, variance);
                     }
                     else
                     {
-                        var cov = DenseOps.AddScaled(priorFull!, 1, DenseOps.Mul(wm, w, p, Op.None, Op.Transpose));
-                        DenseOps.AddSymmetricPart(cov, -1, DenseOps.Mul(w, noiseV!, p, Op.None, Op.Transpose));
+                        var wm = DenseOps.Mul(w!, _nngpEigenFull.Value, p); // W·VᵀKₓₓV
+                        var cov = DenseOps.AddScaled(priorFull!, 1, DenseOps.Mul(wm, w!, p, Op.None, Op.Transpose));
+                        DenseOps.AddSymmetricPart(cov, -1, DenseOps.Mul(w!, noiseV!, p, Op.None, Op.Transpose));
                         DenseOps.Symmetrize(cov);
                         results[q] = new EnsemblePrediction(t, mean, cov, cov.Diagonal());
                     }
@@ -231,7 +235,7 @@ public sealed class InfiniteEnsemble
             }
         }
 
-        if (times.Any(double.IsPositiveInfinity))
+        if (!infinityDone && times.Any(double.IsPositiveInfinity))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var atInfinity = AtInfinity(drive, noise, priorFull, priorDiag, mode);

@@ -135,6 +135,14 @@ internal sealed class KernelFlow
         return Eigen.PseudoInverseApply(b, Tolerance);
     }
 
+    /// <summary>True when t = ∞ may use the eigendecomposition already computed (g = 1/λ, 0 at or below the tolerance)
+    /// instead of a Cholesky solve, with the same result up to rounding: for <see cref="Solver.PseudoInverse"/> it is that
+    /// solver's own formula; for <see cref="Solver.Auto"/> only when every eigenvalue is above the tolerance (K + λI positive
+    /// definite and not numerically singular, where Cholesky and the eigendecomposition give the same inverse); never for
+    /// <see cref="Solver.Cholesky"/> (asked for by name). False while the eigendecomposition is not computed.</summary>
+    public bool EigenAtInfinity => EigenComputed && (_options.Solver == Solver.PseudoInverse
+        || (_options.Solver == Solver.Auto && (Order == 0 || Eigen.Values[0] > Tolerance)));
+
     /// <summary>The Cholesky factor of K + λI, or null when the pseudoinverse is used at t = ∞.</summary>
     public Cholesky? CholeskyFactor => UsesPseudoInverseAtInfinity ? null : _cholesky.Value;
 
