@@ -19,6 +19,13 @@ if (args.Length > 1 && args[0] == "quick" && args[1] == "network")
     return;
 }
 
+if (args.Length > 1 && args[0] == "quick" && args[1] == "network-ratio")
+{
+    // quick network-ratio [steps]: the network workload in Tangent and PyTorch (benchmarks/network_torch.py) in one run, and the ratio.
+    Tangent.Benchmarks.NetworkRatio.Run(args[2..]);
+    return;
+}
+
 if (args.Length > 1 && args[0] == "quick" && args[1] == "cluster-model")
 {
     // quick cluster-model TC TW [options]: issue 13's throughput model against the number of machines (table + PNG; arithmetic only).
