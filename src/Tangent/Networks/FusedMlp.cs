@@ -15,7 +15,7 @@ namespace Tangent.Networks;
 /// <see cref="Network.LossAndResidual"/> as the general path. Pass 2, parallel over blocks of hidden units
 /// (each task owns its units' columns of W₁, b₁, W₂: no reduction between tasks), recomputes z and
 /// accumulates ∂W₂ = s₂·δᵀφ(z), e = φ'(z) ⊙ (s₂·δ·W₂), ∂W₁ = s₁·eᵀx, ∂b₁ = σb·Σe. Every sum runs in an order
-/// fixed by the shapes alone (groups of 4 points, 4-wide unit vectors, blocks in order), so the result does
+/// fixed by the shapes alone (groups of 4 points, 4-wide unit vectors in pairs, blocks in order), so the result does
 /// not depend on the number of threads. The same values as the general path up to rounding.
 /// </summary>
 internal sealed class FusedMlp
@@ -24,6 +24,7 @@ internal sealed class FusedMlp
     public const int MaxInputs = 64, MaxOutputs = 16;
 
     private const int Lanes = 4;          // Vector256<double>
+    private const int Step = 2 * Lanes;   // hidden units per register tile (two vectors)
     private const int Group = 4;          // points per register tile
     private const int ForwardBlock = 128; // hidden units per pass-1 block: s₁·W₁ᵀ block (d×128) stays in L1
     private const int BackwardBlock = 64; // hidden units per pass-2 task: its gradient accumulators stay in L1
@@ -43,7 +44,7 @@ internal sealed class FusedMlp
         _phi = phi; _w1 = w1; _b1 = b1; _w2 = w2; _b2 = b2;
         _s1 = s1; _bs1 = bs1; _s2 = s2; _bs2 = bs2;
         _width = w1.Rows; _d = w1.Cols; _k = w2.Rows;
-        _padded = (_width + Lanes - 1) / Lanes * Lanes;
+        _padded = (_width + Step - 1) / Step * Step;
         _a = new double[_d * _padded]; _c = new double[_padded]; _v = new double[_k * _padded];
         _gA = new double[_d * _padded]; _gV = new double[_k * _padded]; _gC = new double[_padded];
     }
@@ -170,27 +171,31 @@ internal sealed class FusedMlp
                 ref double x1 = ref Unsafe.Add(ref x0, d);
                 ref double x2 = ref Unsafe.Add(ref x1, d);
                 ref double x3 = ref Unsafe.Add(ref x2, d);
-                for (int j = j0; j < j1; j += Lanes)
+                for (int j = j0; j < j1; j += Step)
                 {
-                    var bias = Vector256.LoadUnsafe(ref c, (nuint)j);
-                    Vector256<double> z0 = bias, z1 = bias, z2 = bias, z3 = bias;
+                    // 4 points × 8 units: 8 independent FMA chains share each weight load and each broadcast.
+                    var biasL = Vector256.LoadUnsafe(ref c, (nuint)j); var biasH = Vector256.LoadUnsafe(ref c, (nuint)(j + Lanes));
+                    Vector256<double> z0 = biasL, z1 = biasL, z2 = biasL, z3 = biasL, u0 = biasH, u1 = biasH, u2 = biasH, u3 = biasH;
                     for (int q = 0; q < d; q++)
                     {
                         var w = Vector256.LoadUnsafe(ref a, (nuint)(q * padded + j));
-                        z0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x0, q)), w, z0);
-                        z1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x1, q)), w, z1);
-                        z2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x2, q)), w, z2);
-                        z3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x3, q)), w, z3);
+                        var wh = Vector256.LoadUnsafe(ref a, (nuint)(q * padded + j + Lanes));
+                        var b0 = Vector256.Create(Unsafe.Add(ref x0, q)); z0 = Vector256.FusedMultiplyAdd(b0, w, z0); u0 = Vector256.FusedMultiplyAdd(b0, wh, u0);
+                        var b1 = Vector256.Create(Unsafe.Add(ref x1, q)); z1 = Vector256.FusedMultiplyAdd(b1, w, z1); u1 = Vector256.FusedMultiplyAdd(b1, wh, u1);
+                        var b2 = Vector256.Create(Unsafe.Add(ref x2, q)); z2 = Vector256.FusedMultiplyAdd(b2, w, z2); u2 = Vector256.FusedMultiplyAdd(b2, wh, u2);
+                        var b3 = Vector256.Create(Unsafe.Add(ref x3, q)); z3 = Vector256.FusedMultiplyAdd(b3, w, z3); u3 = Vector256.FusedMultiplyAdd(b3, wh, u3);
                     }
                     z0 = act.Phi(z0); z1 = act.Phi(z1); z2 = act.Phi(z2); z3 = act.Phi(z3);
+                    u0 = act.Phi(u0); u1 = act.Phi(u1); u2 = act.Phi(u2); u3 = act.Phi(u3);
                     for (int o = 0; o < k; o++)
                     {
                         var w2 = Vector256.LoadUnsafe(ref v, (nuint)(o * padded + j));
+                        var w2h = Vector256.LoadUnsafe(ref v, (nuint)(o * padded + j + Lanes));
                         nuint s0 = (nuint)((i * k + o) * Lanes), step = (nuint)(k * Lanes);
-                        Vector256.FusedMultiplyAdd(z0, w2, Vector256.LoadUnsafe(ref f, s0)).StoreUnsafe(ref f, s0);
-                        Vector256.FusedMultiplyAdd(z1, w2, Vector256.LoadUnsafe(ref f, s0 + step)).StoreUnsafe(ref f, s0 + step);
-                        Vector256.FusedMultiplyAdd(z2, w2, Vector256.LoadUnsafe(ref f, s0 + 2 * step)).StoreUnsafe(ref f, s0 + 2 * step);
-                        Vector256.FusedMultiplyAdd(z3, w2, Vector256.LoadUnsafe(ref f, s0 + 3 * step)).StoreUnsafe(ref f, s0 + 3 * step);
+                        Vector256.FusedMultiplyAdd(u0, w2h, Vector256.FusedMultiplyAdd(z0, w2, Vector256.LoadUnsafe(ref f, s0))).StoreUnsafe(ref f, s0);
+                        Vector256.FusedMultiplyAdd(u1, w2h, Vector256.FusedMultiplyAdd(z1, w2, Vector256.LoadUnsafe(ref f, s0 + step))).StoreUnsafe(ref f, s0 + step);
+                        Vector256.FusedMultiplyAdd(u2, w2h, Vector256.FusedMultiplyAdd(z2, w2, Vector256.LoadUnsafe(ref f, s0 + 2 * step))).StoreUnsafe(ref f, s0 + 2 * step);
+                        Vector256.FusedMultiplyAdd(u3, w2h, Vector256.FusedMultiplyAdd(z3, w2, Vector256.LoadUnsafe(ref f, s0 + 3 * step))).StoreUnsafe(ref f, s0 + 3 * step);
                     }
                 }
             }
@@ -228,48 +233,67 @@ internal sealed class FusedMlp
             ref double r1 = ref Unsafe.Add(ref r0, k);
             ref double r2 = ref Unsafe.Add(ref r1, k);
             ref double r3 = ref Unsafe.Add(ref r2, k);
-            for (int j = j0; j < j1; j += Lanes)
+            for (int j = j0; j < j1; j += Step)
             {
-                var bias = Vector256.LoadUnsafe(ref c, (nuint)j);
-                Vector256<double> z0 = bias, z1 = bias, z2 = bias, z3 = bias;
+                nuint jl = (nuint)j, jh = (nuint)(j + Lanes);
+                var biasL = Vector256.LoadUnsafe(ref c, jl); var biasH = Vector256.LoadUnsafe(ref c, jh);
+                Vector256<double> z0 = biasL, z1 = biasL, z2 = biasL, z3 = biasL, u0 = biasH, u1 = biasH, u2 = biasH, u3 = biasH;
                 for (int q = 0; q < d; q++)
                 {
-                    var w = Vector256.LoadUnsafe(ref a, (nuint)(q * padded + j));
-                    z0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x0, q)), w, z0);
-                    z1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x1, q)), w, z1);
-                    z2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x2, q)), w, z2);
-                    z3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x3, q)), w, z3);
+                    var w = Vector256.LoadUnsafe(ref a, (nuint)(q * padded) + jl);
+                    var wh = Vector256.LoadUnsafe(ref a, (nuint)(q * padded) + jh);
+                    var b0 = Vector256.Create(Unsafe.Add(ref x0, q)); z0 = Vector256.FusedMultiplyAdd(b0, w, z0); u0 = Vector256.FusedMultiplyAdd(b0, wh, u0);
+                    var b1 = Vector256.Create(Unsafe.Add(ref x1, q)); z1 = Vector256.FusedMultiplyAdd(b1, w, z1); u1 = Vector256.FusedMultiplyAdd(b1, wh, u1);
+                    var b2 = Vector256.Create(Unsafe.Add(ref x2, q)); z2 = Vector256.FusedMultiplyAdd(b2, w, z2); u2 = Vector256.FusedMultiplyAdd(b2, wh, u2);
+                    var b3 = Vector256.Create(Unsafe.Add(ref x3, q)); z3 = Vector256.FusedMultiplyAdd(b3, w, z3); u3 = Vector256.FusedMultiplyAdd(b3, wh, u3);
                 }
-                Vector256<double> t0 = default, t1 = default, t2 = default, t3 = default;
                 var h0 = act.Phi(z0); var h1 = act.Phi(z1); var h2 = act.Phi(z2); var h3 = act.Phi(z3);
+                var k0 = act.Phi(u0); var k1 = act.Phi(u1); var k2 = act.Phi(u2); var k3 = act.Phi(u3);
+                Vector256<double> t0 = default, t1 = default, t2 = default, t3 = default, s0 = default, s1 = default, s2 = default, s3 = default;
                 for (int o = 0; o < k; o++)
                 {
-                    var w2 = Vector256.LoadUnsafe(ref v, (nuint)(o * padded + j));
+                    nuint at = (nuint)(o * padded);
+                    var w2 = Vector256.LoadUnsafe(ref v, at + jl); var w2h = Vector256.LoadUnsafe(ref v, at + jh);
                     var e0 = Vector256.Create(Unsafe.Add(ref r0, o)); var e1 = Vector256.Create(Unsafe.Add(ref r1, o));
                     var e2 = Vector256.Create(Unsafe.Add(ref r2, o)); var e3 = Vector256.Create(Unsafe.Add(ref r3, o));
-                    nuint at = (nuint)(o * padded + j);
-                    var acc = Vector256.LoadUnsafe(ref gV, at);
+                    var acc = Vector256.LoadUnsafe(ref gV, at + jl);
                     acc = Vector256.FusedMultiplyAdd(h0, e0, acc);
                     acc = Vector256.FusedMultiplyAdd(h1, e1, acc);
                     acc = Vector256.FusedMultiplyAdd(h2, e2, acc);
                     acc = Vector256.FusedMultiplyAdd(h3, e3, acc);
-                    acc.StoreUnsafe(ref gV, at);
-                    t0 = Vector256.FusedMultiplyAdd(e0, w2, t0);
-                    t1 = Vector256.FusedMultiplyAdd(e1, w2, t1);
-                    t2 = Vector256.FusedMultiplyAdd(e2, w2, t2);
-                    t3 = Vector256.FusedMultiplyAdd(e3, w2, t3);
+                    acc.StoreUnsafe(ref gV, at + jl);
+                    var acch = Vector256.LoadUnsafe(ref gV, at + jh);
+                    acch = Vector256.FusedMultiplyAdd(k0, e0, acch);
+                    acch = Vector256.FusedMultiplyAdd(k1, e1, acch);
+                    acch = Vector256.FusedMultiplyAdd(k2, e2, acch);
+                    acch = Vector256.FusedMultiplyAdd(k3, e3, acch);
+                    acch.StoreUnsafe(ref gV, at + jh);
+                    t0 = Vector256.FusedMultiplyAdd(e0, w2, t0); s0 = Vector256.FusedMultiplyAdd(e0, w2h, s0);
+                    t1 = Vector256.FusedMultiplyAdd(e1, w2, t1); s1 = Vector256.FusedMultiplyAdd(e1, w2h, s1);
+                    t2 = Vector256.FusedMultiplyAdd(e2, w2, t2); s2 = Vector256.FusedMultiplyAdd(e2, w2h, s2);
+                    t3 = Vector256.FusedMultiplyAdd(e3, w2, t3); s3 = Vector256.FusedMultiplyAdd(e3, w2h, s3);
                 }
                 t0 *= act.Derivative(z0); t1 *= act.Derivative(z1); t2 *= act.Derivative(z2); t3 *= act.Derivative(z3);
-                ((((Vector256.LoadUnsafe(ref gC, (nuint)j) + t0) + t1) + t2) + t3).StoreUnsafe(ref gC, (nuint)j);
+                s0 *= act.Derivative(u0); s1 *= act.Derivative(u1); s2 *= act.Derivative(u2); s3 *= act.Derivative(u3);
+                ((((Vector256.LoadUnsafe(ref gC, jl) + t0) + t1) + t2) + t3).StoreUnsafe(ref gC, jl);
+                ((((Vector256.LoadUnsafe(ref gC, jh) + s0) + s1) + s2) + s3).StoreUnsafe(ref gC, jh);
                 for (int q = 0; q < d; q++)
                 {
-                    nuint at = (nuint)(q * padded + j);
-                    var acc = Vector256.LoadUnsafe(ref gA, at);
-                    acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x0, q)), t0, acc);
-                    acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x1, q)), t1, acc);
-                    acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x2, q)), t2, acc);
-                    acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x3, q)), t3, acc);
-                    acc.StoreUnsafe(ref gA, at);
+                    nuint at = (nuint)(q * padded);
+                    var b0 = Vector256.Create(Unsafe.Add(ref x0, q)); var b1 = Vector256.Create(Unsafe.Add(ref x1, q));
+                    var b2 = Vector256.Create(Unsafe.Add(ref x2, q)); var b3 = Vector256.Create(Unsafe.Add(ref x3, q));
+                    var acc = Vector256.LoadUnsafe(ref gA, at + jl);
+                    acc = Vector256.FusedMultiplyAdd(b0, t0, acc);
+                    acc = Vector256.FusedMultiplyAdd(b1, t1, acc);
+                    acc = Vector256.FusedMultiplyAdd(b2, t2, acc);
+                    acc = Vector256.FusedMultiplyAdd(b3, t3, acc);
+                    acc.StoreUnsafe(ref gA, at + jl);
+                    var acch = Vector256.LoadUnsafe(ref gA, at + jh);
+                    acch = Vector256.FusedMultiplyAdd(b0, s0, acch);
+                    acch = Vector256.FusedMultiplyAdd(b1, s1, acch);
+                    acch = Vector256.FusedMultiplyAdd(b2, s2, acch);
+                    acch = Vector256.FusedMultiplyAdd(b3, s3, acch);
+                    acch.StoreUnsafe(ref gA, at + jh);
                 }
             }
         }
