@@ -28,6 +28,15 @@ public class NetworkBenchmarks
     [Params(1000)]
     public int Points { get; set; }
 
+    /// <summary>The training inputs (after <see cref="Setup"/>).</summary>
+    internal Matrix X => _x!;
+
+    /// <summary>The training targets (after <see cref="Setup"/>).</summary>
+    internal Matrix Y => _y!;
+
+    /// <summary>The untrained network (after <see cref="Setup"/>).</summary>
+    internal Network Net => _net!;
+
     [GlobalSetup]
     public void Setup()
     {

@@ -32,6 +32,11 @@ if (args.Length > 2 && args[0] == "quick" && args[1] == "gemm-ratio")
 if (args.Length > 2 && args[0] == "quick" && args[1] == "eigen-ratio")
 {
     Environment.ExitCode = Tangent.Benchmarks.EigenRatio.Run(int.Parse(args[2]), args.Length > 3 ? int.Parse(args[3]) : 2);
+
+if (args.Length > 1 && args[0] == "quick" && args[1] == "network-ratio")
+{
+    // quick network-ratio [steps]: the network workload in Tangent and PyTorch (benchmarks/network_torch.py) in one run, and the ratio.
+    Tangent.Benchmarks.NetworkRatio.Run(args[2..]);
     return;
 }
 

@@ -24,6 +24,7 @@ public sealed partial class Network
     private readonly Matrix[] _parameters;
     private readonly int _width, _seed;
     private Backprop? _gradients;
+    private readonly FusedMlp? _fused;   // a thin 'dense φ dense': the fused gradient (docs/NETWORKS.md, "Fused training path")
 
     private Network(Architecture architecture, int inputs, int width, int seed, string spec, double outputScale)
     {
@@ -37,7 +38,20 @@ public sealed partial class Network
         Outputs = _root.OutputWidth;
         Spec = spec;
         ParameterCount = _parameters.Sum(p => p.Data.Length);
+        _fused = FusedMlp.TryCreate(architecture.Root, _parameters);
     }
+
+    /// <summary>True (the default): a thin trainable <c>dense φ dense</c> network computes its loss and loss
+    /// gradient by <see cref="FusedMlp"/>; false: always the general layer-by-layer path (tests compare the two).</summary>
+    internal bool FusedPathEnabled { get; set; } = true;
+
+    /// <summary>The fused path of this network, or null when its architecture has none.</summary>
+    internal FusedMlp? Fused => _fused;
+
+    /// <summary>How many loss gradients the fused path computed (tests: which path ran).</summary>
+    internal int FusedGradients { get; private set; }
+
+    private FusedMlp? ActiveFused => FusedPathEnabled ? _fused : null;
 
     /// <summary>Input dimension d (H·W·C for images, features in H, W, C order).</summary>
     public int Inputs { get; }
@@ -155,6 +169,7 @@ public sealed partial class Network
     {
         var copy = new Network(_architecture, Inputs, _width, _seed, Spec, OutputScale);
         for (int i = 0; i < _parameters.Length; i++) _parameters[i].Data.CopyTo(copy._parameters[i].Data, 0);
+        copy.FusedPathEnabled = FusedPathEnabled;
         return copy;
     }
 
@@ -194,13 +209,29 @@ public sealed partial class Network
     }
 
     /// <summary>The loss on (X, Y).</summary>
-    public double Loss(Matrix x, Matrix y, Loss loss = Dynamics.Loss.MeanSquaredError) => LossAndResidual(Predict(x), y, loss).Loss;
+    public double Loss(Matrix x, Matrix y, Loss loss = Dynamics.Loss.MeanSquaredError)
+    {
+        if (ActiveFused is not { } fused) return LossAndResidual(Predict(x), y, loss).Loss;
+        CheckInputs(x, nameof(x));
+        ArgumentNullException.ThrowIfNull(y);
+        return LossAndResidual(Scaled(fused.Forward(x)), y, loss).Loss;
+    }
 
     /// <summary>The loss and its gradient with respect to all parameters (flat, the layout of <see cref="GetParameters"/>), by backpropagation.</summary>
     public (double Loss, double[] Gradient) LossGradient(Matrix x, Matrix y, Loss loss = Dynamics.Loss.MeanSquaredError)
     {
         CheckInputs(x, nameof(x));
         ArgumentNullException.ThrowIfNull(y);
+        if (ActiveFused is { } fused)
+        {
+            // No n×width matrix: the hidden layer is recomputed tile by tile in cache (FusedMlp).
+            var (lossValue, residual) = LossAndResidual(Scaled(fused.Forward(x)), y, loss);
+            Scale(residual, OutputScale);
+            var gradient = new double[ParameterCount];
+            fused.Backward(residual, gradient);
+            FusedGradients++;
+            return (lossValue, gradient);
+        }
         // Inside the scope the layers reuse their work matrices between calls of the same shape (training
         // loops: no 32 MB temporaries per step for a 1000×4096 layer) and skip the gradient of x itself.
         using var scope = FiniteScope.Enter(x);
