@@ -23,15 +23,21 @@ if (args.Length > 1 && args[0] == "quick" && args[1] == "cntk-ratio")
 {
     // quick cntk-ratio flatten|gap …: issue 16's convolutional kernels beside their peers (CntkRatio.cs).
     Environment.ExitCode = Tangent.Benchmarks.CntkRatio.Run(args[2..]);
+    return;
+}
 
 if (args.Length > 2 && args[0] == "quick" && args[1] == "gemm-ratio")
 {
     // quick gemm-ratio <n> [repeats]: managed and native (OpenBLAS) dgemm alternating on the same n×n matrices, GFLOP/s and the ratio.
     Tangent.Benchmarks.GemmRatio.Run(int.Parse(args[2]), args.Length > 3 ? int.Parse(args[3]) : 5);
+    return;
+}
 
 if (args.Length > 2 && args[0] == "quick" && args[1] == "eigen-ratio")
 {
     Environment.ExitCode = Tangent.Benchmarks.EigenRatio.Run(int.Parse(args[2]), args.Length > 3 ? int.Parse(args[3]) : 2);
+    return;
+}
 
 if (args.Length > 1 && args[0] == "quick" && args[1] == "network-ratio")
 {
