@@ -18,7 +18,7 @@ internal static class KernelCommand
         var outFile = new Option<FileInfo>("--out") { Description = "Output file (.csv or .npy, by extension), or a kernel store: a folder ending in .zarr (resumable, --chunk, --shard).", Required = true };
         var dtype = new Option<string>("--dtype")
         {
-            Description = "float64 (default) or float32: write a .npy or .zarr output in float32 (half the size) and compute a network's input Gram X1·X2ᵀ in float32 (its layers stay float64; the accuracy per layer type is in docs/PRECISION.md).",
+            Description = "float64 (default) or float32: write a .npy or .zarr output in float32 (half the size) and compute in float32 where it is safe: a dense network's input Gram X1·X2ᵀ (its layers stay float64), a convolutional network's pixel-pair states (self pass and diagonal in float64); the accuracy per layer type is in docs/PRECISION.md.",
             DefaultValueFactory = _ => "float64",
         };
         var f32 = new Option<bool>("--float32") { Description = "The old name of --dtype float32.", Hidden = true };

@@ -68,7 +68,8 @@ public sealed record ComputeOptions
     /// (the default) or <see cref="Precision.Float32"/> (each input row rounded to float32 after an exact power-of-two scaling,
     /// products and sums in float32 within blocks, <see cref="SingleGram"/>). The layer recursions (arccos maps and the rest) stay
     /// float64 and the correlation is clipped into [−1, 1], so no entry becomes NaN; docs/PRECISION.md gives the accuracy per
-    /// layer type. Convolutional networks and classical kernels compute in float64 whatever this says.
+    /// layer type. Convolutional networks on the pair engine (convs, activations, flatten or a global pool) compute their
+    /// pixel-pair states in float32 (self pass and diagonal in float64); classical kernels and window pooling stay float64.
     /// </summary>
     public Precision Precision { get; init; }
 
