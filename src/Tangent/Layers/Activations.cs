@@ -135,42 +135,6 @@ public sealed class ABRelu : Activation
     }
 
     /// <inheritdoc />
-    /// <remarks>The correlation is q12·i1·i2 (two products instead of a division by s1·s2); otherwise <see cref="RowKernel"/>.</remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal override void TileKernel(Span<double> nngp, Span<double> ntk, double c1, double s1, double i1,
-        ReadOnlySpan<double> c2, ReadOnlySpan<double> s2, ReadOnlySpan<double> i2)
-    {
-        double d2 = (A - B) * (A - B) / (2 * Math.PI), m = (A * A + B * B) / 2;
-        bool withNtk = !ntk.IsEmpty;
-        int j = 0, n = nngp.Length;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            ref double rn = ref MemoryMarshal.GetReference(nngp);
-            ref double rt = ref MemoryMarshal.GetReference(ntk);
-            ref double rs = ref MemoryMarshal.GetReference(s2);
-            ref double ri = ref MemoryMarshal.GetReference(i2);
-            var vs1 = Vector256.Create(s1); var vi1 = Vector256.Create(i1); var vd2 = Vector256.Create(d2); var vm = Vector256.Create(m);
-            var one = Vector256<double>.One; var zero = Vector256<double>.Zero;
-            var vHi = Vector256.Create(1 - SnapTolerance);
-            for (; j + 4 <= n; j += 4)
-            {
-                var q12 = Vector256.LoadUnsafe(ref rn, (nuint)j);
-                var p = vs1 * Vector256.LoadUnsafe(ref rs, (nuint)j);
-                var rho = q12 * vi1 * Vector256.LoadUnsafe(ref ri, (nuint)j);   // 0 where a variance is 0 (i = 0)
-                var abs = Vector256.Abs(rho);
-                rho = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(abs, vHi), Vector256.CopySign(one, rho), rho);   // clip + snap to ±1
-                var theta = VectorMath.Acos(rho);
-                var sin = Vector256.Sqrt(Vector256.Max((one - rho) * (one + rho), zero));
-                var res = Vector256.FusedMultiplyAdd(vd2 * p, sin - theta * rho, vm * q12);
-                res.StoreUnsafe(ref rn, (nuint)j);
-                if (withNtk)
-                    ((vm - vd2 * theta) * Vector256.LoadUnsafe(ref rt, (nuint)j)).StoreUnsafe(ref rt, (nuint)j);
-            }
-        }
-        if (j < n) RowKernel(nngp[j..], withNtk ? ntk[j..] : ntk, c1, s1, c2[j..], s2[j..]);
-    }
-
-    /// <inheritdoc />
     /// <remarks>Vectorised for double (4 lanes) and float (8 lanes): ρ = q12·i1·i2 snapped to ±1 within
     /// <see cref="Activation.SnapTolerance"/> (float: 4 ulps of 1f), θ = arccos ρ (<see cref="VectorMath"/>), then the
     /// closed forms of <see cref="Nngp"/> and <see cref="NtkFactor"/>.</remarks>
