@@ -132,7 +132,7 @@ public abstract class Activation : Layer
         pass.K = o;
     }
 
-    /// <summary>The tile pass: <see cref="TileKernel"/> on each pixel pair's segment, in place.</summary>
+    /// <summary>The tile pass: <see cref="RowKernel"/> on each pixel pair's segment, in place.</summary>
     internal override void TileStep(ImageTilePass pass)
     {
         int a = pass.Slot++, pairs = pass.Pairs, pixels = pass.Pixels;
@@ -150,9 +150,8 @@ public abstract class Activation : Layer
         int pin = pixels, len = pass.Len, j0 = pass.J0, i = pass.I, n1 = pass.N1, n2 = pass.N2;
         int p = pass.Full ? u / pin : u, q = pass.Full ? u % pin : u;
         int x1 = p * n1 + i, x2 = q * n2 + j0;
-        TileKernel(k.AsSpan(u * len, len), pass.WithNtk ? t.AsSpan(u * len, len) : Span<double>.Empty,
-            pass.Cov1[slot][x1], pass.Sqrt1[slot][x1], pass.Inv1[slot][x1],
-            pass.Cov2[slot].AsSpan(x2, len), pass.Sqrt2[slot].AsSpan(x2, len), pass.Inv2[slot].AsSpan(x2, len));
+        RowKernel(k.AsSpan(u * len, len), pass.WithNtk ? t.AsSpan(u * len, len) : Span<double>.Empty,
+            pass.Cov1[slot][x1], pass.Sqrt1[slot][x1], pass.Cov2[slot].AsSpan(x2, len), pass.Sqrt2[slot].AsSpan(x2, len));
     }
 
     /// <summary>
@@ -203,13 +202,6 @@ public abstract class Activation : Layer
             }
         }
     }
-
-    /// <summary>
-    /// <see cref="RowKernel"/> with the inverse square roots of the variances also given (i = 1/s, 0 for a zero
-    /// variance), so that a vectorised override can form the correlation q12·i1·i2 without a division.
-    /// </summary>
-    internal virtual void TileKernel(Span<double> nngp, Span<double> ntk, double c1, double s1, double i1,
-        ReadOnlySpan<double> c2, ReadOnlySpan<double> s2, ReadOnlySpan<double> i2) => RowKernel(nngp, ntk, c1, s1, c2, s2);
 
     /// <summary>
     /// The correlation q12/√(q11·q22) clipped into [−1, 1] (no NaN for identical or antipodal inputs

@@ -141,34 +141,35 @@ public sealed class ABRelu : Activation
     internal override void PairKernel<T>(Span<T> nngp, Span<T> ntk, ReadOnlySpan<T> c1, ReadOnlySpan<T> s1, ReadOnlySpan<T> i1,
         ReadOnlySpan<T> c2, ReadOnlySpan<T> s2, ReadOnlySpan<T> i2)
     {
-        if (typeof(T) == typeof(double))
-            PairDouble(MemoryMarshal.Cast<T, double>(nngp), MemoryMarshal.Cast<T, double>(ntk), MemoryMarshal.Cast<T, double>(s1), MemoryMarshal.Cast<T, double>(i1),
-                MemoryMarshal.Cast<T, double>(s2), MemoryMarshal.Cast<T, double>(i2));
-        else if (typeof(T) == typeof(float))
-            PairFloat(MemoryMarshal.Cast<T, float>(nngp), MemoryMarshal.Cast<T, float>(ntk), MemoryMarshal.Cast<T, float>(s1), MemoryMarshal.Cast<T, float>(i1),
-                MemoryMarshal.Cast<T, float>(s2), MemoryMarshal.Cast<T, float>(i2));
+        if (typeof(T) == typeof(double) || typeof(T) == typeof(float)) PairSimd(nngp, ntk, s1, i1, s2, i2);
         else base.PairKernel(nngp, ntk, c1, s1, i1, c2, s2, i2);
     }
 
+    /// <summary>4 ulps of 1f: float correlations this close to ±1 are taken as ±1.</summary>
+    private const float SnapToleranceFloat = 4 * 1.1920929e-7f;
+
+    /// <summary><see cref="PairKernel"/> for double or float (one body: the JIT compiles each type apart).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void PairDouble(Span<double> nngp, Span<double> ntk, ReadOnlySpan<double> s1, ReadOnlySpan<double> i1, ReadOnlySpan<double> s2, ReadOnlySpan<double> i2)
+    private void PairSimd<T>(Span<T> nngp, Span<T> ntk, ReadOnlySpan<T> s1, ReadOnlySpan<T> i1, ReadOnlySpan<T> s2, ReadOnlySpan<T> i2)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        double d2 = (A - B) * (A - B) / (2 * Math.PI), m = (A * A + B * B) / 2;
+        T d2 = T.CreateTruncating((A - B) * (A - B) / (2 * Math.PI)), m = T.CreateTruncating((A * A + B * B) / 2);
+        T tolerance = typeof(T) == typeof(double) ? T.CreateTruncating(SnapTolerance) : T.CreateTruncating(SnapToleranceFloat);
         bool withNtk = !ntk.IsEmpty, one = s1.Length == 1;
         int j = 0, n = nngp.Length;
-        ref double rn = ref MemoryMarshal.GetReference(nngp);
-        ref double rt = ref MemoryMarshal.GetReference(ntk);
-        ref double rs1 = ref MemoryMarshal.GetReference(s1);
-        ref double ri1 = ref MemoryMarshal.GetReference(i1);
-        ref double rs2 = ref MemoryMarshal.GetReference(s2);
-        ref double ri2 = ref MemoryMarshal.GetReference(i2);
+        ref T rn = ref MemoryMarshal.GetReference(nngp);
+        ref T rt = ref MemoryMarshal.GetReference(ntk);
+        ref T rs1 = ref MemoryMarshal.GetReference(s1);
+        ref T ri1 = ref MemoryMarshal.GetReference(i1);
+        ref T rs2 = ref MemoryMarshal.GetReference(s2);
+        ref T ri2 = ref MemoryMarshal.GetReference(i2);
         if (Vector256.IsHardwareAccelerated)
         {
             var vd2 = Vector256.Create(d2); var vm = Vector256.Create(m);
-            var one1 = Vector256<double>.One; var zero = Vector256<double>.Zero;
-            var vHi = Vector256.Create(1 - SnapTolerance);
+            var one1 = Vector256<T>.One; var zero = Vector256<T>.Zero;
+            var vHi = Vector256.Create(T.One - tolerance);
             var bs1 = Vector256.Create(s1[0]); var bi1 = Vector256.Create(i1[0]);
-            for (; j + 4 <= n; j += 4)
+            for (; j + Vector256<T>.Count <= n; j += Vector256<T>.Count)
             {
                 var q12 = Vector256.LoadUnsafe(ref rn, (nuint)j);
                 var vs1 = one ? bs1 : Vector256.LoadUnsafe(ref rs1, (nuint)j);
@@ -178,61 +179,16 @@ public sealed class ABRelu : Activation
                 rho = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(Vector256.Abs(rho), vHi), Vector256.CopySign(one1, rho), rho);
                 var theta = VectorMath.Acos(rho);
                 var sin = Vector256.Sqrt(Vector256.Max((one1 - rho) * (one1 + rho), zero));
-                Vector256.FusedMultiplyAdd(vd2 * p, sin - theta * rho, vm * q12).StoreUnsafe(ref rn, (nuint)j);
+                VectorMath.FusedMultiplyAdd(vd2 * p, sin - theta * rho, vm * q12).StoreUnsafe(ref rn, (nuint)j);
                 if (withNtk) ((vm - vd2 * theta) * Vector256.LoadUnsafe(ref rt, (nuint)j)).StoreUnsafe(ref rt, (nuint)j);
             }
         }
         for (; j < n; j++)
         {
-            double q12 = nngp[j], p = s1[one ? 0 : j] * s2[j];
-            double rho = Snap(q12 * i1[one ? 0 : j] * i2[j]);
-            double theta = VectorMath.Acos(rho), sin = Math.Sqrt(Math.Max((1 - rho) * (1 + rho), 0));
-            nngp[j] = d2 * p * (sin - theta * rho) + m * q12;
-            if (withNtk) ntk[j] *= m - d2 * theta;
-        }
-    }
-
-    /// <summary>4 ulps of 1f: float correlations this close to ±1 are taken as ±1.</summary>
-    private const float SnapToleranceFloat = 4 * 1.1920929e-7f;
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void PairFloat(Span<float> nngp, Span<float> ntk, ReadOnlySpan<float> s1, ReadOnlySpan<float> i1, ReadOnlySpan<float> s2, ReadOnlySpan<float> i2)
-    {
-        float d2 = (float)((A - B) * (A - B) / (2 * Math.PI)), m = (float)((A * A + B * B) / 2);
-        bool withNtk = !ntk.IsEmpty, one = s1.Length == 1;
-        int j = 0, n = nngp.Length;
-        ref float rn = ref MemoryMarshal.GetReference(nngp);
-        ref float rt = ref MemoryMarshal.GetReference(ntk);
-        ref float rs1 = ref MemoryMarshal.GetReference(s1);
-        ref float ri1 = ref MemoryMarshal.GetReference(i1);
-        ref float rs2 = ref MemoryMarshal.GetReference(s2);
-        ref float ri2 = ref MemoryMarshal.GetReference(i2);
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var vd2 = Vector256.Create(d2); var vm = Vector256.Create(m);
-            var one1 = Vector256<float>.One; var zero = Vector256<float>.Zero;
-            var vHi = Vector256.Create(1 - SnapToleranceFloat);
-            var bs1 = Vector256.Create(s1[0]); var bi1 = Vector256.Create(i1[0]);
-            for (; j + 8 <= n; j += 8)
-            {
-                var q12 = Vector256.LoadUnsafe(ref rn, (nuint)j);
-                var vs1 = one ? bs1 : Vector256.LoadUnsafe(ref rs1, (nuint)j);
-                var vi1 = one ? bi1 : Vector256.LoadUnsafe(ref ri1, (nuint)j);
-                var p = vs1 * Vector256.LoadUnsafe(ref rs2, (nuint)j);
-                var rho = q12 * vi1 * Vector256.LoadUnsafe(ref ri2, (nuint)j);
-                rho = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(Vector256.Abs(rho), vHi), Vector256.CopySign(one1, rho), rho);
-                var theta = VectorMath.Acos(rho);
-                var sin = Vector256.Sqrt(Vector256.Max((one1 - rho) * (one1 + rho), zero));
-                Vector256.FusedMultiplyAdd(vd2 * p, sin - theta * rho, vm * q12).StoreUnsafe(ref rn, (nuint)j);
-                if (withNtk) ((vm - vd2 * theta) * Vector256.LoadUnsafe(ref rt, (nuint)j)).StoreUnsafe(ref rt, (nuint)j);
-            }
-        }
-        for (; j < n; j++)
-        {
-            float q12 = nngp[j], p = s1[one ? 0 : j] * s2[j];
-            float rho = q12 * i1[one ? 0 : j] * i2[j];
-            rho = MathF.Abs(rho) >= 1 - SnapToleranceFloat ? MathF.CopySign(1, rho) : rho;
-            float theta = VectorMath.Acos(rho), sin = MathF.Sqrt(MathF.Max((1 - rho) * (1 + rho), 0));
+            T q12 = nngp[j], p = s1[one ? 0 : j] * s2[j];
+            T rho = q12 * i1[one ? 0 : j] * i2[j];
+            rho = T.Abs(rho) >= T.One - tolerance ? T.CopySign(T.One, rho) : T.IsNaN(rho) ? T.Zero : rho;   // as Snap
+            T theta = VectorMath.Acos(rho), sin = T.Sqrt(T.Max((T.One - rho) * (T.One + rho), T.Zero));
             nngp[j] = d2 * p * (sin - theta * rho) + m * q12;
             if (withNtk) ntk[j] *= m - d2 * theta;
         }

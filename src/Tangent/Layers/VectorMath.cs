@@ -81,6 +81,24 @@ internal static class VectorMath
     /// <summary>Scalar twin of <see cref="Acos(Vector256{float})"/> for loop tails.</summary>
     public static float Acos(float x) => Acos(Vector256.Create(x)).GetElement(0);
 
+    /// <summary>arccos of each lane for T = double or float (the overloads above).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Acos<T>(Vector256<T> x) => typeof(T) == typeof(double)
+        ? Acos(x.As<T, double>()).As<double, T>()
+        : Acos(x.As<T, float>()).As<float, T>();
+
+    /// <summary>Scalar arccos for T = double or float (the overloads' scalar twins).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Acos<T>(T x) where T : System.Numerics.IFloatingPointIeee754<T> => typeof(T) == typeof(double)
+        ? T.CreateTruncating(Acos(double.CreateTruncating(x)))
+        : T.CreateTruncating(Acos(float.CreateTruncating(x)));
+
+    /// <summary>a·b + c in one rounding, for T = double or float.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> FusedMultiplyAdd<T>(Vector256<T> a, Vector256<T> b, Vector256<T> c) => typeof(T) == typeof(double)
+        ? Vector256.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>()
+        : Vector256.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
+
     /// <summary>Scalar twin of <see cref="Acos(Vector256{double})"/> for loop tails.</summary>
     public static double Acos(double x) => Acos(Vector256.Create(x)).GetElement(0);
 }

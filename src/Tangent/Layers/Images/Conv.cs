@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -96,9 +95,9 @@ public class Conv : ImageLayer
         var g = Geometry(state.Shape);
         int pairs = state.IsFull ? g.OutPixels * g.OutPixels : g.OutPixels;
         double[] nngp = new double[pairs], ntk = new double[pairs], cov1 = new double[pairs], cov2 = new double[pairs];
-        Map(g, state.Pixels, state.IsFull, state.Nngp, state.Ntk, nngp, ntk, 1);
-        Map(g, state.Pixels, state.IsFull, state.Cov1, null, cov1, null, 1);
-        Map(g, state.Pixels, state.IsFull, state.Cov2, null, cov2, null, 1);
+        Map(g, state.Pixels, state.IsFull, state.Nngp, state.Ntk, nngp, ntk);
+        Map(g, state.Pixels, state.IsFull, state.Cov1, null, cov1, null);
+        Map(g, state.Pixels, state.IsFull, state.Cov2, null, cov2, null);
         return new ImageKernelState(OutputShape(state.Shape), state.Layout, nngp, ntk, cov1, cov2, IsGaussian: true);
     }
 
@@ -106,7 +105,7 @@ public class Conv : ImageLayer
     {
         var g = pass.Window!;
         var o = new double[pass.Full ? g.OutPixels * g.OutPixels : g.OutPixels];
-        Map(g, pass.Pixels, pass.Full, pass.K, null, o, null, 1);
+        Map(g, pass.Pixels, pass.Full, pass.K, null, o, null);
         pass.K = o;
     }
 
@@ -235,70 +234,33 @@ public class Conv : ImageLayer
     }
 
     /// <summary>
-    /// The conv rule, the only copy (reference, self pass and tile pass): for each output pair u = (o, o') and
-    /// segment position j, K'[u·len + j] = σw²/|F|·Σ_δ K[(i(o, δ), i(o', δ))·len + j] + σb² and, when
-    /// <paramref name="t"/> is given, Θ' = K' + σw²/|F|·Σ_δ Θ[…] (taps reading padding skipped); a frozen
-    /// layer leaves out the K' term of Θ'.
+    /// The conv rule on one value per pixel pair (the reference and the self pass; <see cref="MapTile"/> is its tile
+    /// form, with the same sums in the same order): for each output pair u = (o, o'), K'[u] = σw²/|F|·Σ_δ K[(i(o, δ),
+    /// i(o', δ))] + σb² and, when <paramref name="t"/> is given, Θ' = K' + σw²/|F|·Σ_δ Θ[…] (taps reading padding
+    /// skipped); a frozen layer leaves out the K' term of Θ'.
     /// </summary>
-    private void Map(WindowGeometry g, int pin, bool full, double[] k, double[]? t, double[] kOut, double[]? tOut, int len)
+    private void Map(WindowGeometry g, int pin, bool full, double[] k, double[]? t, double[] kOut, double[]? tOut)
     {
         int po = g.OutPixels, f = g.WindowSize;
         double w2 = WeightStd * WeightStd / f, b2 = BiasStd * BiasStd;
         bool withNtk = t is not null;
         double own = Frozen ? 0 : 1;   // the weight of this layer's own parameters in Θ'
         int outPairs = full ? po * po : po;
-        if (len == 1)
-        {
-            // One value per pair (the reference and the self pass): the same sums without spans.
-            for (int u = 0; u < outPairs; u++)
-            {
-                int o1 = full ? u / po : u, o2 = full ? u % po : u;
-                double sk = 0, st = 0;
-                for (int tap = 0; tap < f; tap++)
-                {
-                    int ip = g.Index[o1 * f + tap], iq = g.Index[o2 * f + tap];
-                    if (ip < 0 || iq < 0) continue;
-                    int src = full ? ip * pin + iq : ip;
-                    sk += k[src];
-                    if (withNtk) st += t![src];
-                }
-                double kn = w2 * sk + b2;
-                kOut[u] = kn;
-                if (withNtk) tOut![u] = own * kn + w2 * st;
-            }
-            return;
-        }
         for (int u = 0; u < outPairs; u++)
         {
             int o1 = full ? u / po : u, o2 = full ? u % po : u;
-            var dn = kOut.AsSpan(u * len, len);
-            var dt = withNtk ? tOut.AsSpan(u * len, len) : Span<double>.Empty;
-            dn.Clear(); dt.Clear();
+            double sk = 0, st = 0;
             for (int tap = 0; tap < f; tap++)
             {
                 int ip = g.Index[o1 * f + tap], iq = g.Index[o2 * f + tap];
                 if (ip < 0 || iq < 0) continue;
-                int src = (full ? ip * pin + iq : ip) * len;
-                ImageMath.Add(k.AsSpan(src, len), dn);
-                if (withNtk) ImageMath.Add(t.AsSpan(src, len), dt);
+                int src = full ? ip * pin + iq : ip;
+                sk += k[src];
+                if (withNtk) st += t![src];
             }
-            int j = 0;
-            if (Vector.IsHardwareAccelerated)
-            {
-                var vw = new Vector<double>(w2); var vb = new Vector<double>(b2); var vo = new Vector<double>(own);
-                for (; j + Vector<double>.Count <= len; j += Vector<double>.Count)
-                {
-                    var kn = vw * new Vector<double>(dn[j..]) + vb;
-                    kn.CopyTo(dn[j..]);
-                    if (withNtk) (vo * kn + vw * new Vector<double>(dt[j..])).CopyTo(dt[j..]);
-                }
-            }
-            for (; j < len; j++)
-            {
-                double kn = w2 * dn[j] + b2;
-                dn[j] = kn;
-                if (withNtk) dt[j] = own * kn + w2 * dt[j];
-            }
+            double kn = w2 * sk + b2;
+            kOut[u] = kn;
+            if (withNtk) tOut![u] = own * kn + w2 * st;
         }
     }
 

@@ -381,9 +381,13 @@ public sealed class ConvolutionalKernel
                 int len = j1 - j0;
                 for (int j = j0; j < j1; j++)
                 {
-                    (double kn, double kt) = doubleDiagonal && i == j
-                        ? engine64.Pair(diagonal!, x1.Row(i), x1.Row(i), PairEngine<double>.Convert(Column(record1, i, n1), 1), 0, PairEngine<double>.Convert(Column(record1, i, n1), 1), 0, wantNtk, rowParallel ? rows : null)
-                        : engine.Pair(w, x1.Row(i), x2.Row(j), images1, i, images2, j, wantNtk, rowParallel ? rows : null);
+                    double kn, kt;
+                    if (doubleDiagonal && i == j)
+                    {
+                        var own = PairEngine<double>.Convert(Column(record1, i, n1), 1);
+                        (kn, kt) = engine64.Pair(diagonal!, x1.Row(i), x1.Row(i), own, 0, own, 0, wantNtk, rowParallel ? rows : null);
+                    }
+                    else (kn, kt) = engine.Pair(w, x1.Row(i), x2.Row(j), images1, i, images2, j, wantNtk, rowParallel ? rows : null);
                     tail.Nngp[j - j0] = kn;
                     if (wantNtk) tail.Ntk[j - j0] = kt;
                 }
@@ -455,9 +459,8 @@ public sealed class ConvolutionalKernel
         Kernels.KernelInputs.RequireFinite(x, name, "image", "feature");
     }
 
-    /// <summary>Per-image quantities: each activation's input pixel variances (pixel-major: [p·n + image]), their square
-    /// roots and the inverses of those (0 for a zero variance), and the readout variance.</summary>
-    private sealed record SelfState(double[][] Cov, double[][] Sqrt, double[][] Inv, double[] Readout);
+    /// <summary>Per-image quantities: each activation's input pixel variances (pixel-major: [p·n + image]) and the readout variance.</summary>
+    private sealed record SelfState(double[][] Cov, double[][] Sqrt, double[] Readout);
 
     private List<DiagonalSlot> TailSlots(double[] readout)
     {
@@ -494,8 +497,7 @@ public sealed class ConvolutionalKernel
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refusal);
         }
         var sqrt = cov.Select(c => c.Select(v => Math.Sqrt(Math.Max(v, 0))).ToArray()).ToArray();
-        var inv = sqrt.Select(c => c.Select(v => v > 0 ? 1 / v : 0).ToArray()).ToArray();
-        return new SelfState(cov, sqrt, inv, readout);
+        return new SelfState(cov, sqrt, readout);
     }
 
     /// <summary>Per-thread buffers: the tile pass (state buffers of one row segment), X2 of the tile feature-major, and the vector tail's row pass.</summary>
@@ -510,7 +512,7 @@ public sealed class ConvolutionalKernel
         {
             Pass = new ImageTilePass(pairs, segment, withNtk)
             {
-                Full = full, N1 = n1, N2 = n2, Cov1 = self1.Cov, Sqrt1 = self1.Sqrt, Inv1 = self1.Inv, Cov2 = self2.Cov, Sqrt2 = self2.Sqrt, Inv2 = self2.Inv,
+                Full = full, N1 = n1, N2 = n2, Cov1 = self1.Cov, Sqrt1 = self1.Sqrt, Cov2 = self2.Cov, Sqrt2 = self2.Sqrt,
             };
             X2T = new double[features * segment];
             Tail = new RowPass(tail1, tail2, segment, withNtk);

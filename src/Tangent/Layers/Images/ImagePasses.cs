@@ -56,9 +56,8 @@ internal sealed class ImageTilePass(int pairs, int segment, bool withNtk)
     public WindowGeometry? Window;
     /// <summary>Row i, first column J0, segment length Len; n1 and n2 index the recorded variances.</summary>
     public int I, J0, Len, N1, N2, Slot;
-    /// <summary>Recorded input variances (pixel-major, [p·n + image]), their square roots and the inverses of
-    /// those (0 for a zero variance), per activation, of X1 and X2.</summary>
-    public double[][] Cov1 = [], Sqrt1 = [], Inv1 = [], Cov2 = [], Sqrt2 = [], Inv2 = [];
+    /// <summary>Recorded input variances (pixel-major, [p·n + image]) and their square roots, per activation, of X1 and X2.</summary>
+    public double[][] Cov1 = [], Sqrt1 = [], Cov2 = [], Sqrt2 = [];
     private double[] _temp = [];
 
     /// <summary>Pixels coming into the current layer.</summary>

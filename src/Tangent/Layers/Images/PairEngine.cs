@@ -42,9 +42,6 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>The largest state (values per buffer) of a pair.</summary>
     public int MaxPairs => _steps.Select(s => Pairs(Math.Max(s.PixelsIn, s.PixelsOut))).Append(Pairs(_input.Pixels)).Max();
 
-    /// <summary>The largest pixel count of any stage.</summary>
-    public int MaxPixels => _steps.Select(s => Math.Max(s.PixelsIn, s.PixelsOut)).Append(_input.Pixels).Max();
-
     /// <summary>True for the full layout.</summary>
     public bool Full => _full;
 
