@@ -186,11 +186,13 @@ public sealed class ConvolutionalKernel
     private int MaxPairs => Enumerable.Range(0, _shapes.Length).Max(PairsAt);
 
     /// <summary>
-    /// Bytes a kernel computation needs: the outputs, the per-image pixel variances (one P-vector per
-    /// activation per image) and, per thread, the state buffers of one row segment of <paramref name="segment"/> columns.
+    /// Bytes a kernel computation in float64 needs: the outputs, the per-image pixel variances (one P-vector per
+    /// activation per image) and, per thread, the state buffers of one row segment of <paramref name="segment"/> columns
+    /// (the tile engine), or what the pair engine needs when it takes the architecture (<paramref name="segment"/> unused).
     /// </summary>
     public long MemoryNeeded(int n1, int n2, int kernels, int segment, int threads)
     {
+        if (UsePairEngine && CreatePairEngine<double>() is { } engine) return PairMemoryNeeded(engine, n1, n2, symmetric: false, kernels, threads);
         long outputs = (long)n1 * n2 * kernels * 8;
         long slots = (long)(n1 + n2) * _slotPixels.Length * MaxPixels() * 2 * 8;
         return outputs + slots + (long)threads * PerThread(segment);
@@ -322,7 +324,7 @@ public sealed class ConvolutionalKernel
     {
         long size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         long images = symmetric ? n1 : (long)n1 + n2;
-        long slots = images * _slotPixels.Sum(p => (long)p) * (8 + 3 * size);
+        long slots = images * (_slotPixels.Sum(p => (long)p) * 8 + engine.ImageValues(_slotPixels) * 3 * size);
         int sets = engine.Full && engine.MaxPairs >= RowParallelPairs ? 1 : threads;
         long work = PairEngine<T>.Work.Bytes(engine.MaxPairs, InputShape.Features) + (size == 4 ? PairEngine<double>.Work.Bytes(engine.MaxPairs, InputShape.Features) : 0);
         return (long)n1 * n2 * kernels * 8 + slots + sets * work;
@@ -358,8 +360,8 @@ public sealed class ConvolutionalKernel
         if (!symmetric) record2 = SelfPairs(engine64, x2, rowParallel, rows, out readout2);
         var tail1 = TailSlots(readout1);
         var tail2 = symmetric ? tail1 : TailSlots(readout2);
-        var images1 = PairEngine<T>.Convert(record1, n1);
-        var images2 = symmetric ? images1 : PairEngine<T>.Convert(record2, n2);
+        var images1 = engine.Convert(record1, n1);
+        var images2 = symmetric ? images1 : engine.Convert(record2, n2);
         bool doubleDiagonal = typeof(T) != typeof(double) && symmetric;
 
         var nngp = wantNngp ? new Matrix(n1, n2) : null;
@@ -384,7 +386,7 @@ public sealed class ConvolutionalKernel
                     double kn, kt;
                     if (doubleDiagonal && i == j)
                     {
-                        var own = PairEngine<double>.Convert(Column(record1, i, n1), 1);
+                        var own = engine64.Convert(Column(record1, i, n1), 1);
                         (kn, kt) = engine64.Pair(diagonal!, x1.Row(i), x1.Row(i), own, 0, own, 0, wantNtk, rowParallel ? rows : null);
                     }
                     else (kn, kt) = engine.Pair(w, x1.Row(i), x2.Row(j), images1, i, images2, j, wantNtk, rowParallel ? rows : null);

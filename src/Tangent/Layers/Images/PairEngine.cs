@@ -27,9 +27,15 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     private readonly ImageLayer _readout;
     private readonly ImageShape _input, _last;   // input shape, and the shape coming into the readout
     private readonly bool _full;
+    private readonly Frame? _frame;   // the padded frame, when every convolution is a stride-1 shift stencil
+    private readonly int[][]? _offsets;   // per step (framed): each contributing tap's offset in the state
+    private readonly double _sumWeight;   // framed, a readout that weighs every entry of its state alike: that weight; else NaN
 
-    /// <summary>One stage: a convolution (with the activation that follows it fused in, if any) or an activation alone.</summary>
-    private sealed record Step(Conv? Conv, WindowGeometry? Geometry, Run[][]? Runs, Activation? Activation, int Slot, int PixelsIn, int PixelsOut);
+    /// <summary>One stage: a convolution (with the activation that follows it fused in, if any) or an activation alone;
+    /// Shifts: each contributing tap's (dy, dx) shift from output to input pixel (null unless a stride-1 shift stencil);
+    /// Out: the image shape after the step.</summary>
+    private sealed record Step(Conv? Conv, WindowGeometry? Geometry, Run[][]? Runs, Activation? Activation, int Slot, int PixelsIn, int PixelsOut,
+        (int Dy, int Dx)[]? Shifts, ImageShape Out);
 
     /// <summary>A run of consecutive output pixels [Dst, Dst + Length) that read consecutive input pixels from Src for one tap.</summary>
     internal readonly record struct Run(int Dst, int Src, int Length);
@@ -37,10 +43,33 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     private PairEngine(Step[] steps, ImageLayer readout, ImageShape input, ImageShape last, bool full)
     {
         _steps = steps; _readout = readout; _input = input; _last = last; _full = full;
+        _frame = Frame.TryCreate(input, steps);
+        _sumWeight = double.NaN;
+        if (_frame is { } f)
+        {
+            _offsets = [.. steps.Select(st => st.Shifts is { } sh ? sh.Select(x => full ? f.Offset(x) * (f.Stride + 1) : f.Offset(x)).ToArray() : [])];
+            if (full ? readout is GlobalAvgPool or GlobalSumPool : readout is Flatten)
+            {
+                // The weight of one entry, from the readout's own rule on a state of ones (1/P for flatten, 1/P² for the average pool).
+                var ones = new double[Pairs(last.Pixels)];
+                Array.Fill(ones, 1.0);
+                Span<double> o = stackalloc double[1];
+                readout.ReduceOne(ones, last.Pixels, full, o);
+                _sumWeight = o[0] / ones.Length;
+            }
+        }
     }
 
     /// <summary>The largest state (values per buffer) of a pair.</summary>
-    public int MaxPairs => _steps.Select(s => Pairs(Math.Max(s.PixelsIn, s.PixelsOut))).Append(Pairs(_input.Pixels)).Max();
+    public int MaxPairs => _frame is { } f
+        ? (_full ? f.Pixels * f.Stride : f.Stride)
+        : _steps.Select(s => Pairs(Math.Max(s.PixelsIn, s.PixelsOut))).Append(Pairs(_input.Pixels)).Max();
+
+    /// <summary>True when the states lie in a zero-padded frame and each convolution is one fused stencil (stride-1 convolutions).</summary>
+    internal bool Framed => _frame is not null;
+
+    /// <summary>Values per image of the per-image arrays (<see cref="Images"/>), all activation slots together.</summary>
+    public long ImageValues(IReadOnlyList<int> slotPixels) => _frame is { } f ? (long)f.Stride * slotPixels.Count : slotPixels.Sum(p => (long)p);
 
     /// <summary>True for the full layout.</summary>
     public bool Full => _full;
@@ -61,11 +90,11 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
                 case Conv conv:
                     var g = geometry[s]!;
                     Activation? next = s + 1 < stage.Count - 1 && stage[s + 1] is Activation a and not Identity ? a : null;
-                    steps.Add(new Step(conv, g, Runs(g), next, next is null ? -1 : slot, shapes[s].Pixels, g.OutPixels));
+                    steps.Add(new Step(conv, g, Runs(g), next, next is null ? -1 : slot, shapes[s].Pixels, g.OutPixels, Shifts(g), shapes[s + 1]));
                     if (next is not null) { slot++; s++; }
                     break;
                 case Activation act:
-                    steps.Add(new Step(null, null, null, act, slot++, shapes[s].Pixels, shapes[s].Pixels));
+                    steps.Add(new Step(null, null, null, act, slot++, shapes[s].Pixels, shapes[s].Pixels, null, shapes[s]));
                     break;
                 default:
                     return null;
@@ -98,35 +127,131 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
         return runs;
     }
 
-    /// <summary>Per-image quantities in the layout of this engine: for each activation slot, image-major
-    /// [image·P + p] variances, their square roots and the inverses of those (0 for a zero variance).</summary>
-    public sealed class Images(T[][] cov, T[][] sqrt, T[][] inv, int[] pixels)
+    /// <summary>
+    /// Each tap's shift (dy, dx) from output pixel to input pixel when the geometry is a stride-1 shift stencil: output
+    /// (y, x) reads input (y + dy, x + dx) under that tap when it lies in the image and nothing (zero padding) otherwise,
+    /// checked against every entry of the geometry; null otherwise (strides, transposes, circular padding). A tap that
+    /// never reads the image gets no shift and is left out.
+    /// </summary>
+    internal static (int Dy, int Dx)[]? Shifts(WindowGeometry g)
     {
-        public readonly T[][] Cov = cov, Sqrt = sqrt, Inv = inv;
-        public readonly int[] Pixels = pixels;
+        int f = g.WindowSize, ow = g.OutWidth, w = g.InWidth, h = g.InHeight;
+        var shifts = new (int Dy, int Dx)?[f];
+        for (int tap = 0; tap < f; tap++)
+            for (int o = 0; o < g.OutPixels; o++)
+            {
+                int src = g.Index[o * f + tap];
+                if (src < 0) continue;
+                shifts[tap] = (src / w - o / ow, src % w - o % ow);
+                break;
+            }
+        for (int o = 0; o < g.OutPixels; o++)
+            for (int tap = 0; tap < f; tap++)
+            {
+                int expected = -1;
+                if (shifts[tap] is var (dy, dx))
+                {
+                    int y = o / ow + dy, x = o % ow + dx;
+                    if (y >= 0 && y < h && x >= 0 && x < w) expected = y * w + x;
+                }
+                if (g.Index[o * f + tap] != expected) return null;
+            }
+        return [.. shifts.Where(v => v.HasValue).Select(v => v!.Value)];
     }
 
-    /// <summary>Converts the recorded variances of the self pass ([p·n + image], double) to this engine's layout and type.</summary>
-    public static Images Convert(double[][] cov, int n)
+    /// <summary>
+    /// The zero-padded frame of a stage whose convolutions are all stride-1 shift stencils (docs/CONVOLUTION.md, "The
+    /// pair engine"): image pixel (y, x) of every state lies at (y + Hy)·Width + x + Hx, the border of Hy rows and Hx
+    /// columns holds zeros, so a convolution is one shifted contiguous run per tap over all output rows at once (the
+    /// columns between rows are computed, then cleared). Stride = Pixels + Slack values per diagonal state, per row of a
+    /// full state and per image in <see cref="Images"/>: the slack takes the vector tail of a run.
+    /// </summary>
+    private sealed class Frame
     {
+        public const int Slack = 16;   // two Vector256<float> lengths
+        public readonly int Hy, Hx, Width, Height, Pixels, Stride;
+
+        private Frame(int hy, int hx, ImageShape input)
+        {
+            Hy = hy; Hx = hx; Width = input.Width + 2 * hx; Height = input.Height + 2 * hy;
+            Pixels = Width * Height; Stride = Pixels + Slack;
+        }
+
+        /// <summary>The frame position of image pixel (y, x).</summary>
+        public int At(int y, int x) => (y + Hy) * Width + x + Hx;
+
+        /// <summary>The frame position of pixel p (row-major) of an image of width w.</summary>
+        public int Pixel(int p, int w) => At(p / w, p % w);
+
+        /// <summary>The frame position just past the last output pixel of a state of shape s: a run from At(0, 0) covers it.</summary>
+        public int End(ImageShape s) => At(s.Height - 1, s.Width);
+
+        /// <summary>The first position of the run of a state of shape s and its length, a whole number of Vector256 lengths (twice).</summary>
+        public (int Start, int Count) Span(ImageShape s)
+        {
+            int start = At(0, 0), count = End(s) - start, v = 2 * Vector256<T>.Count;
+            return (start, (count + v - 1) / v * v);
+        }
+
+        /// <summary>The frame offset of a shift.</summary>
+        public int Offset((int Dy, int Dx) shift) => shift.Dy * Width + shift.Dx;
+
+        /// <summary>The frame of the stage, or null when a convolution is not a shift stencil or a state outgrows the input.</summary>
+        public static Frame? TryCreate(ImageShape input, Step[] steps)
+        {
+            int hy = 0, hx = 0;
+            foreach (var step in steps)
+            {
+                if (step.Out.Height > input.Height || step.Out.Width > input.Width) return null;
+                if (step.Conv is null) continue;
+                if (step.Shifts is not { } shifts) return null;
+                foreach (var (dy, dx) in shifts)
+                {
+                    hy = Math.Max(hy, Math.Max(-dy, step.Out.Height + dy - input.Height));
+                    hx = Math.Max(hx, Math.Max(-dx, step.Out.Width + dx - input.Width));
+                }
+            }
+            return new Frame(hy, hx, input);
+        }
+    }
+
+    /// <summary>Per-image quantities in the layout of this engine: for each activation slot, image-major
+    /// [image·Stride + position] variances, their square roots and the inverses of those (0 for a zero variance and
+    /// on the frame's border).</summary>
+    public sealed class Images(T[][] cov, T[][] sqrt, T[][] inv, int[] stride)
+    {
+        public readonly T[][] Cov = cov, Sqrt = sqrt, Inv = inv;
+        public readonly int[] Stride = stride;
+    }
+
+    /// <summary>The image shape at each activation slot.</summary>
+    private ImageShape[] SlotShapes => [.. _steps.Where(s => s.Activation is not null && s.Slot >= 0).OrderBy(s => s.Slot).Select(s => s.Out)];
+
+    /// <summary>Converts the recorded variances of the self pass ([p·n + image], double) to this engine's layout and type.</summary>
+    public Images Convert(double[][] cov, int n)
+    {
+        var shapes = SlotShapes;
         int slots = cov.Length;
-        var pixels = new int[slots];
+        var stride = new int[slots];
         T[][] c = new T[slots][], s = new T[slots][], v = new T[slots][];
         for (int a = 0; a < slots; a++)
         {
-            int P = cov[a].Length / Math.Max(n, 1);
-            pixels[a] = P;
-            c[a] = new T[n * P]; s[a] = new T[n * P]; v[a] = new T[n * P];
+            int P = cov[a].Length / Math.Max(n, 1), width = shapes[a].Width;
+            int at = stride[a] = _frame?.Stride ?? P;
+            c[a] = new T[n * at]; s[a] = new T[n * at]; v[a] = new T[n * at];
             for (int p = 0; p < P; p++)
+            {
+                int u = _frame?.Pixel(p, width) ?? p;
                 for (int img = 0; img < n; img++)
                 {
                     double q = cov[a][p * n + img], r = Math.Sqrt(Math.Max(q, 0));
-                    c[a][img * P + p] = T.CreateTruncating(q);
-                    s[a][img * P + p] = T.CreateTruncating(r);
-                    v[a][img * P + p] = T.CreateTruncating(r > 0 ? 1 / r : 0);
+                    c[a][img * at + u] = T.CreateTruncating(q);
+                    s[a][img * at + u] = T.CreateTruncating(r);
+                    v[a][img * at + u] = T.CreateTruncating(r > 0 ? 1 / r : 0);
                 }
+            }
         }
-        return new Images(c, s, v, pixels);
+        return new Images(c, s, v, stride);
     }
 
     /// <summary>Buffers of one pair (four states, the readout's input in double, x2 channel-major), owned by one thread or shared by the rows of one pair.</summary>
@@ -144,14 +269,16 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     /// The NNGP and NTK of images x1 (index i among <paramref name="images1"/>) and x2 (index j among <paramref name="images2"/>)
     /// after the readout. <paramref name="rowParallel"/>: share each stage's output rows among the cores (a large full-layout pair).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (double Nngp, double Ntk) Pair(Work w, ReadOnlySpan<double> x1, ReadOnlySpan<double> x2, Images images1, int i, Images images2, int j,
         bool withNtk, ParallelOptions? rowParallel)
     {
         InputCovariance(w, x1, x2);
-        if (withNtk) w.B.AsSpan(0, Pairs(_input.Pixels)).Clear();
-        foreach (var step in _steps)
+        if (withNtk) w.B.AsSpan(0, _frame is null ? Pairs(_input.Pixels) : MaxPairs).Clear();
+        for (int s = 0; s < _steps.Length; s++)
         {
-            if (step.Conv is { } conv) ConvStep(w, step, conv, images1, i, images2, j, withNtk, fuse: true, rowParallel);
+            var step = _steps[s];
+            if (step.Conv is { } conv) ConvStep(w, s, conv, images1, i, images2, j, withNtk, fuse: true, rowParallel);
             else Activate(w, step, images1, i, images2, j, withNtk, rowParallel);
         }
         double nngp = Readout(w, w.A), ntk = withNtk ? Readout(w, w.B) : 0;
@@ -169,48 +296,124 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         if (typeof(T) != typeof(double)) throw new InvalidOperationException("The self pass runs in double.");
         InputCovariance(w, x, x);
-        foreach (var step in _steps)
+        for (int s = 0; s < _steps.Length; s++)
         {
-            if (step.Conv is { } conv) ConvStep(w, step, conv, null!, 0, null!, 0, withNtk: false, fuse: false, rowParallel);
+            var step = _steps[s];
+            if (step.Conv is { } conv) ConvStep(w, s, conv, null!, 0, null!, 0, withNtk: false, fuse: false, rowParallel);
             if (step.Activation is not { } act) continue;
             int P = step.Conv is null ? step.PixelsIn : step.PixelsOut;
-            var own = new Images([new T[P]], [new T[P]], [new T[P]], [P]);
+            var pos = new int[P];   // where pixel p's own variance lies in the state
+            for (int p = 0; p < P; p++) pos[p] = _frame is { } f ? (_full ? f.Pixel(p, step.Out.Width) * (f.Stride + 1) : f.Pixel(p, step.Out.Width)) : _full ? p * P + p : p;
+            int stride = _frame?.Stride ?? P;
+            var own = new Images([new T[stride]], [new T[stride]], [new T[stride]], [stride]);
             var q = new double[P];
-            for (int p = 0; p < P; p++) q[p] = double.CreateTruncating(w.A[_full ? p * P + p : p]);
+            for (int p = 0; p < P; p++) q[p] = double.CreateTruncating(w.A[pos[p]]);
             act.CheckInputVariances(q);
             for (int p = 0; p < P; p++)
             {
                 record[step.Slot][p * count + image] = q[p];
                 double r = Math.Sqrt(Math.Max(q[p], 0));
-                own.Cov[0][p] = T.CreateTruncating(q[p]); own.Sqrt[0][p] = T.CreateTruncating(r); own.Inv[0][p] = T.CreateTruncating(r > 0 ? 1 / r : 0);
+                int u = _frame?.Pixel(p, step.Out.Width) ?? p;
+                own.Cov[0][u] = T.CreateTruncating(q[p]); own.Sqrt[0][u] = T.CreateTruncating(r); own.Inv[0][u] = T.CreateTruncating(r > 0 ? 1 / r : 0);
             }
             if (_full) Activate(w, step with { Slot = 0, PixelsIn = P }, own, 0, own, 0, withNtk: false, rowParallel);
-            for (int p = 0; p < P; p++) w.A[_full ? p * P + p : p] = T.CreateTruncating(act.Variance(q[p]));
+            for (int p = 0; p < P; p++) w.A[pos[p]] = T.CreateTruncating(act.Variance(q[p]));
         }
         return Readout(w, w.A);
     }
 
-    /// <summary>The readout of a final state (in double, the readout's own rule).</summary>
+    /// <summary>The readout of a final state, in double: the readout's own rule, or on the frame, for a readout that weighs
+    /// every entry alike (flatten on the diagonal, the global pools on the full layout), that weight times the sum of the
+    /// state (its border holds zeros).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double Readout(Work w, T[] state)
     {
-        int pairs = Pairs(_last.Pixels);
-        for (int u = 0; u < pairs; u++) w.Final[u] = double.CreateTruncating(state[u]);
+        if (_frame is { } frame && !double.IsNaN(_sumWeight))
+        {
+            var (start, _) = frame.Span(_last);
+            int end = frame.End(_last);
+            if (!_full) return _sumWeight * SumToDouble(state.AsSpan(start, end - start));
+            double total = 0;
+            for (int p = 0; p < _last.Pixels; p++) total += SumToDouble(state.AsSpan(frame.Pixel(p, _last.Width) * frame.Stride + start, end - start));
+            return _sumWeight * total;
+        }
+        int P = _last.Pixels;
+        if (_frame is not { } f)
+            for (int u = 0; u < Pairs(P); u++) w.Final[u] = double.CreateTruncating(state[u]);
+        else if (!_full)
+            Gather(state, 0, f, _last, w.Final, 0);
+        else
+            for (int p = 0; p < P; p++) Gather(state, f.Pixel(p, _last.Width) * f.Stride, f, _last, w.Final, p * P);
         Span<double> o = stackalloc double[1];
         _readout.ReduceOne(w.Final, _last.Pixels, _full, o);
         return o[0];
     }
 
+    /// <summary>The sum of x in double (float values widened), four vector accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double SumToDouble(ReadOnlySpan<T> x)
+    {
+        int n = x.Length, j = 0;
+        double total = 0;
+        if (typeof(T) == typeof(double))
+        {
+            var d = MemoryMarshal.Cast<T, double>(x);
+            Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (; j + 16 <= n; j += 16)
+            {
+                a0 += Vector256.Create(d.Slice(j, 4)); a1 += Vector256.Create(d.Slice(j + 4, 4));
+                a2 += Vector256.Create(d.Slice(j + 8, 4)); a3 += Vector256.Create(d.Slice(j + 12, 4));
+            }
+            total = Vector256.Sum((a0 + a1) + (a2 + a3));
+            for (; j < n; j++) total += d[j];
+            return total;
+        }
+        var f = MemoryMarshal.Cast<T, float>(x);
+        Vector256<double> b0 = default, b1 = default;
+        for (; j + 8 <= n; j += 8)
+        {
+            var (lo, hi) = Vector256.Widen(Vector256.Create(f.Slice(j, 8)));
+            b0 += lo; b1 += hi;
+        }
+        total = Vector256.Sum(b0 + b1);
+        for (; j < n; j++) total += f[j];
+        return total;
+    }
+
+    /// <summary>dst[at + p] = state[row + frame position of p] for the pixels p of an image of shape s (row-major).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Gather(T[] state, int row, Frame f, ImageShape s, double[] dst, int at)
+    {
+        for (int y = 0; y < s.Height; y++)
+        {
+            int from = row + f.At(y, 0), to = at + y * s.Width;
+            for (int x = 0; x < s.Width; x++) dst[to + x] = double.CreateTruncating(state[from + x]);
+        }
+    }
+
     /// <summary>K[p, p'] = Σ_c x1[p, c]·x2[p', c]/C in double, rounded once to T (docs/MATH.md §2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void InputCovariance(Work w, ReadOnlySpan<double> x1, ReadOnlySpan<double> x2)
     {
-        int P = _input.Pixels, C = _input.Channels;
+        int P = _input.Pixels, C = _input.Channels, width = _input.Width;
+        var f = _frame;
         if (!_full)
         {
-            for (int p = 0; p < P; p++)
+            if (f is not null) w.A.AsSpan(0, f.Stride).Clear();
+            for (int y = 0, p = 0; y < _input.Height; y++)
             {
-                double s = 0;
-                for (int c = 0; c < C; c++) s += x1[p * C + c] * x2[p * C + c];
-                w.A[p] = T.CreateTruncating(s / C);
+                int at = f?.At(y, 0) ?? y * width;
+                if (C == 1)
+                {
+                    for (int x = 0; x < width; x++, p++) w.A[at + x] = T.CreateTruncating(x1[p] * x2[p]);
+                    continue;
+                }
+                for (int x = 0; x < width; x++, p++)
+                {
+                    double s = 0;
+                    for (int c = 0; c < C; c++) s += x1[p * C + c] * x2[p * C + c];
+                    w.A[at + x] = T.CreateTruncating(s / C);
+                }
             }
             return;
         }
@@ -226,13 +429,23 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
                 var src = x2t.AsSpan(c * P, P);
                 for (int q = 0; q < P; q++) row[q] += a * src[q];
             }
+            if (f is not null)
+            {
+                var frameRow = w.A.AsSpan(f.Pixel(p, width) * f.Stride, f.Stride);
+                frameRow.Clear();
+                for (int y = 0, q = 0; y < _input.Height; y++)
+                    for (int x = 0, at = f.At(y, 0); x < width; x++, q++) frameRow[at + x] = T.CreateTruncating(row[q] / C);
+                continue;
+            }
             var dst = w.A.AsSpan(p * P, P);
             for (int q = 0; q < P; q++) dst[q] = T.CreateTruncating(row[q] / C);
         }
     }
 
-    private void ConvStep(Work w, Step step, Conv conv, Images images1, int i, Images images2, int j, bool withNtk, bool fuse, ParallelOptions? rowParallel)
+    private void ConvStep(Work w, int s, Conv conv, Images images1, int i, Images images2, int j, bool withNtk, bool fuse, ParallelOptions? rowParallel)
     {
+        var step = _steps[s];
+        if (_frame is { } frame) { FramedConv(w, step, _offsets![s], frame, conv, images1, i, images2, j, withNtk, fuse, rowParallel); return; }
         var g = step.Geometry!;
         int po = step.PixelsOut, f = g.WindowSize;
         T w2 = T.CreateTruncating(conv.WeightStd * conv.WeightStd / f), b2 = T.CreateTruncating(conv.BiasStd * conv.BiasStd);
@@ -258,9 +471,182 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
         (w.B, w.B2) = (w.B2, w.B);
     }
 
+    /// <summary>
+    /// A convolution on the frame (<see cref="Frame"/>): per output row (full layout) or once (diagonal), one stencil
+    /// over the run of all output pixels (each tap a constant offset), the activation on the same run, then the columns
+    /// between rows and the tail cleared; rows of pixels a valid convolution dropped are cleared too.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void FramedConv(Work w, Step step, int[] offsets, Frame f, Conv conv, Images images1, int i, Images images2, int j, bool withNtk, bool fuse, ParallelOptions? rowParallel)
+    {
+        int taps = step.Geometry!.WindowSize;
+        T w2 = T.CreateTruncating(conv.WeightStd * conv.WeightStd / taps), b2 = T.CreateTruncating(conv.BiasStd * conv.BiasStd);
+        T own = conv.Frozen ? T.Zero : T.One;
+        var act = fuse ? step.Activation : null;
+        var (start, count) = f.Span(step.Out);
+        if (!_full)
+        {
+            Stencil(w.A, w.B, w.A2, w.B2, start, count, offsets, w2, b2, own, withNtk);
+            if (act is not null) ActivateSpan(act, step.Slot, -1, 0, start, count, images1, i, images2, j, withNtk, w.A2, w.B2);
+            ClearGaps(w.A2, w.B2, 0, f, step.Out, withNtk);
+        }
+        else
+        {
+            int width = step.Out.Width;
+            ForRows(step.Out.Pixels, rowParallel, (from, to) =>
+            {
+                for (int r = from; r < to; r++)
+                {
+                    int p1 = f.Pixel(r, width), row = p1 * f.Stride;
+                    Stencil(w.A, w.B, w.A2, w.B2, row + start, count, offsets, w2, b2, own, withNtk);
+                    if (act is not null) ActivateSpan(act, step.Slot, p1, row, start, count, images1, i, images2, j, withNtk, w.A2, w.B2);
+                    ClearGaps(w.A2, w.B2, row, f, step.Out, withNtk);
+                }
+            });
+            if (step.Out.Height < _input.Height || step.Out.Width < _input.Width)
+                for (int y = 0; y < _input.Height; y++)
+                    for (int x = 0; x < _input.Width; x++)
+                    {
+                        if (y < step.Out.Height && x < step.Out.Width) continue;
+                        w.A2.AsSpan(f.At(y, x) * f.Stride, f.Stride).Clear();
+                        if (withNtk) w.B2.AsSpan(f.At(y, x) * f.Stride, f.Stride).Clear();
+                    }
+        }
+        (w.A, w.A2) = (w.A2, w.A);
+        (w.B, w.B2) = (w.B2, w.B);
+    }
+
+    /// <summary>Zeroes what a framed run wrote outside the image of shape e: the columns between rows and everything after the last pixel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ClearGaps(T[] k, T[] t, int row, Frame f, ImageShape e, bool withNtk)
+    {
+        int gap = f.Width - e.Width, end = f.End(e);
+        for (int y = 0; y + 1 < e.Height; y++)
+        {
+            int at = row + f.At(y, e.Width);
+            for (int u = at; u < at + gap; u++) k[u] = T.Zero;   // a few values: no call to Clear
+            if (withNtk) for (int u = at; u < at + gap; u++) t[u] = T.Zero;
+        }
+        k.AsSpan(row + end, f.Stride - end).Clear();
+        if (withNtk) t.AsSpan(row + end, f.Stride - end).Clear();
+    }
+
+    /// <summary>The activation on a framed run [start, start + count) of row p1 (full layout: the first image's
+    /// variance at frame pixel p1, the second's along the run) or of the diagonal state (p1 = −1: both along the run).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ActivateSpan(Activation act, int slot, int p1, int row, int start, int count, Images images1, int i, Images images2, int j,
+        bool withNtk, T[] k, T[] t)
+    {
+        int stride = images1.Stride[slot], at = p1 < 0 ? i * stride + start : i * stride + p1, width = p1 < 0 ? count : 1, at2 = j * images2.Stride[slot] + start;
+        act.PairKernel(k.AsSpan(row + start, count), withNtk ? t.AsSpan(row + start, count) : Span<T>.Empty,
+            images1.Cov[slot].AsSpan(at, width), images1.Sqrt[slot].AsSpan(at, width), images1.Inv[slot].AsSpan(at, width),
+            images2.Cov[slot].AsSpan(at2, count), images2.Sqrt[slot].AsSpan(at2, count), images2.Inv[slot].AsSpan(at2, count));
+    }
+
+    /// <summary>
+    /// The fused stencil of a framed convolution on [at, at + count): kOut = w2·Σ_taps k[· + offset] + b2 and
+    /// tOut = own·kOut + w2·Σ_taps t[· + offset], the taps in order from 0 as <see cref="Conv"/>'s reference rule (a tap
+    /// on the zero border adds an exact zero, so double gives the same sums); the sums stay in registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Stencil(T[] k, T[] t, T[] kOut, T[] tOut, int at, int count, int[] offsets, T w2, T b2, T own, bool withNtk)
+    {
+        ref T rk = ref MemoryMarshal.GetArrayDataReference(k);
+        ref T rt = ref MemoryMarshal.GetArrayDataReference(t);
+        ref T ok = ref MemoryMarshal.GetArrayDataReference(kOut);
+        ref T ot = ref MemoryMarshal.GetArrayDataReference(tOut);
+        int v = Vector256<T>.Count, u = 0, taps = offsets.Length;
+        ref int offs = ref MemoryMarshal.GetArrayDataReference(offsets);
+        var vw = Vector256.Create(w2); var vb = Vector256.Create(b2); var vo = Vector256.Create(own);
+        if (Vector256.IsHardwareAccelerated && taps == 9 && withNtk)
+        {
+            // 3×3: the nine offsets in registers, the taps unrolled (the same sums in the same order as below).
+            nint o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3], o4 = offsets[4], o5 = offsets[5], o6 = offsets[6], o7 = offsets[7], o8 = offsets[8];
+            for (; u + v <= count; u += v)
+            {
+                nint a = at + u;
+                var sk = L(ref rk, a + o0) + L(ref rk, a + o1) + L(ref rk, a + o2) + L(ref rk, a + o3) + L(ref rk, a + o4)
+                    + L(ref rk, a + o5) + L(ref rk, a + o6) + L(ref rk, a + o7) + L(ref rk, a + o8);
+                var st = L(ref rt, a + o0) + L(ref rt, a + o1) + L(ref rt, a + o2) + L(ref rt, a + o3) + L(ref rt, a + o4)
+                    + L(ref rt, a + o5) + L(ref rt, a + o6) + L(ref rt, a + o7) + L(ref rt, a + o8);
+                var kn = vw * sk + vb;
+                kn.StoreUnsafe(ref ok, (nuint)a);
+                (vo * kn + vw * st).StoreUnsafe(ref ot, (nuint)a);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; u + 2 * v <= count; u += 2 * v)
+            {
+                Vector256<T> k0 = Vector256<T>.Zero, k1 = Vector256<T>.Zero, t0 = Vector256<T>.Zero, t1 = Vector256<T>.Zero;
+                nuint a = (nuint)(at + u);
+                if (withNtk)
+                    for (int tap = 0; tap < taps; tap++)
+                    {
+                        nuint src = (nuint)((nint)a + Unsafe.Add(ref offs, tap));
+                        k0 += Vector256.LoadUnsafe(ref rk, src);
+                        k1 += Vector256.LoadUnsafe(ref rk, src + (nuint)v);
+                        t0 += Vector256.LoadUnsafe(ref rt, src);
+                        t1 += Vector256.LoadUnsafe(ref rt, src + (nuint)v);
+                    }
+                else
+                    for (int tap = 0; tap < taps; tap++)
+                    {
+                        nuint src = (nuint)((nint)a + Unsafe.Add(ref offs, tap));
+                        k0 += Vector256.LoadUnsafe(ref rk, src);
+                        k1 += Vector256.LoadUnsafe(ref rk, src + (nuint)v);
+                    }
+                var n0 = vw * k0 + vb; var n1 = vw * k1 + vb;
+                n0.StoreUnsafe(ref ok, a); n1.StoreUnsafe(ref ok, a + (nuint)v);
+                if (withNtk)
+                {
+                    (vo * n0 + vw * t0).StoreUnsafe(ref ot, a);
+                    (vo * n1 + vw * t1).StoreUnsafe(ref ot, a + (nuint)v);
+                }
+            }
+        }
+        for (; u < count; u++)
+        {
+            T sk = T.Zero, st = T.Zero;
+            for (int tap = 0; tap < taps; tap++)
+            {
+                int src = at + u + Unsafe.Add(ref offs, tap);
+                sk += k[src];
+                if (withNtk) st += t[src];
+            }
+            T kn = w2 * sk + b2;
+            kOut[at + u] = kn;
+            if (withNtk) tOut[at + u] = own * kn + w2 * st;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> L(ref T r, nint at) => Vector256.LoadUnsafe(ref r, (nuint)at);
+
     /// <summary>An activation alone (not after a convolution), in place.</summary>
     private void Activate(Work w, Step step, Images images1, int i, Images images2, int j, bool withNtk, ParallelOptions? rowParallel)
     {
+        if (_frame is { } f)
+        {
+            var (start, count) = f.Span(step.Out);
+            if (!_full)
+            {
+                ActivateSpan(step.Activation!, step.Slot, -1, 0, start, count, images1, i, images2, j, withNtk, w.A, w.B);
+                ClearGaps(w.A, w.B, 0, f, step.Out, withNtk);
+                return;
+            }
+            int width = step.Out.Width;
+            ForRows(step.Out.Pixels, rowParallel, (from, to) =>
+            {
+                for (int r = from; r < to; r++)
+                {
+                    int p1 = f.Pixel(r, width), row = p1 * f.Stride;
+                    ActivateSpan(step.Activation!, step.Slot, p1, row, start, count, images1, i, images2, j, withNtk, w.A, w.B);
+                    ClearGaps(w.A, w.B, row, f, step.Out, withNtk);
+                }
+            });
+            return;
+        }
         int P = step.PixelsIn;
         if (!_full) { ActivateRow(step.Activation!, step.Slot, -1, P, images1, i, images2, j, withNtk, w.A, w.B); return; }
         ForRows(P, rowParallel, (from, to) =>

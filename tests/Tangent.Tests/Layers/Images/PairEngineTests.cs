@@ -49,6 +49,38 @@ public class PairEngineTests
         AgreesWithTheRecursion(spec, new ImageShape(7, 6, 2), 5, null, 1e-12);
 
     [Theory]
+    [InlineData("conv(size=3,w=1.2,b=0.3,padding=valid) erf(a=1.5,b=0.7,c=0.2) conv(size=2,w=1.3) relu flatten dense(w=1)", true)]
+    [InlineData("conv(size=3,w=1.2,padding=valid) erf(a=1.5,b=0.7,c=0.2) conv(size=2,w=1.3,b=0.2) abs global_avg_pool", true)]
+    [InlineData("conv(size=5,w=1.41,b=0.1) relu conv(size=4,w=1.3) gelu conv(size=3,w=1.2,b=0.1,padding=valid) relu global_sum_pool", true)]
+    [InlineData("conv(size=3,w=1.3,dims=1) relu conv(size=2,w=1.2,b=0.1,dims=1) erf(a=1.5,b=0.7,c=0.2) flatten dense(w=1)", true)]
+    [InlineData("conv(size=3,w=1.3,padding=circular) relu flatten", false)]
+    [InlineData("conv(size=3,w=1.3,stride=2) relu flatten", false)]
+    public void FramedStencilsAgreeWithThePerPairRecursion(string spec, bool framed)
+    {
+        // Stride-1 convolutions (same or valid padding, odd and even sizes, 1-D) run as stencils on a zero-padded
+        // frame; a valid convolution shrinks the image inside the frame and erf with an offset maps the zero border
+        // to a non-zero value, so the border must be cleared after every step.
+        var shape = new ImageShape(8, 7, 2);
+        Assert.Equal(framed, new ConvolutionalKernel(Architecture.Parse(spec), shape).CreatePairEngine<double>()!.Framed);
+        AgreesWithTheRecursion(spec, shape, 4, null, 1e-12);
+    }
+
+    [Fact]
+    public void ShiftsDescribeStrideOneWindowsExactlyAndNothingElse()
+    {
+        var same = PairEngine<double>.Shifts(new WindowGeometry(7, 5, 3, 3, 1, 1, Padding.Same, "t"))!;
+        Assert.Equal([(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 0), (0, 1), (1, -1), (1, 0), (1, 1)], same);
+        var valid = PairEngine<double>.Shifts(new WindowGeometry(7, 5, 2, 3, 1, 1, Padding.Valid, "t"))!;
+        Assert.Equal([(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)], valid);
+        var even = PairEngine<double>.Shifts(new WindowGeometry(6, 6, 4, 4, 1, 1, Padding.Same, "t"))!;
+        Assert.Equal(16, even.Length);
+        Assert.Equal((-1, -1), even[0]);   // same padding with an even window puts the extra row and column after
+        Assert.Null(PairEngine<double>.Shifts(new WindowGeometry(7, 5, 3, 3, 2, 2, Padding.Same, "t")));
+        Assert.Null(PairEngine<double>.Shifts(new WindowGeometry(7, 5, 3, 3, 1, 1, Padding.Circular, "t")));
+        Assert.Null(PairEngine<double>.Shifts(WindowGeometry.Transposed(4, 4, 2, 2, 2, 2, Padding.Same, "t")));
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
