@@ -135,7 +135,7 @@ public sealed class ABRelu : Activation
     }
 
     /// <inheritdoc />
-    /// <remarks>Vectorised for double (4 lanes) and float (8 lanes): ρ = q12·i1·i2 snapped to ±1 within
+    /// <remarks>Vectorised for double (4 lanes, 8 with <see cref="VectorMath.Wide"/>) and float (8 lanes, 16): ρ = q12·i1·i2 snapped to ±1 within
     /// <see cref="Activation.SnapTolerance"/> (float: 4 ulps of 1f), θ = arccos ρ (<see cref="VectorMath"/>), then the
     /// closed forms of <see cref="Nngp"/> and <see cref="NtkFactor"/>.</remarks>
     internal override void PairKernel<T>(Span<T> nngp, Span<T> ntk, ReadOnlySpan<T> c1, ReadOnlySpan<T> s1, ReadOnlySpan<T> i1,
@@ -163,6 +163,26 @@ public sealed class ABRelu : Activation
         ref T ri1 = ref MemoryMarshal.GetReference(i1);
         ref T rs2 = ref MemoryMarshal.GetReference(s2);
         ref T ri2 = ref MemoryMarshal.GetReference(i2);
+        if (VectorMath.Wide)
+        {
+            var vd2 = Vector512.Create(d2); var vm = Vector512.Create(m);
+            var one1 = Vector512<T>.One; var zero = Vector512<T>.Zero;
+            var vHi = Vector512.Create(T.One - tolerance);
+            var bs1 = Vector512.Create(s1[0]); var bi1 = Vector512.Create(i1[0]);
+            for (; j + Vector512<T>.Count <= n; j += Vector512<T>.Count)
+            {
+                var q12 = Vector512.LoadUnsafe(ref rn, (nuint)j);
+                var vs1 = one ? bs1 : Vector512.LoadUnsafe(ref rs1, (nuint)j);
+                var vi1 = one ? bi1 : Vector512.LoadUnsafe(ref ri1, (nuint)j);
+                var p = vs1 * Vector512.LoadUnsafe(ref rs2, (nuint)j);
+                var rho = q12 * vi1 * Vector512.LoadUnsafe(ref ri2, (nuint)j);
+                rho = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(Vector512.Abs(rho), vHi), Vector512.CopySign(one1, rho), rho);
+                var theta = VectorMath.Acos(rho);
+                var sin = Vector512.Sqrt(Vector512.Max((one1 - rho) * (one1 + rho), zero));
+                VectorMath.FusedMultiplyAdd(vd2 * p, sin - theta * rho, vm * q12).StoreUnsafe(ref rn, (nuint)j);
+                if (withNtk) ((vm - vd2 * theta) * Vector512.LoadUnsafe(ref rt, (nuint)j)).StoreUnsafe(ref rt, (nuint)j);
+            }
+        }
         if (Vector256.IsHardwareAccelerated)
         {
             var vd2 = Vector256.Create(d2); var vm = Vector256.Create(m);

@@ -78,6 +78,89 @@ internal static class VectorMath
         return Vector256.ConditionalSelect(small, smallResult, largeResult);
     }
 
+    /// <summary>R(z) of <see cref="R(Vector256{double})"/>, 8 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<double> R(Vector512<double> z)
+    {
+        var p = Vector512.FusedMultiplyAdd(z, Vector512.Create(PS5), Vector512.Create(PS4));
+        p = Vector512.FusedMultiplyAdd(z, p, Vector512.Create(PS3));
+        p = Vector512.FusedMultiplyAdd(z, p, Vector512.Create(PS2));
+        p = Vector512.FusedMultiplyAdd(z, p, Vector512.Create(PS1));
+        p = Vector512.FusedMultiplyAdd(z, p, Vector512.Create(PS0));
+        p *= z;
+        var q = Vector512.FusedMultiplyAdd(z, Vector512.Create(QS4), Vector512.Create(QS3));
+        q = Vector512.FusedMultiplyAdd(z, q, Vector512.Create(QS2));
+        q = Vector512.FusedMultiplyAdd(z, q, Vector512.Create(QS1));
+        q = Vector512.FusedMultiplyAdd(z, q, Vector512<double>.One);
+        return p / q;
+    }
+
+    /// <summary>The Vector512 twin of <see cref="Acos(Vector256{double})"/> (AVX-512; the same operations, 8 lanes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Acos(Vector512<double> x)
+    {
+        var ax = Vector512.Abs(x);
+        var half = Vector512.Create(0.5);
+        var small = Vector512.LessThanOrEqual(ax, half);
+        var zLarge = (Vector512<double>.One - ax) * half;
+        var z = Vector512.ConditionalSelect(small, x * x, zLarge);
+        var t = Vector512.ConditionalSelect(small, ax, Vector512.Sqrt(zLarge));
+        var asinT = Vector512.FusedMultiplyAdd(t, R(z), t);            // asin(t), t ≥ 0
+        var negative = Vector512.LessThan(x, Vector512<double>.Zero);
+        // |x| ≤ 1/2: π/2 − sign(x)·asin(|x|);  x > 1/2: 2·asin(t);  x < −1/2: π − 2·asin(t).
+        var smallResult = Vector512.Create(Math.PI / 2) - Vector512.ConditionalSelect(negative, -asinT, asinT);
+        var twice = asinT + asinT;
+        var largeResult = Vector512.ConditionalSelect(negative, Vector512.Create(Math.PI) - twice, twice);
+        return Vector512.ConditionalSelect(small, smallResult, largeResult);
+    }
+
+    /// <summary>The Vector512 twin of <see cref="Acos(Vector256{float})"/> (16 lanes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Acos(Vector512<float> x)
+    {
+        var ax = Vector512.Abs(x);
+        var half = Vector512.Create(0.5f);
+        var small = Vector512.LessThanOrEqual(ax, half);
+        var zLarge = (Vector512<float>.One - ax) * half;
+        var z = Vector512.ConditionalSelect(small, x * x, zLarge);
+        var t = Vector512.ConditionalSelect(small, ax, Vector512.Sqrt(zLarge));
+        var p = Vector512.FusedMultiplyAdd(z, Vector512.Create(4.2163199048E-2f), Vector512.Create(2.4181311049E-2f));
+        p = Vector512.FusedMultiplyAdd(z, p, Vector512.Create(4.5470025998E-2f));
+        p = Vector512.FusedMultiplyAdd(z, p, Vector512.Create(7.4953002686E-2f));
+        p = Vector512.FusedMultiplyAdd(z, p, Vector512.Create(1.6666752422E-1f));
+        var asinT = Vector512.FusedMultiplyAdd(t * z, p, t);          // asin(t), t ≥ 0
+        var negative = Vector512.LessThan(x, Vector512<float>.Zero);
+        var smallResult = Vector512.Create(MathF.PI / 2) - Vector512.ConditionalSelect(negative, -asinT, asinT);
+        var twice = asinT + asinT;
+        var largeResult = Vector512.ConditionalSelect(negative, Vector512.Create(MathF.PI) - twice, twice);
+        return Vector512.ConditionalSelect(small, smallResult, largeResult);
+    }
+
+    /// <summary>arccos of each lane for T = double or float, 512-bit vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Acos<T>(Vector512<T> x) => typeof(T) == typeof(double)
+        ? Acos(x.As<T, double>()).As<double, T>()
+        : Acos(x.As<T, float>()).As<float, T>();
+
+    /// <summary>a·b + c in one rounding, for T = double or float, 512-bit vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> FusedMultiplyAdd<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c) => typeof(T) == typeof(double)
+        ? Vector512.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>()
+        : Vector512.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
+
+    /// <summary>
+    /// True: the convolutional kernels' vector loops (<see cref="PairEngine{T}"/>'s stencil, the ReLU family's pair
+    /// kernel) take 512-bit vectors first. By default where AVX-512 is accelerated; the environment variable
+    /// <c>TANGENT_CNTK_VECTOR</c> = <c>256</c> or <c>512</c> (read once at start) forces either, and tests set it to run
+    /// both paths on any processor (Vector512 is emulated, slowly, without AVX-512).
+    /// </summary>
+    internal static bool Wide { get; set; } = Environment.GetEnvironmentVariable("TANGENT_CNTK_VECTOR") switch
+    {
+        "512" => true,
+        "256" => false,
+        _ => Vector512.IsHardwareAccelerated,
+    };
+
     /// <summary>Scalar twin of <see cref="Acos(Vector256{float})"/> for loop tails.</summary>
     public static float Acos(float x) => Acos(Vector256.Create(x)).GetElement(0);
 

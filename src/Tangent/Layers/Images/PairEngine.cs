@@ -546,7 +546,8 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>
     /// The fused stencil of a framed convolution on [at, at + count): kOut = w2·Σ_taps k[· + offset] + b2 and
     /// tOut = own·kOut + w2·Σ_taps t[· + offset], the taps in order from 0 as <see cref="Conv"/>'s reference rule (a tap
-    /// on the zero border adds an exact zero, so double gives the same sums); the sums stay in registers.
+    /// on the zero border adds an exact zero, so double gives the same sums); the sums stay in registers. A 3×3 window
+    /// with the NTK takes 512-bit vectors first when <see cref="VectorMath.Wide"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Stencil(T[] k, T[] t, T[] kOut, T[] tOut, int at, int count, int[] offsets, T w2, T b2, T own, bool withNtk)
@@ -558,6 +559,22 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
         int v = Vector256<T>.Count, u = 0, taps = offsets.Length;
         ref int offs = ref MemoryMarshal.GetArrayDataReference(offsets);
         var vw = Vector256.Create(w2); var vb = Vector256.Create(b2); var vo = Vector256.Create(own);
+        if (VectorMath.Wide && taps == 9 && withNtk)
+        {
+            nint o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3], o4 = offsets[4], o5 = offsets[5], o6 = offsets[6], o7 = offsets[7], o8 = offsets[8];
+            var ww = Vector512.Create(w2); var wb = Vector512.Create(b2); var wo = Vector512.Create(own);
+            for (; u + 2 * v <= count; u += 2 * v)
+            {
+                nint a = at + u;
+                var sk = W(ref rk, a + o0) + W(ref rk, a + o1) + W(ref rk, a + o2) + W(ref rk, a + o3) + W(ref rk, a + o4)
+                    + W(ref rk, a + o5) + W(ref rk, a + o6) + W(ref rk, a + o7) + W(ref rk, a + o8);
+                var st = W(ref rt, a + o0) + W(ref rt, a + o1) + W(ref rt, a + o2) + W(ref rt, a + o3) + W(ref rt, a + o4)
+                    + W(ref rt, a + o5) + W(ref rt, a + o6) + W(ref rt, a + o7) + W(ref rt, a + o8);
+                var kn = ww * sk + wb;
+                kn.StoreUnsafe(ref ok, (nuint)a);
+                (wo * kn + ww * st).StoreUnsafe(ref ot, (nuint)a);
+            }
+        }
         if (Vector256.IsHardwareAccelerated && taps == 9 && withNtk)
         {
             // 3×3: the nine offsets in registers, the taps unrolled (the same sums in the same order as below).
@@ -622,6 +639,9 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<T> L(ref T r, nint at) => Vector256.LoadUnsafe(ref r, (nuint)at);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> W(ref T r, nint at) => Vector512.LoadUnsafe(ref r, (nuint)at);
 
     /// <summary>An activation alone (not after a convolution), in place.</summary>
     private void Activate(Work w, Step step, Images images1, int i, Images images2, int j, bool withNtk, ParallelOptions? rowParallel)

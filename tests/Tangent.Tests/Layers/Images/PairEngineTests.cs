@@ -65,6 +65,30 @@ public class PairEngineTests
         AgreesWithTheRecursion(spec, shape, 4, null, 1e-12);
     }
 
+    [Theory]
+    [InlineData(Precision.Float64)]
+    [InlineData(Precision.Float32)]
+    public void The512BitAnd256BitPathsGiveTheSameBits(Precision precision)
+    {
+        // VectorMath.Wide picks 512-bit vectors first (AVX-512); both widths must be tested on any processor (Vector512 is
+        // emulated without AVX-512). Lane for lane they do the same operations, so the kernels agree to the last bit.
+        var shape = new ImageShape(9, 8, 2);
+        var arch = Architecture.Parse("conv(size=3,w=1.41,b=0.1) relu conv(size=3,w=1.41,b=0.1) leaky_relu(alpha=0.1) flatten dense(w=1)").WithInputShape(shape);
+        var x = Images(4, shape, 5);
+        var options = new ComputeOptions { Precision = precision };
+        bool before = Tangent.Layers.VectorMath.Wide;
+        try
+        {
+            Tangent.Layers.VectorMath.Wide = false;
+            var narrow = arch.ComputeKernels(x, null, KernelOutputs.Both, options);
+            Tangent.Layers.VectorMath.Wide = true;
+            var wide = arch.ComputeKernels(x, null, KernelOutputs.Both, options);
+            Assert.Equal(narrow.Nngp!.Data, wide.Nngp!.Data);
+            Assert.Equal(narrow.Ntk!.Data, wide.Ntk!.Data);
+        }
+        finally { Tangent.Layers.VectorMath.Wide = before; }
+    }
+
     [Fact]
     public void ShiftsDescribeStrideOneWindowsExactlyAndNothingElse()
     {
