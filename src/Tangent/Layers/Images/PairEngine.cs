@@ -380,6 +380,25 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
         return total;
     }
 
+    /// <summary>dst = a·b elementwise, each product formed in double and rounded once to T.</summary>
+    private static void MultiplyRounded(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<T> dst)
+    {
+        int n = dst.Length, j = 0;
+        if (Vector256.IsHardwareAccelerated && typeof(T) == typeof(double))
+        {
+            var d = MemoryMarshal.Cast<T, double>(dst);
+            for (; j + 4 <= n; j += 4) (Vector256.Create(a.Slice(j, 4)) * Vector256.Create(b.Slice(j, 4))).CopyTo(d.Slice(j, 4));
+        }
+        else if (Vector256.IsHardwareAccelerated && typeof(T) == typeof(float))
+        {
+            var f = MemoryMarshal.Cast<T, float>(dst);
+            for (; j + 8 <= n; j += 8)
+                Vector256.Narrow(Vector256.Create(a.Slice(j, 4)) * Vector256.Create(b.Slice(j, 4)),
+                                 Vector256.Create(a.Slice(j + 4, 4)) * Vector256.Create(b.Slice(j + 4, 4))).CopyTo(f.Slice(j, 8));
+        }
+        for (; j < n; j++) dst[j] = T.CreateTruncating(a[j] * b[j]);
+    }
+
     /// <summary>dst[at + p] = state[row + frame position of p] for the pixels p of an image of shape s (row-major).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Gather(T[] state, int row, Frame f, ImageShape s, double[] dst, int at)
@@ -405,7 +424,8 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
                 int at = f?.At(y, 0) ?? y * width;
                 if (C == 1)
                 {
-                    for (int x = 0; x < width; x++, p++) w.A[at + x] = T.CreateTruncating(x1[p] * x2[p]);
+                    MultiplyRounded(x1.Slice(p, width), x2.Slice(p, width), w.A.AsSpan(at, width));
+                    p += width;
                     continue;
                 }
                 for (int x = 0; x < width; x++, p++)
