@@ -36,6 +36,9 @@ internal static unsafe partial class ManagedEigen
     /// <summary>Wall seconds of the last call's phases (tridiagonalisation, divide and conquer, back-transformation), for the benchmark.</summary>
     internal static (double Tridiagonal, double DivideAndConquer, double BackTransform) LastPhases;
 
+    /// <summary>Wall seconds of the last tridiagonalisation spent in its symmetric matrix-vector products, for the benchmark.</summary>
+    internal static double LastSymvSeconds;
+
     private static double Seconds(long ticks) => (double)ticks / System.Diagnostics.Stopwatch.Frequency;
 
     /// <summary>Eigenvalues (ascending, into w) and eigenvectors (columns of a) of the symmetric a (lower triangle read).</summary>
@@ -90,6 +93,7 @@ internal static unsafe partial class ManagedEigen
         var wmat = new double[nb0 * n];
         var t1 = new double[nb0];
         var t2 = new double[nb0];
+        long symvTicks = 0;
         fixed (double* P = panel, W = wmat)
         {
             for (int p = 0; p < n - 1; p += nb0)
@@ -131,7 +135,9 @@ internal static unsafe partial class ManagedEigen
                         continue;
                     }
                     // y = A[i+1.., i+1..]·v on the lower triangle of the (not yet panel-updated) trailing matrix.
+                    long s0 = System.Diagnostics.Stopwatch.GetTimestamp();
                     Symv(at + (i + 1) * lda + i + 1, lda, len, v, y);
+                    symvTicks += System.Diagnostics.Stopwatch.GetTimestamp() - s0;
                     // Corrections for the panel's earlier reflectors, then y ← τ·y − ½τ²(yᵀv)·v.
                     for (int j = 0; j < i; j++)
                     {
@@ -155,10 +161,11 @@ internal static unsafe partial class ManagedEigen
             }
         }
         d[n - 1] = a[(n - 1) * lda + n - 1];
+        LastSymvSeconds = Seconds(symvTicks);
     }
 
     /// <summary>y = S·x for the symmetric S of order len whose lower triangle is read from s (row-major, ld).</summary>
-    private static void Symv(double* s, long ld, int len, double* x, double* y)
+    internal static void Symv(double* s, long ld, int len, double* x, double* y)
     {
         int threads = Environment.ProcessorCount;
         if (len < ParallelSymv || threads < 2)
@@ -190,14 +197,61 @@ internal static unsafe partial class ManagedEigen
         ArrayPool<double>.Shared.Return(parts);
     }
 
-    /// <summary>Rows [r0, r1) of the lower triangle: y[r] += S[r, 0..r]·x, y[0..r) += x[r]·S[r, 0..r).</summary>
-    private static void SymvRows(double* s, long ld, int r0, int r1, double* x, double* y)
+    /// <summary>
+    /// Rows [r0, r1) of the lower triangle: y[r] += S[r, 0..r]·x, y[0..r) += x[r]·S[r, 0..r). Rows go four
+    /// at a time, so one pass over x[0..r) and y[0..r) (one load of each, one store of y per vector) serves
+    /// four rows of S: the product is bound by the reads of S (docs/PERFORMANCE.md, the providers table's Syevd row).
+    /// </summary>
+    internal static void SymvRows(double* s, long ld, int r0, int r1, double* x, double* y)
     {
-        for (int r = r0; r < r1; r++)
+        int r = r0;
+        for (; r + 4 <= r1; r += 4)
+        {
+            double* s0 = s + r * ld, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld;
+            double x0 = x[r], x1 = x[r + 1], x2 = x[r + 2], x3 = x[r + 3];
+            var vx0 = Vector256.Create(x0);
+            var vx1 = Vector256.Create(x1);
+            var vx2 = Vector256.Create(x2);
+            var vx3 = Vector256.Create(x3);
+            Vector256<double> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+            int k = 0;
+            for (; k <= r - 4; k += 4)
+            {
+                var xk = Vector256.Load(x + k);
+                var a0 = Vector256.Load(s0 + k);
+                var a1 = Vector256.Load(s1 + k);
+                var a2 = Vector256.Load(s2 + k);
+                var a3 = Vector256.Load(s3 + k);
+                acc0 = Vector256.FusedMultiplyAdd(a0, xk, acc0);
+                acc1 = Vector256.FusedMultiplyAdd(a1, xk, acc1);
+                acc2 = Vector256.FusedMultiplyAdd(a2, xk, acc2);
+                acc3 = Vector256.FusedMultiplyAdd(a3, xk, acc3);
+                var t0 = Vector256.FusedMultiplyAdd(a1, vx1, a0 * vx0);
+                var t1 = Vector256.FusedMultiplyAdd(a3, vx3, a2 * vx2);
+                (Vector256.Load(y + k) + (t0 + t1)).Store(y + k);
+            }
+            double h0 = Vector256.Sum(acc0), h1 = Vector256.Sum(acc1), h2 = Vector256.Sum(acc2), h3 = Vector256.Sum(acc3);
+            for (; k < r; k++)
+            {
+                double xk = x[k];
+                h0 += s0[k] * xk;
+                h1 += s1[k] * xk;
+                h2 += s2[k] * xk;
+                h3 += s3[k] * xk;
+                y[k] += x0 * s0[k] + x1 * s1[k] + x2 * s2[k] + x3 * s3[k];
+            }
+            // The 4×4 diagonal block (its lower triangle).
+            double a10 = s1[r], a20 = s2[r], a21 = s2[r + 1], a30 = s3[r], a31 = s3[r + 1], a32 = s3[r + 2];
+            y[r] += h0 + s0[r] * x0 + a10 * x1 + a20 * x2 + a30 * x3;
+            y[r + 1] += h1 + a10 * x0 + s1[r + 1] * x1 + a21 * x2 + a31 * x3;
+            y[r + 2] += h2 + a20 * x0 + a21 * x1 + s2[r + 2] * x2 + a32 * x3;
+            y[r + 3] += h3 + a30 * x0 + a31 * x1 + a32 * x2 + s3[r + 3] * x3;
+        }
+        for (; r < r1; r++)
         {
             double* row = s + r * ld;
-            double xr = row[r] * x[r];
-            var vx = Vector256.Create(x[r]);
+            double xr = x[r];
+            var vx = Vector256.Create(xr);
             var acc = Vector256<double>.Zero;
             int k = 0;
             for (; k <= r - 4; k += 4)
@@ -210,9 +264,9 @@ internal static unsafe partial class ManagedEigen
             for (; k < r; k++)
             {
                 sum += row[k] * x[k];
-                y[k] += x[r] * row[k];
+                y[k] += xr * row[k];
             }
-            y[r] += sum + xr;
+            y[r] += sum + row[r] * xr;
         }
     }
 
