@@ -48,7 +48,7 @@ internal static class EigenRatio
                 if (p is ManagedProvider) { bestManaged = Math.Min(bestManaged, s); cpuManaged += cpu; }
                 else { bestNative = Math.Min(bestNative, s); cpuNative += cpu; }
                 string phases = p is ManagedProvider
-                    ? $"; tridiagonal {ManagedEigen.LastPhases.Tridiagonal:F3} s (symv {ManagedEigen.LastSymvSeconds:F3}), divide and conquer {ManagedEigen.LastPhases.DivideAndConquer:F3} s, back-transform {ManagedEigen.LastPhases.BackTransform:F3} s"
+                    ? $"; tridiagonal {ManagedEigen.LastPhases.Tridiagonal:F3} s (symv {ManagedEigen.LastSymvSeconds:F3}), divide and conquer {ManagedEigen.LastPhases.DivideAndConquer:F3} s, back-transform {ManagedEigen.LastPhases.BackTransform:F3} s (secular {ManagedEigen.LastDivideAndConquerParts.Secular:F3}, merge GEMMs {ManagedEigen.LastDivideAndConquerParts.MergeGemm:F3}, leaves {ManagedEigen.LastDivideAndConquerParts.Leaves:F3} thread-s)"
                     : "";
                 Console.WriteLine($"  {p.Name,-8} n={n}: {s:F3} s (CPU {cpu:F2} s), λmax {w[n - 1]:G10}{phases}");
             }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Tangent.Numerics;
@@ -81,6 +82,7 @@ internal static unsafe partial class ManagedEigen
     /// <summary>
     /// Q·T·Qᵀ = A with T = tridiag(e, d, e) and Q = H(0)·…·H(n−2), H(j) = I − τ_j·v_j·v_jᵀ.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Tridiagonalize(int n, double* a, long lda, double[] d, double[] e, double[] tau)
     {
         if (n == 1)
@@ -202,6 +204,7 @@ internal static unsafe partial class ManagedEigen
     /// at a time, so one pass over x[0..r) and y[0..r) (one load of each, one store of y per vector) serves
     /// four rows of S: the product is bound by the reads of S (docs/PERFORMANCE.md, the providers table's Syevd row).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void SymvRows(double* s, long ld, int r0, int r1, double* x, double* y)
     {
         int r = r0;
@@ -273,6 +276,7 @@ internal static unsafe partial class ManagedEigen
     // ───────────────────────────── back-transformation (dormtr / dlarft / dlarfb) ─────────────────────────────
 
     /// <summary>Z ← Q·Z with Q = H(0)·…·H(n−2) from <see cref="Tridiagonalize"/>, applied in compact-WY blocks, last block first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void BackTransform(int n, double* a, long lda, double[] tau, double* z)
     {
         int nr = n - 1;
@@ -330,6 +334,7 @@ internal static unsafe partial class ManagedEigen
     // ───────────────────────────── small vector helpers ─────────────────────────────
 
     /// <summary>x[k] += α·y[k] + β·z[k].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rank2(double* x, int len, double alpha, double* y, double beta, double* z)
     {
         var va = Vector256.Create(alpha);
@@ -340,6 +345,7 @@ internal static unsafe partial class ManagedEigen
         for (; k < len; k++) x[k] += alpha * y[k] + beta * z[k];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Dot(double* x, double* y, int len)
     {
         var acc0 = Vector256<double>.Zero;
@@ -361,6 +367,7 @@ internal static unsafe partial class ManagedEigen
     }
 
     /// <summary>‖x‖₂ with scaling against overflow and underflow.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Norm(double* x, int len)
     {
         double big = 0;
