@@ -91,16 +91,18 @@ internal static unsafe partial class ManagedEigen
             return;
         }
         int nb0 = Math.Max(1, PanelWidth);
-        var panel = new double[nb0 * n];
-        var wmat = new double[nb0 * n];
+        // Per panel of b reflectors over m rows: W (b rows of length m), then P, then a copy of W, so that rows
+        // [P; W] and [W; P] are each contiguous and the trailing update is one GEMM of depth 2b.
+        var panels = new double[3L * nb0 * n];
         var t1 = new double[nb0];
         var t2 = new double[nb0];
         long symvTicks = 0;
-        fixed (double* P = panel, W = wmat)
+        fixed (double* buffer = panels)
         {
             for (int p = 0; p < n - 1; p += nb0)
             {
                 int m = n - p, b = Math.Min(nb0, m - 1);
+                double* W = buffer, P = buffer + (long)b * m, W2 = buffer + 2L * b * m;
                 double* at = a + p * lda + p; // the trailing matrix A[p.., p..]
                 // Gather the panel's columns (lower triangle) into rows of P: P[i][r] = A[r, i], r ≥ i.
                 for (int i = 0; i < b; i++)
@@ -152,11 +154,12 @@ internal static unsafe partial class ManagedEigen
                     double half = -0.5 * ti * Dot(y, v, len);
                     Rank2(y, len, half, v, 0.0, v);
                 }
-                // Trailing update A[b.., b..] −= V·Wᵀ + W·Vᵀ (lower triangle) as two GEMMs.
+                // Trailing update A[b.., b..] −= V·Wᵀ + W·Vᵀ = [V W]·[W V]ᵀ (lower triangle) as one GEMM of depth 2b,
+                // so the trailing matrix is read and written once per panel (dsyr2k's one pass).
                 int mt = m - b;
                 double* c = at + b * lda + b;
-                ManagedGemm.Gemm(Op.Transpose, Op.None, mt, mt, b, -1.0, P + b, m, W + b, m, 1.0, c, lda, ManagedGemm.Part.Lower);
-                ManagedGemm.Gemm(Op.Transpose, Op.None, mt, mt, b, -1.0, W + b, m, P + b, m, 1.0, c, lda, ManagedGemm.Part.Lower);
+                Buffer.MemoryCopy(W, W2, 8L * b * m, 8L * b * m);
+                ManagedGemm.Gemm(Op.Transpose, Op.None, mt, mt, 2 * b, -1.0, P + b, m, W + b, m, 1.0, c, lda, ManagedGemm.Part.Lower);
                 // Keep the reflectors in the strict upper part of their rows (row p+i from column p+i+1).
                 for (int i = 0; i < b; i++)
                     new Span<double>(P + (long)i * m + i + 1, m - i - 1).CopyTo(new Span<double>(at + i * lda + i + 1, m - i - 1));
