@@ -61,7 +61,11 @@ internal static unsafe partial class ManagedEigen
         {
             DivideAndConquer(n, d, e, pz, lam);
             long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
-            BackTransform(n, a, lda, tau, pz);
+            // The back-transformation runs on Zᵀ (eigenvectors in rows): its GEMMs then have n rows and a thin
+            // depth or width, the shapes the managed GEMM runs well (with eigenvectors in columns, one of them
+            // was b × n × n with b = BackBlock rows, which packs all of Z per block for only b rows of work).
+            TransposeInPlace(n, pz);
+            BackTransformTransposed(n, a, lda, tau, pz);
             long t3 = System.Diagnostics.Stopwatch.GetTimestamp();
             LastPhases = (Seconds(t1 - t0), Seconds(t2 - t1), Seconds(t3 - t2));
             var order = new int[n];
@@ -69,10 +73,20 @@ internal static unsafe partial class ManagedEigen
             var keys = (double[])lam.Clone();
             Array.Sort(keys, order);
             for (int j = 0; j < n; j++) w[j] = keys[j];
-            for (int i = 0; i < n; i++)
+            // A[i, j] = Zᵀ[order[j], i], in 32×32 tiles so that both sides stay in cache.
+            const int tile = 32;
+            for (int j0 = 0; j0 < n; j0 += tile)
             {
-                double* src = pz + (long)i * n, dst = a + (long)i * lda;
-                for (int j = 0; j < n; j++) dst[j] = src[order[j]];
+                int j1 = Math.Min(n, j0 + tile);
+                for (int i0 = 0; i0 < n; i0 += tile)
+                {
+                    int i1 = Math.Min(n, i0 + tile);
+                    for (int j = j0; j < j1; j++)
+                    {
+                        double* src = pz + (long)order[j] * n;
+                        for (int i = i0; i < i1; i++) a[i * lda + j] = src[i];
+                    }
+                }
             }
         }
     }
@@ -278,9 +292,14 @@ internal static unsafe partial class ManagedEigen
 
     // ───────────────────────────── back-transformation (dormtr / dlarft / dlarfb) ─────────────────────────────
 
-    /// <summary>Z ← Q·Z with Q = H(0)·…·H(n−2) from <see cref="Tridiagonalize"/>, applied in compact-WY blocks, last block first.</summary>
+    /// <summary>
+    /// Zᵀ ← Zᵀ·Qᵀ (that is, Z ← Q·Z) with Q = H(0)·…·H(n−2) from <see cref="Tridiagonalize"/> and zt = Zᵀ
+    /// (n×n row-major, eigenvectors in rows), in compact-WY blocks of <see cref="BackBlock"/> reflectors, last
+    /// block first: with a block Q_B = I − V·T·Vᵀ (dlarft, forward and columnwise), Zᵀ·Q_Bᵀ = Zᵀ − (Zᵀ·V)·Tᵀ·Vᵀ,
+    /// three GEMMs of n rows (dlarfb's, transposed).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void BackTransform(int n, double* a, long lda, double[] tau, double* z)
+    internal static void BackTransformTransposed(int n, double* a, long lda, double[] tau, double* zt)
     {
         int nr = n - 1;
         if (nr <= 0) return;
@@ -297,7 +316,7 @@ internal static unsafe partial class ManagedEigen
                 for (int j0 = (nr - 1) / bb * bb; j0 >= 0; j0 -= bb)
                 {
                     int b = Math.Min(bb, nr - j0), r0 = j0 + 1, mr = n - r0;
-                    // V (stored transposed, b × mr): reflector j0+t is zero above row t, one at t.
+                    // Vᵀ (b × mr): reflector j0+t is zero before component t, one at t.
                     for (int t = 0; t < b; t++)
                     {
                         double* row = pv + (long)t * mr;
@@ -319,10 +338,11 @@ internal static unsafe partial class ManagedEigen
                             pt[r * b + i] = -ti * s;
                         }
                     }
-                    double* zs = z + (long)r0 * n;
-                    ManagedGemm.Gemm(Op.None, Op.None, b, n, mr, 1.0, pv, mr, zs, n, 0.0, py, n);
-                    ManagedGemm.Gemm(Op.None, Op.None, b, n, b, 1.0, pt, b, py, n, 0.0, py2, n);
-                    ManagedGemm.Gemm(Op.Transpose, Op.None, mr, n, b, -1.0, pv, mr, py2, n, 1.0, zs, n);
+                    // The columns r0.. of Zᵀ: Y = Zᵀ·V (n × b), Y₂ = Y·Tᵀ, Zᵀ −= Y₂·Vᵀ.
+                    double* zs = zt + r0;
+                    ManagedGemm.Gemm(Op.None, Op.Transpose, n, b, mr, 1.0, zs, n, pv, mr, 0.0, py, b);
+                    ManagedGemm.Gemm(Op.None, Op.Transpose, n, b, b, 1.0, py, b, pt, b, 0.0, py2, b);
+                    ManagedGemm.Gemm(Op.None, Op.None, n, mr, b, -1.0, py2, b, pv, mr, 1.0, zs, n);
                 }
             }
         }
@@ -331,6 +351,26 @@ internal static unsafe partial class ManagedEigen
             ArrayPool<double>.Shared.Return(vt);
             ArrayPool<double>.Shared.Return(y);
             ArrayPool<double>.Shared.Return(y2);
+        }
+    }
+
+    /// <summary>Transposes the n×n row-major z in place, swapping 32×32 tiles across the diagonal.</summary>
+    internal static void TransposeInPlace(int n, double* z)
+    {
+        const int tile = 32;
+        for (int i0 = 0; i0 < n; i0 += tile)
+        {
+            int i1 = Math.Min(n, i0 + tile);
+            for (int j0 = 0; j0 <= i0; j0 += tile)
+            {
+                int j1 = Math.Min(n, j0 + tile);
+                for (int i = i0; i < i1; i++)
+                    for (int j = j0; j < Math.Min(j1, i); j++)
+                    {
+                        long ij = (long)i * n + j, ji = (long)j * n + i;
+                        (z[ij], z[ji]) = (z[ji], z[ij]);
+                    }
+            }
         }
     }
 

@@ -335,4 +335,18 @@ public sealed class ManagedEigenSolverTests
         fixed (double* ps = s, px = x, py = y) ManagedEigen.SymvRows(ps, ld, r0, r1, px, py);
         for (int i = 0; i < ld; i++) Assert.True(Math.Abs(y[i] - expected[i]) < 1e-13, $"rows [{r0}, {r1}): y[{i + 1}] = {y[i]:R}, expected {expected[i]:R}");
     }
+    [Theory]
+    [InlineData(1)]
+    [InlineData(31)]
+    [InlineData(32)]
+    [InlineData(33)]
+    [InlineData(70)]
+    public unsafe void TheInPlaceTransposeSwapsEveryPairAcrossTheDiagonal(int n)
+    {
+        var z = new double[n * n];
+        for (int i = 0; i < z.Length; i++) z[i] = i;
+        fixed (double* pz = z) ManagedEigen.TransposeInPlace(n, pz);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) Assert.Equal(j * n + i, z[i * n + j]);
+    }
 }
