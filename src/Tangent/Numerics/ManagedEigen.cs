@@ -16,7 +16,8 @@ namespace Tangent.Numerics;
 /// <remarks>
 /// Storage is row-major throughout. The tridiagonalisation reads and updates the lower triangle of
 /// A; reflector j (v with v[0] = 1 on rows j+1…n−1) is kept in the free strict upper part of row j.
-/// The eigenvector matrices of divide and conquer hold components in rows and eigenvectors in columns.
+/// The eigenvector matrices of divide and conquer hold components in rows and eigenvectors in columns;
+/// the back-transformation works on their transpose (eigenvectors in rows).
 /// </remarks>
 internal static unsafe partial class ManagedEigen
 {
