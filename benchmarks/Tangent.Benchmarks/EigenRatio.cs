@@ -18,6 +18,10 @@ internal static class EigenRatio
             Console.Error.WriteLine("error: no native provider (OpenBLAS/LAPACK) is loaded; the ratio needs it.");
             return 2;
         }
+        // Tuning knobs (unset: the defaults): panel width, back-transformation block, D&C leaf order.
+        if (int.TryParse(Environment.GetEnvironmentVariable("TANGENT_EIGEN_PANEL"), out int panel) && panel > 0) ManagedEigen.PanelWidth = panel;
+        if (int.TryParse(Environment.GetEnvironmentVariable("TANGENT_EIGEN_BACK"), out int back) && back > 0) ManagedEigen.BackBlock = back;
+        if (int.TryParse(Environment.GetEnvironmentVariable("TANGENT_EIGEN_LEAF"), out int leaf) && leaf > 0) ManagedEigen.LeafSize = leaf;
         var rng = new Random(16);
         var a = new double[n * n];
         for (int i = 0; i < n; i++)
@@ -26,7 +30,7 @@ internal static class EigenRatio
         var work = new double[n * n];
         var w = new double[n];
         Console.WriteLine($"native: {native.Description}");
-        Console.WriteLine($"managed: {ManagedProvider.Instance.Description}");
+        Console.WriteLine($"managed: {ManagedProvider.Instance.Description}; panel {ManagedEigen.PanelWidth}, back-transform block {ManagedEigen.BackBlock}, leaf {ManagedEigen.LeafSize}");
         double bestManaged = double.MaxValue, bestNative = double.MaxValue, cpuManaged = 0, cpuNative = 0;
         var proc = Process.GetCurrentProcess();
         for (int r = 0; r < repeats; r++)
@@ -44,7 +48,7 @@ internal static class EigenRatio
                 if (p is ManagedProvider) { bestManaged = Math.Min(bestManaged, s); cpuManaged += cpu; }
                 else { bestNative = Math.Min(bestNative, s); cpuNative += cpu; }
                 string phases = p is ManagedProvider
-                    ? $"; tridiagonal {ManagedEigen.LastPhases.Tridiagonal:F3} s, divide and conquer {ManagedEigen.LastPhases.DivideAndConquer:F3} s, back-transform {ManagedEigen.LastPhases.BackTransform:F3} s"
+                    ? $"; tridiagonal {ManagedEigen.LastPhases.Tridiagonal:F3} s (symv {ManagedEigen.LastSymvSeconds:F3}), divide and conquer {ManagedEigen.LastPhases.DivideAndConquer:F3} s, back-transform {ManagedEigen.LastPhases.BackTransform:F3} s (secular {ManagedEigen.LastDivideAndConquerParts.Secular:F3}, merge GEMMs {ManagedEigen.LastDivideAndConquerParts.MergeGemm:F3}, leaves {ManagedEigen.LastDivideAndConquerParts.Leaves:F3} thread-s)"
                     : "";
                 Console.WriteLine($"  {p.Name,-8} n={n}: {s:F3} s (CPU {cpu:F2} s), λmax {w[n - 1]:G10}{phases}");
             }

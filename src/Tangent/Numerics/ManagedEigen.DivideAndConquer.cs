@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Tangent.Numerics;
 
@@ -29,9 +31,17 @@ internal static unsafe partial class ManagedEigen
         var ee = new double[n];
         for (int i = 0; i < n; i++) dd[i] = d[i] / scale;
         for (int i = 0; i < n - 1; i++) ee[i] = e[i] / scale;
+        _secularTicks = _mergeGemmTicks = _leafTicks = 0;
         Solve(n, dd, ee, z, lam, 0, n);
+        LastDivideAndConquerParts = (Seconds(_secularTicks), Seconds(_mergeGemmTicks), Seconds(_leafTicks));
         for (int i = 0; i < n; i++) lam[i] *= scale;
     }
+
+    /// <summary>Seconds (summed over threads) of the last divide and conquer's secular equations (roots and vectors),
+    /// its merges' eigenvector GEMMs and its QL leaves, for the benchmark.</summary>
+    internal static (double Secular, double MergeGemm, double Leaves) LastDivideAndConquerParts;
+
+    private static long _secularTicks, _mergeGemmTicks, _leafTicks;
 
     /// <summary>The block [s, s+len) of the tridiagonal into the diagonal block of z and lam[s..s+len).</summary>
     private static void Solve(int n, double[] d, double[] e, double* z, double[] lam, int s, int len)
@@ -57,8 +67,10 @@ internal static unsafe partial class ManagedEigen
     }
 
     /// <summary>A leaf block by the implicit QL algorithm (<see cref="ManagedProvider.Tql2"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Leaf(int n, double[] d, double[] e, double* z, double[] lam, int s, int len)
     {
+        long tLeaf = System.Diagnostics.Stopwatch.GetTimestamp();
         var w = new double[len][];
         for (int i = 0; i < len; i++)
         {
@@ -75,6 +87,7 @@ internal static unsafe partial class ManagedEigen
             lam[s + c] = dd[c];
             for (int r = 0; r < len; r++) z[(long)(s + r) * n + s + c] = w[c][r];
         }
+        Interlocked.Add(ref _leafTicks, System.Diagnostics.Stopwatch.GetTimestamp() - tLeaf);
     }
 
     /// <summary>
@@ -86,6 +99,7 @@ internal static unsafe partial class ManagedEigen
     /// non-deflated columns times those vectors is two GEMMs (top rows, bottom rows) that skip the
     /// columns known to be zero in each half.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Merge(int n, double* q, double[] lam, int s, int n1, int len, double beta)
     {
         int n2 = len - n1;
@@ -184,7 +198,9 @@ internal static unsafe partial class ManagedEigen
         double[] dfl = ArrayPool<double>.Shared.Rent(Math.Max(1, len * nd));
         try
         {
+            long tSecular = System.Diagnostics.Stopwatch.GetTimestamp();
             SecularVectors(k, dl, w, rho, pos, lamNew, u);
+            Interlocked.Add(ref _secularTicks, System.Diagnostics.Stopwatch.GetTimestamp() - tSecular);
             fixed (double* pu = u, pgt = gtop, pgb = gbot, pdf = dfl)
             {
                 for (int r = 0; r < n1; r++)
@@ -202,9 +218,11 @@ internal static unsafe partial class ManagedEigen
                     double* row = q + (long)r * n, dst = pdf + (long)r * nd;
                     for (int t = 0; t < nd; t++) dst[t] = row[defl[t]];
                 }
+                long tGemm = System.Diagnostics.Stopwatch.GetTimestamp();
                 // New eigenvectors: Q[:, 0..k) = Q_nd·U (per half, over the columns not known to be zero there).
                 ManagedGemm.Gemm(Op.None, Op.Transpose, n1, k, c12, 1.0, pgt, Math.Max(c12, 1), pu, k, 0.0, q, n);
                 ManagedGemm.Gemm(Op.None, Op.Transpose, n2, k, c23, 1.0, pgb, Math.Max(c23, 1), pu + c1, k, 0.0, q + (long)n1 * n, n);
+                Interlocked.Add(ref _mergeGemmTicks, System.Diagnostics.Stopwatch.GetTimestamp() - tGemm);
                 for (int r = 0; r < len; r++)
                 {
                     double* row = q + (long)r * n + k, src = pdf + (long)r * nd;
@@ -248,6 +266,7 @@ internal static unsafe partial class ManagedEigen
         {
             int chunk = 32, chunks = (k + chunk - 1) / chunk;
             bool par = k >= 128 && Environment.ProcessorCount > 1;
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             void Roots(int t)
             {
                 int j1 = Math.Min(k, (t + 1) * chunk);
@@ -257,34 +276,38 @@ internal static unsafe partial class ManagedEigen
             else for (int t = 0; t < chunks; t++) Roots(t);
             // Gu & Eisenstat: ẑ_i² = −delta[i,i]·Π_{j≠i} delta[j,i]/(dl[i] − dl[j]) (up to the factor 1/ρ, which cancels).
             var zhat = new double[k];
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             void Products(int t)
             {
                 int i0 = t * chunk, i1 = Math.Min(k, i0 + chunk);
                 for (int i = i0; i < i1; i++) zhat[i] = delta[i * k + i];
-                for (int j = 0; j < k; j++)
+                fixed (double* pz = zhat, pdel = delta, pdl = dl)
                 {
-                    int row = j * k;
-                    double dj = dl[j];
-                    for (int i = i0; i < i1; i++)
-                        if (i != j) zhat[i] *= delta[row + i] / (dl[i] - dj);
+                    for (int j = 0; j < k; j++)
+                    {
+                        double* row = pdel + (long)j * k;
+                        double dj = dl[j];
+                        if (j < i0 || j >= i1) MulRatios(pz, row, pdl, dj, i0, i1);
+                        else
+                        {
+                            MulRatios(pz, row, pdl, dj, i0, j);
+                            MulRatios(pz, row, pdl, dj, j + 1, i1);
+                        }
+                    }
                 }
                 for (int i = i0; i < i1; i++) zhat[i] = Math.CopySign(Math.Sqrt(Math.Max(-zhat[i], 0)), w[i]);
             }
             if (par) Parallel.For(0, chunks, Products);
             else for (int t = 0; t < chunks; t++) Products(t);
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             void Vectors(int t)
             {
                 int j1 = Math.Min(k, (t + 1) * chunk);
                 for (int j = t * chunk; j < j1; j++)
                 {
                     int row = j * k;
-                    double nrm = 0;
-                    for (int i = 0; i < k; i++)
-                    {
-                        double v = zhat[i] / delta[row + i];
-                        delta[row + i] = v;
-                        nrm += v * v;
-                    }
+                    double nrm;
+                    fixed (double* pz = zhat, pdel = delta) nrm = DivideInto(pz, pdel + row, k);
                     double sc = 1 / Math.Sqrt(nrm);
                     for (int i = 0; i < k; i++) u[row + pos[i]] = delta[row + i] * sc;
                 }
@@ -304,6 +327,7 @@ internal static unsafe partial class ManagedEigen
     /// pole dl_j; φ, the poles after, with dl_{j+1}) safeguarded by bisection of a bracket. λ is carried
     /// as τ from the nearer pole so that the differences dl_i − λ are exact to working precision.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static double SecularRoot(int k, double[] dl, double[] zsq, double rho, double zsum, int j, Span<double> delta)
     {
         double rhoInv = 1 / rho, lo, hi;
@@ -316,8 +340,8 @@ internal static unsafe partial class ManagedEigen
         }
         else
         {
-            double half = (dl[j + 1] - dl[j]) / 2, f = rhoInv;
-            for (int i = 0; i < k; i++) f += zsq[i] / ((dl[i] - dl[j]) - half);
+            double half = (dl[j + 1] - dl[j]) / 2, f;
+            fixed (double* pdl = dl, pzs = zsq) f = rhoInv + PoleSums(pdl, pzs, 0, k, dl[j], half).Sum;
             if (f >= 0) { o = j; lo = 0; hi = half; }
             else { o = j + 1; lo = -half; hi = 0; }
         }
@@ -327,18 +351,11 @@ internal static unsafe partial class ManagedEigen
         {
             if (iter > 400)
                 throw new ArithmeticException($"The symmetric eigensolver's secular equation did not converge (root {j + 1} of {k}).");
-            double psi = 0, dpsi = 0, phi = 0, dphi = 0;
-            for (int i = 0; i <= j; i++)
+            double psi, dpsi, phi, dphi;
+            fixed (double* pdl = dl, pzs = zsq)
             {
-                double r = 1 / ((dl[i] - origin) - tau), t = zsq[i] * r;
-                psi += t;
-                dpsi += t * r;
-            }
-            for (int i = j + 1; i < k; i++)
-            {
-                double r = 1 / ((dl[i] - origin) - tau), t = zsq[i] * r;
-                phi += t;
-                dphi += t * r;
+                (psi, dpsi) = PoleSums(pdl, pzs, 0, j + 1, origin, tau);
+                (phi, dphi) = PoleSums(pdl, pzs, j + 1, k, origin, tau);
             }
             double f = rhoInv + psi + phi;
             if (f == 0) break;
@@ -377,5 +394,66 @@ internal static unsafe partial class ManagedEigen
         }
         for (int i = 0; i < k; i++) delta[i] = (dl[i] - origin) - tau;
         return origin + tau;
+    }
+    /// <summary>
+    /// Σ zsq[i]·r_i and Σ zsq[i]·r_i² over i in [i0, i1), r_i = 1/((dl[i] − origin) − τ): the secular
+    /// function's pole terms and their slope, four poles per vector division.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (double Sum, double Slope) PoleSums(double* dl, double* zsq, int i0, int i1, double origin, double tau)
+    {
+        var vo = Vector256.Create(origin);
+        var vt = Vector256.Create(tau);
+        var one = Vector256.Create(1.0);
+        Vector256<double> vs = default, vd = default;
+        int i = i0;
+        for (; i + 4 <= i1; i += 4)
+        {
+            var r = one / ((Vector256.Load(dl + i) - vo) - vt);
+            var t = Vector256.Load(zsq + i) * r;
+            vs += t;
+            vd = Vector256.FusedMultiplyAdd(t, r, vd);
+        }
+        double sum = Vector256.Sum(vs), slope = Vector256.Sum(vd);
+        for (; i < i1; i++)
+        {
+            double r = 1 / ((dl[i] - origin) - tau), t = zsq[i] * r;
+            sum += t;
+            slope += t * r;
+        }
+        return (sum, slope);
+    }
+
+    /// <summary>z[i] *= delta[i]/(dl[i] − dj) for i in [i0, i1) (Gu–Eisenstat's product, four at a time).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MulRatios(double* z, double* delta, double* dl, double dj, int i0, int i1)
+    {
+        var vdj = Vector256.Create(dj);
+        int i = i0;
+        for (; i + 4 <= i1; i += 4)
+            (Vector256.Load(z + i) * (Vector256.Load(delta + i) / (Vector256.Load(dl + i) - vdj))).Store(z + i);
+        for (; i < i1; i++) z[i] *= delta[i] / (dl[i] - dj);
+    }
+
+    /// <summary>v[i] ← z[i]/v[i] for i in [0, len); returns Σ v[i]² (an unnormalised eigenvector and its squared norm).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double DivideInto(double* z, double* v, int len)
+    {
+        Vector256<double> acc = default;
+        int i = 0;
+        for (; i + 4 <= len; i += 4)
+        {
+            var q = Vector256.Load(z + i) / Vector256.Load(v + i);
+            q.Store(v + i);
+            acc = Vector256.FusedMultiplyAdd(q, q, acc);
+        }
+        double nrm = Vector256.Sum(acc);
+        for (; i < len; i++)
+        {
+            double q = z[i] / v[i];
+            v[i] = q;
+            nrm += q * q;
+        }
+        return nrm;
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Tangent.Numerics;
@@ -15,7 +16,8 @@ namespace Tangent.Numerics;
 /// <remarks>
 /// Storage is row-major throughout. The tridiagonalisation reads and updates the lower triangle of
 /// A; reflector j (v with v[0] = 1 on rows j+1…n−1) is kept in the free strict upper part of row j.
-/// The eigenvector matrices of divide and conquer hold components in rows and eigenvectors in columns.
+/// The eigenvector matrices of divide and conquer hold components in rows and eigenvectors in columns;
+/// the back-transformation works on their transpose (eigenvectors in rows).
 /// </remarks>
 internal static unsafe partial class ManagedEigen
 {
@@ -35,6 +37,9 @@ internal static unsafe partial class ManagedEigen
 
     /// <summary>Wall seconds of the last call's phases (tridiagonalisation, divide and conquer, back-transformation), for the benchmark.</summary>
     internal static (double Tridiagonal, double DivideAndConquer, double BackTransform) LastPhases;
+
+    /// <summary>Wall seconds of the last tridiagonalisation spent in its symmetric matrix-vector products, for the benchmark.</summary>
+    internal static double LastSymvSeconds;
 
     private static double Seconds(long ticks) => (double)ticks / System.Diagnostics.Stopwatch.Frequency;
 
@@ -57,7 +62,11 @@ internal static unsafe partial class ManagedEigen
         {
             DivideAndConquer(n, d, e, pz, lam);
             long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
-            BackTransform(n, a, lda, tau, pz);
+            // The back-transformation runs on Zᵀ (eigenvectors in rows): its GEMMs then have n rows and a thin
+            // depth or width, the shapes the managed GEMM runs well (with eigenvectors in columns, one of them
+            // was b × n × n with b = BackBlock rows, which packs all of Z per block for only b rows of work).
+            TransposeInPlace(n, pz);
+            BackTransformTransposed(n, a, lda, tau, pz);
             long t3 = System.Diagnostics.Stopwatch.GetTimestamp();
             LastPhases = (Seconds(t1 - t0), Seconds(t2 - t1), Seconds(t3 - t2));
             var order = new int[n];
@@ -65,10 +74,20 @@ internal static unsafe partial class ManagedEigen
             var keys = (double[])lam.Clone();
             Array.Sort(keys, order);
             for (int j = 0; j < n; j++) w[j] = keys[j];
-            for (int i = 0; i < n; i++)
+            // A[i, j] = Zᵀ[order[j], i], in 32×32 tiles so that both sides stay in cache.
+            const int tile = 32;
+            for (int j0 = 0; j0 < n; j0 += tile)
             {
-                double* src = pz + (long)i * n, dst = a + (long)i * lda;
-                for (int j = 0; j < n; j++) dst[j] = src[order[j]];
+                int j1 = Math.Min(n, j0 + tile);
+                for (int i0 = 0; i0 < n; i0 += tile)
+                {
+                    int i1 = Math.Min(n, i0 + tile);
+                    for (int j = j0; j < j1; j++)
+                    {
+                        double* src = pz + (long)order[j] * n;
+                        for (int i = i0; i < i1; i++) a[i * lda + j] = src[i];
+                    }
+                }
             }
         }
     }
@@ -78,6 +97,7 @@ internal static unsafe partial class ManagedEigen
     /// <summary>
     /// Q·T·Qᵀ = A with T = tridiag(e, d, e) and Q = H(0)·…·H(n−2), H(j) = I − τ_j·v_j·v_jᵀ.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Tridiagonalize(int n, double* a, long lda, double[] d, double[] e, double[] tau)
     {
         if (n == 1)
@@ -86,15 +106,18 @@ internal static unsafe partial class ManagedEigen
             return;
         }
         int nb0 = Math.Max(1, PanelWidth);
-        var panel = new double[nb0 * n];
-        var wmat = new double[nb0 * n];
+        // Per panel of b reflectors over m rows: W (b rows of length m), then P, then a copy of W, so that rows
+        // [P; W] and [W; P] are each contiguous and the trailing update is one GEMM of depth 2b.
+        var panels = new double[3L * nb0 * n];
         var t1 = new double[nb0];
         var t2 = new double[nb0];
-        fixed (double* P = panel, W = wmat)
+        long symvTicks = 0;
+        fixed (double* buffer = panels)
         {
             for (int p = 0; p < n - 1; p += nb0)
             {
                 int m = n - p, b = Math.Min(nb0, m - 1);
+                double* W = buffer, P = buffer + (long)b * m, W2 = buffer + 2L * b * m;
                 double* at = a + p * lda + p; // the trailing matrix A[p.., p..]
                 // Gather the panel's columns (lower triangle) into rows of P: P[i][r] = A[r, i], r ≥ i.
                 for (int i = 0; i < b; i++)
@@ -131,7 +154,9 @@ internal static unsafe partial class ManagedEigen
                         continue;
                     }
                     // y = A[i+1.., i+1..]·v on the lower triangle of the (not yet panel-updated) trailing matrix.
+                    long s0 = System.Diagnostics.Stopwatch.GetTimestamp();
                     Symv(at + (i + 1) * lda + i + 1, lda, len, v, y);
+                    symvTicks += System.Diagnostics.Stopwatch.GetTimestamp() - s0;
                     // Corrections for the panel's earlier reflectors, then y ← τ·y − ½τ²(yᵀv)·v.
                     for (int j = 0; j < i; j++)
                     {
@@ -144,21 +169,23 @@ internal static unsafe partial class ManagedEigen
                     double half = -0.5 * ti * Dot(y, v, len);
                     Rank2(y, len, half, v, 0.0, v);
                 }
-                // Trailing update A[b.., b..] −= V·Wᵀ + W·Vᵀ (lower triangle) as two GEMMs.
+                // Trailing update A[b.., b..] −= V·Wᵀ + W·Vᵀ = [V W]·[W V]ᵀ (lower triangle) as one GEMM of depth 2b,
+                // so the trailing matrix is read and written once per panel (dsyr2k's one pass).
                 int mt = m - b;
                 double* c = at + b * lda + b;
-                ManagedGemm.Gemm(Op.Transpose, Op.None, mt, mt, b, -1.0, P + b, m, W + b, m, 1.0, c, lda, ManagedGemm.Part.Lower);
-                ManagedGemm.Gemm(Op.Transpose, Op.None, mt, mt, b, -1.0, W + b, m, P + b, m, 1.0, c, lda, ManagedGemm.Part.Lower);
+                Buffer.MemoryCopy(W, W2, 8L * b * m, 8L * b * m);
+                ManagedGemm.Gemm(Op.Transpose, Op.None, mt, mt, 2 * b, -1.0, P + b, m, W + b, m, 1.0, c, lda, ManagedGemm.Part.Lower);
                 // Keep the reflectors in the strict upper part of their rows (row p+i from column p+i+1).
                 for (int i = 0; i < b; i++)
                     new Span<double>(P + (long)i * m + i + 1, m - i - 1).CopyTo(new Span<double>(at + i * lda + i + 1, m - i - 1));
             }
         }
         d[n - 1] = a[(n - 1) * lda + n - 1];
+        LastSymvSeconds = Seconds(symvTicks);
     }
 
     /// <summary>y = S·x for the symmetric S of order len whose lower triangle is read from s (row-major, ld).</summary>
-    private static void Symv(double* s, long ld, int len, double* x, double* y)
+    internal static void Symv(double* s, long ld, int len, double* x, double* y)
     {
         int threads = Environment.ProcessorCount;
         if (len < ParallelSymv || threads < 2)
@@ -190,14 +217,62 @@ internal static unsafe partial class ManagedEigen
         ArrayPool<double>.Shared.Return(parts);
     }
 
-    /// <summary>Rows [r0, r1) of the lower triangle: y[r] += S[r, 0..r]·x, y[0..r) += x[r]·S[r, 0..r).</summary>
-    private static void SymvRows(double* s, long ld, int r0, int r1, double* x, double* y)
+    /// <summary>
+    /// Rows [r0, r1) of the lower triangle: y[r] += S[r, 0..r]·x, y[0..r) += x[r]·S[r, 0..r). Rows go four
+    /// at a time, so one pass over x[0..r) and y[0..r) (one load of each, one store of y per vector) serves
+    /// four rows of S: the product is bound by the reads of S (docs/PERFORMANCE.md, the providers table's Syevd row).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void SymvRows(double* s, long ld, int r0, int r1, double* x, double* y)
     {
-        for (int r = r0; r < r1; r++)
+        int r = r0;
+        for (; r + 4 <= r1; r += 4)
+        {
+            double* s0 = s + r * ld, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld;
+            double x0 = x[r], x1 = x[r + 1], x2 = x[r + 2], x3 = x[r + 3];
+            var vx0 = Vector256.Create(x0);
+            var vx1 = Vector256.Create(x1);
+            var vx2 = Vector256.Create(x2);
+            var vx3 = Vector256.Create(x3);
+            Vector256<double> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+            int k = 0;
+            for (; k <= r - 4; k += 4)
+            {
+                var xk = Vector256.Load(x + k);
+                var a0 = Vector256.Load(s0 + k);
+                var a1 = Vector256.Load(s1 + k);
+                var a2 = Vector256.Load(s2 + k);
+                var a3 = Vector256.Load(s3 + k);
+                acc0 = Vector256.FusedMultiplyAdd(a0, xk, acc0);
+                acc1 = Vector256.FusedMultiplyAdd(a1, xk, acc1);
+                acc2 = Vector256.FusedMultiplyAdd(a2, xk, acc2);
+                acc3 = Vector256.FusedMultiplyAdd(a3, xk, acc3);
+                var t0 = Vector256.FusedMultiplyAdd(a1, vx1, a0 * vx0);
+                var t1 = Vector256.FusedMultiplyAdd(a3, vx3, a2 * vx2);
+                (Vector256.Load(y + k) + (t0 + t1)).Store(y + k);
+            }
+            double h0 = Vector256.Sum(acc0), h1 = Vector256.Sum(acc1), h2 = Vector256.Sum(acc2), h3 = Vector256.Sum(acc3);
+            for (; k < r; k++)
+            {
+                double xk = x[k];
+                h0 += s0[k] * xk;
+                h1 += s1[k] * xk;
+                h2 += s2[k] * xk;
+                h3 += s3[k] * xk;
+                y[k] += x0 * s0[k] + x1 * s1[k] + x2 * s2[k] + x3 * s3[k];
+            }
+            // The 4×4 diagonal block (its lower triangle).
+            double a10 = s1[r], a20 = s2[r], a21 = s2[r + 1], a30 = s3[r], a31 = s3[r + 1], a32 = s3[r + 2];
+            y[r] += h0 + s0[r] * x0 + a10 * x1 + a20 * x2 + a30 * x3;
+            y[r + 1] += h1 + a10 * x0 + s1[r + 1] * x1 + a21 * x2 + a31 * x3;
+            y[r + 2] += h2 + a20 * x0 + a21 * x1 + s2[r + 2] * x2 + a32 * x3;
+            y[r + 3] += h3 + a30 * x0 + a31 * x1 + a32 * x2 + s3[r + 3] * x3;
+        }
+        for (; r < r1; r++)
         {
             double* row = s + r * ld;
-            double xr = row[r] * x[r];
-            var vx = Vector256.Create(x[r]);
+            double xr = x[r];
+            var vx = Vector256.Create(xr);
             var acc = Vector256<double>.Zero;
             int k = 0;
             for (; k <= r - 4; k += 4)
@@ -210,16 +285,22 @@ internal static unsafe partial class ManagedEigen
             for (; k < r; k++)
             {
                 sum += row[k] * x[k];
-                y[k] += x[r] * row[k];
+                y[k] += xr * row[k];
             }
-            y[r] += sum + xr;
+            y[r] += sum + row[r] * xr;
         }
     }
 
     // ───────────────────────────── back-transformation (dormtr / dlarft / dlarfb) ─────────────────────────────
 
-    /// <summary>Z ← Q·Z with Q = H(0)·…·H(n−2) from <see cref="Tridiagonalize"/>, applied in compact-WY blocks, last block first.</summary>
-    internal static void BackTransform(int n, double* a, long lda, double[] tau, double* z)
+    /// <summary>
+    /// Zᵀ ← Zᵀ·Qᵀ (that is, Z ← Q·Z) with Q = H(0)·…·H(n−2) from <see cref="Tridiagonalize"/> and zt = Zᵀ
+    /// (n×n row-major, eigenvectors in rows), in compact-WY blocks of <see cref="BackBlock"/> reflectors, last
+    /// block first: with a block Q_B = I − V·T·Vᵀ (dlarft, forward and columnwise), Zᵀ·Q_Bᵀ = Zᵀ − (Zᵀ·V)·Tᵀ·Vᵀ,
+    /// three GEMMs of n rows (dlarfb's, transposed).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void BackTransformTransposed(int n, double* a, long lda, double[] tau, double* zt)
     {
         int nr = n - 1;
         if (nr <= 0) return;
@@ -236,7 +317,7 @@ internal static unsafe partial class ManagedEigen
                 for (int j0 = (nr - 1) / bb * bb; j0 >= 0; j0 -= bb)
                 {
                     int b = Math.Min(bb, nr - j0), r0 = j0 + 1, mr = n - r0;
-                    // V (stored transposed, b × mr): reflector j0+t is zero above row t, one at t.
+                    // Vᵀ (b × mr): reflector j0+t is zero before component t, one at t.
                     for (int t = 0; t < b; t++)
                     {
                         double* row = pv + (long)t * mr;
@@ -258,10 +339,11 @@ internal static unsafe partial class ManagedEigen
                             pt[r * b + i] = -ti * s;
                         }
                     }
-                    double* zs = z + (long)r0 * n;
-                    ManagedGemm.Gemm(Op.None, Op.None, b, n, mr, 1.0, pv, mr, zs, n, 0.0, py, n);
-                    ManagedGemm.Gemm(Op.None, Op.None, b, n, b, 1.0, pt, b, py, n, 0.0, py2, n);
-                    ManagedGemm.Gemm(Op.Transpose, Op.None, mr, n, b, -1.0, pv, mr, py2, n, 1.0, zs, n);
+                    // The columns r0.. of Zᵀ: Y = Zᵀ·V (n × b), Y₂ = Y·Tᵀ, Zᵀ −= Y₂·Vᵀ.
+                    double* zs = zt + r0;
+                    ManagedGemm.Gemm(Op.None, Op.Transpose, n, b, mr, 1.0, zs, n, pv, mr, 0.0, py, b);
+                    ManagedGemm.Gemm(Op.None, Op.Transpose, n, b, b, 1.0, py, b, pt, b, 0.0, py2, b);
+                    ManagedGemm.Gemm(Op.None, Op.None, n, mr, b, -1.0, py2, b, pv, mr, 1.0, zs, n);
                 }
             }
         }
@@ -273,9 +355,30 @@ internal static unsafe partial class ManagedEigen
         }
     }
 
+    /// <summary>Transposes the n×n row-major z in place, swapping 32×32 tiles across the diagonal.</summary>
+    internal static void TransposeInPlace(int n, double* z)
+    {
+        const int tile = 32;
+        for (int i0 = 0; i0 < n; i0 += tile)
+        {
+            int i1 = Math.Min(n, i0 + tile);
+            for (int j0 = 0; j0 <= i0; j0 += tile)
+            {
+                int j1 = Math.Min(n, j0 + tile);
+                for (int i = i0; i < i1; i++)
+                    for (int j = j0; j < Math.Min(j1, i); j++)
+                    {
+                        long ij = (long)i * n + j, ji = (long)j * n + i;
+                        (z[ij], z[ji]) = (z[ji], z[ij]);
+                    }
+            }
+        }
+    }
+
     // ───────────────────────────── small vector helpers ─────────────────────────────
 
     /// <summary>x[k] += α·y[k] + β·z[k].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rank2(double* x, int len, double alpha, double* y, double beta, double* z)
     {
         var va = Vector256.Create(alpha);
@@ -286,6 +389,7 @@ internal static unsafe partial class ManagedEigen
         for (; k < len; k++) x[k] += alpha * y[k] + beta * z[k];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Dot(double* x, double* y, int len)
     {
         var acc0 = Vector256<double>.Zero;
@@ -307,6 +411,7 @@ internal static unsafe partial class ManagedEigen
     }
 
     /// <summary>‖x‖₂ with scaling against overflow and underflow.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Norm(double* x, int len)
     {
         double big = 0;

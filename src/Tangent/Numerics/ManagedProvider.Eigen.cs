@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Tangent.Numerics;
 
@@ -161,6 +162,7 @@ public sealed unsafe partial class ManagedProvider
     }
 
     /// <summary>tql2 with the eigenvectors as rows: W[i] is column i of the textbook V.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Tql2(int n, double[][] W, double[] d, double[] e)
     {
         for (int i = 1; i < n; i++) e[i - 1] = e[i];
@@ -292,6 +294,7 @@ public sealed unsafe partial class ManagedProvider
     }
 
     /// <summary>(x, y) ← (c·x − s·y, s·x + c·y) elementwise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rotate(Span<double> x, Span<double> y, double c, double s)
     {
         int k = 0, w = Vector<double>.Count;

@@ -269,4 +269,84 @@ public sealed class ManagedEigenSolverTests
             }
         }
     }
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 5)]
+    [InlineData(3, 3)]
+    [InlineData(4, 7)]
+    [InlineData(5, 5)]
+    [InlineData(7, 9)]
+    [InlineData(8, 8)]
+    [InlineData(13, 17)]
+    [InlineData(66, 70)]
+    [InlineData(131, 131)]
+    [InlineData(401, 405)]
+    public unsafe void TheSymmetricProductReadsOnlyTheLowerTriangleAndMatchesANaiveOne(int len, int ld)
+    {
+        // The strict upper part holds NaN, so any read of it shows in y; 401 takes the parallel path where threads exist.
+        var rng = new Random(len * 31 + ld);
+        var s = new double[(len - 1) * ld + len];
+        Array.Fill(s, double.NaN);
+        for (int r = 0; r < len; r++)
+            for (int c = 0; c <= r; c++) s[r * ld + c] = rng.NextDouble() * 2 - 1;
+        var x = new double[len];
+        for (int i = 0; i < len; i++) x[i] = rng.NextDouble() * 2 - 1;
+        var y = new double[len];
+        Array.Fill(y, double.NaN); // overwritten, not accumulated
+        fixed (double* ps = s, px = x, py = y) ManagedEigen.Symv(ps, ld, len, px, py);
+        for (int r = 0; r < len; r++)
+        {
+            double expected = 0, scale = 0;
+            for (int c = 0; c < len; c++)
+            {
+                double t = (c <= r ? s[r * ld + c] : s[c * ld + r]) * x[c];
+                expected += t;
+                scale += Math.Abs(t);
+            }
+            Assert.True(Math.Abs(y[r] - expected) <= 1e-14 * scale + 1e-300, $"order {len}, ld {ld}: y[{r + 1}] = {y[r]:R}, expected {expected:R}");
+        }
+    }
+
+    [Theory]
+    [InlineData(0, 9)]
+    [InlineData(3, 10)]
+    [InlineData(5, 14)]
+    public unsafe void SymmetricProductRowRangesAccumulateFromAnyStartRow(int r0, int r1)
+    {
+        // SymvRows on rows [r0, r1) adds exactly those rows' lower-triangle contributions (both directions) to y.
+        const int ld = 16;
+        var rng = new Random(r0 * 100 + r1);
+        var s = new double[ld * ld];
+        for (int i = 0; i < s.Length; i++) s[i] = rng.NextDouble() * 2 - 1;
+        var x = new double[ld];
+        for (int i = 0; i < ld; i++) x[i] = rng.NextDouble() * 2 - 1;
+        var y = new double[ld];
+        for (int i = 0; i < ld; i++) y[i] = i;
+        var expected = (double[])y.Clone();
+        for (int r = r0; r < r1; r++)
+        {
+            for (int c = 0; c < r; c++)
+            {
+                expected[r] += s[r * ld + c] * x[c];
+                expected[c] += s[r * ld + c] * x[r];
+            }
+            expected[r] += s[r * ld + r] * x[r];
+        }
+        fixed (double* ps = s, px = x, py = y) ManagedEigen.SymvRows(ps, ld, r0, r1, px, py);
+        for (int i = 0; i < ld; i++) Assert.True(Math.Abs(y[i] - expected[i]) < 1e-13, $"rows [{r0}, {r1}): y[{i + 1}] = {y[i]:R}, expected {expected[i]:R}");
+    }
+    [Theory]
+    [InlineData(1)]
+    [InlineData(31)]
+    [InlineData(32)]
+    [InlineData(33)]
+    [InlineData(70)]
+    public unsafe void TheInPlaceTransposeSwapsEveryPairAcrossTheDiagonal(int n)
+    {
+        var z = new double[n * n];
+        for (int i = 0; i < z.Length; i++) z[i] = i;
+        fixed (double* pz = z) ManagedEigen.TransposeInPlace(n, pz);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) Assert.Equal(j * n + i, z[i * n + j]);
+    }
 }
