@@ -381,6 +381,7 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     }
 
     /// <summary>dst = a·b elementwise, each product formed in double and rounded once to T.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MultiplyRounded(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<T> dst)
     {
         int n = dst.Length, j = 0;
