@@ -254,15 +254,15 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
         return new Images(c, s, v, stride);
     }
 
-    /// <summary>Buffers of one pair (four states, the readout's input in double, x2 channel-major), owned by one thread or shared by the rows of one pair.</summary>
+    /// <summary>Buffers of one pair (four states, the readout's input in double, a copy of x1, x2 channel-major), owned by one thread or shared by the rows of one pair.</summary>
     public sealed class Work(int maxPairs, int features)
     {
         public T[] A = new T[maxPairs], B = new T[maxPairs], A2 = new T[maxPairs], B2 = new T[maxPairs];
         public readonly double[] Final = new double[maxPairs];
-        public readonly double[] X2T = new double[features];
+        public readonly double[] X2T = new double[features], X1 = new double[features];
 
         /// <summary>Bytes of the buffers.</summary>
-        public static long Bytes(int maxPairs, int features) => (long)maxPairs * (4 * Unsafe.SizeOf<T>() + 8) + (long)features * 8;
+        public static long Bytes(int maxPairs, int features) => (long)maxPairs * (4 * Unsafe.SizeOf<T>() + 8) + (long)features * 16;
     }
 
     /// <summary>
@@ -273,8 +273,14 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     public (double Nngp, double Ntk) Pair(Work w, ReadOnlySpan<double> x1, ReadOnlySpan<double> x2, Images images1, int i, Images images2, int j,
         bool withNtk, ParallelOptions? rowParallel)
     {
-        InputCovariance(w, x1, x2);
-        if (withNtk) w.B.AsSpan(0, _frame is null ? Pairs(_input.Pixels) : MaxPairs).Clear();
+        InputCovariance(w, x1, x2, rowParallel);
+        if (withNtk)
+        {
+            int size = _frame is null ? Pairs(_input.Pixels) : MaxPairs, rows = _full ? Math.Max(1, size / (1 << 16)) : 1;
+            var b = w.B;
+            ForRows(rows, rows > 1 ? rowParallel : null, (from, to) =>
+                b.AsSpan((int)((long)size * from / rows), (int)((long)size * to / rows) - (int)((long)size * from / rows)).Clear());
+        }
         for (int s = 0; s < _steps.Length; s++)
         {
             var step = _steps[s];
@@ -295,7 +301,7 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     public double Self(Work w, ReadOnlySpan<double> x, double[][] record, int image, int count, ParallelOptions? rowParallel)
     {
         if (typeof(T) != typeof(double)) throw new InvalidOperationException("The self pass runs in double.");
-        InputCovariance(w, x, x);
+        InputCovariance(w, x, x, rowParallel);
         for (int s = 0; s < _steps.Length; s++)
         {
             var step = _steps[s];
@@ -411,9 +417,9 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
         }
     }
 
-    /// <summary>K[p, p'] = Σ_c x1[p, c]·x2[p', c]/C in double, rounded once to T (docs/MATH.md §2).</summary>
+    /// <summary>K[p, p'] = Σ_c x1[p, c]·x2[p', c]/C in double, rounded once to T (docs/MATH.md §2); the rows of a full-layout pair shared among the cores like its stages.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void InputCovariance(Work w, ReadOnlySpan<double> x1, ReadOnlySpan<double> x2)
+    private void InputCovariance(Work w, ReadOnlySpan<double> x1, ReadOnlySpan<double> x2, ParallelOptions? rowParallel)
     {
         int P = _input.Pixels, C = _input.Channels, width = _input.Width;
         var f = _frame;
@@ -439,28 +445,34 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
             return;
         }
         var x2t = w.X2T;   // x2 channel-major: x2t[c·P + q]
+        var x1c = w.X1;
+        x1.CopyTo(x1c);
         for (int q = 0; q < P; q++) for (int c = 0; c < C; c++) x2t[c * P + q] = x2[q * C + c];
-        Span<double> row = P <= 4096 ? stackalloc double[P] : new double[P];
-        for (int p = 0; p < P; p++)
+        var a = w.A;
+        ForRows(P, rowParallel, (from, to) =>
         {
-            row.Clear();
-            for (int c = 0; c < C; c++)
+            var row = new double[P];
+            for (int p = from; p < to; p++)
             {
-                double a = x1[p * C + c];
-                var src = x2t.AsSpan(c * P, P);
-                for (int q = 0; q < P; q++) row[q] += a * src[q];
+                Array.Clear(row);
+                for (int c = 0; c < C; c++)
+                {
+                    double v = x1c[p * C + c];
+                    var src = x2t.AsSpan(c * P, P);
+                    for (int q = 0; q < P; q++) row[q] += v * src[q];
+                }
+                if (f is not null)
+                {
+                    var frameRow = a.AsSpan(f.Pixel(p, width) * f.Stride, f.Stride);
+                    frameRow.Clear();
+                    for (int y = 0, q = 0; y < _input.Height; y++)
+                        for (int x = 0, at = f.At(y, 0); x < width; x++, q++) frameRow[at + x] = T.CreateTruncating(row[q] / C);
+                    continue;
+                }
+                var dst = a.AsSpan(p * P, P);
+                for (int q = 0; q < P; q++) dst[q] = T.CreateTruncating(row[q] / C);
             }
-            if (f is not null)
-            {
-                var frameRow = w.A.AsSpan(f.Pixel(p, width) * f.Stride, f.Stride);
-                frameRow.Clear();
-                for (int y = 0, q = 0; y < _input.Height; y++)
-                    for (int x = 0, at = f.At(y, 0); x < width; x++, q++) frameRow[at + x] = T.CreateTruncating(row[q] / C);
-                continue;
-            }
-            var dst = w.A.AsSpan(p * P, P);
-            for (int q = 0; q < P; q++) dst[q] = T.CreateTruncating(row[q] / C);
-        }
+        });
     }
 
     private void ConvStep(Work w, int s, Conv conv, Images images1, int i, Images images2, int j, bool withNtk, bool fuse, ParallelOptions? rowParallel)
