@@ -15,6 +15,8 @@ namespace Tangent.Benchmarks;
 /// <item><c>quick cntk-ratio gap [images] [float32]</c>: the 21-layer global-average-pooling CNTK on random 32×32×3 images
 /// (full layout), core-seconds per entry and how many cores were busy (CPU time / wall time); the peer is
 /// Neural Tangents' published CPU time (6.3 core-s per entry in float32, 14.5 in float64, issue 16).</item>
+/// <item><c>quick cntk-ratio gap-pair</c>: one pair of that network, warm, on one thread and with its rows shared by two
+/// (wall and CPU seconds per pair; the parallel efficiency of a row-shared pair).</item>
 /// </list>
 /// </summary>
 public static class CntkRatio
@@ -65,6 +67,30 @@ public static class CntkRatio
             var kernel = new ConvolutionalKernel(arch, new ImageShape(28, 28, 1));
             var x = Images(2, 28 * 28, 0);
             Console.WriteLine(single ? PairTime(kernel.CreatePairEngine<float>()!, kernel, x) : PairTime(kernel.CreatePairEngine<double>()!, kernel, x));
+            return 0;
+        }
+        if (kind == "gap-pair")
+        {
+            // Development aid: one 32×32×3 pair of the 21-layer GAP network, warm, on one thread and with its rows shared.
+            var arch = Architecture.Parse(string.Concat(Enumerable.Repeat(ConvRelu, 21)) + "global_avg_pool dense(w=1)").WithInputShape(new ImageShape(32, 32, 3));
+            var kernel = new ConvolutionalKernel(arch, new ImageShape(32, 32, 3));
+            var x = Images(2, 32 * 32 * 3, 0);
+            var e = kernel.CreatePairEngine<double>()!;
+            var w = new PairEngine<double>.Work(e.MaxPairs, x.Cols);
+            int slots = 21;
+            var record = Enumerable.Range(0, slots).Select(_ => new double[1024 * 2]).ToArray();
+            for (int img = 0; img < 2; img++) e.Self(w, x.Row(img), record, img, 2, null);
+            var images = e.Convert(record, 2);
+            foreach (var threads in new[] { 1, 2, 1, 2 })
+            {
+                var po = threads == 1 ? null : new ParallelOptions { MaxDegreeOfParallelism = threads };
+                var process = Process.GetCurrentProcess();
+                var cpu0 = process.TotalProcessorTime;
+                var sw = Stopwatch.StartNew();
+                for (int r = 0; r < 3; r++) e.Pair(w, x.Row(0), x.Row(1), images, 0, images, 1, true, po);
+                process.Refresh();
+                Console.WriteLine($"{threads} thread(s): {sw.Elapsed.TotalSeconds / 3:F3} s per pair, CPU {(process.TotalProcessorTime - cpu0).TotalSeconds / 3:F3} s");
+            }
             return 0;
         }
         if (kind == "min")
