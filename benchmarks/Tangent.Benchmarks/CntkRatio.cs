@@ -15,7 +15,7 @@ namespace Tangent.Benchmarks;
 /// <item><c>quick cntk-ratio gap [images] [float32]</c>: the 21-layer global-average-pooling CNTK on random 32×32×3 images
 /// (full layout), core-seconds per entry and how many cores were busy (CPU time / wall time); the peer is
 /// Neural Tangents' published CPU time (6.3 core-s per entry in float32, 14.5 in float64, issue 16).</item>
-/// <item><c>quick cntk-ratio gap-pair</c>: one pair of that network, warm, on one thread and with its rows shared by two
+/// <item><c>quick cntk-ratio gap-pair [float32]</c>: one pair of that network, warm, on one thread and with its rows shared by two
 /// (wall and CPU seconds per pair; the parallel efficiency of a row-shared pair).</item>
 /// </list>
 /// </summary>
@@ -74,23 +74,7 @@ public static class CntkRatio
             // Development aid: one 32×32×3 pair of the 21-layer GAP network, warm, on one thread and with its rows shared.
             var arch = Architecture.Parse(string.Concat(Enumerable.Repeat(ConvRelu, 21)) + "global_avg_pool dense(w=1)").WithInputShape(new ImageShape(32, 32, 3));
             var kernel = new ConvolutionalKernel(arch, new ImageShape(32, 32, 3));
-            var x = Images(2, 32 * 32 * 3, 0);
-            var e = kernel.CreatePairEngine<double>()!;
-            var w = new PairEngine<double>.Work(e.MaxPairs, x.Cols);
-            int slots = 21;
-            var record = Enumerable.Range(0, slots).Select(_ => new double[1024 * 2]).ToArray();
-            for (int img = 0; img < 2; img++) e.Self(w, x.Row(img), record, img, 2, null);
-            var images = e.Convert(record, 2);
-            foreach (var threads in new[] { 1, 2, 1, 2 })
-            {
-                var po = threads == 1 ? null : new ParallelOptions { MaxDegreeOfParallelism = threads };
-                var process = Process.GetCurrentProcess();
-                var cpu0 = process.TotalProcessorTime;
-                var sw = Stopwatch.StartNew();
-                for (int r = 0; r < 3; r++) e.Pair(w, x.Row(0), x.Row(1), images, 0, images, 1, true, po);
-                process.Refresh();
-                Console.WriteLine($"{threads} thread(s): {sw.Elapsed.TotalSeconds / 3:F3} s per pair, CPU {(process.TotalProcessorTime - cpu0).TotalSeconds / 3:F3} s");
-            }
+            Console.WriteLine(single ? GapPairTime(kernel.CreatePairEngine<float>()!, kernel) : GapPairTime(kernel.CreatePairEngine<double>()!, kernel));
             return 0;
         }
         if (kind == "min")
@@ -170,6 +154,29 @@ public static class CntkRatio
             bestRelu = Math.Min(bestRelu, sw.Elapsed.TotalSeconds / 1000);
         }
         return $"one pair ({typeof(T).Name}, {(engine.Framed ? "framed" : "runs")}): {best * 1e6:F2} µs; relu on 784 pixels (with a refill loop): {bestRelu * 1e9 / 784:F2} ns per pixel ({sink:G3})";
+    }
+
+    private static string GapPairTime<T>(PairEngine<T> engine, ConvolutionalKernel kernel) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var x = Images(2, 32 * 32 * 3, 0);
+        var e64 = kernel.CreatePairEngine<double>()!;
+        var w64 = new PairEngine<double>.Work(e64.MaxPairs, x.Cols);
+        var record = Enumerable.Range(0, 21).Select(_ => new double[1024 * 2]).ToArray();
+        for (int img = 0; img < 2; img++) e64.Self(w64, x.Row(img), record, img, 2, null);
+        var images = engine.Convert(record, 2);
+        var w = new PairEngine<T>.Work(engine.MaxPairs, x.Cols);
+        var lines = new List<string>();
+        foreach (var threads in new[] { 1, 2, 1, 2 })
+        {
+            var po = threads == 1 ? null : new ParallelOptions { MaxDegreeOfParallelism = threads };
+            var process = Process.GetCurrentProcess();
+            var cpu0 = process.TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            for (int r = 0; r < 3; r++) engine.Pair(w, x.Row(0), x.Row(1), images, 0, images, 1, true, po);
+            process.Refresh();
+            lines.Add($"{typeof(T).Name}, {threads} thread(s): {sw.Elapsed.TotalSeconds / 3:F3} s per pair, CPU {(process.TotalProcessorTime - cpu0).TotalSeconds / 3:F3} s");
+        }
+        return string.Join(Environment.NewLine, lines);
     }
 
     private static Matrix Images(int n, int features, int seed)
