@@ -209,6 +209,19 @@ internal sealed class FusedMlp
             BackwardBlockOf(act, b * BackwardBlock, Math.Min(_padded, (b + 1) * BackwardBlock), groups));
     }
 
+    /// <summary>dst[at..at+4) += a0·b0 + a1·b1 + a2·b2 + a3·b3, one fused multiply-add after another in that order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddFour(ref double dst, nuint at, Vector256<double> a0, Vector256<double> b0, Vector256<double> a1, Vector256<double> b1,
+        Vector256<double> a2, Vector256<double> b2, Vector256<double> a3, Vector256<double> b3)
+    {
+        var acc = Vector256.LoadUnsafe(ref dst, at);
+        acc = Vector256.FusedMultiplyAdd(a0, b0, acc);
+        acc = Vector256.FusedMultiplyAdd(a1, b1, acc);
+        acc = Vector256.FusedMultiplyAdd(a2, b2, acc);
+        acc = Vector256.FusedMultiplyAdd(a3, b3, acc);
+        acc.StoreUnsafe(ref dst, at);
+    }
+
     /// <summary>Pass 2 on the hidden units [j0, j1): their gradients summed over all points in groups of 4, in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BackwardBlockOf<T>(T act, int j0, int j1, int groups) where T : struct, IVectorActivation
@@ -256,18 +269,8 @@ internal sealed class FusedMlp
                     var w2 = Vector256.LoadUnsafe(ref v, at + jl); var w2h = Vector256.LoadUnsafe(ref v, at + jh);
                     var e0 = Vector256.Create(Unsafe.Add(ref r0, o)); var e1 = Vector256.Create(Unsafe.Add(ref r1, o));
                     var e2 = Vector256.Create(Unsafe.Add(ref r2, o)); var e3 = Vector256.Create(Unsafe.Add(ref r3, o));
-                    var acc = Vector256.LoadUnsafe(ref gV, at + jl);
-                    acc = Vector256.FusedMultiplyAdd(h0, e0, acc);
-                    acc = Vector256.FusedMultiplyAdd(h1, e1, acc);
-                    acc = Vector256.FusedMultiplyAdd(h2, e2, acc);
-                    acc = Vector256.FusedMultiplyAdd(h3, e3, acc);
-                    acc.StoreUnsafe(ref gV, at + jl);
-                    var acch = Vector256.LoadUnsafe(ref gV, at + jh);
-                    acch = Vector256.FusedMultiplyAdd(k0, e0, acch);
-                    acch = Vector256.FusedMultiplyAdd(k1, e1, acch);
-                    acch = Vector256.FusedMultiplyAdd(k2, e2, acch);
-                    acch = Vector256.FusedMultiplyAdd(k3, e3, acch);
-                    acch.StoreUnsafe(ref gV, at + jh);
+                    AddFour(ref gV, at + jl, h0, e0, h1, e1, h2, e2, h3, e3);
+                    AddFour(ref gV, at + jh, k0, e0, k1, e1, k2, e2, k3, e3);
                     t0 = Vector256.FusedMultiplyAdd(e0, w2, t0); s0 = Vector256.FusedMultiplyAdd(e0, w2h, s0);
                     t1 = Vector256.FusedMultiplyAdd(e1, w2, t1); s1 = Vector256.FusedMultiplyAdd(e1, w2h, s1);
                     t2 = Vector256.FusedMultiplyAdd(e2, w2, t2); s2 = Vector256.FusedMultiplyAdd(e2, w2h, s2);
@@ -282,18 +285,8 @@ internal sealed class FusedMlp
                     nuint at = (nuint)(q * padded);
                     var b0 = Vector256.Create(Unsafe.Add(ref x0, q)); var b1 = Vector256.Create(Unsafe.Add(ref x1, q));
                     var b2 = Vector256.Create(Unsafe.Add(ref x2, q)); var b3 = Vector256.Create(Unsafe.Add(ref x3, q));
-                    var acc = Vector256.LoadUnsafe(ref gA, at + jl);
-                    acc = Vector256.FusedMultiplyAdd(b0, t0, acc);
-                    acc = Vector256.FusedMultiplyAdd(b1, t1, acc);
-                    acc = Vector256.FusedMultiplyAdd(b2, t2, acc);
-                    acc = Vector256.FusedMultiplyAdd(b3, t3, acc);
-                    acc.StoreUnsafe(ref gA, at + jl);
-                    var acch = Vector256.LoadUnsafe(ref gA, at + jh);
-                    acch = Vector256.FusedMultiplyAdd(b0, s0, acch);
-                    acch = Vector256.FusedMultiplyAdd(b1, s1, acch);
-                    acch = Vector256.FusedMultiplyAdd(b2, s2, acch);
-                    acch = Vector256.FusedMultiplyAdd(b3, s3, acch);
-                    acch.StoreUnsafe(ref gA, at + jh);
+                    AddFour(ref gA, at + jl, b0, t0, b1, t1, b2, t2, b3, t3);
+                    AddFour(ref gA, at + jh, b0, s0, b1, s1, b2, s2, b3, s3);
                 }
             }
         }

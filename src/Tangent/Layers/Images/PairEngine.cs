@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -276,10 +277,14 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
         InputCovariance(w, x1, x2, rowParallel);
         if (withNtk)
         {
-            int size = _frame is null ? Pairs(_input.Pixels) : MaxPairs, rows = _full ? Math.Max(1, size / (1 << 16)) : 1;
+            // The NTK starts at zero; a large full-layout state is cleared in chunks of 64 Ki values shared among the cores.
+            int size = _frame is null ? Pairs(_input.Pixels) : MaxPairs, chunks = _full ? Math.Max(1, size >> 16) : 1;
             var b = w.B;
-            ForRows(rows, rows > 1 ? rowParallel : null, (from, to) =>
-                b.AsSpan((int)((long)size * from / rows), (int)((long)size * to / rows) - (int)((long)size * from / rows)).Clear());
+            ForRows(chunks, chunks > 1 ? rowParallel : null, (from, to) =>
+            {
+                int first = (int)((long)size * from / chunks), last = (int)((long)size * to / chunks);
+                b.AsSpan(first, last - first).Clear();
+            });
         }
         for (int s = 0; s < _steps.Length; s++)
         {
@@ -336,8 +341,7 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         if (_frame is { } frame && !double.IsNaN(_sumWeight))
         {
-            var (start, _) = frame.Span(_last);
-            int end = frame.End(_last);
+            int start = frame.At(0, 0), end = frame.End(_last);
             if (!_full) return _sumWeight * SumToDouble(state.AsSpan(start, end - start));
             double total = 0;
             for (int p = 0; p < _last.Pixels; p++) total += SumToDouble(state.AsSpan(frame.Pixel(p, _last.Width) * frame.Stride + start, end - start));
@@ -355,25 +359,13 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
         return o[0];
     }
 
-    /// <summary>The sum of x in double (float values widened), four vector accumulators.</summary>
+    /// <summary>The sum of x in double (float values widened, two vector accumulators).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumToDouble(ReadOnlySpan<T> x)
     {
+        if (typeof(T) == typeof(double)) return TensorPrimitives.Sum(MemoryMarshal.Cast<T, double>(x));
         int n = x.Length, j = 0;
-        double total = 0;
-        if (typeof(T) == typeof(double))
-        {
-            var d = MemoryMarshal.Cast<T, double>(x);
-            Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (; j + 16 <= n; j += 16)
-            {
-                a0 += Vector256.Create(d.Slice(j, 4)); a1 += Vector256.Create(d.Slice(j + 4, 4));
-                a2 += Vector256.Create(d.Slice(j + 8, 4)); a3 += Vector256.Create(d.Slice(j + 12, 4));
-            }
-            total = Vector256.Sum((a0 + a1) + (a2 + a3));
-            for (; j < n; j++) total += d[j];
-            return total;
-        }
+        double total;
         var f = MemoryMarshal.Cast<T, float>(x);
         Vector256<double> b0 = default, b1 = default;
         for (; j + 8 <= n; j += 8)
@@ -390,13 +382,9 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MultiplyRounded(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<T> dst)
     {
+        if (typeof(T) == typeof(double)) { TensorPrimitives.Multiply(a, b, MemoryMarshal.Cast<T, double>(dst)); return; }
         int n = dst.Length, j = 0;
-        if (Vector256.IsHardwareAccelerated && typeof(T) == typeof(double))
-        {
-            var d = MemoryMarshal.Cast<T, double>(dst);
-            for (; j + 4 <= n; j += 4) (Vector256.Create(a.Slice(j, 4)) * Vector256.Create(b.Slice(j, 4))).CopyTo(d.Slice(j, 4));
-        }
-        else if (Vector256.IsHardwareAccelerated && typeof(T) == typeof(float))
+        if (Vector256.IsHardwareAccelerated && typeof(T) == typeof(float))
         {
             var f = MemoryMarshal.Cast<T, float>(dst);
             for (; j + 8 <= n; j += 8)
