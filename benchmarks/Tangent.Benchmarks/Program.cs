@@ -33,6 +33,13 @@ if (args.Length > 2 && args[0] == "quick" && args[1] == "gemm-ratio")
     return;
 }
 
+if (args.Length > 3 && args[0] == "quick" && args[1] == "gemm-shapes")
+{
+    // quick gemm-shapes <n> <m>: the ensemble's m×n·n×n products and its per-time half product (GemmShapes.cs).
+    Tangent.Benchmarks.GemmShapes.Run(int.Parse(args[2]), int.Parse(args[3]));
+    return;
+}
+
 if (args.Length > 2 && args[0] == "quick" && args[1] == "eigen-ratio")
 {
     Environment.ExitCode = Tangent.Benchmarks.EigenRatio.Run(int.Parse(args[2]), args.Length > 3 ? int.Parse(args[3]) : 2);

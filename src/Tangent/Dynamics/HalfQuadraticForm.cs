@@ -28,9 +28,11 @@ internal sealed class HalfQuadraticForm
     /// <summary>The block size b (the per-product overhead over the exact half is b/n).</summary>
     public int BlockSize { get; }
 
-    /// <summary>The default block size for order n: about n/24, between 64 and 512 (at most n), so that the
-    /// triangle's blocks add ~4% to the half product while each GEMM stays large.</summary>
-    public static int DefaultBlockSize(int n) => Math.Max(1, Math.Min(n, Math.Clamp(n / 24, 64, 512)));
+    /// <summary>The default block size for order n: about n/10, between 64 and 1024 (at most n). The triangle's blocks add
+    /// b/n (~10%) to the half product, but each GEMM is then large enough to run near the kernel's peak: with m = 1000
+    /// test points on 2 AVX-512 cores (<c>quick gemm-shapes n m</c>, docs/PERFORMANCE.md) n = 5000 took 0.172 s per
+    /// product at b = 208 (n/24) and 0.135 s at 512; n = 2000 was best at 256 and n = 8000 at 1024.</summary>
+    public static int DefaultBlockSize(int n) => Math.Max(1, Math.Min(n, Math.Clamp(n / 10, 64, 1024)));
 
     /// <summary>M = Vᵀ·K·V for a symmetric K (n×n) and V (n×n): K·V in full, then only the lower block
     /// triangle of Vᵀ·(K·V); the diagonal blocks are made exactly symmetric.</summary>

@@ -12,7 +12,8 @@ public enum Op
 /// <summary>Which implementation of dense linear algebra runs.</summary>
 public enum ProviderKind
 {
-    /// <summary>Pick native when the system's OpenBLAS loads, else managed.</summary>
+    /// <summary>Pick native when the system's OpenBLAS loads and runs kernels as wide as the processor's vectors (AVX-512
+    /// kernels on an AVX-512 processor), else managed (<see cref="LinearAlgebra.PreferManaged"/>).</summary>
     Auto,
     /// <summary>Plain C# with SIMD intrinsics and <see cref="Parallel"/>; always available.</summary>
     Managed,

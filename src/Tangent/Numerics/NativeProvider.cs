@@ -30,6 +30,7 @@ public sealed unsafe class NativeProvider : ILinearAlgebraProvider
     private readonly delegate* unmanaged<byte*, byte*, int*, double*, int*, double*, double*, int*, int*, int*, int*, void> _dsyevd;
     private readonly delegate* unmanaged<int> _getThreads;
     private readonly delegate* unmanaged<byte*> _getConfig;
+    private readonly delegate* unmanaged<byte*> _getCoreName;
 
     private NativeProvider(nint lib, string path)
     {
@@ -41,7 +42,18 @@ public sealed unsafe class NativeProvider : ILinearAlgebraProvider
         _dsyevd = (delegate* unmanaged<byte*, byte*, int*, double*, int*, double*, double*, int*, int*, int*, int*, void>)NativeLibrary.GetExport(lib, "dsyevd_");
         _getThreads = NativeLibrary.TryGetExport(lib, "openblas_get_num_threads", out var t) ? (delegate* unmanaged<int>)t : null;
         _getConfig = NativeLibrary.TryGetExport(lib, "openblas_get_config", out var c) ? (delegate* unmanaged<byte*>)c : null;
+        _getCoreName = NativeLibrary.TryGetExport(lib, "openblas_get_corename", out var cn) ? (delegate* unmanaged<byte*>)cn : null;
     }
+
+    /// <summary>The kernel family OpenBLAS chose for this processor (e.g. "Haswell", "Zen", "SkylakeX"; empty when it cannot say).</summary>
+    public string CoreName => _getCoreName == null ? "" : Marshal.PtrToStringAnsi((nint)_getCoreName())?.Trim() ?? "";
+
+    /// <summary>True when OpenBLAS runs its AVX-512 kernels (SkylakeX, Cooperlake, SapphireRapids, and the newer names).</summary>
+    public bool HasAvx512Kernels => IsAvx512Core(CoreName);
+
+    /// <summary>True for the names of OpenBLAS's AVX-512 kernel families.</summary>
+    internal static bool IsAvx512Core(string coreName) => coreName.ToLowerInvariant() is var c
+        && (c.Contains("skylakex") || c.Contains("cooperlake") || c.Contains("sapphirerapids") || c.Contains("zen4") || c.Contains("zen5"));
 
     /// <summary>The provider when OpenBLAS could be loaded, else null.</summary>
     public static NativeProvider? Instance => Loaded.Value.Provider;

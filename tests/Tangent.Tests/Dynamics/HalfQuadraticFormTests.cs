@@ -58,13 +58,14 @@ public sealed class HalfQuadraticFormTests
     }
 
     [Fact]
-    public void DefaultBlockSizeIsBetween64And512AndAtMostN()
+    public void DefaultBlockSizeIsATenthBetween64And1024AndAtMostN()
     {
         Assert.Equal(1, HalfQuadraticForm.DefaultBlockSize(1));
         Assert.Equal(50, HalfQuadraticForm.DefaultBlockSize(50));
-        Assert.Equal(64, HalfQuadraticForm.DefaultBlockSize(1000));
-        Assert.Equal(208, HalfQuadraticForm.DefaultBlockSize(5000));
-        Assert.Equal(512, HalfQuadraticForm.DefaultBlockSize(100_000));
+        Assert.Equal(64, HalfQuadraticForm.DefaultBlockSize(300));
+        Assert.Equal(100, HalfQuadraticForm.DefaultBlockSize(1000));
+        Assert.Equal(500, HalfQuadraticForm.DefaultBlockSize(5000));
+        Assert.Equal(1024, HalfQuadraticForm.DefaultBlockSize(100_000));
     }
 
     [Fact]

@@ -42,6 +42,25 @@ public sealed class ProviderTests
     }
 
     [Theory]
+    [InlineData("Haswell", false)]
+    [InlineData("Zen", false)]
+    [InlineData("SkylakeX", true)]
+    [InlineData("COOPERLAKE", true)]
+    [InlineData("SapphireRapids", true)]
+    [InlineData("", false)]
+    public void RecognisesOpenBlasAvx512Kernels(string core, bool avx512) => Assert.Equal(avx512, NativeProvider.IsAvx512Core(core));
+
+    [Fact]
+    public void AutoTakesManagedWhereOpenBlasRunsNarrowerKernelsThanTheProcessor()
+    {
+        Assert.True(LinearAlgebra.PreferManaged(null));
+        var auto = LinearAlgebra.Resolve(ProviderKind.Auto);
+        if (NativeProvider.Instance is not { } native) { Assert.Equal("managed", auto.Name); return; }
+        bool wider = ManagedGemm.Use512 && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && !native.HasAvx512Kernels;
+        Assert.Equal(wider ? "managed" : "native", auto.Name);
+    }
+
+    [Theory]
     [MemberData(nameof(Providers))]
     public void GemmMatchesNaiveProductForEveryTransposition(string name)
     {
