@@ -115,7 +115,7 @@ public static class DynamicsStages
         double Lap() { double s = sw.Elapsed.TotalSeconds; sw.Restart(); return s; }
         double eta = 2.0 * w.YTrain.Rows * w.YTrain.Cols / w.NtkTrainTrain.Diagonal().Sum() * 0.5;
         var e = InfiniteEnsemble.Ntk(w.NtkTrainTrain, w.NngpTrainTrain, w.YTrain, new DynamicsOptions { LearningRate = eta, Provider = p });
-        Lap();
+        double tBuild = Lap();
         _ = e.MaxLearningRate; // the eigendecomposition
         double tEig = Lap();
         var eig = SymmetricEigen.Compute(w.NtkTrainTrain, p); // the same decomposition, for the stages below (untimed)
@@ -145,7 +145,7 @@ public static class DynamicsStages
         double tInf = Lap();
         w.NtkTrajectory(out _);
         double tAll = Lap();
-        Console.WriteLine($"{p.Name} NTK ensemble stages n={n} m={m}: eigh {tEig:F2} s, Θ*ₓV + K*ₓV {tZc:F2} s, VᵀKₓₓV (half) {tM:F2} s, " +
+        Console.WriteLine($"{p.Name} NTK ensemble stages n={n} m={m}: checks and copies {tBuild:F2} s, eigh {tEig:F2} s, Θ*ₓV + K*ₓV {tZc:F2} s, VᵀKₓₓV (half) {tM:F2} s, " +
                           $"per time diag(W·M·Wᵀ) {tHalf:F2} s (block triangle; full product {tFull:F2} s), t=∞ (Cholesky) {tInf:F2} s; " +
                           $"whole trajectory (eigh + 20 times + ∞) {tAll:F2} s. λ range [{eig.Values[0]:G3}, {eig.Values[^1]:G3}], " +
                           $"components not yet converged (λτ < 38) per time: {string.Join(' ', active)}");

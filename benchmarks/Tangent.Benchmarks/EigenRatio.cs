@@ -35,7 +35,9 @@ internal static class EigenRatio
         var proc = Process.GetCurrentProcess();
         for (int r = 0; r < repeats; r++)
         {
-            foreach (ILinearAlgebraProvider p in new ILinearAlgebraProvider[] { native, ManagedProvider.Instance })
+            // TANGENT_EIGEN_ONLY=managed: the managed solver alone (tuning); no ratio then.
+            bool only = Environment.GetEnvironmentVariable("TANGENT_EIGEN_ONLY") == "managed";
+            foreach (ILinearAlgebraProvider p in only ? new ILinearAlgebraProvider[] { ManagedProvider.Instance } : [native, ManagedProvider.Instance])
             {
                 a.CopyTo(work, 0);
                 proc.Refresh();

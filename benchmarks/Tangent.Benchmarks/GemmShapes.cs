@@ -22,6 +22,8 @@ public static class GemmShapes
             return x;
         }
         var w = Random(m, n);
+        var sym = Random(n, n);
+        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) sym[j, i] = sym[i, j];
         var sq = Random(n, n);
         var c = new Matrix(m, n);
         double Best(Action a)
@@ -37,8 +39,18 @@ public static class GemmShapes
         var wt = w.Transpose();
         double tn = Best(() => p.Gemm(Op.None, Op.None, n, m, n, 1, sq.Data, n, wt.Data, m, 0, ct.Data, m));
         Console.WriteLine($"m={m} n={n}: W·S {flops / nn / 1e9:F1} GFLOP/s, W·Sᵀ {flops / nt / 1e9:F1}, S·Wᵀ {flops / tn / 1e9:F1}");
-        var sym = Random(n, n);
-        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) sym[j, i] = sym[i, j];
+        var sqc = new Matrix(n, n);
+        double kv = Best(() => p.Gemm(Op.None, Op.None, n, n, n, 1, sq.Data, n, sq.Data, n, 0, sqc.Data, n));
+        Console.WriteLine($"  K·V (n³) {2.0 * n * n * n / kv / 1e9:F1} GFLOP/s, {kv:F3} s");
+        double vtkv = Best(() => p.Gemm(Op.Transpose, Op.None, n, n, n, 1, sq.Data, n, sym.Data, n, 0, sqc.Data, n));
+        double lowT = Best(() => p.GemmLower(Op.Transpose, Op.None, n, n, 1, sq.Data, n, sym.Data, n, 0, sqc.Data, n));
+        double lowN = Best(() => p.GemmLower(Op.None, Op.None, n, n, 1, sq.Data, n, sym.Data, n, 0, sqc.Data, n));
+        Console.WriteLine($"  Vᵀ·X full {vtkv:F3} s; lower triangle only: Vᵀ·X {lowT:F3} s, V·X {lowN:F3} s");
+        foreach (int b in new[] { 0, 256, 1024 })
+        {
+            double t = Best(() => HalfQuadraticForm.Congruence(sq, sym, p, b));
+            Console.WriteLine($"  VᵀKV as the half form, block {(b == 0 ? HalfQuadraticForm.DefaultBlockSize(n) : b)}: {t:F3} s");
+        }
         foreach (int b in new[] { 0, 128, 256, 512, 1024 })
         {
             var form = HalfQuadraticForm.FromSymmetric(sym, p, b);

@@ -8,7 +8,7 @@ namespace Tangent.Dynamics;
 /// wᵀ·M·w = 2·wᵀ·M′·w, and W·M′ᵀ is a block-triangular product whose block column A needs only the
 /// first (A + 1)·b columns of W. The NTK-ensemble variances evaluate diag(W·(VᵀKₓₓV)·Wᵀ) at every time
 /// (docs/DYNAMICS.md, "Cost"), so this halves the per-time n*×n×n product, and building M′ = Vᵀ·(Kₓₓ·V)
-/// block by block halves the second of the two n×n×n products that make VᵀKₓₓV.
+/// as the lower triangle of Vᵀ·(Kₓₓ·V) halves the second of the two n×n×n products that make VᵀKₓₓV.
 /// </summary>
 internal sealed class HalfQuadraticForm
 {
@@ -34,21 +34,27 @@ internal sealed class HalfQuadraticForm
     /// product at b = 208 (n/24) and 0.135 s at 512; n = 2000 was best at 256 and n = 8000 at 1024.</summary>
     public static int DefaultBlockSize(int n) => Math.Max(1, Math.Min(n, Math.Clamp(n / 10, 64, 1024)));
 
-    /// <summary>M = Vᵀ·K·V for a symmetric K (n×n) and V (n×n): K·V in full, then only the lower block
-    /// triangle of Vᵀ·(K·V); the diagonal blocks are made exactly symmetric.</summary>
+    /// <summary>M = Vᵀ·K·V for a symmetric K (n×n) and V (n×n): K·V in full, then only the lower triangle of Vᵀ·(K·V)
+    /// (<see cref="ILinearAlgebraProvider.GemmLower"/>, one call); each diagonal block is taken from its lower triangle.</summary>
     public static HalfQuadraticForm Congruence(Matrix v, Matrix k, ILinearAlgebraProvider p, int blockSize = 0)
     {
         int n = v.Rows;
         if (blockSize <= 0) blockSize = DefaultBlockSize(n);
         var kv = LinearAlgebra.Multiply(k, v, Op.None, Op.None, p);
         var lower = new Matrix(n, n);
-        for (int a0 = 0; a0 < n; a0 += blockSize)
+        p.GemmLower(Op.Transpose, Op.None, n, n, 1.0, v.Data, n, kv.Data, n, 0.0, lower.Data, n);
+        var l = lower.Data;
+        Parallel.For(0, (n + blockSize - 1) / blockSize, block =>
         {
-            int a1 = Math.Min(n, a0 + blockSize);
-            // M[a0:a1, 0:a1] = V[:, a0:a1]ᵀ · KV[:, 0:a1]
-            p.Gemm(Op.Transpose, Op.None, a1 - a0, a1, n, 1.0, v.Data.AsSpan(a0), n, kv.Data, n, 0.0, lower.Data.AsSpan(a0 * n), n);
-            HalveDiagonalBlock(lower, a0, a1);
-        }
+            int a0 = block * blockSize, a1 = Math.Min(n, a0 + blockSize);
+            for (int i = a0; i < a1; i++)
+            {
+                // M′_AA = ½·M_AA from its lower triangle; nothing right of the diagonal block.
+                l[(long)i * n + i] *= 0.5;
+                for (int j = a0; j < i; j++) l[(long)j * n + i] = l[(long)i * n + j] *= 0.5;
+                l.AsSpan(i * n + a1, n - a1).Clear();
+            }
+        });
         return new HalfQuadraticForm(lower, blockSize, p);
     }
 

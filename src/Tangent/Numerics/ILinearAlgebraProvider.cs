@@ -47,6 +47,24 @@ public interface ILinearAlgebraProvider
         double beta, Span<double> c, int ldc);
 
     /// <summary>
+    /// The lower triangle (column ≤ row) of C ← α·op(A)·op(B) + β·C for a square n×n C, with op(A) n×k and op(B) k×n
+    /// (DGEMMT): for a product known to be symmetric, about half the work of <see cref="Gemm"/>. Entries above the
+    /// diagonal are unspecified on return (some may be written). When β = 0, C is not read. The default runs
+    /// <see cref="Gemm"/> on row blocks of 256 against the columns up to each block's end.
+    /// </summary>
+    void GemmLower(Op transA, Op transB, int n, int k, double alpha,
+        ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb,
+        double beta, Span<double> c, int ldc)
+    {
+        for (int i0 = 0; i0 < n; i0 += 256)
+        {
+            int i1 = Math.Min(n, i0 + 256);
+            var ai = transA == Op.None ? a[(i0 * lda)..] : a[i0..];
+            Gemm(transA, transB, i1 - i0, i1, k, alpha, ai, lda, b, ldb, beta, c[(i0 * ldc)..], ldc);
+        }
+    }
+
+    /// <summary>
     /// C ← α·A·Aᵀ + β·C with A n×k (DSYRK); both triangles of the n×n result are written.
     /// When β = 0, C is not read.
     /// </summary>

@@ -38,6 +38,21 @@ public sealed unsafe partial class ManagedProvider : ILinearAlgebraProvider
     }
 
     /// <inheritdoc />
+    /// <remarks>One <see cref="ManagedGemm"/> call that skips the register tiles wholly above the diagonal.</remarks>
+    public void GemmLower(Op transA, Op transB, int n, int k, double alpha,
+        ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb,
+        double beta, Span<double> c, int ldc)
+    {
+        if (n < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(n), $"GemmLower dimensions must be non-negative, got n={n}, k={k}.");
+        if (n == 0) return;
+        MatrixArguments.Check("A", a.Length, transA == Op.None ? n : k, transA == Op.None ? k : n, lda);
+        MatrixArguments.Check("B", b.Length, transB == Op.None ? k : n, transB == Op.None ? n : k, ldb);
+        MatrixArguments.Check("C", c.Length, n, n, ldc);
+        fixed (double* pa = a, pb = b, pc = c)
+            ManagedGemm.Gemm(transA, transB, n, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, ManagedGemm.Part.Lower);
+    }
+
+    /// <inheritdoc />
     /// <remarks>Only the register tiles on or below the diagonal are computed; the upper triangle is mirrored.</remarks>
     public void Syrk(int n, int k, double alpha, ReadOnlySpan<double> a, int lda, double beta, Span<double> c, int ldc)
     {
