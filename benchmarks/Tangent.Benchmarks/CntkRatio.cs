@@ -13,7 +13,8 @@ namespace Tangent.Benchmarks;
 /// (MNIST size, diagonal layout), NNGP + NTK of K(X, X), CPU time per computed entry (the upper triangle,
 /// n(n+1)/2 entries) per core; then <c>benchmarks/cntk_numpy.py</c> on numpyN images (one thread) and the ratio.</item>
 /// <item><c>quick cntk-ratio gap [images] [float32]</c>: the 21-layer global-average-pooling CNTK on random 32×32×3 images
-/// (full layout), core-seconds per entry and how many cores were busy (CPU time / wall time); the peer is
+/// (full layout), after a warm-up on 2 images that compiles the paths, core-seconds per entry and how many cores were
+/// busy (CPU time / wall time); the peer is
 /// Neural Tangents' published CPU time (6.3 core-s per entry in float32, 14.5 in float64, issue 16).</item>
 /// <item><c>quick cntk-ratio gap-pair [float32]</c>: one pair of that network, warm, on one thread and with its rows shared by two
 /// (wall and CPU seconds per pair; the parallel efficiency of a row-shared pair).</item>
@@ -53,6 +54,7 @@ public static class CntkRatio
             int images = numbers.Length > 0 ? numbers[0] : 2;
             var arch = Architecture.Parse(string.Concat(Enumerable.Repeat(ConvRelu, 21)) + "global_avg_pool dense(w=1)").WithInputShape(new ImageShape(32, 32, 3));
             var x = Images(images, 32 * 32 * 3, 0);
+            arch.ComputeKernels(Images(2, 32 * 32 * 3, 1), null, KernelOutputs.Both, options);   // compile the paths first (as flatten does)
             var (wall, cpu, result) = Time(() => arch.ComputeKernels(x, null, KernelOutputs.Both, options));
             double entries = images * (images + 1) / 2.0;
             Console.WriteLine($"tangent GAP CNTK 21 layers, {images} images 32×32×3 ({entries} entries): wall {wall:F2} s, CPU {cpu:F2} s, " +

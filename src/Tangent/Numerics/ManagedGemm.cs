@@ -260,7 +260,7 @@ internal static unsafe class ManagedGemm
                                         double* crow = ct + i * Ldc;
                                         double* trow = tile + i * nr;
                                         if (beta == 0) for (int j = 0; j < nv; j++) crow[j] = Alpha * trow[j];
-                                        else for (int j = 0; j < nv; j++) crow[j] = Alpha * trow[j] + beta * crow[j];
+                                        else for (int j = 0; j < nv; j++) crow[j] = Math.FusedMultiplyAdd(Alpha, trow[j], beta * crow[j]);   // as Store2/Store3
                                     }
                                 }
                             }

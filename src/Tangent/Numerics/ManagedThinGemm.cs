@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Tangent.Numerics;
 
@@ -19,117 +20,181 @@ internal static unsafe class ManagedThinGemm
     /// <summary>True when C = op(A)·op(B) is thin enough for this path.</summary>
     public static bool Applies(int m, int n, int k) => (m <= MaxThin || n <= MaxThin) && (long)m * n * k >= 1;
 
+    /// <remarks>
+    /// Every entry is computed as <see cref="ManagedGemm"/> computes it, so a product gives the same bits whichever path
+    /// takes it (a kernel computed in row chunks, whose last chunk is thin, equals the kernel computed at once): per depth
+    /// block of <see cref="ManagedGemm.KC"/>, from the first, a sequential chain of fused multiply-adds from zero, acc; then
+    /// C ← α·acc when β = 0 on the first block, else fma(α, acc, β′·C) with β′ = β on the first block and 1 after it.
+    /// </remarks>
     public static void Gemm(Op transA, Op transB, int m, int n, int k, double alpha,
         double* a, int lda, double* b, int ldb, double beta, double* c, int ldc)
     {
-        var p = new double[(long)m * n]; // P = op(A)·op(B), row-major m×n
-        if (k > 0)
+        if (k <= 0 || alpha == 0)
         {
-            fixed (double* pp = p)
-            {
-                nint pa = (nint)a, pb = (nint)b, ptr = (nint)pp;
-                if (n <= MaxThin && n <= m) ThinColumns(transA, transB, m, n, k, pa, lda, pb, ldb, ptr);
-                else ThinRows(transA, transB, m, n, k, pa, lda, pb, ldb, ptr);
-            }
+            ManagedGemm.ScaleC(m, n, beta, c, ldc);
+            return;
         }
-        for (int i = 0; i < m; i++)
+        var acc = new double[(long)m * n]; // one depth block of op(A)·op(B), row-major m×n
+        fixed (double* pp = acc)
         {
-            var ci = new Span<double>(c + (long)i * ldc, n);
-            var pi = p.AsSpan(i * n, n);
-            if (beta == 0) TensorPrimitives.Multiply(pi, alpha, ci);
-            else for (int j = 0; j < n; j++) ci[j] = alpha * pi[j] + beta * ci[j];
+            nint pa = (nint)a, pb = (nint)b, ptr = (nint)pp;
+            for (int p0 = 0; p0 < k; p0 += ManagedGemm.KC)
+            {
+                int p1 = Math.Min(k, p0 + ManagedGemm.KC);
+                acc.AsSpan().Clear();
+                if (n <= MaxThin && n <= m) ThinColumns(transA, transB, m, n, p0, p1, pa, lda, pb, ldb, ptr);
+                else ThinRows(transA, transB, m, n, p0, p1, pa, lda, pb, ldb, ptr);
+                double b0 = p0 == 0 ? beta : 1.0;
+                for (int i = 0; i < m; i++)
+                {
+                    var ci = new Span<double>(c + (long)i * ldc, n);
+                    var ai = acc.AsSpan(i * n, n);
+                    if (b0 == 0) TensorPrimitives.Multiply(ai, alpha, ci);
+                    else for (int j = 0; j < n; j++) ci[j] = Math.FusedMultiplyAdd(alpha, ai[j], b0 * ci[j]);
+                }
+            }
         }
     }
 
-    // n ≤ MaxThin: columns of C are long.
-    private static void ThinColumns(Op transA, Op transB, int m, int n, int k, nint a, int lda, nint b, int ldb, nint p)
+    /// <summary>op(A)[i, q] for the stored A.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double At(Op t, nint x, int ld, int i, int q) => t == Op.None ? ((double*)x)[(long)i * ld + q] : ((double*)x)[(long)q * ld + i];
+
+    // n ≤ MaxThin: columns of C are long. acc[i, j] += Σ_{q in [p0, p1)} op(A)[i, q]·op(B)[q, j], one fused chain per entry.
+    private static void ThinColumns(Op transA, Op transB, int m, int n, int p0, int p1, nint a, int lda, nint b, int ldb, nint acc)
     {
-        // Column j of op(B), contiguous (length k).
-        var cols = new double[n][];
+        int k = p1 - p0;
+        // Column j of op(B) over the block, contiguous.
+        var cols = new double[n * k];
         for (int j = 0; j < n; j++)
-        {
-            cols[j] = new double[k];
-            for (int q = 0; q < k; q++)
-                cols[j][q] = transB == Op.None ? ((double*)b)[(long)q * ldb + j] : ((double*)b)[(long)j * ldb + q];
-        }
+            for (int q = 0; q < k; q++) cols[j * k + q] = At(transB, b, ldb, q + p0, j);
         int chunks = (m + Chunk - 1) / Chunk;
         if (transA == Op.None)
         {
-            // P[i, j] = A[i, :] · col_j, rows of A contiguous.
+            // Rows of A contiguous: the chains of four rows side by side (independent, so they overlap in the pipeline).
             Parallel.For(0, chunks, ch =>
             {
                 int i0 = ch * Chunk, i1 = Math.Min(m, i0 + Chunk);
-                for (int i = i0; i < i1; i++)
-                {
-                    var ai = new ReadOnlySpan<double>((double*)a + (long)i * lda, k);
-                    for (int j = 0; j < n; j++) ((double*)p)[(long)i * n + j] = TensorPrimitives.Dot(ai, cols[j]);
-                }
+                fixed (double* pc = cols)
+                    for (int i = i0; i < i1; i += 4)
+                    {
+                        int rows = Math.Min(4, i1 - i);
+                        for (int j = 0; j < n; j++)
+                        {
+                            double* col = pc + (long)j * k;
+                            double* r0 = (double*)a + (long)i * lda + p0;
+                            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                            if (rows == 4)
+                            {
+                                double* r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda;
+                                for (int q = 0; q < k; q++)
+                                {
+                                    double x = col[q];
+                                    s0 = Math.FusedMultiplyAdd(r0[q], x, s0);
+                                    s1 = Math.FusedMultiplyAdd(r1[q], x, s1);
+                                    s2 = Math.FusedMultiplyAdd(r2[q], x, s2);
+                                    s3 = Math.FusedMultiplyAdd(r3[q], x, s3);
+                                }
+                                double* o = (double*)acc + (long)i * n + j;
+                                o[0] = s0; o[n] = s1; o[2 * n] = s2; o[3 * n] = s3;
+                            }
+                            else
+                                for (int r = 0; r < rows; r++)
+                                {
+                                    double* row = r0 + (long)r * lda;
+                                    double sum = 0;
+                                    for (int q = 0; q < k; q++) sum = Math.FusedMultiplyAdd(row[q], col[q], sum);
+                                    ((double*)acc)[(long)(i + r) * n + j] = sum;
+                                }
+                        }
+                    }
             });
         }
         else
         {
-            // A stored k×m: P[:, j] = Σ_q col_j[q] · A_stored[q, :], axpys along contiguous rows, split over i.
+            // A stored k×m: acc[:, j] += col_j[q]·A_stored[q, :], fused axpys along contiguous rows, split over i.
             Parallel.For(0, chunks, ch =>
             {
                 int i0 = ch * Chunk, len = Math.Min(m, i0 + Chunk) - i0;
-                var acc = new double[n * len];
+                var part = new double[n * len];
                 for (int q = 0; q < k; q++)
                 {
-                    var aq = new ReadOnlySpan<double>((double*)a + (long)q * lda + i0, len);
+                    var aq = new ReadOnlySpan<double>((double*)a + (long)(q + p0) * lda + i0, len);
                     for (int j = 0; j < n; j++)
                     {
-                        double s = cols[j][q];
-                        if (s == 0) continue;
-                        var dst = acc.AsSpan(j * len, len);
-                        TensorPrimitives.MultiplyAdd(aq, s, dst, dst);
+                        var dst = part.AsSpan(j * len, len);
+                        TensorPrimitives.FusedMultiplyAdd(aq, cols[j * k + q], dst, dst);
                     }
                 }
                 for (int j = 0; j < n; j++)
-                    for (int r = 0; r < len; r++) ((double*)p)[(long)(i0 + r) * n + j] = acc[j * len + r];
+                    for (int r = 0; r < len; r++) ((double*)acc)[(long)(i0 + r) * n + j] = part[j * len + r];
             });
         }
     }
 
     // m ≤ MaxThin: rows of C are long.
-    private static void ThinRows(Op transA, Op transB, int m, int n, int k, nint a, int lda, nint b, int ldb, nint p)
+    private static void ThinRows(Op transA, Op transB, int m, int n, int p0, int p1, nint a, int lda, nint b, int ldb, nint acc)
     {
-        // Row i of op(A), contiguous (length k).
-        var rows = new double[m][];
+        int k = p1 - p0;
+        // Row i of op(A) over the block, contiguous.
+        var rows = new double[m * k];
         for (int i = 0; i < m; i++)
-        {
-            rows[i] = new double[k];
-            for (int q = 0; q < k; q++)
-                rows[i][q] = transA == Op.None ? ((double*)a)[(long)i * lda + q] : ((double*)a)[(long)q * lda + i];
-        }
+            for (int q = 0; q < k; q++) rows[i * k + q] = At(transA, a, lda, i, q + p0);
         int chunks = (n + Chunk - 1) / Chunk;
         if (transB == Op.Transpose)
         {
-            // B stored n×k: P[i, j] = row_i · B_stored[j, :].
+            // B stored n×k: acc[i, j] = row_i · B_stored[j, :], the chains of four columns side by side.
             Parallel.For(0, chunks, ch =>
             {
                 int j0 = ch * Chunk, j1 = Math.Min(n, j0 + Chunk);
-                for (int j = j0; j < j1; j++)
-                {
-                    var bj = new ReadOnlySpan<double>((double*)b + (long)j * ldb, k);
-                    for (int i = 0; i < m; i++) ((double*)p)[(long)i * n + j] = TensorPrimitives.Dot(rows[i], bj);
-                }
+                fixed (double* pr = rows)
+                    for (int j = j0; j < j1; j += 4)
+                    {
+                        int cols = Math.Min(4, j1 - j);
+                        for (int i = 0; i < m; i++)
+                        {
+                            double* row = pr + (long)i * k;
+                            double* b0 = (double*)b + (long)j * ldb + p0;
+                            double* o = (double*)acc + (long)i * n + j;
+                            if (cols == 4)
+                            {
+                                double* b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+                                double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                                for (int q = 0; q < k; q++)
+                                {
+                                    double x = row[q];
+                                    s0 = Math.FusedMultiplyAdd(x, b0[q], s0);
+                                    s1 = Math.FusedMultiplyAdd(x, b1[q], s1);
+                                    s2 = Math.FusedMultiplyAdd(x, b2[q], s2);
+                                    s3 = Math.FusedMultiplyAdd(x, b3[q], s3);
+                                }
+                                o[0] = s0; o[1] = s1; o[2] = s2; o[3] = s3;
+                            }
+                            else
+                                for (int c = 0; c < cols; c++)
+                                {
+                                    double* bc = b0 + (long)c * ldb;
+                                    double sum = 0;
+                                    for (int q = 0; q < k; q++) sum = Math.FusedMultiplyAdd(row[q], bc[q], sum);
+                                    o[c] = sum;
+                                }
+                        }
+                    }
             });
         }
         else
         {
-            // B stored k×n: P[i, :] = Σ_q row_i[q] · B[q, :], axpys along contiguous rows, split over j.
+            // B stored k×n: acc[i, :] = Σ_q row_i[q]·B[q, :], fused axpys along contiguous rows, split over j.
             Parallel.For(0, chunks, ch =>
             {
                 int j0 = ch * Chunk, len = Math.Min(n, j0 + Chunk) - j0;
                 for (int i = 0; i < m; i++)
                 {
-                    var dst = new Span<double>((double*)p + (long)i * n + j0, len);
+                    var dst = new Span<double>((double*)acc + (long)i * n + j0, len);
                     for (int q = 0; q < k; q++)
                     {
-                        double s = rows[i][q];
-                        if (s == 0) continue;
-                        var bq = new ReadOnlySpan<double>((double*)b + (long)q * ldb + j0, len);
-                        TensorPrimitives.MultiplyAdd(bq, s, dst, dst);
+                        var bq = new ReadOnlySpan<double>((double*)b + (long)(q + p0) * ldb + j0, len);
+                        TensorPrimitives.FusedMultiplyAdd(bq, rows[i * k + q], dst, dst);
                     }
                 }
             });

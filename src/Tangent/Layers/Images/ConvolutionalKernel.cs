@@ -326,7 +326,7 @@ public sealed class ConvolutionalKernel
         long images = symmetric ? n1 : (long)n1 + n2;
         long slots = images * (_slotPixels.Sum(p => (long)p) * 8 + engine.ImageValues(_slotPixels) * 3 * size);
         int sets = engine.Full && engine.MaxPairs >= RowParallelPairs ? 1 : threads;
-        long work = PairEngine<T>.Work.Bytes(engine.MaxPairs, InputShape.Features) + (size == 4 ? PairEngine<double>.Work.Bytes(engine.MaxPairs, InputShape.Features) : 0);
+        long work = PairEngine<T>.Work.Bytes(engine.MaxPairs, InputShape.Features, engine.Full) + (size == 4 ? PairEngine<double>.Work.Bytes(engine.MaxPairs, InputShape.Features, engine.Full) : 0);
         return (long)n1 * n2 * kernels * 8 + slots + sets * work;
     }
 
