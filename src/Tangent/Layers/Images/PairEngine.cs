@@ -510,7 +510,7 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     private void ConvStep(Work w, int s, Conv conv, Images images1, int i, Images images2, int j, bool withNtk, bool fuse, ParallelOptions? rowParallel)
     {
         var step = _steps[s];
-        if (_frame is { } frame) { FramedConv(w, step, _offsets![s], frame, conv, images1, i, images2, j, withNtk, fuse, rowParallel); return; }
+        if (_frame is { } frame) { FramedConv(w, step, s, _offsets![s], frame, conv, images1, i, images2, j, withNtk, fuse, rowParallel); return; }
         var g = step.Geometry!;
         int po = step.PixelsOut, f = g.WindowSize;
         T w2 = T.CreateTruncating(conv.WeightStd * conv.WeightStd / f), b2 = T.CreateTruncating(conv.BiasStd * conv.BiasStd);
@@ -542,7 +542,7 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     /// between rows and the tail cleared; rows of pixels a valid convolution dropped are cleared too.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void FramedConv(Work w, Step step, int[] offsets, Frame f, Conv conv, Images images1, int i, Images images2, int j, bool withNtk, bool fuse, ParallelOptions? rowParallel)
+    private void FramedConv(Work w, Step step, int index, int[] offsets, Frame f, Conv conv, Images images1, int i, Images images2, int j, bool withNtk, bool fuse, ParallelOptions? rowParallel)
     {
         int taps = step.Geometry!.WindowSize;
         T w2 = T.CreateTruncating(conv.WeightStd * conv.WeightStd / taps), b2 = T.CreateTruncating(conv.BiasStd * conv.BiasStd);
@@ -551,7 +551,7 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
         var (start, count) = f.Span(step.Out);
         if (!_full)
         {
-            if (_separable![Array.IndexOf(_steps, step)] is { } sep)
+            if (_separable![index] is { } sep)
                 SeparableStencil(w.A, w.B, w.RowK, w.RowT, w.A2, w.B2, start, count, sep.Across, sep.Down, w2, b2, own, withNtk);
             else
                 Stencil(w.A, w.B, w.A2, w.B2, start, count, offsets, w2, b2, own, withNtk);
