@@ -458,15 +458,18 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
         if (!_full)
         {
             if (f is not null) w.A.AsSpan(0, f.Stride).Clear();
+            if (C == 1)
+            {
+                // One product over the whole image (long vectors, no tail per row), then its rows into the frame.
+                if (f is null) { MultiplyRounded(x1[..P], x2[..P], w.A.AsSpan(0, P)); return; }
+                var products = w.RowK.AsSpan(0, P);
+                MultiplyRounded(x1[..P], x2[..P], products);
+                for (int y = 0; y < _input.Height; y++) products.Slice(y * width, width).CopyTo(w.A.AsSpan(f.At(y, 0), width));
+                return;
+            }
             for (int y = 0, p = 0; y < _input.Height; y++)
             {
                 int at = f?.At(y, 0) ?? y * width;
-                if (C == 1)
-                {
-                    MultiplyRounded(x1.Slice(p, width), x2.Slice(p, width), w.A.AsSpan(at, width));
-                    p += width;
-                    continue;
-                }
                 for (int x = 0; x < width; x++, p++)
                 {
                     double s = 0;
