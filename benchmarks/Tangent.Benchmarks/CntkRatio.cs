@@ -131,7 +131,7 @@ public static class CntkRatio
         var e64 = kernel.CreatePairEngine<double>()!;
         var w64 = new PairEngine<double>.Work(e64.MaxPairs, x.Cols);
         var record = Enumerable.Range(0, 3).Select(_ => new double[28 * 28 * 2]).ToArray();
-        for (int img = 0; img < 2; img++) e64.Self(w64, x.Row(img), record, img, 2, null);
+        for (int img = 0; img < 2; img++) e64.Self(w64, x.Row(img), record, img, 2, false, null);
         var images = engine.Convert(record, 2);
         var w = new PairEngine<T>.Work(engine.MaxPairs, x.Cols);
         double best = double.MaxValue, sink = 0;
@@ -166,7 +166,7 @@ public static class CntkRatio
         var e64 = kernel.CreatePairEngine<double>()!;
         var w64 = new PairEngine<double>.Work(e64.MaxPairs, x.Cols);
         var record = Enumerable.Range(0, 21).Select(_ => new double[1024 * 2]).ToArray();
-        for (int img = 0; img < 2; img++) e64.Self(w64, x.Row(img), record, img, 2, null);
+        for (int img = 0; img < 2; img++) e64.Self(w64, x.Row(img), record, img, 2, false, null);
         var images = engine.Convert(record, 2);
         var w = new PairEngine<T>.Work(engine.MaxPairs, x.Cols);
         var lines = new List<string>();

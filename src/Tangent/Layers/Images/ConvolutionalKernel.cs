@@ -355,27 +355,26 @@ public sealed class ConvolutionalKernel
         var rows = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = options.CancellationToken };
         var engine64 = typeof(T) == typeof(double) ? (PairEngine<double>)(object)engine : PairEngine<double>.TryCreate(_stage, _shapes, _geometry, Layout)!;
 
-        double[][] record1 = SelfPairs(engine64, x1, rowParallel, rows, out var readout1);
+        // The self passes (double) record each image's variances; on a symmetric kernel they also give its diagonal, NTK included.
+        double[][] record1 = SelfPairs(engine64, x1, symmetric && wantNtk, rowParallel, rows, out var readout1, out var selfNtk);
         double[][] record2 = record1; double[] readout2 = readout1;
-        if (!symmetric) record2 = SelfPairs(engine64, x2, rowParallel, rows, out readout2);
+        if (!symmetric) record2 = SelfPairs(engine64, x2, false, rowParallel, rows, out readout2, out _);
         var tail1 = TailSlots(readout1);
         var tail2 = symmetric ? tail1 : TailSlots(readout2);
         var images1 = engine.Convert(record1, n1);
         var images2 = symmetric ? images1 : engine.Convert(record2, n2);
-        bool doubleDiagonal = typeof(T) != typeof(double) && symmetric;
 
         var nngp = wantNngp ? new Matrix(n1, n2) : null;
         var ntk = wantNtk ? new Matrix(n1, n2) : null;
         int segment = Math.Max(1, Math.Min(options.TileSize ?? (rowParallel ? 1 : 16), Math.Max(n1, n2)));
         var tiles = TileScheduler.Plan(n1, n2, symmetric, segment, segment);
         var shared = rowParallel ? new PairEngine<T>.Work(engine.MaxPairs, InputShape.Features) : null;
-        using var work = new ThreadLocal<(PairEngine<T>.Work Work, RowPass Tail, PairEngine<double>.Work? Diagonal)>(() =>
-            (shared ?? new PairEngine<T>.Work(engine.MaxPairs, InputShape.Features), new RowPass(tail1, tail2, segment, wantNtk),
-             doubleDiagonal ? new PairEngine<double>.Work(engine.MaxPairs, InputShape.Features) : null));
+        using var work = new ThreadLocal<(PairEngine<T>.Work Work, RowPass Tail)>(() =>
+            (shared ?? new PairEngine<T>.Work(engine.MaxPairs, InputShape.Features), new RowPass(tail1, tail2, segment, wantNtk)));
         var tileOptions = rowParallel ? options with { MaxThreads = 1 } : options;
         TileScheduler.Run(tiles, t =>
         {
-            var (w, tail, diagonal) = work.Value;
+            var (w, tail) = work.Value;
             for (int i = t.Row0; i < t.Row0 + t.Rows; i++)
             {
                 int j0 = symmetric ? Math.Max(t.Col0, i) : t.Col0, j1 = t.Col0 + t.Cols;
@@ -384,11 +383,7 @@ public sealed class ConvolutionalKernel
                 for (int j = j0; j < j1; j++)
                 {
                     double kn, kt;
-                    if (doubleDiagonal && i == j)
-                    {
-                        var own = engine64.Convert(Column(record1, i, n1), 1);
-                        (kn, kt) = engine64.Pair(diagonal!, x1.Row(i), x1.Row(i), own, 0, own, 0, wantNtk, rowParallel ? rows : null);
-                    }
+                    if (symmetric && i == j) (kn, kt) = (readout1[i], wantNtk ? selfNtk[i] : 0);   // from the self pass, in double
                     else (kn, kt) = engine.Pair(w, x1.Row(i), x2.Row(j), images1, i, images2, j, wantNtk, rowParallel ? rows : null);
                     tail.Nngp[j - j0] = kn;
                     if (wantNtk) tail.Ntk[j - j0] = kt;
@@ -407,25 +402,13 @@ public sealed class ConvolutionalKernel
         return new KernelResult(nngp, ntk);
     }
 
-    /// <summary>Image i's recorded variances alone (each slot's column i of [p·n + image]), as a one-image record.</summary>
-    private static double[][] Column(double[][] record, int i, int n)
-    {
-        var one = new double[record.Length][];
-        for (int a = 0; a < record.Length; a++)
-        {
-            int P = record[a].Length / n;
-            one[a] = new double[P];
-            for (int p = 0; p < P; p++) one[a][p] = record[a][p * n + i];
-        }
-        return one;
-    }
-
     /// <summary>The self pass of every image by the pair engine (in double): the recorded variances [slot][p·n + image] and the readout variances.</summary>
-    private double[][] SelfPairs(PairEngine<double> engine, Matrix x, bool rowParallel, ParallelOptions rows, out double[] readout)
+    private double[][] SelfPairs(PairEngine<double> engine, Matrix x, bool withNtk, bool rowParallel, ParallelOptions rows, out double[] readout, out double[] ntk)
     {
         int n = x.Rows;
         var record = _slotPixels.Select(p => new double[p * n]).ToArray();
         var values = new double[n];
+        var thetas = new double[n];
         try
         {
             if (rowParallel)
@@ -434,13 +417,13 @@ public sealed class ConvolutionalKernel
                 for (int img = 0; img < n; img++)
                 {
                     rows.CancellationToken.ThrowIfCancellationRequested();
-                    values[img] = engine.Self(w, x.Row(img), record, img, n, rows);
+                    (values[img], thetas[img]) = engine.Self(w, x.Row(img), record, img, n, withNtk, rows);
                 }
             }
             else
             {
                 using var work = new ThreadLocal<PairEngine<double>.Work>(() => new PairEngine<double>.Work(engine.MaxPairs, InputShape.Features));
-                System.Threading.Tasks.Parallel.For(0, n, rows, img => values[img] = engine.Self(work.Value!, x.Row(img), record, img, n, null));
+                System.Threading.Tasks.Parallel.For(0, n, rows, img => (values[img], thetas[img]) = engine.Self(work.Value!, x.Row(img), record, img, n, withNtk, null));
             }
         }
         catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(inner => inner is NonGaussianInputException) is { } refusal)
@@ -448,6 +431,7 @@ public sealed class ConvolutionalKernel
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refusal);
         }
         readout = values;
+        ntk = thetas;
         return record;
     }
 

@@ -295,17 +295,7 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
         bool withNtk, ParallelOptions? rowParallel)
     {
         InputCovariance(w, x1, x2, rowParallel);
-        if (withNtk)
-        {
-            // The NTK starts at zero; a large full-layout state is cleared in chunks of 64 Ki values shared among the cores.
-            int size = _frame is null ? Pairs(_input.Pixels) : MaxPairs, chunks = _full ? Math.Max(1, size >> 16) : 1;
-            var b = w.B;
-            ForRows(chunks, chunks > 1 ? rowParallel : null, (from, to) =>
-            {
-                int first = (int)((long)size * from / chunks), last = (int)((long)size * to / chunks);
-                b.AsSpan(first, last - first).Clear();
-            });
-        }
+        if (withNtk) ClearNtk(w, rowParallel);
         for (int s = 0; s < _steps.Length; s++)
         {
             var step = _steps[s];
@@ -316,21 +306,36 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
         return (nngp, ntk);
     }
 
+    /// <summary>The NTK state starts at zero; a large full-layout state is cleared in chunks of 64 Ki values shared among the cores.</summary>
+    private void ClearNtk(Work w, ParallelOptions? rowParallel)
+    {
+        int size = _frame is null ? Pairs(_input.Pixels) : MaxPairs, chunks = _full ? Math.Max(1, size >> 16) : 1;
+        var b = w.B;
+        ForRows(chunks, chunks > 1 ? rowParallel : null, (from, to) =>
+        {
+            int first = (int)((long)size * from / chunks), last = (int)((long)size * to / chunks);
+            b.AsSpan(first, last - first).Clear();
+        });
+    }
+
     /// <summary>
     /// The self pass of image x (index <paramref name="image"/> of <paramref name="count"/>), in double: K(x, x) through
     /// every stage, each activation's input pixel variances (the state's diagonal) checked and recorded into
     /// <paramref name="record"/>[slot][p·count + image] before the activation maps the state (the diagonal by
-    /// <see cref="Activation.Variance"/>, as the reference rule); returns the readout's value.
+    /// <see cref="Activation.Variance"/>, as the reference rule); returns the readout's value, and with
+    /// <paramref name="withNtk"/> Θ(x, x) beside it (the activation's pair rule on the state with x's own variances, as
+    /// <see cref="Pair"/> would map it), so the kernel's diagonal needs no second pass.
     /// </summary>
     /// <exception cref="NonGaussianInputException">Variances a composed activation cannot integrate.</exception>
-    public double Self(Work w, ReadOnlySpan<double> x, double[][] record, int image, int count, ParallelOptions? rowParallel)
+    public (double Nngp, double Ntk) Self(Work w, ReadOnlySpan<double> x, double[][] record, int image, int count, bool withNtk, ParallelOptions? rowParallel)
     {
         if (typeof(T) != typeof(double)) throw new InvalidOperationException("The self pass runs in double.");
         InputCovariance(w, x, x, rowParallel);
+        if (withNtk) ClearNtk(w, rowParallel);
         for (int s = 0; s < _steps.Length; s++)
         {
             var step = _steps[s];
-            if (step.Conv is { } conv) ConvStep(w, s, conv, null!, 0, null!, 0, withNtk: false, fuse: false, rowParallel);
+            if (step.Conv is { } conv) ConvStep(w, s, conv, null!, 0, null!, 0, withNtk, fuse: false, rowParallel);
             if (step.Activation is not { } act) continue;
             int P = step.Conv is null ? step.PixelsIn : step.PixelsOut;
             var pos = new int[P];   // where pixel p's own variance lies in the state
@@ -347,10 +352,10 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
                 int u = _frame?.Pixel(p, step.Out.Width) ?? p;
                 own.Cov[0][u] = T.CreateTruncating(q[p]); own.Sqrt[0][u] = T.CreateTruncating(r); own.Inv[0][u] = T.CreateTruncating(r > 0 ? 1 / r : 0);
             }
-            if (_full) Activate(w, step with { Slot = 0, PixelsIn = P }, own, 0, own, 0, withNtk: false, rowParallel);
+            if (_full || withNtk) Activate(w, step with { Slot = 0, PixelsIn = P }, own, 0, own, 0, withNtk, rowParallel);
             for (int p = 0; p < P; p++) w.A[pos[p]] = T.CreateTruncating(act.Variance(q[p]));
         }
-        return Readout(w, w.A, rowParallel);
+        return (Readout(w, w.A, rowParallel), withNtk ? Readout(w, w.B, rowParallel) : 0);
     }
 
     /// <summary>The readout of a final state, in double: the readout's own rule, or on the frame, for a readout that weighs
