@@ -877,11 +877,12 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
             images2.Cov[slot].AsSpan(j * P, P), images2.Sqrt[slot].AsSpan(j * P, P), images2.Inv[slot].AsSpan(j * P, P));
     }
 
-    /// <summary>Runs body(from, to) over [0, rows): on the calling thread, or in contiguous blocks on the cores.</summary>
+    /// <summary>Runs body(from, to) over [0, rows): on the calling thread, or in contiguous blocks on the cores, 32 per core
+    /// (a memory-bound float64 layer of a 32×32 pair is uneven enough that 8 per core left 7 % more wall time at the barriers).</summary>
     private static void ForRows(int rows, ParallelOptions? parallel, Action<int, int> body)
     {
         if (parallel is null) { body(0, rows); return; }
-        int blocks = Math.Min(rows, Workers(parallel) * 8);
+        int blocks = Math.Min(rows, Workers(parallel) * 32);
         System.Threading.Tasks.Parallel.For(0, blocks, parallel, b => body((int)((long)rows * b / blocks), (int)((long)rows * (b + 1) / blocks)));
     }
 
