@@ -60,6 +60,34 @@ internal static unsafe class ManagedThinGemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double At(Op t, nint x, int ld, int i, int q) => t == Op.None ? ((double*)x)[(long)i * ld + q] : ((double*)x)[(long)q * ld + i];
 
+    /// <summary>o[r·stride] = Σ_q x[q]·y_r[q] for the count (≤ 4) vectors y_r = y + r·ldy, each a sequential fused chain from
+    /// zero; four chains side by side (independent, so they overlap in the pipeline).</summary>
+    private static void Dots(double* x, double* y, long ldy, int count, int k, double* o, long stride)
+    {
+        if (count == 4)
+        {
+            double* y1 = y + ldy, y2 = y1 + ldy, y3 = y2 + ldy;
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (int q = 0; q < k; q++)
+            {
+                double v = x[q];
+                s0 = Math.FusedMultiplyAdd(v, y[q], s0);
+                s1 = Math.FusedMultiplyAdd(v, y1[q], s1);
+                s2 = Math.FusedMultiplyAdd(v, y2[q], s2);
+                s3 = Math.FusedMultiplyAdd(v, y3[q], s3);
+            }
+            o[0] = s0; o[stride] = s1; o[2 * stride] = s2; o[3 * stride] = s3;
+            return;
+        }
+        for (int r = 0; r < count; r++)
+        {
+            double* yr = y + r * ldy;
+            double sum = 0;
+            for (int q = 0; q < k; q++) sum = Math.FusedMultiplyAdd(x[q], yr[q], sum);
+            o[r * stride] = sum;
+        }
+    }
+
     // n ≤ MaxThin: columns of C are long. acc[i, j] += Σ_{q in [p0, p1)} op(A)[i, q]·op(B)[q, j], one fused chain per entry.
     private static void ThinColumns(Op transA, Op transB, int m, int n, int p0, int p1, nint a, int lda, nint b, int ldb, nint acc)
     {
@@ -80,33 +108,7 @@ internal static unsafe class ManagedThinGemm
                     {
                         int rows = Math.Min(4, i1 - i);
                         for (int j = 0; j < n; j++)
-                        {
-                            double* col = pc + (long)j * k;
-                            double* r0 = (double*)a + (long)i * lda + p0;
-                            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-                            if (rows == 4)
-                            {
-                                double* r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda;
-                                for (int q = 0; q < k; q++)
-                                {
-                                    double x = col[q];
-                                    s0 = Math.FusedMultiplyAdd(r0[q], x, s0);
-                                    s1 = Math.FusedMultiplyAdd(r1[q], x, s1);
-                                    s2 = Math.FusedMultiplyAdd(r2[q], x, s2);
-                                    s3 = Math.FusedMultiplyAdd(r3[q], x, s3);
-                                }
-                                double* o = (double*)acc + (long)i * n + j;
-                                o[0] = s0; o[n] = s1; o[2 * n] = s2; o[3 * n] = s3;
-                            }
-                            else
-                                for (int r = 0; r < rows; r++)
-                                {
-                                    double* row = r0 + (long)r * lda;
-                                    double sum = 0;
-                                    for (int q = 0; q < k; q++) sum = Math.FusedMultiplyAdd(row[q], col[q], sum);
-                                    ((double*)acc)[(long)(i + r) * n + j] = sum;
-                                }
-                        }
+                            Dots(pc + (long)j * k, (double*)a + (long)i * lda + p0, lda, rows, k, (double*)acc + (long)i * n + j, n);
                     }
             });
         }
@@ -152,33 +154,7 @@ internal static unsafe class ManagedThinGemm
                     {
                         int cols = Math.Min(4, j1 - j);
                         for (int i = 0; i < m; i++)
-                        {
-                            double* row = pr + (long)i * k;
-                            double* b0 = (double*)b + (long)j * ldb + p0;
-                            double* o = (double*)acc + (long)i * n + j;
-                            if (cols == 4)
-                            {
-                                double* b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
-                                double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-                                for (int q = 0; q < k; q++)
-                                {
-                                    double x = row[q];
-                                    s0 = Math.FusedMultiplyAdd(x, b0[q], s0);
-                                    s1 = Math.FusedMultiplyAdd(x, b1[q], s1);
-                                    s2 = Math.FusedMultiplyAdd(x, b2[q], s2);
-                                    s3 = Math.FusedMultiplyAdd(x, b3[q], s3);
-                                }
-                                o[0] = s0; o[1] = s1; o[2] = s2; o[3] = s3;
-                            }
-                            else
-                                for (int c = 0; c < cols; c++)
-                                {
-                                    double* bc = b0 + (long)c * ldb;
-                                    double sum = 0;
-                                    for (int q = 0; q < k; q++) sum = Math.FusedMultiplyAdd(row[q], bc[q], sum);
-                                    o[c] = sum;
-                                }
-                        }
+                            Dots(pr + (long)i * k, (double*)b + (long)j * ldb + p0, ldb, cols, k, (double*)acc + (long)i * n + j, 1);
                     }
             });
         }
