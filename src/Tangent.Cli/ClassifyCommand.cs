@@ -145,7 +145,7 @@ internal static class ClassifyCommand
                 Lap($"selection ({selection.Rows.Count} settings)");
             }
             var svmSettings = spec.Model == ClassifierKind.Svm ? new SupportVectorClassifier { BalancedClassWeights = balanced } : null;
-            var fitted = CliProgress.Run($"fit ({train.Count} rows)", p => TabularModel.Fit(spec, train, compute with { Progress = p }, svmSettings));
+            var fitted = CliProgress.Run($"fit ({train.Count} rows)", p => TabularModel.Fit(spec, train, compute with { Progress = p }, svmSettings, selection?.BestTrainingKernel));
             Lap("fit: training kernel and solve");
             var prediction = CliProgress.Run($"predict ({test.Count} rows)", p => fitted.Predict(test.X, compute with { Progress = p }));
             if (!prediction.Mean.AllFinite())

@@ -59,6 +59,7 @@ internal static class FitCommand
 
             var spec = BaseSpec(r, kernel, train.X.Cols, ridge, relative, t, data);
             spec.Validate();
+            Tangent.Numerics.Matrix? selectedKernel = null;
             if (method is not null)
             {
                 var hyper = Parse(() => HyperGrid.Parse(r.GetValue(grid) ?? (spec.Architecture is not null && double.IsPositiveInfinity(t) && method.Kind != SelectionKind.Evidence
@@ -66,14 +67,16 @@ internal static class FitCommand
                 var result = CliProgress.Run($"select ({method})", p => ModelSelection.Select(spec, hyper, method, train, r.GetValue(data.Seed), compute, p));
                 PrintTable(output, result);
                 spec = result.Best;
+                selectedKernel = result.BestTrainingKernel;   // the fit reuses it (not after the evidence moves the spec)
                 if (method.Kind == SelectionKind.Evidence)
                 {
+                    selectedKernel = null;
                     var opt = CliProgress.Run("maximize the evidence", p => EvidenceOptimizer.Maximize(spec, train, null, compute, p));
                     output.WriteLine($"evidence maximized from the grid's best: log p(Y|X) = {opt.LogLikelihood:G6} after {opt.Trace.Count} steps ({opt.StopReason})");
                     spec = opt.Best;
                 }
             }
-            var model = CliProgress.Run("fit", p => TabularModel.Fit(spec, train, compute with { Progress = p }));
+            var model = CliProgress.Run("fit", p => TabularModel.Fit(spec, train, compute with { Progress = p }, null, selectedKernel));
             output.WriteLine($"model: {Describe(model)}");
             var evaluation = model.Evaluate(test, compute);
             var prediction = model.Predict(test.X, test.FeatureNames, compute);

@@ -139,6 +139,16 @@ public sealed partial class TabularModel
     /// or settings the SVM refuses (e.g. one class weight per class).</exception>
     /// <exception cref="OperationCanceledException">The options' token was cancelled.</exception>
     public static TabularModel Fit(ModelSpec spec, LabeledData train, ComputeOptions? options, SupportVectorClassifier? svmSettings)
+        => Fit(spec, train, options, svmSettings, null);
+
+    /// <summary>
+    /// Fits as <see cref="Fit(ModelSpec, LabeledData, ComputeOptions?, SupportVectorClassifier?)"/> with the training kernel
+    /// already computed: <paramref name="trainingKernel"/> is K(X, X) of <paramref name="spec"/>'s kernel on the table's
+    /// preprocessed features, as a selection on the same table gives it (<see cref="SelectionResult.BestTrainingKernel"/>);
+    /// null computes it. It is read, not changed.
+    /// </summary>
+    /// <exception cref="ArgumentException">As the other overloads, or the kernel is not n×n for the table's n rows.</exception>
+    public static TabularModel Fit(ModelSpec spec, LabeledData train, ComputeOptions? options, SupportVectorClassifier? svmSettings, Matrix? trainingKernel)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(train);
@@ -162,6 +172,9 @@ public sealed partial class TabularModel
                 throw new ArgumentException($"The one-hot targets have {train.Y.Cols} columns but there are {labels.Count} classes.", nameof(train));
         }
 
+        if (trainingKernel is not null && (trainingKernel.Rows != train.Count || trainingKernel.Cols != train.Count))
+            throw new ArgumentException($"The training kernel is {trainingKernel.Shape}; expected {train.Count}×{train.Count} for the table's {train.Count} rows.", nameof(trainingKernel));
+
         FittedStandardizer? fs = null, ts = null;
         var x = train.X;
         if (spec.StandardizeFeatures) (fs, x) = new Standardizer().FitTransform(x);
@@ -171,7 +184,8 @@ public sealed partial class TabularModel
 
         if (svm)
         {
-            var k0 = spec.Kernel is { } classical ? classical.Compute(x, null, options) : Select(spec.Architecture!.ComputeKernels(x, null, spec.Get, options), spec.Get);
+            var k0 = trainingKernel
+                ?? (spec.Kernel is { } classical ? classical.Compute(x, null, options) : Select(spec.Architecture!.ComputeKernels(x, null, spec.Get, options), spec.Get));
             var settings = (svmSettings ?? new SupportVectorClassifier()) with { C = spec.C };
             var classes = labels!.Indices(train.RawLabels ?? labels.Decode(train.Y));
             var fitted = settings.FitKernel(k0, classes, labels.Count, options.CancellationToken);
@@ -184,7 +198,7 @@ public sealed partial class TabularModel
         double lambda;
         if (spec.Kernel is { } kernel)
         {
-            k = kernel.Compute(x, null, options);
+            k = trainingKernel ?? kernel.Compute(x, null, options);
             var fitted = new KernelRegression(kernel) { Ridge = spec.Ridge }.FitKernel(x, k, y);
             alpha = fitted.Coefficients;
             lambda = fitted.Ridge;
@@ -192,7 +206,7 @@ public sealed partial class TabularModel
         else
         {
             var arch = spec.Architecture!;
-            k = Select(arch.ComputeKernels(x, null, spec.Get, options), spec.Get);
+            k = trainingKernel ?? Select(arch.ComputeKernels(x, null, spec.Get, options), spec.Get);
             var dynamics = new DynamicsOptions { Ridge = spec.Ridge, Provider = options.Provider };
             var ensemble = spec.Get == KernelOutputs.Ntk ? InfiniteEnsemble.Ntk(k, null, y, dynamics) : InfiniteEnsemble.Nngp(k, y, dynamics);
             // The ensemble mean is (test-train kernel)·α; with the identity as the test-train kernel it is α itself.

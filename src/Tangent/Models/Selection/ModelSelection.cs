@@ -129,6 +129,12 @@ public sealed record SelectionResult(ModelSpec Best, IReadOnlyList<SelectionRow>
 
     /// <summary>What the selection left out and why, one line each (e.g. a fix value that would freeze every layer at some depth); empty when nothing was.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
+
+    /// <summary>The selected setting's kernel matrix of the whole (preprocessed) training set, as the selection computed it,
+    /// so that fitting the selected model on the same training set need not compute it again
+    /// (<see cref="TabularModel.Fit(ModelSpec, LabeledData, ComputeOptions?, SupportVectorClassifier?, Matrix?)"/>);
+    /// null when it was not kept. The selection holds at most one such matrix beside the one it is scoring.</summary>
+    public Matrix? BestTrainingKernel { get; init; }
 }
 
 /// <summary>
@@ -183,6 +189,9 @@ public static class ModelSelection
 
         var rows = new SelectionRow[settings.Count];
         var groups = settings.GroupBy(s => s.KernelGroup).Select(g => g.ToArray()).ToArray();
+        bool higher = evidence || classification;
+        Matrix? heldKernel = null;   // the kernel of the group that holds the best row scored so far
+        int heldGroup = -1;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int done = 0;
         // Kernel settings that differ only in get (same architecture) take both kernels from one pass.
@@ -199,23 +208,35 @@ public static class ModelSelection
                     foreach (var s in members) rows[s.Index] = EvidenceRow(s, k, prepared.Y, options.Provider);
                 else
                     ScoreFolds(members, k, prepared, train, folds!, classes, rows, options);
+                if (BestIndex(rows, higher) is int leader && members.Any(m => m.Index == leader) && heldGroup != members[0].KernelGroup)
+                    (heldKernel, heldGroup) = (k, members[0].KernelGroup);
                 if (!computation.Skip(c + 1).Any(g => g[0].Spec.Get == get)) kernels.Release(get);
                 done++;
                 progress?.Report(new ProgressInfo(done, groups.Length, $"selection: kernel setting {done}/{groups.Length} ({members[0].Spec.DescribeKernel()})", clock.Elapsed));
             }
         }
 
-        bool higher = evidence || classification;
+        if (BestIndex(rows, higher) is not int best)
+            throw new InvalidOperationException($"No grid point could be scored ({rows[0].Note ?? "every score is NaN"}); add a ridge (e.g. ridge=1e-4,1e-2) or remove finite times.");
+        string name = evidence ? "log marginal likelihood" : classification ? "accuracy" : "mse";
+        return new SelectionResult(rows[best].Spec, rows, name, higher)
+        {
+            BestIndex = best, Notes = notes,
+            BestTrainingKernel = heldGroup == rows[best].Setting.KernelGroup ? heldKernel : null,
+        };
+    }
+
+    /// <summary>The best of the rows scored so far (null entries are not yet scored): scanned in grid order, a row replaces
+    /// the best when <see cref="Better"/>; null when no finite score.</summary>
+    private static int? BestIndex(SelectionRow?[] rows, bool higher)
+    {
         int best = -1;
         for (int i = 0; i < rows.Length; i++)
         {
-            if (!double.IsFinite(rows[i].Score)) continue;
-            if (best < 0 || Better(rows[i], rows[best], higher)) best = i;
+            if (rows[i] is not { } row || !double.IsFinite(row.Score)) continue;
+            if (best < 0 || Better(row, rows[best]!, higher)) best = i;
         }
-        if (best < 0)
-            throw new InvalidOperationException($"No grid point could be scored ({rows[0].Note ?? "every score is NaN"}); add a ridge (e.g. ridge=1e-4,1e-2) or remove finite times.");
-        string name = evidence ? "log marginal likelihood" : classification ? "accuracy" : "mse";
-        return new SelectionResult(rows[best].Spec, rows, name, higher) { BestIndex = best, Notes = notes };
+        return best < 0 ? null : best;
     }
 
     /// <summary>Groups whose kernels one computation gives: the same architecture (and input shape); a classical kernel's group alone.</summary>

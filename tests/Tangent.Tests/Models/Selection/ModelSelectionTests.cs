@@ -351,6 +351,39 @@ public sealed class ModelSelectionTests
         }
     }
 
+    /// <summary>The selection hands over the selected setting's training kernel (K of the preprocessed training set), and a
+    /// fit given it equals the fit that computes it: the same predictions bit for bit for a classical kernel (the same kernel
+    /// call), to rounding for a network whose selection took both kernels from one pass. Kernel settings scored after the
+    /// best do not replace it (gamma=0.2 wins here though gamma=5 comes later).</summary>
+    [Theory]
+    [InlineData("classical")]
+    [InlineData("network")]
+    public void TheSelectedTrainingKernelIsKeptAndTheFitReusesIt(string kind)
+    {
+        var data = Regression(40, 3, 5);
+        var test = Regression(9, 3, 6);
+        var spec = kind == "classical"
+            ? new ModelSpec { Kernel = ClassicalKernel.Gaussian(1), StandardizeFeatures = true, StandardizeTarget = true }
+            : new ModelSpec { Architecture = Architecture.Parse("dense(w=1.5,b=0.1) relu dense(w=1.5,b=0.1)"), StandardizeFeatures = true };
+        var grid = HyperGrid.Parse(kind == "classical" ? "gamma=0.2,5; ridge=1e-2,0.1" : "get=nngp,ntk; ridge=1e-2,0.1");
+        var result = ModelSelection.Select(spec, grid, SelectionMethod.CrossValidation(4), data, seed: 3);
+        var k = Assert.IsType<Matrix>(result.BestTrainingKernel);
+        if (kind == "classical") Assert.True(result.BestRow.Setting.Index < 2, $"expected a gamma=0.2 point to win (so a later kernel setting must not replace the kept one), got {result.BestRow.Label}");
+        var x = new Standardizer().FitTransform(data.X).Transformed;
+        var best = result.Best;
+        var direct = best.Kernel is { } c ? c.Compute(x, null, ComputeOptions.Default)
+            : best.Architecture!.ComputeKernels(x, null, best.Get, ComputeOptions.Default) is var r && best.Get == KernelOutputs.Ntk ? r.Ntk! : r.Nngp!;
+        Assert.True(k.MaxAbsDifference(direct) <= 1e-12 * direct.Data.Max(Math.Abs), $"kept kernel differs by {k.MaxAbsDifference(direct):G3}");
+        var kept = k.Clone();
+        var reused = TabularModel.Fit(best, data, null, null, k).Predict(test.X).Mean;
+        var computed = TabularModel.Fit(best, data).Predict(test.X).Mean;
+        Assert.Equal(0.0, k.MaxAbsDifference(kept));   // read, not changed
+        if (kind == "classical") Assert.Equal(computed.Data, reused.Data);
+        else Assert.True(reused.MaxAbsDifference(computed) <= 1e-9 * Math.Max(1, computed.Data.Max(Math.Abs)));
+        var wrong = Assert.Throws<ArgumentException>(() => TabularModel.Fit(best, data, null, null, new Matrix(39, 39)));
+        Assert.Contains("39×39", wrong.Message, StringComparison.Ordinal);
+    }
+
     private sealed class SyncProgress(Action<Tangent.Engine.ProgressInfo> report) : IProgress<Tangent.Engine.ProgressInfo>
     {
         public void Report(Tangent.Engine.ProgressInfo value) => report(value);
