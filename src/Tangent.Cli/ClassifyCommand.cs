@@ -136,8 +136,9 @@ internal static class ClassifyCommand
             {
                 string gridText = r.GetValue(grid) ?? DefaultGrid(kind, spec, explicitGet, method);
                 var hyper = Parse(() => HyperGrid.Parse(gridText), "--grid");
-                if (set.Shape is not null && hyper["arch"] is not null)
-                    throw new CliError("--grid arch=…: with image inputs the grid's architectures would lose the image shape.", "give one --arch per run, or vary it with depth=…, w=…, b=….");
+                if (set.Shape is not null && hyper["arch"] is not null && spec.Architecture is null)
+                    throw new CliError("--grid arch=…: with image inputs and a classical --kernel the grid's architectures would have no image shape.",
+                        "give an --arch as well (the grid's architectures take its image shape), or select over the classical kernel's settings.");
                 output.WriteLine($"selecting by {method} over \"{hyper}\"");
                 selection = CliProgress.Run($"select ({method})", p => ModelSelection.Select(spec, hyper, method, train, r.GetValue(data.Seed), compute, p));
                 spec = selection.Best;

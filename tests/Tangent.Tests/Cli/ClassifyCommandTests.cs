@@ -245,6 +245,13 @@ public sealed partial class ClassifyCommandTests : IDisposable
         Assert.True(code == 0, err);
         Assert.Contains("16 train / 10 test images of 8x8x1", output);
         Assert.Equal(1.0, Accuracy(output));
+
+        // A grid of architectures over images: each takes the images' shape from --arch (it used to be refused).
+        (code, output, err) = CliRunner.Run("classify", "--images", spec, "--arch", "conv(size=3,w=1.41) relu global_avg_pool dense(w=1)",
+            "--select", "cv:2", "--grid", "arch=conv(size=3,w=1.41) relu global_avg_pool dense(w=1) | conv(size=3,w=1.41) relu flatten dense(w=1); c=1,10");
+        Assert.True(code == 0, err);
+        Assert.Contains("arch=2", output);
+        Assert.Equal(1.0, Accuracy(output));
     }
 
     [Theory]

@@ -130,8 +130,13 @@ public sealed class HyperGrid
         }
         else if (this["arch"] is { } archs)
         {
+            // The input shape belongs to the data, not to an architecture: the base model's (images) carries over to each.
+            var shape = baseSpec.Architecture?.InputShape;
             for (int i = 0; i < archs.Count; i++)
-                sources.Add((baseSpec with { Architecture = Architecture.Parse(archs[i]), Kernel = null }, archs.Count > 1 ? $"arch={i + 1}" : ""));
+            {
+                var arch = Architecture.Parse(archs[i]);
+                sources.Add((baseSpec with { Architecture = shape is { } s ? arch.WithInputShape(s) : arch, Kernel = null }, archs.Count > 1 ? $"arch={i + 1}" : ""));
+            }
         }
         else sources.Add((baseSpec, ""));
 

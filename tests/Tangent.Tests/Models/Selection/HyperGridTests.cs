@@ -24,6 +24,17 @@ public sealed class HyperGridTests
     }
 
     [Fact]
+    public void GridArchitecturesTakeTheBaseModelsImageShape()
+    {
+        var shape = new ImageShape(8, 8, 1);
+        var images = new ModelSpec { Architecture = Architecture.Parse("conv relu flatten dense").WithInputShape(shape) };
+        var points = HyperGrid.Parse("arch=conv relu global_avg_pool dense | conv(size=5) relu flatten dense").Expand(images);
+        Assert.Equal(2, points.Count);
+        Assert.All(points, p => Assert.Equal(shape, p.Spec.Architecture!.InputShape));
+        Assert.All(HyperGrid.Parse("arch=dense relu dense").Expand(Relu), p => Assert.Null(p.Spec.Architecture!.InputShape));
+    }
+
+    [Fact]
     public void ArchitectureAlternativesAreSeparatedByBarsAndWAndBSetEveryDenseLayer()
     {
         var grid = HyperGrid.Parse("arch=dense(w=1.41) relu dense | dense erf dense(w=3,param=standard,width=7); get=nngp,ntk; w=2; b=0,0.1; time=10,inf; relridge=1e-3");
