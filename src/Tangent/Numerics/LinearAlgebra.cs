@@ -46,7 +46,7 @@ public static class LinearAlgebra
 
     /// <summary>Auto's rule: managed when OpenBLAS is missing, or when this processor runs AVX-512 and OpenBLAS does not
     /// (an OpenBLAS older than the processor falls back to its AVX2 kernels; on a Zen 5 machine OpenBLAS 0.3.21 chose
-    /// "Haswell" and the managed 8×24 Vector512 GEMM, Cholesky and eigensolver were 1.6×, 1.4× and 1.1–1.3× faster,
+    /// "Haswell" and the managed 8×24 Vector512 GEMM, Cholesky and eigensolver were 1.5×, 1.45× and 1.25× faster,
     /// docs/PERFORMANCE.md); otherwise native.</summary>
     internal static bool PreferManaged(NativeProvider? native) =>
         native is null || (ManagedGemm.Use512 && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && !native.HasAvx512Kernels);

@@ -30,7 +30,7 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     private readonly bool _full;
     private readonly Frame? _frame;   // the padded frame, when every convolution is a stride-1 shift stencil
     private readonly int[][]? _offsets;   // per step (framed): each contributing tap's offset in the state
-    private readonly (int[] Across, int[] Down)?[]? _separable;   // per step (framed, diagonal layout): the taps as a product of column and row offsets
+    private readonly (int[] Across, int[] Down, bool Rolling3)?[]? _separable;   // per step (framed, diagonal layout): the taps as a product of column and row offsets
     private readonly double _sumWeight;   // framed, a readout that weighs every entry of its state alike: that weight; else NaN
 
     /// <summary>One stage: a convolution (with the activation that follows it fused in, if any) or an activation alone;
@@ -162,6 +162,18 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
         return [.. shifts.Where(v => v.HasValue).Select(v => v!.Value)];
     }
 
+    /// <summary>The taps as the product {dx} × {dy} (column offsets, row offsets in the frame) when every pair of a
+    /// column shift and a row shift is a tap (a rectangular window), and whether that window is the 3×3 same-padded one
+    /// that <see cref="RollingStencil3"/> takes; else null.</summary>
+    private static (int[] Across, int[] Down, bool Rolling3)? Separate((int Dy, int Dx)[]? shifts, Frame f)
+    {
+        if (shifts is null || shifts.Length == 0) return null;
+        var dys = shifts.Select(x => x.Dy).Distinct().Order().ToArray();
+        var dxs = shifts.Select(x => x.Dx).Distinct().Order().ToArray();
+        if (dys.Length * dxs.Length != shifts.Length || shifts.Distinct().Count() != shifts.Length) return null;
+        return (dxs, [.. dys.Select(dy => dy * f.Width)], dxs is [-1, 0, 1] && dys is [-1, 0, 1]);
+    }
+
     /// <summary>
     /// The zero-padded frame of a stage whose convolutions are all stride-1 shift stencils (docs/CONVOLUTION.md, "The
     /// pair engine"): image pixel (y, x) of every state lies at (y + Hy)·Width + x + Hx, the border of Hy rows and Hx
@@ -169,17 +181,6 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     /// columns between rows are computed, then cleared). Stride = Pixels + Slack values per diagonal state, per row of a
     /// full state and per image in <see cref="Images"/>: the slack takes the vector tail of a run.
     /// </summary>
-    /// <summary>The taps as the product {dx} × {dy} (column offsets, row offsets in the frame) when every pair of a
-    /// column shift and a row shift is a tap (a rectangular window); else null.</summary>
-    private static (int[] Across, int[] Down)? Separate((int Dy, int Dx)[]? shifts, Frame f)
-    {
-        if (shifts is null || shifts.Length == 0) return null;
-        var dys = shifts.Select(x => x.Dy).Distinct().Order().ToArray();
-        var dxs = shifts.Select(x => x.Dx).Distinct().Order().ToArray();
-        if (dys.Length * dxs.Length != shifts.Length || shifts.Distinct().Count() != shifts.Length) return null;
-        return (dxs, [.. dys.Select(dy => dy * f.Width)]);
-    }
-
     private sealed class Frame
     {
         public const int Slack = 16;   // two Vector256<float> lengths
@@ -561,8 +562,7 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
         {
             if (_separable![index] is { } sep)
             {
-                if (!(withNtk && sep.Across is [-1, 0, 1] && sep.Down.Length == 3 && sep.Down[0] == -f.Width && sep.Down[1] == 0 && sep.Down[2] == f.Width
-                      && RollingStencil3(w.A, w.B, w.A2, w.B2, f, step.Out, w2, b2, own)))
+                if (!(withNtk && sep.Rolling3 && RollingStencil3(w.A, w.B, w.A2, w.B2, f, step.Out, w2, b2, own)))
                     SeparableStencil(w.A, w.B, w.RowK, w.RowT, w.A2, w.B2, start, count, sep.Across, sep.Down, w2, b2, own, withNtk);
             }
             else
@@ -737,19 +737,6 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
         ref T ok = ref MemoryMarshal.GetArrayDataReference(kOut);
         ref T ot = ref MemoryMarshal.GetArrayDataReference(tOut);
         int u = 0, rows = down.Length;
-        if (VectorMath.Wide && rows == 3 && withNtk)
-        {
-            // Three rows (3×3 and 3×k windows): the offsets in registers.
-            nint d0 = down[0], d1 = down[1], d2 = down[2];
-            var ww = Vector512.Create(w2); var wb = Vector512.Create(b2); var wo = Vector512.Create(own);
-            for (; u + Vector512<T>.Count <= count; u += Vector512<T>.Count)
-            {
-                nint a = at + u;
-                var kn = ww * (W(ref rh, a + d0) + W(ref rh, a + d1) + W(ref rh, a + d2)) + wb;
-                kn.StoreUnsafe(ref ok, (nuint)a);
-                (wo * kn + ww * (W(ref rg, a + d0) + W(ref rg, a + d1) + W(ref rg, a + d2))).StoreUnsafe(ref ot, (nuint)a);
-            }
-        }
         if (VectorMath.Wide)
         {
             var ww = Vector512.Create(w2); var wb = Vector512.Create(b2); var wo = Vector512.Create(own);
@@ -866,12 +853,6 @@ internal sealed class PairEngine<T> where T : unmanaged, IFloatingPointIeee754<T
         ref T rx = ref MemoryMarshal.GetArrayDataReference(x);
         ref T rh = ref MemoryMarshal.GetArrayDataReference(h);
         int p = lo, cols = across.Length;
-        if (VectorMath.Wide && cols == 3)
-        {
-            nint c0 = across[0], c1 = across[1], c2 = across[2];
-            for (; p + Vector512<T>.Count <= hi; p += Vector512<T>.Count)
-                (W(ref rx, p + c0) + W(ref rx, p + c1) + W(ref rx, p + c2)).StoreUnsafe(ref rh, (nuint)p);
-        }
         if (VectorMath.Wide)
             for (; p + Vector512<T>.Count <= hi; p += Vector512<T>.Count)
             {
